@@ -1,0 +1,114 @@
+//! dockhand's catalog of Docker Hub operations.
+//!
+//! The catalog (`spec/areas/*.yaml`) is the single source of truth: the WIT contract, the plugin's
+//! dispatch tables, the docs and the tool schemas are generated from it, and the importer checks
+//! it against Docker's OpenAPI description.
+
+pub mod import;
+mod model;
+pub mod names;
+mod validate;
+
+pub use model::*;
+pub use validate::CatalogError;
+
+use std::path::{Path, PathBuf};
+
+/// All areas, in a stable order (by file name), with their operations.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub areas: Vec<Area>,
+}
+
+impl Catalog {
+    /// The catalog folder of this checkout.
+    pub fn default_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("areas")
+    }
+
+    /// Loads the checkout's catalog; the catalog is part of the build, so failure is a bug.
+    pub fn load_default() -> Result<Catalog, CatalogError> {
+        Catalog::load(&Catalog::default_dir())
+    }
+
+    /// Loads every `*.yaml` file of `dir` and validates the whole.
+    pub fn load(dir: &Path) -> Result<Catalog, CatalogError> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| CatalogError::new(format!("reading {}: {e}", dir.display())))?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|ext| ext == "yaml"))
+            .collect();
+        files.sort();
+        let mut areas = Vec::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| CatalogError::new(format!("reading {}: {e}", file.display())))?;
+            let area: Area = serde_yaml::from_str(&text)
+                .map_err(|e| CatalogError::new(format!("{}: {e}", file.display())))?;
+            areas.push(area);
+        }
+        let catalog = Catalog { areas };
+        catalog.validate()?;
+        Ok(catalog)
+    }
+
+    pub fn operations(&self) -> impl Iterator<Item = (&Area, &Operation)> {
+        self.areas
+            .iter()
+            .flat_map(|area| area.operations.iter().map(move |op| (area, op)))
+    }
+
+    pub fn find(&self, name: &str) -> Option<&Operation> {
+        self.operations()
+            .map(|(_, op)| op)
+            .find(|op| op.all_names().any(|n| n == name))
+    }
+}
+
+impl Operation {
+    /// Every name this operation answers to: its own, the OpenAPI operationId, the seed's names.
+    pub fn all_names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.name.as_str())
+            .chain(self.operation_id.as_deref())
+            .chain(self.seed_names.iter().map(String::as_str))
+    }
+
+    /// The aliases: every name but the friendly one, without repeats.
+    pub fn aliases(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for n in self.all_names().skip(1) {
+            if n != self.name && !out.contains(&n) {
+                out.push(n);
+            }
+        }
+        out
+    }
+
+    /// Names of the path parameters in template order.
+    pub fn path_placeholders(&self) -> Vec<&str> {
+        names::placeholders(&self.path)
+    }
+}
+
+impl Param {
+    /// Spellings accepted besides the OpenAPI name (`pageSize` -> `page_size`).
+    pub fn aliases(&self) -> Vec<String> {
+        let snake = names::snake_case(&self.name);
+        if snake == self.name {
+            Vec::new()
+        } else {
+            vec![snake]
+        }
+    }
+}
+
+impl Field {
+    pub fn aliases(&self) -> Vec<String> {
+        let snake = names::snake_case(&self.name);
+        if snake == self.name {
+            Vec::new()
+        } else {
+            vec![snake]
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! The catalog's data model, as written in `spec/areas/*.yaml`.
+
+use serde::{Deserialize, Serialize};
+
+/// One API area: a group of operations that becomes one WIT interface.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Area {
+    /// Kebab-case identifier, used as the WIT interface name (`org-access-tokens`).
+    pub area: String,
+    /// The OpenAPI tag whose operations this area holds.
+    pub tag: String,
+    /// One paragraph in our own words.
+    pub summary: String,
+    pub operations: Vec<Operation>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Operation {
+    /// Unique snake_case name; the WIT function is its kebab-case form.
+    pub name: String,
+    pub method: Method,
+    /// Path template with `{param}` placeholders, as Docker publishes it.
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation_id: Option<String>,
+    /// Names an existing integration uses for this operation (short and full forms).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seed_names: Vec<String>,
+    pub access: Access,
+    #[serde(default)]
+    pub destructive: bool,
+    pub idempotent: bool,
+    pub auth: Auth,
+    #[serde(default)]
+    pub deprecated: bool,
+    #[serde(default)]
+    pub pagination: Pagination,
+    pub summary: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub params: Vec<Param>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Body>,
+    pub responses: Vec<Response>,
+    /// Where the catalog departs from Docker's description, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Method> {
+        Some(match s.to_ascii_uppercase().as_str() {
+            "GET" => Method::Get,
+            "HEAD" => Method::Head,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "PATCH" => Method::Patch,
+            "DELETE" => Method::Delete,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// How a request authenticates, after the importer's normalisation.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Auth {
+    /// A Hub bearer (JWT) is required.
+    Bearer,
+    /// A bearer is sent when the account has one; anonymous calls work for public data.
+    Optional,
+    /// The organisation's SCIM bearer token.
+    Scim,
+    /// No Authorization header: login and token-exchange operations.
+    None,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Pagination {
+    #[default]
+    None,
+    /// `page`/`page_size` query parameters and a `next` link in the body.
+    Page,
+    /// SCIM `startIndex`/`count` with `totalResults` and `Resources`.
+    Scim,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Location {
+    Path,
+    Query,
+    Header,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Type {
+    String,
+    Integer,
+    Number,
+    Boolean,
+    Array,
+    Object,
+}
+
+impl Type {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Type::String => "string",
+            Type::Integer => "integer",
+            Type::Number => "number",
+            Type::Boolean => "boolean",
+            Type::Array => "array",
+            Type::Object => "object",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Param {
+    pub name: String,
+    #[serde(rename = "in")]
+    pub location: Location,
+    #[serde(rename = "type")]
+    pub ty: Type,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default, rename = "enum", skip_serializing_if = "Vec::is_empty")]
+    pub enum_values: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    /// The type Docker's description gives, when the catalog corrects it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream_type: Option<Type>,
+    /// Docker's description omits this path parameter although the template uses it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub upstream_undeclared: bool,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Body {
+    pub content_type: String,
+    pub required: bool,
+    /// Docker's description marks the body optional although the call needs one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub upstream_optional: bool,
+    pub fields: Vec<Field>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: Type,
+    /// Element type of an array field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<Type>,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default, rename = "enum", skip_serializing_if = "Vec::is_empty")]
+    pub enum_values: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Response {
+    pub status: u16,
+    /// `None` for a response without a body (204, HEAD).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+}

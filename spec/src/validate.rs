@@ -1,0 +1,168 @@
+//! Consistency rules a catalog must satisfy before anything is generated from it.
+
+use crate::{Catalog, Location, Method, Pagination, names};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// Every problem found, one per line, so a broken edit is fixed in one pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CatalogError {
+    pub problems: Vec<String>,
+}
+
+impl CatalogError {
+    pub fn new(problem: impl Into<String>) -> Self {
+        CatalogError {
+            problems: vec![problem.into()],
+        }
+    }
+}
+
+impl fmt::Display for CatalogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid catalog:")?;
+        for p in &self.problems {
+            write!(f, "\n  - {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for CatalogError {}
+
+impl Catalog {
+    pub fn validate(&self) -> Result<(), CatalogError> {
+        let mut problems = Vec::new();
+        let mut areas = BTreeSet::new();
+        // Every name of every operation must pick exactly one operation.
+        let mut owners: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        let mut routes = BTreeSet::new();
+
+        for area in &self.areas {
+            if !areas.insert(area.area.as_str()) {
+                problems.push(format!("area `{}` defined twice", area.area));
+            }
+            if names::kebab_case(&area.area) != area.area {
+                problems.push(format!("area `{}` is not kebab-case", area.area));
+            }
+            for op in &area.operations {
+                let at = format!("{} ({} {})", op.name, op.method.as_str(), op.path);
+                if !names::is_snake_case(&op.name) {
+                    problems.push(format!("{at}: name is not snake_case"));
+                }
+                if !routes.insert((op.method, op.path.as_str())) {
+                    problems.push(format!("{at}: route listed twice"));
+                }
+                for n in op.all_names() {
+                    owners.entry(n).or_default().insert(op.name.as_str());
+                }
+                if op.summary.trim().is_empty() {
+                    problems.push(format!("{at}: empty summary"));
+                }
+                if matches!(op.method, Method::Get | Method::Head)
+                    && op.access != crate::Access::Read
+                {
+                    problems.push(format!("{at}: GET and HEAD operations are `read`"));
+                }
+                if op.destructive && op.access == crate::Access::Read {
+                    problems.push(format!("{at}: a `read` operation cannot be destructive"));
+                }
+
+                let placeholders: BTreeSet<&str> = op.path_placeholders().into_iter().collect();
+                let path_params: BTreeSet<&str> = op
+                    .params
+                    .iter()
+                    .filter(|p| p.location == Location::Path)
+                    .map(|p| p.name.as_str())
+                    .collect();
+                if placeholders != path_params {
+                    problems.push(format!(
+                        "{at}: path parameters {path_params:?} do not match the template's {placeholders:?}"
+                    ));
+                }
+
+                let mut spellings: BTreeSet<String> = BTreeSet::new();
+                for p in &op.params {
+                    if p.location == Location::Path && !p.required {
+                        problems.push(format!(
+                            "{at}: path parameter `{}` must be required",
+                            p.name
+                        ));
+                    }
+                    if p.description.trim().is_empty() {
+                        problems.push(format!("{at}: parameter `{}` has no description", p.name));
+                    }
+                    if let Some(d) = &p.default
+                        && !p.enum_values.is_empty()
+                        && !p.enum_values.contains(d)
+                    {
+                        problems.push(format!("{at}: default of `{}` is not in its enum", p.name));
+                    }
+                    for s in std::iter::once(p.name.clone()).chain(p.aliases()) {
+                        if !spellings.insert(s.clone()) {
+                            problems.push(format!("{at}: argument spelling `{s}` used twice"));
+                        }
+                    }
+                }
+                let has = |n: &str| op.params.iter().any(|p| p.name == n);
+                match op.pagination {
+                    Pagination::Page if !(has("page") && has("page_size")) => problems.push(
+                        format!("{at}: page pagination needs `page` and `page_size` parameters"),
+                    ),
+                    Pagination::Scim if !(has("startIndex") && has("count")) => problems.push(
+                        format!("{at}: SCIM pagination needs `startIndex` and `count` parameters"),
+                    ),
+                    _ => {}
+                }
+                if let Some(body) = &op.body {
+                    if matches!(op.method, Method::Get | Method::Head | Method::Delete) {
+                        problems.push(format!(
+                            "{at}: {} requests carry no body",
+                            op.method.as_str()
+                        ));
+                    }
+                    let mut fields = BTreeSet::new();
+                    for f in &body.fields {
+                        if !fields.insert(f.name.as_str()) {
+                            problems.push(format!("{at}: body field `{}` listed twice", f.name));
+                        }
+                        if f.description.trim().is_empty() {
+                            problems
+                                .push(format!("{at}: body field `{}` has no description", f.name));
+                        }
+                        if f.ty == crate::Type::Array && f.items.is_none() {
+                            problems.push(format!("{at}: array field `{}` needs `items`", f.name));
+                        }
+                        // A body field may share a path parameter's name (it is then filled from
+                        // the path value); any other clash would make binding ambiguous.
+                        let clashes = op
+                            .params
+                            .iter()
+                            .any(|p| p.location != Location::Path && p.name == f.name);
+                        if clashes {
+                            problems.push(format!(
+                                "{at}: body field `{}` has the name of a query or header parameter",
+                                f.name
+                            ));
+                        }
+                    }
+                }
+                if op.responses.is_empty() {
+                    problems.push(format!("{at}: no success response listed"));
+                }
+            }
+        }
+        for (name, ops) in owners {
+            if ops.len() > 1 {
+                problems.push(format!(
+                    "name `{name}` is claimed by several operations: {ops:?}"
+                ));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(CatalogError { problems })
+        }
+    }
+}

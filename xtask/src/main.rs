@@ -1,0 +1,79 @@
+//! `cargo xtask <command>`: the project's own commands.
+//!
+//! - `gen [--check]`: regenerate wit/ and the plugin's tables from spec/ (or check they are fresh).
+//! - `import <openapi.yaml> [--skeleton]`: compare an OpenAPI description with the catalog.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("gen") => generate(args.iter().any(|a| a == "--check")),
+        Some("import") => import(&args[1..]),
+        _ => Err(USAGE.to_string()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+const USAGE: &str =
+    "usage: cargo xtask gen [--check]\n       cargo xtask import <openapi.yaml> [--skeleton]";
+
+fn catalog() -> Result<dockhand_spec::Catalog, String> {
+    dockhand_spec::Catalog::load_default().map_err(|e| e.to_string())
+}
+
+fn generate(check: bool) -> Result<ExitCode, String> {
+    let catalog = catalog()?;
+    let root = xtask::repo_root();
+    let files = xtask::generate(&catalog);
+    let stale = xtask::stale_files(&root, &files);
+    if check {
+        if stale.is_empty() {
+            println!("generated files are up to date ({} files)", files.len());
+            return Ok(ExitCode::SUCCESS);
+        }
+        for f in &stale {
+            eprintln!("stale: {}", f.display());
+        }
+        eprintln!("run `cargo xtask gen` and commit the result");
+        return Ok(ExitCode::FAILURE);
+    }
+    xtask::write_files(&root, &files).map_err(|e| e.to_string())?;
+    for f in &stale {
+        println!("wrote {}", f.display());
+    }
+    println!("{} generated files, {} changed", files.len(), stale.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn import(args: &[String]) -> Result<ExitCode, String> {
+    let file = args
+        .iter()
+        .find(|a| !a.starts_with("--"))
+        .map(PathBuf::from)
+        .ok_or_else(|| USAGE.to_string())?;
+    let text = std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let upstream = dockhand_spec::import::read_openapi(&text).map_err(|e| e.to_string())?;
+    let catalog = catalog()?;
+    let report = dockhand_spec::import::compare(&catalog, &upstream);
+    print!("{report}");
+    if args.iter().any(|a| a == "--skeleton") {
+        for op in &report.added {
+            let entry = dockhand_spec::import::skeleton(op);
+            let yaml = serde_yaml::to_string(&vec![entry]).map_err(|e| e.to_string())?;
+            println!("# tag: {}\n{yaml}", op.tag.as_deref().unwrap_or("-"));
+        }
+    }
+    Ok(if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
