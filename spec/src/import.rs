@@ -320,10 +320,11 @@ fn collect_properties(
             None
         };
         let mut enum_values = enum_values(prop);
-        if enum_values.is_empty() && ty == Type::Array {
-            if let Some(i) = prop.get("items") {
-                enum_values = self::enum_values(resolve(root, i));
-            }
+        if enum_values.is_empty()
+            && ty == Type::Array
+            && let Some(i) = prop.get("items")
+        {
+            enum_values = self::enum_values(resolve(root, i));
         }
         fields.retain(|f| f.name != name);
         fields.push(UpstreamField {
@@ -693,5 +694,88 @@ pub fn skeleton(up: &UpstreamOperation) -> Operation {
         }),
         responses: up.responses.clone(),
         fixes: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINI: &str = r#"
+openapi: 3.0.3
+paths:
+  /v2/orgs/{name}/things:
+    get:
+      operationId: ListThings
+      security:
+        - BearerAuth: []
+      parameters:
+        - in: query
+          name: search
+          schema: {type: integer}
+      responses:
+        200:
+          description: ok
+          content:
+            application/json: {}
+    head:
+      security:
+        - bearerAuth: []
+        - {}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json: {}
+    post:
+      security: []
+      requestBody:
+        content:
+          application/json:
+            schema:
+              properties:
+                label: {type: string, required: true}
+                scopes: {type: array, items: {type: string, enum: [a, b]}}
+                nested: {$ref: '#/components/schemas/missing'}
+      responses:
+        "201": {description: made}
+components:
+  schemas:
+    broken:
+      allOf:
+        - $ref: '#/components/responses/nowhere'
+"#;
+
+    #[test]
+    fn known_defects_are_tolerated() {
+        let ops = read_openapi(MINI).unwrap();
+        assert_eq!(ops.len(), 3);
+        let get = ops.iter().find(|o| o.method == Method::Get).unwrap();
+        // Undeclared path parameter taken from the template.
+        let name = get.params.iter().find(|p| p.name == "name").unwrap();
+        assert!(name.undeclared && name.required);
+        // Scheme names compared without case; integer response codes read.
+        assert_eq!(get.auth, Auth::Bearer);
+        assert_eq!(get.responses[0].status, 200);
+        let head = ops.iter().find(|o| o.method == Method::Head).unwrap();
+        assert_eq!(head.auth, Auth::Optional);
+        assert_eq!(head.responses[0].content_type, None, "HEAD responses have no body");
+        let post = ops.iter().find(|o| o.method == Method::Post).unwrap();
+        assert_eq!(post.auth, Auth::None);
+        let body = post.body.as_ref().unwrap();
+        assert!(!body.required);
+        let label = body.fields.iter().find(|f| f.name == "label").unwrap();
+        assert!(label.required, "required: true on a property counts");
+        let scopes = body.fields.iter().find(|f| f.name == "scopes").unwrap();
+        assert_eq!((scopes.ty, scopes.items), (Type::Array, Some(Type::String)));
+        assert_eq!(scopes.enum_values, vec!["a", "b"]);
+        let nested = body.fields.iter().find(|f| f.name == "nested").unwrap();
+        assert_eq!(nested.ty, Type::Object, "a dangling $ref does not stop the import");
+    }
+
+    #[test]
+    fn a_document_without_paths_is_an_error() {
+        assert!(read_openapi("openapi: 3.0.3\n").is_err());
+        assert!(read_openapi(": not yaml :").is_err());
     }
 }

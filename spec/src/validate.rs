@@ -56,8 +56,8 @@ impl Catalog {
                 for n in op.all_names() {
                     owners.entry(n).or_default().insert(op.name.as_str());
                 }
-                if op.summary.trim().is_empty() {
-                    problems.push(format!("{at}: empty summary"));
+                if op.summary.trim().is_empty() || op.summary.contains("TODO") {
+                    problems.push(format!("{at}: the summary is empty or unfinished"));
                 }
                 if matches!(op.method, Method::Get | Method::Head)
                     && op.access != crate::Access::Read
@@ -89,7 +89,7 @@ impl Catalog {
                             p.name
                         ));
                     }
-                    if p.description.trim().is_empty() {
+                    if p.description.trim().is_empty() || p.description.contains("TODO") {
                         problems.push(format!("{at}: parameter `{}` has no description", p.name));
                     }
                     if let Some(d) = &p.default
@@ -126,7 +126,7 @@ impl Catalog {
                         if !fields.insert(f.name.as_str()) {
                             problems.push(format!("{at}: body field `{}` listed twice", f.name));
                         }
-                        if f.description.trim().is_empty() {
+                        if f.description.trim().is_empty() || f.description.contains("TODO") {
                             problems
                                 .push(format!("{at}: body field `{}` has no description", f.name));
                         }

@@ -1,0 +1,249 @@
+//! The component's exports and imports: the only place that knows about WIT bindings. Each
+//! export converts WIT values to the core's types, runs [`crate::client::call`], and converts the
+//! result back.
+
+mod transport;
+
+use crate::client::{self, CredentialKind};
+use crate::error::{HubError as CoreError, RateLimit as CoreRateLimit};
+use serde_json::{Map, Value};
+
+mod bindings {
+    wit_bindgen::generate!({
+        path: "../wit",
+        world: "dockhand:hub/plugin",
+    });
+}
+
+#[path = "../generated/exports.rs"]
+mod exports;
+
+use bindings::dockhand::hub::credentials;
+use bindings::exports::dockhand::hub::catalog::{self as wit_catalog, OperationInfo};
+use bindings::exports::dockhand::hub::types::{
+    CallOptions, HubError, InvalidArgument, RateLimit, RateLimited, Response, TransportError,
+    UpstreamError,
+};
+
+pub(crate) struct Component;
+
+bindings::export!(Component with_types_in bindings);
+
+impl wit_catalog::Guest for Component {
+    fn operations() -> Vec<OperationInfo> {
+        crate::catalog::OPERATIONS
+            .iter()
+            .map(|op| OperationInfo {
+                name: op.name.to_string(),
+                aliases: op.aliases.iter().map(|a| a.to_string()).collect(),
+                area: op.area.to_string(),
+                method: op.method.as_str().to_string(),
+                path: op.path.to_string(),
+                access: match op.access {
+                    crate::catalog::Access::Read => wit_catalog::Access::Read,
+                    crate::catalog::Access::Write => wit_catalog::Access::Write,
+                },
+                destructive: op.destructive,
+                idempotent: op.idempotent,
+                deprecated: op.deprecated,
+                summary: op.summary.to_string(),
+                args_schema: crate::schema::args_schema(op).to_string(),
+            })
+            .collect()
+    }
+
+    fn docs(topic: Option<String>) -> Result<String, HubError> {
+        crate::docs::docs(topic.as_deref()).map_err(to_wit_error)
+    }
+
+    fn call(
+        operation: String,
+        args_json: String,
+        options: CallOptions,
+    ) -> Result<Response, HubError> {
+        let args: Value = if args_json.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&args_json).map_err(|e| {
+                to_wit_error(CoreError::invalid(
+                    "args-json",
+                    format!("not valid JSON: {e}"),
+                ))
+            })?
+        };
+        run(&operation, &args, options)
+    }
+}
+
+/// Collects a typed export's record fields as named JSON arguments.
+#[derive(Default)]
+pub(crate) struct ArgsBuilder {
+    args: Map<String, Value>,
+    error: Option<CoreError>,
+}
+
+pub(crate) trait IntoArg {
+    fn into_arg(self) -> Option<Value>;
+}
+
+macro_rules! into_arg_via_from {
+    ($($t:ty),*) => {$(
+        impl IntoArg for $t {
+            fn into_arg(self) -> Option<Value> {
+                Some(Value::from(self))
+            }
+        }
+    )*};
+}
+into_arg_via_from!(String, i64, f64, bool, Vec<String>, Vec<i64>);
+
+impl<T: IntoArg> IntoArg for Option<T> {
+    fn into_arg(self) -> Option<Value> {
+        self.and_then(IntoArg::into_arg)
+    }
+}
+
+pub(crate) trait JsonText {
+    fn into_text(self) -> Option<String>;
+}
+
+impl JsonText for String {
+    fn into_text(self) -> Option<String> {
+        Some(self)
+    }
+}
+
+impl JsonText for Option<String> {
+    fn into_text(self) -> Option<String> {
+        self
+    }
+}
+
+impl ArgsBuilder {
+    pub(crate) fn put(&mut self, name: &str, value: impl IntoArg) {
+        if let Some(v) = value.into_arg() {
+            self.insert(name, v);
+        }
+    }
+
+    #[inline(never)]
+    fn insert(&mut self, name: &str, value: Value) {
+        self.args.insert(name.to_string(), value);
+    }
+
+    /// A field the WIT carries as JSON text (nested objects).
+    pub(crate) fn json(&mut self, name: &str, text: impl JsonText) {
+        if let Some(text) = text.into_text() {
+            self.insert_json(name, &text);
+        }
+    }
+
+    #[inline(never)]
+    fn insert_json(&mut self, name: &str, text: &str) {
+        match serde_json::from_str(text) {
+            Ok(v) => {
+                self.args.insert(name.to_string(), v);
+            }
+            Err(e) => {
+                self.error.get_or_insert(CoreError::invalid(
+                    name,
+                    format!("not valid JSON text: {e}"),
+                ));
+            }
+        }
+    }
+}
+
+// Not inlined: 54 typed exports call these, and one shared copy keeps the component small.
+#[inline(never)]
+pub(crate) fn invoke(
+    name: &str,
+    args: ArgsBuilder,
+    options: CallOptions,
+) -> Result<Response, HubError> {
+    if let Some(e) = args.error {
+        return Err(to_wit_error(e));
+    }
+    run(name, &Value::Object(args.args), options)
+}
+
+#[inline(never)]
+fn run(name: &str, args: &Value, options: CallOptions) -> Result<Response, HubError> {
+    let options = client::CallOptions {
+        account: options.account,
+        base_url: options.base_url,
+        all_pages: options.all_pages.unwrap_or(false),
+        max_pages: options.max_pages,
+    };
+    let outcome = client::call(
+        name,
+        args,
+        &options,
+        &mut transport::WasiHttp,
+        &mut HostCredentials,
+    )
+    .map_err(to_wit_error)?;
+    Ok(Response {
+        status: outcome.status,
+        content_type: outcome.content_type,
+        body: outcome.body.to_string(),
+        rate_limit: outcome.rate_limit.map(to_wit_rate_limit),
+        pages: outcome.pages,
+    })
+}
+
+/// The host's `credentials` import.
+struct HostCredentials;
+
+fn wit_kind(kind: CredentialKind) -> credentials::CredentialKind {
+    match kind {
+        CredentialKind::Hub => credentials::CredentialKind::Hub,
+        CredentialKind::Scim => credentials::CredentialKind::Scim,
+    }
+}
+
+impl client::Credentials for HostCredentials {
+    fn get(&mut self, account: &str, kind: CredentialKind) -> Result<Option<String>, String> {
+        credentials::get(account, wit_kind(kind)).map(|c| c.map(|c| c.token))
+    }
+
+    fn invalidate(&mut self, account: &str, kind: CredentialKind) {
+        credentials::invalidate(account, wit_kind(kind));
+    }
+}
+
+fn to_wit_rate_limit(r: CoreRateLimit) -> RateLimit {
+    RateLimit {
+        limit: r.limit,
+        remaining: r.remaining,
+        reset: r.reset,
+    }
+}
+
+fn to_wit_error(e: CoreError) -> HubError {
+    match e {
+        CoreError::InvalidArgument { name, reason } => {
+            HubError::InvalidArgument(InvalidArgument { name, reason })
+        }
+        CoreError::UnknownOperation(m) => HubError::UnknownOperation(m),
+        CoreError::Unauthorized(m) => HubError::Unauthorized(m),
+        CoreError::Forbidden(m) => HubError::Forbidden(m),
+        CoreError::NotFound(m) => HubError::NotFound(m),
+        CoreError::Conflict(m) => HubError::Conflict(m),
+        CoreError::RateLimited {
+            retry_after,
+            rate_limit,
+        } => HubError::RateLimited(RateLimited {
+            retry_after,
+            rate_limit: rate_limit.map(to_wit_rate_limit),
+        }),
+        CoreError::Upstream { status, message } => {
+            HubError::Upstream(UpstreamError { status, message })
+        }
+        CoreError::Transport { kind, message } => {
+            HubError::Transport(TransportError { kind, message })
+        }
+        CoreError::Denied(m) => HubError::Denied(m),
+        CoreError::Decode(m) => HubError::Decode(m),
+    }
+}

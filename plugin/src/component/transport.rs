@@ -1,0 +1,186 @@
+//! The only code that speaks `wasi:http`: sends a [`HttpRequest`] through the host's
+//! outgoing handler and reads the whole response.
+
+use crate::client::Transport;
+use crate::error::HubError;
+use crate::request::HttpRequest;
+use crate::response::HttpResponse;
+use wasi::http::outgoing_handler;
+use wasi::http::types::{
+    ErrorCode, Fields, IncomingBody, Method, OutgoingBody, OutgoingRequest, Scheme,
+};
+use wasi::io::streams::StreamError;
+
+/// wasi:io streams move at most this much per blocking call.
+const CHUNK: usize = 4096;
+
+pub struct WasiHttp;
+
+impl Transport for WasiHttp {
+    fn send(&mut self, request: &HttpRequest) -> Result<HttpResponse, HubError> {
+        let (scheme, rest) = request
+            .url
+            .split_once("://")
+            .ok_or_else(|| HubError::transport("other", "request URL has no scheme"))?;
+        let split = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, path_and_query) = rest.split_at(split);
+        let path_and_query = if path_and_query.is_empty() {
+            "/"
+        } else {
+            path_and_query
+        };
+
+        let headers: Vec<(String, Vec<u8>)> = request
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone().into_bytes()))
+            .collect();
+        let fields = Fields::from_list(&headers).map_err(|e| {
+            HubError::transport("protocol", format!("invalid request header: {e:?}"))
+        })?;
+        let outgoing = OutgoingRequest::new(fields);
+        let method = match request.method {
+            crate::catalog::Method::Get => Method::Get,
+            crate::catalog::Method::Head => Method::Head,
+            crate::catalog::Method::Post => Method::Post,
+            crate::catalog::Method::Put => Method::Put,
+            crate::catalog::Method::Patch => Method::Patch,
+            crate::catalog::Method::Delete => Method::Delete,
+        };
+        let scheme = match scheme {
+            "https" => Scheme::Https,
+            "http" => Scheme::Http,
+            other => Scheme::Other(other.to_string()),
+        };
+        let invalid =
+            |what: &str| HubError::transport("protocol", format!("invalid request {what}"));
+        outgoing
+            .set_method(&method)
+            .map_err(|()| invalid("method"))?;
+        outgoing
+            .set_scheme(Some(&scheme))
+            .map_err(|()| invalid("scheme"))?;
+        outgoing
+            .set_authority(Some(authority))
+            .map_err(|()| invalid("authority"))?;
+        outgoing
+            .set_path_with_query(Some(path_and_query))
+            .map_err(|()| invalid("path"))?;
+
+        let body = outgoing.body().map_err(|()| invalid("body"))?;
+        let future = outgoing_handler::handle(outgoing, None).map_err(from_error_code)?;
+        write_body(body, request.body.as_deref())?;
+
+        let incoming = loop {
+            match future.get() {
+                Some(Ok(result)) => break result.map_err(from_error_code)?,
+                Some(Err(())) => {
+                    return Err(HubError::transport("other", "response already taken"));
+                }
+                None => future.subscribe().block(),
+            }
+        };
+        let status = incoming.status();
+        let headers = incoming
+            .headers()
+            .entries()
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k.to_ascii_lowercase(),
+                    String::from_utf8_lossy(&v).into_owned(),
+                )
+            })
+            .collect();
+        let body = incoming
+            .consume()
+            .map_err(|()| HubError::transport("other", "response body already taken"))?;
+        let body = read_body(body)?;
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+fn write_body(body: OutgoingBody, bytes: Option<&[u8]>) -> Result<(), HubError> {
+    if let Some(bytes) = bytes {
+        let stream = body
+            .write()
+            .map_err(|()| HubError::transport("other", "request body stream unavailable"))?;
+        for chunk in bytes.chunks(CHUNK) {
+            stream
+                .blocking_write_and_flush(chunk)
+                .map_err(stream_error)?;
+        }
+        // The stream must be gone before the body is finished.
+        drop(stream);
+    }
+    OutgoingBody::finish(body, None).map_err(from_error_code)
+}
+
+fn read_body(body: IncomingBody) -> Result<Vec<u8>, HubError> {
+    let mut out = Vec::new();
+    {
+        let stream = body
+            .stream()
+            .map_err(|()| HubError::transport("other", "response body stream unavailable"))?;
+        loop {
+            match stream.blocking_read(64 * 1024) {
+                Ok(chunk) => out.extend_from_slice(&chunk),
+                Err(StreamError::Closed) => break,
+                Err(e) => return Err(stream_error(e)),
+            }
+        }
+    }
+    drop(body);
+    Ok(out)
+}
+
+fn stream_error(e: StreamError) -> HubError {
+    match e {
+        StreamError::Closed => {
+            HubError::transport("connection-reset", "the connection closed early")
+        }
+        StreamError::LastOperationFailed(err) => match wasi::http::types::http_error_code(&err) {
+            Some(code) => from_error_code(code),
+            None => HubError::transport("other", err.to_debug_string()),
+        },
+    }
+}
+
+/// Maps wasi-http's error codes to the stable kinds of `transport-error`; a denial by the host's
+/// policy is its own `denied` case.
+fn from_error_code(code: ErrorCode) -> HubError {
+    let (kind, message) = match &code {
+        ErrorCode::HttpRequestDenied => {
+            return HubError::Denied("the host's egress policy does not allow this request".into());
+        }
+        ErrorCode::DnsTimeout | ErrorCode::DnsError(_) => ("dns", "could not resolve the host"),
+        ErrorCode::DestinationNotFound
+        | ErrorCode::DestinationUnavailable
+        | ErrorCode::DestinationIpProhibited
+        | ErrorCode::DestinationIpUnroutable => {
+            ("connection-refused", "the destination is unreachable")
+        }
+        ErrorCode::ConnectionRefused => ("connection-refused", "the connection was refused"),
+        ErrorCode::ConnectionTerminated => ("connection-reset", "the connection was closed early"),
+        ErrorCode::ConnectionTimeout => ("timeout", "connecting timed out"),
+        ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout => {
+            ("timeout", "waiting for the response timed out")
+        }
+        ErrorCode::ConnectionWriteTimeout => ("timeout", "sending the request timed out"),
+        ErrorCode::TlsProtocolError
+        | ErrorCode::TlsCertificateError
+        | ErrorCode::TlsAlertReceived(_) => ("tls", "the TLS handshake failed"),
+        ErrorCode::HttpResponseBodySize(_) => (
+            "body-too-large",
+            "the response body exceeds the host's limit",
+        ),
+        ErrorCode::HttpResponseIncomplete => ("connection-reset", "the response ended early"),
+        ErrorCode::InternalError(Some(m)) => return HubError::transport("other", m.clone()),
+        _ => ("protocol", "the HTTP exchange failed"),
+    };
+    HubError::transport(kind, format!("{message} ({code:?})"))
+}

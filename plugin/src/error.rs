@@ -1,0 +1,104 @@
+//! The typed errors of a call: the native mirror of the WIT `hub-error` variant.
+
+use std::fmt;
+
+/// The Hub's `X-RateLimit-*` headers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateLimit {
+    pub limit: Option<u64>,
+    pub remaining: Option<u64>,
+    pub reset: Option<u64>,
+}
+
+impl RateLimit {
+    pub fn is_empty(&self) -> bool {
+        self.limit.is_none() && self.remaining.is_none() && self.reset.is_none()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum HubError {
+    InvalidArgument {
+        name: String,
+        reason: String,
+    },
+    UnknownOperation(String),
+    Unauthorized(String),
+    Forbidden(String),
+    NotFound(String),
+    Conflict(String),
+    RateLimited {
+        retry_after: Option<u64>,
+        rate_limit: Option<RateLimit>,
+    },
+    Upstream {
+        status: u16,
+        message: String,
+    },
+    Transport {
+        kind: String,
+        message: String,
+    },
+    Denied(String),
+    Decode(String),
+}
+
+impl HubError {
+    pub fn invalid(name: impl Into<String>, reason: impl Into<String>) -> HubError {
+        HubError::InvalidArgument {
+            name: name.into(),
+            reason: reason.into(),
+        }
+    }
+
+    pub fn transport(kind: &str, message: impl Into<String>) -> HubError {
+        HubError::Transport {
+            kind: kind.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// A short stable name for the case, as used in JSON error output.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            HubError::InvalidArgument { .. } => "invalid-argument",
+            HubError::UnknownOperation(_) => "unknown-operation",
+            HubError::Unauthorized(_) => "unauthorized",
+            HubError::Forbidden(_) => "forbidden",
+            HubError::NotFound(_) => "not-found",
+            HubError::Conflict(_) => "conflict",
+            HubError::RateLimited { .. } => "rate-limited",
+            HubError::Upstream { .. } => "upstream",
+            HubError::Transport { .. } => "transport",
+            HubError::Denied(_) => "denied",
+            HubError::Decode(_) => "decode",
+        }
+    }
+}
+
+impl fmt::Display for HubError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HubError::InvalidArgument { name, reason } => {
+                write!(f, "invalid argument `{name}`: {reason}")
+            }
+            HubError::UnknownOperation(m) => write!(f, "unknown operation: {m}"),
+            HubError::Unauthorized(m) => write!(f, "unauthorized (401): {m}"),
+            HubError::Forbidden(m) => write!(f, "forbidden (403): {m}"),
+            HubError::NotFound(m) => write!(f, "not found (404): {m}"),
+            HubError::Conflict(m) => write!(f, "conflict (409): {m}"),
+            HubError::RateLimited { retry_after, .. } => match retry_after {
+                Some(s) => write!(f, "rate limited (429): retry after {s} s"),
+                None => write!(f, "rate limited (429)"),
+            },
+            HubError::Upstream { status, message } => write!(f, "Hub answered {status}: {message}"),
+            HubError::Transport { kind, message } => {
+                write!(f, "transport error ({kind}): {message}")
+            }
+            HubError::Denied(m) => write!(f, "denied by host policy: {m}"),
+            HubError::Decode(m) => write!(f, "could not decode the response: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for HubError {}
