@@ -1,0 +1,409 @@
+//! The host's one outgoing HTTP client: HTTP/1.1 over plain TCP or rustls, with a pool of
+//! keep-alive connections.
+//!
+//! A real Hub call is dominated by the TCP and TLS handshakes, so every component of the host
+//! (the credential broker's token exchange now, the wasi-http `send_request` hook later) shares one
+//! [`HttpClient`] and so one pool. Cloning an [`HttpClient`] is cheap and shares that pool.
+//!
+//! Certificates are checked against the Mozilla roots compiled in by `webpki-roots`, so behaviour
+//! does not depend on the machine's certificate store. rustls runs on `ring`, the provider
+//! `wasmtime-wasi-http` already builds, and the provider is passed explicitly so that another crate
+//! enabling `aws-lc-rs` in the same binary cannot make rustls' process default ambiguous.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue, USER_AGENT};
+use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+/// The `User-Agent` the host sends when the caller has not set one.
+pub const DEFAULT_USER_AGENT: &str = concat!("dockhand/", env!("CARGO_PKG_VERSION"));
+
+/// How an [`HttpClient`] connects and pools.
+#[derive(Debug, Clone)]
+pub struct HttpClientConfig {
+    /// Upper bound on DNS resolution plus the TCP connect (the TLS handshake is not included).
+    pub connect_timeout: Duration,
+    /// Upper bound from sending a request to receiving the response head; `None` waits forever.
+    pub response_timeout: Option<Duration>,
+    /// How long an idle keep-alive connection stays in the pool.
+    pub pool_idle_timeout: Duration,
+    /// Idle connections kept per host; Hub traffic goes to one or two hosts.
+    pub max_idle_per_host: usize,
+}
+
+impl Default for HttpClientConfig {
+    fn default() -> Self {
+        HttpClientConfig {
+            connect_timeout: Duration::from_secs(10),
+            response_timeout: Some(Duration::from_secs(60)),
+            pool_idle_timeout: Duration::from_secs(90),
+            max_idle_per_host: 8,
+        }
+    }
+}
+
+/// Why a request got no response. Messages never include request headers or bodies, so an
+/// `Authorization` value cannot end up in one.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum HttpError {
+    /// The TLS configuration could not be built.
+    Tls(String),
+    /// The request itself is unusable (for example, a relative or non-HTTP URL).
+    InvalidRequest(String),
+    /// DNS, TCP connect or TLS handshake failed.
+    Connect(String),
+    /// A deadline passed; the string names which one.
+    Timeout(&'static str),
+    /// The connection failed after it was established.
+    Request(String),
+    /// Reading the response body failed.
+    Body(String),
+    /// The response body was larger than the caller allowed.
+    BodyTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+}
+
+impl fmt::Display for HttpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HttpError::Tls(m) => write!(f, "TLS setup failed: {m}"),
+            HttpError::InvalidRequest(m) => write!(f, "invalid request: {m}"),
+            HttpError::Connect(m) => write!(f, "connection failed: {m}"),
+            HttpError::Timeout(what) => write!(f, "timed out waiting for {what}"),
+            HttpError::Request(m) => write!(f, "request failed: {m}"),
+            HttpError::Body(m) => write!(f, "reading the response body failed: {m}"),
+            HttpError::BodyTooLarge { limit } => {
+                write!(f, "response body is larger than {limit} bytes")
+            }
+        }
+    }
+}
+
+impl StdError for HttpError {}
+
+/// A response read to the end.
+#[derive(Debug, Clone)]
+pub struct BufferedResponse {
+    /// The status code.
+    pub status: StatusCode,
+    /// The response headers.
+    pub headers: HeaderMap,
+    /// The whole body.
+    pub body: Bytes,
+}
+
+/// A pooled keep-alive HTTP/1.1 client for `http://` and `https://` URLs.
+#[derive(Clone)]
+pub struct HttpClient {
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    response_timeout: Option<Duration>,
+}
+
+impl fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("response_timeout", &self.response_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpClient {
+    /// Builds a client. No connection is made until the first request, and no tokio runtime is
+    /// needed until then either.
+    pub fn new(config: &HttpClientConfig) -> Result<HttpClient, HttpError> {
+        let mut http = HttpConnector::new();
+        // The https wrapper hands `https://` URIs to this connector, which by default refuses them.
+        http.enforce_http(false);
+        // Requests are small writes followed by a read; Nagle plus delayed ACK would add ~40 ms.
+        http.set_nodelay(true);
+        http.set_connect_timeout(Some(config.connect_timeout));
+
+        let roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| HttpError::Tls(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+
+        let client = Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .pool_idle_timeout(config.pool_idle_timeout)
+            .pool_max_idle_per_host(config.max_idle_per_host)
+            .build(https);
+        Ok(HttpClient {
+            client,
+            response_timeout: config.response_timeout,
+        })
+    }
+
+    /// Sends one request (its URI must be absolute) and returns the response once its head has
+    /// arrived; the body streams from the connection, which goes back to the pool when the body
+    /// has been read to the end or dropped.
+    pub async fn send(
+        &self,
+        mut req: Request<Full<Bytes>>,
+    ) -> Result<Response<Incoming>, HttpError> {
+        match req.uri().scheme_str() {
+            Some("http" | "https") if req.uri().authority().is_some() => {}
+            _ => {
+                return Err(HttpError::InvalidRequest(format!(
+                    "URL must be absolute http:// or https://, got {}",
+                    req.uri()
+                )));
+            }
+        }
+        req.headers_mut()
+            .entry(USER_AGENT)
+            .or_insert(HeaderValue::from_static(DEFAULT_USER_AGENT));
+        let pending = self.client.request(req);
+        let result = match self.response_timeout {
+            Some(limit) => tokio::time::timeout(limit, pending)
+                .await
+                .map_err(|_| HttpError::Timeout("the response headers"))?,
+            None => pending.await,
+        };
+        result.map_err(|e| {
+            let chain = error_chain(&e);
+            if e.is_connect() {
+                HttpError::Connect(chain)
+            } else {
+                HttpError::Request(chain)
+            }
+        })
+    }
+
+    /// Sends a request and reads the whole body, refusing bodies over `limit` bytes.
+    pub async fn send_buffered(
+        &self,
+        req: Request<Full<Bytes>>,
+        limit: usize,
+    ) -> Result<BufferedResponse, HttpError> {
+        let response = self.send(req).await?;
+        read_body(response, limit).await
+    }
+
+    /// POSTs `body` as JSON to `url` and reads the whole answer (up to `limit` bytes), whatever
+    /// its status: the caller decides what a non-2xx status means.
+    pub async fn post_json<T: serde::Serialize + ?Sized>(
+        &self,
+        url: &str,
+        body: &T,
+        limit: usize,
+    ) -> Result<BufferedResponse, HttpError> {
+        let json = serde_json::to_vec(body)
+            .map_err(|e| HttpError::InvalidRequest(format!("body is not JSON: {e}")))?;
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(url)
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, "application/json")
+            .body(Full::new(Bytes::from(json)))
+            .map_err(|e| HttpError::InvalidRequest(e.to_string()))?;
+        self.send_buffered(req, limit).await
+    }
+}
+
+/// Reads a response body to the end, refusing more than `limit` bytes.
+pub async fn read_body(
+    response: Response<Incoming>,
+    limit: usize,
+) -> Result<BufferedResponse, HttpError> {
+    let (parts, body) = response.into_parts();
+    let collected = Limited::new(body, limit).collect().await.map_err(|e| {
+        if e.is::<http_body_util::LengthLimitError>() {
+            HttpError::BodyTooLarge { limit }
+        } else {
+            HttpError::Body(error_chain(&*e))
+        }
+    })?;
+    Ok(BufferedResponse {
+        status: parts.status,
+        headers: parts.headers,
+        body: collected.to_bytes(),
+    })
+}
+
+/// hyper's top-level errors say only "client error (Connect)"; the cause is further down.
+fn error_chain(error: &(dyn StdError + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::convert::Infallible;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::net::TcpListener;
+
+    /// Serves `handler` over HTTP/1.1 keep-alive on 127.0.0.1 and counts accepted connections.
+    async fn serve<F>(handler: F) -> (String, Arc<AtomicUsize>)
+    where
+        F: Fn(Request<Incoming>) -> Response<Full<Bytes>> + Send + Sync + Clone + 'static,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counted = connections.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                counted.fetch_add(1, Ordering::SeqCst);
+                let handler = handler.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req| {
+                        let handler = handler.clone();
+                        async move { Ok::<_, Infallible>(handler(req)) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        (format!("http://{addr}"), connections)
+    }
+
+    #[tokio::test]
+    async fn reuses_one_connection_for_sequential_requests() {
+        let (base, connections) = serve(|req| {
+            let ua = req.headers()[USER_AGENT].to_str().unwrap().to_owned();
+            Response::new(Full::new(Bytes::from(ua)))
+        })
+        .await;
+        let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
+        for _ in 0..3 {
+            let req = Request::get(format!("{base}/x"))
+                .body(Full::new(Bytes::new()))
+                .unwrap();
+            let response = client.send_buffered(req, 1024).await.unwrap();
+            assert_eq!(response.status, StatusCode::OK);
+            assert_eq!(response.body, DEFAULT_USER_AGENT.as_bytes());
+        }
+        assert_eq!(connections.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn post_json_sends_json() {
+        let (base, _) = serve(|req| {
+            let ct = req.headers()[CONTENT_TYPE].to_str().unwrap().to_owned();
+            Response::builder()
+                .status(201)
+                .body(Full::new(Bytes::from(ct)))
+                .unwrap()
+        })
+        .await;
+        let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
+        let response = client
+            .post_json(&format!("{base}/p"), &serde_json::json!({"a": 1}), 1024)
+            .await
+            .unwrap();
+        assert_eq!(response.status, StatusCode::CREATED);
+        assert_eq!(response.body, "application/json".as_bytes());
+    }
+
+    #[tokio::test]
+    async fn oversized_body_is_refused() {
+        let (base, _) = serve(|_| Response::new(Full::new(Bytes::from(vec![b'x'; 4096])))).await;
+        let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
+        let req = Request::get(format!("{base}/big"))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let err = client.send_buffered(req, 100).await.unwrap_err();
+        assert!(
+            matches!(err, HttpError::BodyTooLarge { limit: 100 }),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn refused_connection_is_a_connect_error() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
+        let req = Request::get(format!("http://{addr}/"))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let err = client.send(req).await.unwrap_err();
+        assert!(matches!(err, HttpError::Connect(_)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn https_goes_through_tls() {
+        // A plain-HTTP server cannot complete a TLS handshake, so an error (not a response and
+        // not a hang) shows the https:// path really goes through rustls.
+        let (base, _) = serve(|_| Response::new(Full::new(Bytes::new()))).await;
+        let client = HttpClient::new(&HttpClientConfig {
+            response_timeout: Some(Duration::from_secs(10)),
+            ..HttpClientConfig::default()
+        })
+        .unwrap();
+        let url = base.replacen("http://", "https://", 1);
+        let req = Request::get(url).body(Full::new(Bytes::new())).unwrap();
+        let err = client.send(req).await.unwrap_err();
+        assert!(matches!(err, HttpError::Connect(_)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn relative_url_is_invalid() {
+        let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
+        let req = Request::get("/v2/x").body(Full::new(Bytes::new())).unwrap();
+        let err = client.send(req).await.unwrap_err();
+        assert!(matches!(err, HttpError::InvalidRequest(_)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn response_timeout_applies() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Accepts and then never answers.
+        let holder = tokio::spawn(async move {
+            let (_stream, _) = listener.accept().await.unwrap();
+            tokio::time::sleep(Duration::from_secs(30)).await;
+        });
+        let client = HttpClient::new(&HttpClientConfig {
+            response_timeout: Some(Duration::from_millis(200)),
+            ..HttpClientConfig::default()
+        })
+        .unwrap();
+        let req = Request::get(format!("http://{addr}/"))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let err = client.send(req).await.unwrap_err();
+        assert!(matches!(err, HttpError::Timeout(_)), "{err:?}");
+        holder.abort();
+    }
+}
