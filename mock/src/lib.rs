@@ -1,1 +1,41 @@
-//! Placeholder until the mock Hub lands.
+//! A stateful mock of the Docker Hub API, served over HTTP/1.1 on loopback.
+//!
+//! It implements all 54 operations of the Hub's OpenAPI description against an in-memory world
+//! (users, organizations, repositories, tokens, groups, invites, audit log, SCIM users), checks
+//! what the Hub checks (bearer tokens, permissions, required fields, content types), records
+//! every request, and can be told to misbehave ([`Fault`], [`RateLimit`], expired tokens).
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let hub = dockhand_mock::MockHub::start(dockhand_mock::MockConfig::default()).await?;
+//! println!("mock Hub at {}", hub.base_url());
+//! hub.inject(dockhand_mock::Fault::retry_after(2));
+//! # Ok(()) }
+//! ```
+
+mod audit;
+mod auth;
+mod body;
+mod clock;
+mod config;
+mod faults;
+pub mod fixtures;
+mod handlers;
+mod http;
+mod hub;
+mod ids;
+mod pagination;
+mod pipeline;
+mod ratelimit;
+mod record;
+mod routing;
+mod scim;
+pub mod seed;
+mod server;
+mod state;
+
+pub use config::{MockConfig, NOMINAL_RATE_LIMIT, RateLimit};
+pub use faults::{Fault, FaultKind};
+pub use hub::{MockHub, serve_forever};
+pub use record::RecordedRequest;
+pub use seed::Seed;

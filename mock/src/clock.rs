@@ -1,0 +1,142 @@
+//! Wall-clock time as the Hub shows it: unix seconds inside the mock, RFC 3339 strings on the wire.
+//!
+//! The mock keeps every timestamp as unix seconds so that ordering and window filters are plain
+//! integer comparisons; only the JSON layer turns them into text.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Seconds since the unix epoch, now.
+pub(crate) fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Days since 1970-01-01 for a proleptic Gregorian date (era-based, exact for all u64 results).
+fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = i64::from(month);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// `2024-05-01T12:00:00Z`.
+pub(crate) fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+/// `2024-05-01 12:00:00 +0000 UTC`, the layout of the Hub's CSV export.
+pub(crate) fn csv_time(secs: u64) -> String {
+    let text = rfc3339(secs);
+    format!("{} {} +0000 UTC", &text[..10], &text[11..19])
+}
+
+fn number(text: &str) -> Option<u32> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// Reads `YYYY-MM-DD`, or a full RFC 3339 date-time with optional fraction and `Z`/`±HH:MM`.
+/// Callers filter by these, so anything else is refused rather than guessed at.
+pub(crate) fn parse_rfc3339(text: &str) -> Option<u64> {
+    let text = text.trim();
+    if text.len() < 10 || !text.is_char_boundary(10) {
+        return None;
+    }
+    let (date, rest) = text.split_at(10);
+    let mut parts = date.split('-');
+    let year = number(parts.next()?)?;
+    let month = number(parts.next()?)?;
+    let day = number(parts.next()?)?;
+    if parts.next().is_some() || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let mut secs = days_from_civil(i64::from(year), month, day) * 86_400;
+    if !rest.is_empty() {
+        let rest = rest.strip_prefix(['T', 't', ' '])?;
+        if rest.len() < 8 || !rest.is_char_boundary(8) {
+            return None;
+        }
+        let (time, mut zone) = rest.split_at(8);
+        let mut hms = time.split(':');
+        let h = number(hms.next()?)?;
+        let mi = number(hms.next()?)?;
+        let s = number(hms.next()?)?;
+        if hms.next().is_some() || h > 23 || mi > 59 || s > 60 {
+            return None;
+        }
+        secs += i64::from(h * 3600 + mi * 60 + s);
+        if let Some(frac) = zone.strip_prefix('.') {
+            let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+            if digits == 0 {
+                return None;
+            }
+            zone = &frac[digits..];
+        }
+        match zone {
+            "" | "Z" | "z" => {}
+            _ => {
+                let sign = match zone.as_bytes()[0] {
+                    b'+' => 1,
+                    b'-' => -1,
+                    _ => return None,
+                };
+                let (oh, om) = zone[1..].split_once(':')?;
+                let offset = i64::from(number(oh)? * 3600 + number(om)? * 60);
+                secs -= sign * offset;
+            }
+        }
+    }
+    u64::try_from(secs).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        for secs in [0, 951_782_400, 1_700_000_000, 4_102_444_800] {
+            assert_eq!(parse_rfc3339(&rfc3339(secs)), Some(secs));
+        }
+        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+    }
+
+    #[test]
+    fn reads_offsets_fractions_and_dates() {
+        assert_eq!(parse_rfc3339("2023-11-14"), Some(1_699_920_000));
+        assert_eq!(
+            parse_rfc3339("2023-11-14T23:13:20.123+01:00"),
+            Some(1_700_000_000)
+        );
+        assert_eq!(parse_rfc3339("yesterday"), None);
+        assert_eq!(parse_rfc3339("2023-13-01"), None);
+    }
+}

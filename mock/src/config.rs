@@ -1,0 +1,111 @@
+//! How a mock Hub is set up: where it listens, what it starts with, and its limits.
+//!
+//! `--data seed.yaml` files are read here too. Such a file is a [`Seed`] plus a few settings; it
+//! replaces the built-in world unless it says `include_builtin: true`.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::seed::{Seed, SeedOrg, SeedRepository, SeedUser};
+
+/// Requests allowed per window before the mock answers 429.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub limit: u32,
+    pub window: Duration,
+}
+
+impl RateLimit {
+    pub fn new(limit: u32, window: Duration) -> Self {
+        RateLimit { limit, window }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct MockConfig {
+    /// Defaults to `127.0.0.1:0`, a free port.
+    pub addr: SocketAddr,
+    pub seed: Seed,
+    /// How long minted JWTs live (the `exp` claim). The Hub documents ten minutes.
+    pub token_lifetime: Duration,
+    /// `None` never answers 429 by itself; the headers then show [`NOMINAL_RATE_LIMIT`].
+    pub rate_limit: Option<RateLimit>,
+    /// Like the real Hub, refuse JWTs minted from a personal access token on the organization
+    /// admin routes (organization access tokens and organization settings) with 403.
+    pub pat_forbidden_on_org_admin: bool,
+}
+
+/// What the rate-limit headers report while no limit is enforced: high enough that a client
+/// pacing itself by `X-RateLimit-Remaining` never waits.
+pub const NOMINAL_RATE_LIMIT: RateLimit = RateLimit {
+    limit: 1_000_000,
+    window: Duration::from_secs(60),
+};
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        MockConfig {
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            seed: Seed::builtin(),
+            token_lifetime: Duration::from_secs(600),
+            rate_limit: None,
+            pat_forbidden_on_org_admin: true,
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct SeedFile {
+    include_builtin: bool,
+    token_lifetime_seconds: Option<u64>,
+    rate_limit: Option<RateLimitFile>,
+    pat_forbidden_on_org_admin: Option<bool>,
+    users: Vec<SeedUser>,
+    orgs: Vec<SeedOrg>,
+    repositories: Vec<SeedRepository>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RateLimitFile {
+    limit: u32,
+    window_seconds: u64,
+}
+
+impl MockConfig {
+    /// Reads a seed file. The seed is checked as a whole (unknown keys, members of organizations
+    /// that are not users, duplicate repositories) so a typo fails here rather than as a 404 later.
+    pub fn from_seed_yaml(text: &str) -> Result<MockConfig, String> {
+        let file: SeedFile = serde_yaml::from_str(text).map_err(|e| format!("seed file: {e}"))?;
+        let mut config = MockConfig::default();
+        let mut seed = if file.include_builtin {
+            Seed::builtin()
+        } else {
+            Seed::default()
+        };
+        seed.users.extend(file.users);
+        seed.orgs.extend(file.orgs);
+        seed.repositories.extend(file.repositories);
+        config.seed = seed;
+        if let Some(secs) = file.token_lifetime_seconds {
+            config.token_lifetime = Duration::from_secs(secs);
+        }
+        if let Some(rl) = file.rate_limit {
+            if rl.window_seconds == 0 {
+                return Err("seed file: rate_limit.window_seconds must be at least 1".into());
+            }
+            config.rate_limit = Some(RateLimit::new(
+                rl.limit,
+                Duration::from_secs(rl.window_seconds),
+            ));
+        }
+        if let Some(flag) = file.pat_forbidden_on_org_admin {
+            config.pat_forbidden_on_org_admin = flag;
+        }
+        crate::state::HubState::from_config(&config).map_err(|e| format!("seed file: {e}"))?;
+        Ok(config)
+    }
+}

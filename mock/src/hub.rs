@@ -1,0 +1,165 @@
+//! The running mock: its shared state, and the `MockHub` handle tests hold.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::auth;
+use crate::clock;
+use crate::config::{MockConfig, NOMINAL_RATE_LIMIT, RateLimit};
+use crate::faults::{Fault, FaultKind, FaultQueue};
+use crate::handlers;
+use crate::http::{Reply, Request};
+use crate::ratelimit::{RateStatus, RateWindow};
+use crate::record::RecordedRequest;
+use crate::server;
+use crate::state::HubState;
+
+/// A handler that panicked must not take the whole mock down with a poisoned lock.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+pub(crate) struct Shared {
+    state: Mutex<HubState>,
+    requests: Mutex<Vec<RecordedRequest>>,
+    faults: Mutex<FaultQueue>,
+    rate: Mutex<(Option<RateLimit>, RateWindow)>,
+    connections: AtomicU64,
+    pub(crate) addr: SocketAddr,
+}
+
+impl Shared {
+    pub(crate) fn record(&self, request: RecordedRequest) {
+        lock(&self.requests).push(request);
+    }
+
+    pub(crate) fn count_request(&self) -> RateStatus {
+        let mut rate = lock(&self.rate);
+        let (limit, window) = &mut *rate;
+        match limit {
+            Some(limit) => window.hit(*limit, true),
+            None => window.hit(NOMINAL_RATE_LIMIT, false),
+        }
+    }
+
+    pub(crate) fn take_fault(&self, method: &str, path: &str) -> Option<FaultKind> {
+        lock(&self.faults).take(method, path)
+    }
+
+    pub(crate) fn answer(&self, request: &Request) -> Reply {
+        handlers::handle(&mut lock(&self.state), request)
+    }
+
+    pub(crate) fn connection_accepted(&self) {
+        self.connections.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A mock Docker Hub serving on loopback until it is shut down or dropped.
+pub struct MockHub {
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl MockHub {
+    /// Binds `config.addr` and starts serving. Fails on a bind error or an inconsistent seed.
+    pub async fn start(config: MockConfig) -> io::Result<MockHub> {
+        let state = HubState::from_config(&config)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let listener = TcpListener::bind(config.addr).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            state: Mutex::new(state),
+            requests: Mutex::new(Vec::new()),
+            faults: Mutex::new(FaultQueue::default()),
+            rate: Mutex::new((config.rate_limit, RateWindow::new())),
+            connections: AtomicU64::new(0),
+            addr,
+        });
+        let (shutdown, watcher) = watch::channel(false);
+        let task = tokio::spawn(server::accept_loop(listener, shared.clone(), watcher));
+        Ok(MockHub {
+            shared,
+            shutdown,
+            task: Some(task),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.shared.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.shared.addr)
+    }
+
+    /// Every request received so far, oldest first, faulted ones included.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.requests).clone()
+    }
+
+    pub fn clear_requests(&self) {
+        lock(&self.shared.requests).clear();
+    }
+
+    /// Queues a fault for the next matching request(s).
+    pub fn inject(&self, fault: Fault) {
+        lock(&self.shared.faults).push(fault);
+    }
+
+    /// Drops every queued fault.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
+    /// Enforces `limit` from now on (a fresh window), or stops enforcing with `None`.
+    pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
+        let mut rate = lock(&self.shared.rate);
+        rate.0 = limit;
+        rate.1.reset();
+    }
+
+    /// TCP connections accepted since start.
+    pub fn connections_accepted(&self) -> u64 {
+        self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// Every JWT issued so far is expired from now on (401 on use); new ones are fine.
+    pub fn expire_tokens(&self) {
+        auth::expire_all(&mut lock(&self.shared.state), clock::now());
+    }
+
+    /// Stops accepting, drops open connections, and waits for the accept loop to end.
+    pub async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for MockHub {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Serves `config` until the process ends; `dockhand mock` runs this. It prints nothing.
+pub async fn serve_forever(config: MockConfig) -> io::Result<()> {
+    let _hub = MockHub::start(config).await?;
+    std::future::pending::<()>().await;
+    Ok(())
+}

@@ -1,0 +1,446 @@
+//! The world the mock starts from: users, organizations and repositories, as plain data.
+//!
+//! A [`Seed`] is what `--data seed.yaml` parses into and what [`Seed::builtin`] builds from
+//! [`crate::fixtures`]. It holds no behaviour; `state` turns it into the live Hub and checks that
+//! its references (members, group members, namespaces) point at things that exist.
+
+use serde::{Deserialize, Serialize};
+
+use crate::fixtures as fx;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Seed {
+    pub users: Vec<SeedUser>,
+    pub orgs: Vec<SeedOrg>,
+    pub repositories: Vec<SeedRepository>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SeedUser {
+    pub username: String,
+    pub password: Option<String>,
+    pub email: Option<String>,
+    pub full_name: Option<String>,
+    pub company: Option<String>,
+    pub location: Option<String>,
+    /// When set, password logins need this code as a second factor.
+    pub two_factor_code: Option<String>,
+    pub access_tokens: Vec<SeedAccessToken>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SeedAccessToken {
+    pub label: String,
+    pub secret: String,
+    pub scopes: Vec<String>,
+    pub uuid: Option<String>,
+    pub is_active: bool,
+}
+
+impl Default for SeedAccessToken {
+    fn default() -> Self {
+        SeedAccessToken {
+            label: String::new(),
+            secret: String::new(),
+            scopes: vec!["repo:admin".into()],
+            uuid: None,
+            is_active: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SeedOrg {
+    pub name: String,
+    pub members: Vec<SeedMember>,
+    pub groups: Vec<SeedGroup>,
+    pub invites: Vec<SeedInvite>,
+    pub access_tokens: Vec<SeedOrgAccessToken>,
+    pub scim_token: Option<String>,
+    pub scim_users: Vec<SeedScimUser>,
+    pub restricted_images: SeedRestrictedImages,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SeedMember {
+    pub username: String,
+    /// `owner`, `editor` or `member`.
+    pub role: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SeedGroup {
+    pub name: String,
+    pub description: String,
+    pub id: Option<u64>,
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SeedInvite {
+    pub id: Option<String>,
+    pub invitee: String,
+    pub inviter: Option<String>,
+    pub team: Option<String>,
+    pub role: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SeedOrgAccessToken {
+    pub id: Option<String>,
+    pub label: String,
+    pub description: String,
+    pub secret: String,
+    pub created_by: Option<String>,
+    pub is_active: bool,
+    pub resources: Vec<SeedResource>,
+}
+
+impl Default for SeedOrgAccessToken {
+    fn default() -> Self {
+        SeedOrgAccessToken {
+            id: None,
+            label: String::new(),
+            description: String::new(),
+            secret: String::new(),
+            created_by: None,
+            is_active: true,
+            resources: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SeedResource {
+    /// `TYPE_REPO` or `TYPE_ORG`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub path: String,
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SeedScimUser {
+    pub id: Option<String>,
+    /// The SCIM `userName`: an email address.
+    pub user_name: String,
+    pub display_name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub active: bool,
+}
+
+impl Default for SeedScimUser {
+    fn default() -> Self {
+        SeedScimUser {
+            id: None,
+            user_name: String::new(),
+            display_name: None,
+            given_name: None,
+            family_name: None,
+            active: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SeedRestrictedImages {
+    pub enabled: bool,
+    pub allow_official_images: bool,
+    pub allow_verified_publishers: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SeedRepository {
+    pub namespace: String,
+    pub name: String,
+    pub description: String,
+    pub full_description: String,
+    pub is_private: bool,
+    pub star_count: u64,
+    pub pull_count: u64,
+    /// RFC 3339; defaults to the seed's fixed epoch.
+    pub last_updated: Option<String>,
+    pub immutable_tags: bool,
+    pub immutable_tags_rules: Vec<String>,
+    pub tags: Vec<SeedTag>,
+    /// Adds `count` synthetic tags `{prefix}{n}` (each with one linux/amd64 image), for
+    /// pagination tests that need hundreds of tags.
+    pub generated_tags: Option<GeneratedTags>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GeneratedTags {
+    pub count: usize,
+    pub prefix: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SeedTag {
+    pub name: String,
+    pub last_updated: Option<String>,
+    pub images: Vec<SeedImage>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SeedImage {
+    pub architecture: String,
+    pub os: String,
+    pub variant: Option<String>,
+    /// Derived from the repository, tag and platform when absent.
+    pub digest: Option<String>,
+    pub size: u64,
+    pub features: String,
+    pub os_features: String,
+    pub os_version: String,
+}
+
+fn user(name: &str, password: &str, email: &str, full_name: &str) -> SeedUser {
+    SeedUser {
+        username: name.into(),
+        password: Some(password.into()),
+        email: Some(email.into()),
+        full_name: Some(full_name.into()),
+        company: Some("Acme Mock Corp".into()),
+        location: Some("Loopback".into()),
+        two_factor_code: None,
+        access_tokens: Vec::new(),
+    }
+}
+
+fn pat(label: &str, secret: &str, uuid: &str, scopes: &[&str]) -> SeedAccessToken {
+    SeedAccessToken {
+        label: label.into(),
+        secret: secret.into(),
+        scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        uuid: Some(uuid.into()),
+        is_active: true,
+    }
+}
+
+fn image(arch: &str, variant: Option<&str>, size: u64) -> SeedImage {
+    SeedImage {
+        architecture: arch.into(),
+        os: "linux".into(),
+        variant: variant.map(str::to_string),
+        digest: None,
+        size,
+        features: String::new(),
+        os_features: String::new(),
+        os_version: String::new(),
+    }
+}
+
+fn member(name: &str, role: &str) -> SeedMember {
+    SeedMember {
+        username: name.into(),
+        role: role.into(),
+    }
+}
+
+impl Seed {
+    /// The out-of-the-box world: see [`crate::fixtures`] for every name and secret in it.
+    pub fn builtin() -> Seed {
+        let mut alice = user(fx::ALICE, fx::ALICE_PASSWORD, fx::ALICE_EMAIL, "Alice Mock");
+        alice.access_tokens = vec![
+            pat(
+                fx::ALICE_PAT_LABEL,
+                fx::ALICE_PAT,
+                fx::ALICE_PAT_UUID,
+                &["repo:admin"],
+            ),
+            pat(
+                "mock read-only token",
+                fx::ALICE_PAT_READ_ONLY,
+                fx::ALICE_PAT_READ_ONLY_UUID,
+                &["repo:read"],
+            ),
+        ];
+        let mut bob = user(fx::BOB, fx::BOB_PASSWORD, fx::BOB_EMAIL, "Bob Mock");
+        bob.two_factor_code = Some(fx::BOB_TOTP_CODE.into());
+        bob.access_tokens = vec![pat(
+            "mock bob token",
+            fx::BOB_PAT,
+            fx::BOB_PAT_UUID,
+            &["repo:admin"],
+        )];
+        let mut carol = user(fx::CAROL, fx::CAROL_PASSWORD, fx::CAROL_EMAIL, "Carol Mock");
+        carol.access_tokens = vec![pat(
+            "mock carol token",
+            fx::CAROL_PAT,
+            fx::CAROL_PAT_UUID,
+            &["repo:admin"],
+        )];
+        let mut mallory = user(
+            fx::MALLORY,
+            fx::MALLORY_PASSWORD,
+            "mallory@elsewhere.example",
+            "Mallory Mock",
+        );
+        mallory.company = None;
+        mallory.access_tokens = vec![pat(
+            "mock mallory token",
+            fx::MALLORY_PAT,
+            "3a110000-0000-4000-8000-000000000005",
+            &["repo:admin"],
+        )];
+
+        let acme = SeedOrg {
+            name: fx::ORG.into(),
+            members: vec![
+                member(fx::ALICE, "owner"),
+                member(fx::BOB, "editor"),
+                member(fx::CAROL, "member"),
+            ],
+            groups: vec![
+                SeedGroup {
+                    name: fx::GROUP_OWNERS.into(),
+                    description: "Organization owners".into(),
+                    id: Some(fx::GROUP_OWNERS_ID),
+                    members: vec![fx::ALICE.into()],
+                },
+                SeedGroup {
+                    name: fx::GROUP_DEVELOPERS.into(),
+                    description: "People who push images".into(),
+                    id: Some(fx::GROUP_DEVELOPERS_ID),
+                    members: vec![fx::ALICE.into(), fx::BOB.into()],
+                },
+            ],
+            invites: vec![SeedInvite {
+                id: Some(fx::INVITE_ID.into()),
+                invitee: fx::INVITEE.into(),
+                inviter: Some(fx::ALICE.into()),
+                team: Some(fx::GROUP_DEVELOPERS.into()),
+                role: Some("member".into()),
+            }],
+            access_tokens: vec![SeedOrgAccessToken {
+                id: Some(fx::ORG_OAT_ID.into()),
+                label: fx::ORG_OAT_LABEL.into(),
+                description: "Used by the mock's tests".into(),
+                secret: fx::ORG_OAT.into(),
+                created_by: Some(fx::ALICE.into()),
+                is_active: true,
+                resources: vec![SeedResource {
+                    kind: "TYPE_REPO".into(),
+                    path: format!("{}/*", fx::ORG),
+                    scopes: vec!["scope-image-pull".into(), "scope-image-push".into()],
+                }],
+            }],
+            scim_token: Some(fx::SCIM_TOKEN.into()),
+            scim_users: vec![
+                SeedScimUser {
+                    id: Some(fx::SCIM_USER_ALICE_ID.into()),
+                    user_name: fx::ALICE_EMAIL.into(),
+                    display_name: Some(fx::ALICE.into()),
+                    given_name: Some("Alice".into()),
+                    family_name: Some("Mock".into()),
+                    active: true,
+                },
+                SeedScimUser {
+                    id: Some(fx::SCIM_USER_CAROL_ID.into()),
+                    user_name: fx::CAROL_EMAIL.into(),
+                    display_name: Some(fx::CAROL.into()),
+                    given_name: Some("Carol".into()),
+                    family_name: Some("Mock".into()),
+                    active: true,
+                },
+            ],
+            restricted_images: SeedRestrictedImages {
+                enabled: false,
+                allow_official_images: true,
+                allow_verified_publishers: true,
+            },
+        };
+
+        let alpine_dates = [
+            "2025-06-02T10:00:00Z",
+            "2025-06-02T09:00:00Z",
+            "2025-05-30T08:00:00Z",
+            "2025-01-08T12:00:00Z",
+            "2024-09-06T12:00:00Z",
+        ];
+        let alpine_tags = fx::ALPINE_TAGS
+            .iter()
+            .zip(alpine_dates)
+            .enumerate()
+            .map(|(i, (name, date))| {
+                let amd = image("amd64", None, 3_620_000 + i as u64 * 1000);
+                let arm = image("arm64", Some("v8"), 3_990_000 + i as u64 * 1000);
+                SeedTag {
+                    name: name.to_string(),
+                    last_updated: Some(date.into()),
+                    images: vec![amd, arm, image("386", None, 3_480_000)],
+                }
+            })
+            .collect();
+
+        Seed {
+            users: vec![alice, bob, carol, mallory],
+            orgs: vec![acme],
+            repositories: vec![
+                SeedRepository {
+                    namespace: fx::LIBRARY.into(),
+                    name: fx::ALPINE.into(),
+                    description: "A minimal Docker image based on Alpine Linux".into(),
+                    full_description:
+                        "# Alpine (mock)\n\nA tiny base image, served by the mock Hub.".into(),
+                    star_count: 11_000,
+                    pull_count: 9_000_000_000,
+                    last_updated: Some("2025-06-02T10:00:00Z".into()),
+                    tags: alpine_tags,
+                    ..SeedRepository::default()
+                },
+                SeedRepository {
+                    namespace: fx::ALICE.into(),
+                    name: fx::ALICE_REPO.into(),
+                    description: "Alice's demo application".into(),
+                    star_count: 3,
+                    pull_count: 42,
+                    last_updated: Some("2025-03-01T09:30:00Z".into()),
+                    tags: vec![SeedTag {
+                        name: "latest".into(),
+                        last_updated: Some("2025-03-01T09:30:00Z".into()),
+                        images: vec![image("amd64", None, 12_345_678)],
+                    }],
+                    ..SeedRepository::default()
+                },
+                SeedRepository {
+                    namespace: fx::ORG.into(),
+                    name: fx::PRIVATE_REPO.into(),
+                    description: "Acme's internal service".into(),
+                    is_private: true,
+                    pull_count: 7,
+                    last_updated: Some("2025-04-15T16:00:00Z".into()),
+                    tags: vec![
+                        SeedTag {
+                            name: "v1.0.0".into(),
+                            last_updated: Some("2025-04-15T16:00:00Z".into()),
+                            images: vec![image("amd64", None, 50_000_000)],
+                        },
+                        SeedTag {
+                            name: "v0.9.0".into(),
+                            last_updated: Some("2025-03-15T16:00:00Z".into()),
+                            images: vec![image("amd64", None, 49_000_000)],
+                        },
+                    ],
+                    ..SeedRepository::default()
+                },
+            ],
+        }
+    }
+}
