@@ -1,5 +1,16 @@
-//! dockhand's host library: the credential broker and the pooled HTTP client that the wasmtime
-//! embedding of the dockhand component is built on.
+//! dockhand's host library: loads the dockhand component into wasmtime, brokers credentials,
+//! enforces the egress and write policy, and runs calls.
 
+pub mod bindings;
 pub mod credentials;
+pub mod engine;
+mod hooks;
 pub mod http_client;
+mod hub;
+pub mod policy;
+mod state;
+
+pub use hub::{
+    CallError, CallOptions, CallResult, Dockhand, HostConfig, HubError, RateLimit, Session,
+    describe_hub_error,
+};

@@ -1,0 +1,223 @@
+//! Compiling the component once: the wasmtime engine, the on-disk cache of precompiled
+//! components, and the linker that gives the guest only what it needs.
+
+use crate::bindings::PluginPre;
+use crate::state::CallState;
+use sha2::{Digest, Sha256};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::component::{Component, Linker};
+use wasmtime::error::Context;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Result, bail};
+
+/// The component built with this host (see build.rs).
+pub static EMBEDDED_COMPONENT: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/dockhand_plugin.wasm"));
+
+/// How often the epoch advances; a guest that computes without yielding is interrupted at
+/// this granularity so that the call deadline can fire.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Where the component came from and how it was made ready, for `dockhand precompile` and the
+/// benchmarks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadedFrom {
+    /// Compiled now (and, when a cache directory is set, written to it).
+    Compiled,
+    /// Read from the precompiled cache.
+    Cache(PathBuf),
+}
+
+/// A compiled component, ready to instantiate any number of times.
+pub struct Runtime {
+    pub(crate) engine: Engine,
+    pub(crate) pre: PluginPre<CallState>,
+    pub loaded_from: LoadedFrom,
+    pub pooling: bool,
+    _ticker: Arc<EpochTicker>,
+}
+
+impl Runtime {
+    /// Compiles `wasm` (or loads it from `cache_dir`) and links it.
+    pub fn new(wasm: &[u8], cache_dir: Option<&Path>) -> Result<Runtime> {
+        let (engine, pooling) = build_engine()?;
+        let (component, loaded_from) = match cache_dir {
+            Some(dir) => load_cached(&engine, wasm, dir)?,
+            None => (
+                Component::new(&engine, wasm).context("compiling the component")?,
+                LoadedFrom::Compiled,
+            ),
+        };
+        let mut linker: Linker<CallState> = Linker::new(&engine);
+        // The guest's WASI is empty (no environment, arguments, files or sockets): these calls
+        // only link the interfaces Rust's standard library and wasi-http need.
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        crate::bindings::dockhand::hub::credentials::add_to_linker::<CallState, CallState>(
+            &mut linker,
+            |s| s,
+        )?;
+        let pre = PluginPre::new(linker.instantiate_pre(&component)?)?;
+        let ticker = EpochTicker::start(&engine);
+        Ok(Runtime {
+            engine,
+            pre,
+            loaded_from,
+            pooling,
+            _ticker: ticker,
+        })
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+}
+
+fn config() -> Config {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    config
+}
+
+/// The pooling allocator makes instantiation a few microseconds, but reserves address space up
+/// front; where the machine refuses that (small `ulimit -v`), the default allocator serves.
+fn build_engine() -> Result<(Engine, bool)> {
+    let mut pooled = config();
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(256)
+        .total_memories(256)
+        .total_tables(256)
+        .total_core_instances(256)
+        .max_memory_size(64 << 20);
+    pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    match Engine::new(&pooled) {
+        Ok(engine) => Ok((engine, true)),
+        Err(_) => Ok((Engine::new(&config())?, false)),
+    }
+}
+
+/// The cache key: the component's bytes, this wasmtime's version and the engine's settings.
+/// A file made by another version or configuration gets another name and is never tried.
+fn cache_key(engine: &Engine, wasm: &[u8]) -> String {
+    let mut settings = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut settings);
+    let mut h = Sha256::new();
+    h.update(b"dockhand precompiled component v1\0");
+    h.update(env!("CARGO_PKG_VERSION").as_bytes());
+    h.update(settings.finish().to_le_bytes());
+    h.update(wasm);
+    let digest = h.finalize();
+    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Loads the precompiled component for `wasm` from `dir`, or compiles and stores it.
+///
+/// Deserialising runs native code from the file, so the file is trusted only when it sits in a
+/// directory that no one else can write, and its checksum (kept beside it) matches: a stale,
+/// truncated or foreign file is compiled again and replaced.
+fn load_cached(engine: &Engine, wasm: &[u8], dir: &Path) -> Result<(Component, LoadedFrom)> {
+    ensure_private_dir(dir)?;
+    let key = cache_key(engine, wasm);
+    let path = dir.join(format!("component-{key}.cwasm"));
+    let sum_path = dir.join(format!("component-{key}.sha256"));
+    if let (Ok(bytes), Ok(sum)) = (std::fs::read(&path), std::fs::read_to_string(&sum_path))
+        && hex_sha256(&bytes) == sum.trim()
+    {
+        // SAFETY: the bytes were written by `Engine::precompile_component` of an engine with the
+        // same settings (the key says so), in a directory only this user can write, and their
+        // checksum matches; wasmtime checks the version and settings in the header again.
+        if let Ok(component) = unsafe { Component::deserialize(engine, &bytes) } {
+            return Ok((component, LoadedFrom::Cache(path)));
+        }
+    }
+    let bytes = engine
+        .precompile_component(wasm)
+        .context("compiling the component")?;
+    let component = unsafe { Component::deserialize(engine, &bytes) }
+        .context("loading the compiled component")?;
+    write_atomically(&path, &bytes)?;
+    write_atomically(&sum_path, hex_sha256(&bytes).as_bytes())?;
+    Ok((component, LoadedFrom::Compiled))
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+fn ensure_private_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let writable_by_others = |d: &Path| -> Result<bool> {
+            Ok(std::fs::metadata(d)?.permissions().mode() & 0o022 != 0)
+        };
+        if writable_by_others(dir)? {
+            // Make it private if it is ours; refuse it if that fails.
+            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+            if writable_by_others(dir)? {
+                bail!(
+                    "the cache directory {} can be written by other users; use a private directory",
+                    dir.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The default cache directory: `$XDG_CACHE_HOME/dockhand`, else `~/.cache/dockhand`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(xdg) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(xdg).join("dockhand"));
+    }
+    std::env::var_os("HOME")
+        .filter(|v| !v.is_empty())
+        .map(|home| PathBuf::from(home).join(".cache").join("dockhand"))
+}
+
+/// Advances the engine's epoch while a runtime exists.
+struct EpochTicker {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl EpochTicker {
+    fn start(engine: &Engine) -> Arc<EpochTicker> {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let weak = engine.weak();
+        let flag = stop.clone();
+        std::thread::Builder::new()
+            .name("dockhand-epoch".into())
+            .spawn(move || {
+                while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    match weak.upgrade() {
+                        Some(engine) => engine.increment_epoch(),
+                        None => break,
+                    }
+                }
+            })
+            .expect("spawn the epoch thread");
+        Arc::new(EpochTicker { stop })
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}

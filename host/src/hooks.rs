@@ -1,0 +1,206 @@
+//! The `wasi:http` send hook: every request the component makes passes through here.
+//!
+//! In order: the destination must be on the allow-list (else `HttpRequestDenied`, before any
+//! connection); a sealed placeholder in `Authorization` is swapped for the real bearer (only
+//! here, only for allowed destinations); the request goes out on the shared keep-alive pool;
+//! the response body is streamed back under the size cap and the between-bytes timeout.
+
+use crate::credentials::Broker;
+use crate::http_client::{HttpClient, HttpError};
+use crate::policy::Policy;
+use bytes::Bytes;
+use http::header::AUTHORIZATION;
+use http::{HeaderValue, Request, Response};
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::{BodyExt, Full};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+use tokio::time::{Instant, Sleep};
+use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
+
+/// Shared by every call of one host: the policy, the connection pool and the broker.
+#[derive(Clone)]
+pub struct HubHooks {
+    pub(crate) policy: Arc<Policy>,
+    pub(crate) client: HttpClient,
+    pub(crate) broker: Arc<Broker>,
+}
+
+type IoFuture = Box<dyn Future<Output = Result<(), Error>> + Send>;
+
+impl WasiHttpHooks for HubHooks {
+    fn send_request(
+        &mut self,
+        request: Request<WasiBody>,
+        _options: Option<RequestOptions>,
+        _response_errors: IoFuture,
+    ) -> Box<dyn Future<Output = Result<(Response<WasiBody>, IoFuture), Error>> + Send> {
+        let hooks = self.clone();
+        Box::new(async move {
+            let response = hooks.send(request).await?;
+            let done: IoFuture = Box::new(async { Ok(()) });
+            Ok((response, done))
+        })
+    }
+}
+
+impl HubHooks {
+    async fn send(&self, request: Request<WasiBody>) -> Result<Response<WasiBody>, Error> {
+        let uri = request.uri();
+        let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+            return Err(Error::HttpRequestUriInvalid);
+        };
+        if !self.policy.allows(scheme, authority.as_str()) {
+            return Err(Error::HttpRequestDenied);
+        }
+
+        let (mut parts, body) = request.into_parts();
+        if let Some(value) = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            && let Some(real) = self.broker.unseal(value)
+        {
+            let mut real = HeaderValue::from_str(real.expose())
+                .map_err(|_| Error::InternalError(Some("unusable bearer".into())))?;
+            real.set_sensitive(true);
+            parts.headers.insert(AUTHORIZATION, real);
+        }
+        // Hub request bodies are small JSON documents; buffering them lets the pool reuse
+        // one body type for every request.
+        let body = body.collect().await?.to_bytes();
+        let request = Request::from_parts(parts, Full::new(body));
+
+        let timeouts = self.policy.timeouts;
+        let response =
+            match tokio::time::timeout(timeouts.first_byte, self.client.send(request)).await {
+                Ok(result) => result.map_err(error_code)?,
+                Err(_) => return Err(Error::HttpResponseTimeout),
+            };
+        let (parts, incoming) = response.into_parts();
+        if let Some(len) = parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            && len > self.policy.max_response_bytes
+        {
+            return Err(Error::HttpResponseBodySize(Some(len)));
+        }
+        let body = GuardedBody::new(
+            incoming,
+            self.policy.max_response_bytes,
+            timeouts.between_bytes,
+        );
+        Ok(Response::from_parts(parts, body.boxed_unsync()))
+    }
+}
+
+/// The wasi-http error the guest should see for a failed exchange. The pool reports connect
+/// failures as text, so the common causes are recognised by their wording.
+fn error_code(e: HttpError) -> Error {
+    match e {
+        HttpError::Timeout(_) => Error::HttpResponseTimeout,
+        HttpError::Connect(message) => {
+            let m = message.to_ascii_lowercase();
+            if m.contains("timed out") || m.contains("timeout") {
+                Error::ConnectionTimeout
+            } else if m.contains("dns") || m.contains("resolve") || m.contains("lookup") {
+                Error::DnsError {
+                    rcode: Some("lookup failed".into()),
+                    info_code: None,
+                }
+            } else if m.contains("certificate") || m.contains("tls") || m.contains("handshake") {
+                Error::TlsProtocolError
+            } else {
+                Error::ConnectionRefused
+            }
+        }
+        HttpError::Request(message) => {
+            let m = message.to_ascii_lowercase();
+            if m.contains("closed")
+                || m.contains("reset")
+                || m.contains("incomplete")
+                || m.contains("eof")
+            {
+                Error::ConnectionTerminated
+            } else {
+                Error::HttpProtocolError
+            }
+        }
+        HttpError::BodyTooLarge { limit } => Error::HttpResponseBodySize(Some(limit as u64)),
+        HttpError::InvalidRequest(_) => Error::HttpRequestUriInvalid,
+        HttpError::Tls(_) => Error::TlsProtocolError,
+        HttpError::Body(_) => Error::HttpResponseIncomplete,
+    }
+}
+
+/// A response body that stops at `limit` bytes and when the server pauses longer than
+/// `between_bytes`, with errors the guest maps to `body-too-large` and `timeout`.
+struct GuardedBody {
+    inner: hyper::body::Incoming,
+    limit: u64,
+    seen: u64,
+    between_bytes: Duration,
+    idle: Pin<Box<Sleep>>,
+}
+
+impl GuardedBody {
+    fn new(inner: hyper::body::Incoming, limit: u64, between_bytes: Duration) -> GuardedBody {
+        GuardedBody {
+            inner,
+            limit,
+            seen: 0,
+            between_bytes,
+            idle: Box::pin(tokio::time::sleep(between_bytes)),
+        }
+    }
+}
+
+impl Body for GuardedBody {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Error>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Pending => {
+                ready!(this.idle.as_mut().poll(cx));
+                Poll::Ready(Some(Err(Error::ConnectionReadTimeout)))
+            }
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(if e.is_incomplete_message() {
+                Error::HttpResponseIncomplete
+            } else {
+                Error::ConnectionTerminated
+            }))),
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    this.seen += data.len() as u64;
+                    if this.seen > this.limit {
+                        return Poll::Ready(Some(Err(Error::HttpResponseBodySize(Some(
+                            this.limit,
+                        )))));
+                    }
+                }
+                let deadline = Instant::now() + this.between_bytes;
+                this.idle.as_mut().reset(deadline);
+                Poll::Ready(Some(Ok(frame)))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}

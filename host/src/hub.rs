@@ -1,0 +1,325 @@
+//! The embedding API: one [`Dockhand`] per application, any number of concurrent calls.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use dockhand_host::{CallOptions, Dockhand, HostConfig};
+//! use dockhand_host::credentials::Accounts;
+//!
+//! let hub = Dockhand::new(HostConfig::default(), Accounts::anonymous())?;
+//! let tags = hub
+//!     .call(
+//!         "list_repository_tags",
+//!         &serde_json::json!({"namespace": "library", "repository": "alpine", "page_size": 5}),
+//!         &CallOptions::default(),
+//!     )
+//!     .await?;
+//! println!("{}", tags.body);
+//! # Ok(()) }
+//! ```
+
+use crate::bindings::Plugin;
+use crate::bindings::exports::dockhand::hub::catalog::{Access, OperationInfo};
+use crate::bindings::exports::dockhand::hub::types::{self as wit};
+use crate::credentials::{Accounts, Broker, HttpTokenExchange};
+use crate::engine::{EMBEDDED_COMPONENT, LoadedFrom, Runtime};
+use crate::hooks::HubHooks;
+use crate::http_client::{HttpClient, HttpClientConfig};
+use crate::policy::{DEFAULT_BASE_URL, Origin, Policy};
+use crate::state::CallState;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use wasmtime::{Store, StoreLimitsBuilder};
+
+pub use crate::bindings::exports::dockhand::hub::types::{HubError, RateLimit};
+
+/// How to build a [`Dockhand`].
+#[derive(Debug, Clone)]
+pub struct HostConfig {
+    /// The Hub's base URL; its origin is allowed unless `policy.allowed` says otherwise.
+    pub base_url: String,
+    /// Egress, write and resource rules. `allowed` empty means "the base URL's origin".
+    pub policy: Policy,
+    /// Hand the component placeholders instead of bearers (swapped back in the HTTP hook).
+    pub sealed: bool,
+    /// Keep the precompiled component here; `None` compiles in memory every time.
+    pub cache_dir: Option<PathBuf>,
+    /// A component to load instead of the one built into this host.
+    pub component: Option<Vec<u8>>,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        HostConfig {
+            base_url: DEFAULT_BASE_URL.to_string(),
+            policy: Policy {
+                allowed: Vec::new(),
+                ..Policy::default()
+            },
+            sealed: true,
+            cache_dir: crate::engine::default_cache_dir(),
+            component: None,
+        }
+    }
+}
+
+/// Per-call choices.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallOptions {
+    /// Which account's credentials to use (`default` when `None`).
+    pub account: Option<String>,
+    /// Follow pagination and merge all pages.
+    pub all_pages: bool,
+    /// Cap on pages when `all_pages` is set.
+    pub max_pages: Option<u32>,
+}
+
+/// A successful call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallResult {
+    pub status: u16,
+    pub content_type: Option<String>,
+    /// The decoded result (see the WIT `response.body` for its shapes).
+    pub body: serde_json::Value,
+    pub rate_limit: Option<RateLimit>,
+    pub pages: u32,
+}
+
+/// Why a call failed: the component's typed error, or the host's own.
+#[derive(Debug)]
+pub enum CallError {
+    /// What the component (or the host's policy, in the same terms) reported.
+    Hub(HubError),
+    /// The call's deadline passed.
+    Deadline(std::time::Duration),
+    /// The component trapped or could not be instantiated; the host keeps serving other calls.
+    Host(String),
+}
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CallError::Hub(e) => f.write_str(&describe_hub_error(e)),
+            CallError::Deadline(d) => write!(
+                f,
+                "the call did not finish within its {} s deadline",
+                d.as_secs()
+            ),
+            CallError::Host(m) => write!(f, "host error: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for CallError {}
+
+/// A one-line description of a typed error. It carries no credential: the component never
+/// holds one, and the host's messages name accounts, not secrets.
+pub fn describe_hub_error(e: &HubError) -> String {
+    match e {
+        HubError::InvalidArgument(a) => format!("invalid argument `{}`: {}", a.name, a.reason),
+        HubError::UnknownOperation(m) => format!("unknown operation: {m}"),
+        HubError::Unauthorized(m) => format!("unauthorized (401): {m}"),
+        HubError::Forbidden(m) => format!("forbidden (403): {m}"),
+        HubError::NotFound(m) => format!("not found (404): {m}"),
+        HubError::Conflict(m) => format!("conflict (409): {m}"),
+        HubError::RateLimited(r) => match r.retry_after {
+            Some(s) => format!("rate limited (429): retry after {s} s"),
+            None => "rate limited (429)".to_string(),
+        },
+        HubError::Upstream(u) => format!("the Hub answered {}: {}", u.status, u.message),
+        HubError::Transport(t) => format!("transport error ({}): {}", t.kind, t.message),
+        HubError::Denied(m) => format!("denied: {m}"),
+        HubError::Decode(m) => format!("could not decode the response: {m}"),
+    }
+}
+
+/// A loaded component plus everything calls share.
+pub struct Dockhand {
+    runtime: Runtime,
+    hooks: HubHooks,
+    base_url: String,
+    operations: OnceLock<Vec<OperationInfo>>,
+}
+
+impl Dockhand {
+    /// Loads (or compiles) the component and prepares the broker and the HTTP pool.
+    pub fn new(config: HostConfig, accounts: Accounts) -> Result<Dockhand, CallError> {
+        let base = Origin::parse(&config.base_url).map_err(CallError::Host)?;
+        let mut policy = config.policy;
+        if policy.allowed.is_empty() {
+            policy.allowed.push(base);
+        }
+        let client = HttpClient::new(&HttpClientConfig {
+            connect_timeout: policy.timeouts.connect,
+            response_timeout: Some(policy.timeouts.first_byte),
+            ..HttpClientConfig::default()
+        })
+        .map_err(|e| CallError::Host(e.to_string()))?;
+        let exchange = HttpTokenExchange::new(client.clone(), &config.base_url);
+        let broker = Arc::new(Broker::new(accounts, Arc::new(exchange), config.sealed));
+        let wasm = config.component.as_deref().unwrap_or(EMBEDDED_COMPONENT);
+        let runtime = Runtime::new(wasm, config.cache_dir.as_deref())
+            .map_err(|e| CallError::Host(format!("loading the component: {e:#}")))?;
+        Ok(Dockhand {
+            runtime,
+            hooks: HubHooks {
+                policy: Arc::new(policy),
+                client,
+                broker,
+            },
+            base_url: config.base_url,
+            operations: OnceLock::new(),
+        })
+    }
+
+    pub fn broker(&self) -> &Broker {
+        &self.hooks.broker
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.hooks.policy
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Whether the component came from the precompiled cache.
+    pub fn loaded_from(&self) -> &LoadedFrom {
+        &self.runtime.loaded_from
+    }
+
+    /// A fresh store and instance, for calling the typed WIT functions directly. The
+    /// read-only policy is checked by [`Dockhand::call`]; callers of typed functions apply
+    /// [`Dockhand::check_access`] themselves.
+    pub async fn instantiate(&self) -> Result<Session, CallError> {
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(self.hooks.policy.max_memory_bytes)
+            .build();
+        let state = CallState::new(self.hooks.clone(), self.hooks.broker.clone(), limits);
+        let mut store = Store::new(&self.runtime.engine, state);
+        store.limiter(|s| &mut s.limits);
+        // The guest yields at every epoch tick, so the deadline below can interrupt even a
+        // guest that never waits on I/O.
+        store.epoch_deadline_async_yield_and_update(1);
+        let plugin = self
+            .runtime
+            .pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| CallError::Host(format!("instantiating the component: {e:#}")))?;
+        Ok(Session { store, plugin })
+    }
+
+    /// Every operation, as the component describes it.
+    pub async fn operations(&self) -> Result<&[OperationInfo], CallError> {
+        if let Some(ops) = self.operations.get() {
+            return Ok(ops);
+        }
+        let mut session = self.instantiate().await?;
+        let ops = session
+            .plugin
+            .dockhand_hub_catalog()
+            .call_operations(&mut session.store)
+            .await
+            .map_err(trap)?;
+        Ok(self.operations.get_or_init(|| ops))
+    }
+
+    /// The operation a name (or alias, or kebab-case name) refers to.
+    pub async fn resolve(&self, name: &str) -> Result<Option<&OperationInfo>, CallError> {
+        let kebab_to_snake = name.replace('-', "_");
+        Ok(self.operations().await?.iter().find(|op| {
+            op.name == name
+                || op.name == kebab_to_snake
+                || op.aliases.iter().any(|a| a == name || *a == kebab_to_snake)
+        }))
+    }
+
+    /// Refuses `write` operations in read-only mode.
+    pub async fn check_access(&self, name: &str) -> Result<(), CallError> {
+        if !self.hooks.policy.read_only {
+            return Ok(());
+        }
+        match self.resolve(name).await? {
+            Some(op) if op.access == Access::Write => Err(CallError::Hub(HubError::Denied(
+                format!("read-only mode: `{}` is a write operation", op.name),
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Markdown reference for the API, an area, or one operation.
+    pub async fn docs(&self, topic: Option<&str>) -> Result<String, CallError> {
+        let mut session = self.instantiate().await?;
+        session
+            .plugin
+            .dockhand_hub_catalog()
+            .call_docs(&mut session.store, topic)
+            .await
+            .map_err(trap)?
+            .map_err(CallError::Hub)
+    }
+
+    /// Runs any operation by name with JSON arguments, in a fresh instance, under the policy.
+    pub async fn call(
+        &self,
+        operation: &str,
+        args: &serde_json::Value,
+        options: &CallOptions,
+    ) -> Result<CallResult, CallError> {
+        self.check_access(operation).await?;
+        let deadline = self.hooks.policy.timeouts.call;
+        let run = async {
+            let mut session = self.instantiate().await?;
+            let wit_options = wit::CallOptions {
+                account: options.account.clone(),
+                base_url: Some(self.base_url.clone()),
+                all_pages: Some(options.all_pages),
+                max_pages: options.max_pages,
+            };
+            let response = session
+                .plugin
+                .dockhand_hub_catalog()
+                .call_call(
+                    &mut session.store,
+                    operation,
+                    &args.to_string(),
+                    &wit_options,
+                )
+                .await
+                .map_err(trap)?
+                .map_err(CallError::Hub)?;
+            let body = serde_json::from_str(&response.body).map_err(|e| {
+                CallError::Host(format!("the component returned invalid JSON: {e}"))
+            })?;
+            Ok(CallResult {
+                status: response.status,
+                content_type: response.content_type,
+                body,
+                rate_limit: response.rate_limit,
+                pages: response.pages,
+            })
+        };
+        match tokio::time::timeout(deadline, run).await {
+            Ok(result) => result,
+            Err(_) => Err(CallError::Deadline(deadline)),
+        }
+    }
+}
+
+fn trap(e: wasmtime::Error) -> CallError {
+    CallError::Host(format!("the component trapped: {e:#}"))
+}
+
+/// One instance in its own store.
+pub struct Session {
+    pub store: Store<CallState>,
+    pub plugin: Plugin,
+}
+
+impl Accounts {
+    /// Only the anonymous default account.
+    pub fn anonymous() -> Accounts {
+        Accounts::from_specs(Vec::new()).expect("no accounts cannot conflict")
+    }
+}

@@ -1,0 +1,176 @@
+//! What the component may do: which origins it may reach, whether it may write, and the limits
+//! on time, memory and response size.
+
+use std::time::Duration;
+
+pub const DEFAULT_BASE_URL: &str = "https://hub.docker.com";
+
+/// An exact `scheme://host:port` the component may send requests to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Origin {
+    pub scheme: String,
+    pub host: String,
+    pub port: u16,
+}
+
+impl Origin {
+    /// Parses the origin of a base URL such as `https://hub.docker.com` or `http://127.0.0.1:8080/v2`.
+    pub fn parse(url: &str) -> Result<Origin, String> {
+        let url = url.trim();
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| format!("`{url}` is not an http:// or https:// URL"))?;
+        let scheme = scheme.to_ascii_lowercase();
+        let default_port = match scheme.as_str() {
+            "https" => 443,
+            "http" => 80,
+            _ => return Err(format!("`{url}` is not an http:// or https:// URL")),
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        if authority.is_empty() || authority.contains('@') {
+            return Err(format!("`{url}` has no usable host"));
+        }
+        let (host, port) = split_host_port(authority, default_port)
+            .ok_or_else(|| format!("`{url}` has an invalid port"))?;
+        Ok(Origin {
+            scheme,
+            host: host.to_ascii_lowercase(),
+            port,
+        })
+    }
+
+    /// Whether a request to `scheme` and `authority` (as in a request URI) goes to this origin.
+    pub fn matches(&self, scheme: &str, authority: &str) -> bool {
+        let default_port = if scheme.eq_ignore_ascii_case("https") {
+            443
+        } else {
+            80
+        };
+        match split_host_port(authority, default_port) {
+            Some((host, port)) => {
+                scheme.eq_ignore_ascii_case(&self.scheme)
+                    && host.eq_ignore_ascii_case(&self.host)
+                    && port == self.port
+            }
+            None => false,
+        }
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
+    }
+}
+
+fn split_host_port(authority: &str, default_port: u16) -> Option<(&str, u16)> {
+    // Bracketed IPv6 literals carry colons of their own.
+    if let Some(rest) = authority.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        return match after.strip_prefix(':') {
+            Some(port) => Some((host, port.parse().ok()?)),
+            None if after.is_empty() => Some((host, default_port)),
+            None => None,
+        };
+    }
+    match authority.rsplit_once(':') {
+        Some((host, port)) => Some((host, port.parse().ok()?)),
+        None => Some((authority, default_port)),
+    }
+}
+
+/// Timeouts on the HTTP exchange, and the whole call's deadline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timeouts {
+    /// DNS plus TCP connect.
+    pub connect: Duration,
+    /// From sending the request to the response head.
+    pub first_byte: Duration,
+    /// Between two pieces of the response body.
+    pub between_bytes: Duration,
+    /// The whole call, pagination included.
+    pub call: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        // wasmtime's default sender waits 600 s for each; a Hub call that takes a minute has failed.
+        Timeouts {
+            connect: Duration::from_secs(10),
+            first_byte: Duration::from_secs(30),
+            between_bytes: Duration::from_secs(30),
+            call: Duration::from_secs(120),
+        }
+    }
+}
+
+/// The rules every call runs under.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    /// Where requests may go. Credentials are attached only on these.
+    pub allowed: Vec<Origin>,
+    /// Refuse operations the catalog marks `write` before anything is sent.
+    pub read_only: bool,
+    pub timeouts: Timeouts,
+    /// Largest response body accepted, in bytes.
+    pub max_response_bytes: u64,
+    /// Largest linear memory one instance may grow to, in bytes.
+    pub max_memory_bytes: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            allowed: vec![Origin::parse(DEFAULT_BASE_URL).expect("the default base URL parses")],
+            read_only: false,
+            timeouts: Timeouts::default(),
+            max_response_bytes: 16 * 1024 * 1024,
+            max_memory_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+impl Policy {
+    /// The default policy for one base URL: only its origin is allowed.
+    pub fn for_base_url(base_url: &str) -> Result<Policy, String> {
+        Ok(Policy {
+            allowed: vec![Origin::parse(base_url)?],
+            ..Policy::default()
+        })
+    }
+
+    pub fn allows(&self, scheme: &str, authority: &str) -> bool {
+        self.allowed.iter().any(|o| o.matches(scheme, authority))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_parse_with_default_ports() {
+        let o = Origin::parse("https://hub.docker.com").unwrap();
+        assert_eq!(o.to_string(), "https://hub.docker.com:443");
+        let o = Origin::parse("http://127.0.0.1:8080/v2").unwrap();
+        assert_eq!((o.host.as_str(), o.port), ("127.0.0.1", 8080));
+        let o = Origin::parse("http://[::1]:9/").unwrap();
+        assert_eq!((o.host.as_str(), o.port), ("::1", 9));
+        assert!(Origin::parse("ftp://x").is_err());
+        assert!(Origin::parse("https://user@evil").is_err());
+        assert!(Origin::parse("https://x:notaport").is_err());
+    }
+
+    #[test]
+    fn the_allow_list_is_exact_on_scheme_host_and_port() {
+        let p = Policy::default();
+        assert!(p.allows("https", "hub.docker.com"));
+        assert!(p.allows("https", "hub.docker.com:443"));
+        assert!(p.allows("HTTPS", "HUB.docker.com"));
+        assert!(!p.allows("http", "hub.docker.com"));
+        assert!(!p.allows("https", "hub.docker.com:8443"));
+        assert!(!p.allows("https", "hub.docker.com.evil.example"));
+        assert!(!p.allows("https", "evil.example"));
+        assert!(!p.allows("https", "auth.docker.io"));
+    }
+}

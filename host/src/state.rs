@@ -1,0 +1,81 @@
+//! What one call's `Store` holds: an empty WASI context, the wasi-http context with the hub
+//! hooks, the memory limiter, and the broker behind the `credentials` import.
+
+use crate::bindings::dockhand::hub::credentials::{self, Credential, CredentialKind};
+use crate::credentials::{Broker, CredentialKind as BrokerKind};
+use crate::hooks::HubHooks;
+use std::sync::Arc;
+use wasmtime::StoreLimits;
+use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+pub struct CallState {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    hooks: HubHooks,
+    pub(crate) limits: StoreLimits,
+    broker: Arc<Broker>,
+}
+
+impl CallState {
+    pub(crate) fn new(hooks: HubHooks, broker: Arc<Broker>, limits: StoreLimits) -> CallState {
+        CallState {
+            // No environment, arguments, stdio, preopened directories or socket permissions.
+            wasi: WasiCtx::builder().build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            hooks,
+            limits,
+            broker,
+        }
+    }
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for CallState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.hooks,
+        }
+    }
+}
+
+impl wasmtime::component::HasData for CallState {
+    type Data<'a> = &'a mut CallState;
+}
+
+fn broker_kind(kind: CredentialKind) -> BrokerKind {
+    match kind {
+        CredentialKind::Hub => BrokerKind::Hub,
+        CredentialKind::Scim => BrokerKind::Scim,
+    }
+}
+
+impl credentials::Host for CallState {
+    async fn get(
+        &mut self,
+        account: String,
+        kind: CredentialKind,
+    ) -> Result<Option<Credential>, String> {
+        self.broker
+            .get(&account, broker_kind(kind))
+            .await
+            .map(|token| token.map(|token| Credential { token }))
+            .map_err(|e| e.to_string())
+    }
+
+    async fn invalidate(&mut self, account: String, kind: CredentialKind) {
+        self.broker.invalidate(&account, broker_kind(kind));
+    }
+}

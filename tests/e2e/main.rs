@@ -1,0 +1,3 @@
+//! End-to-end: the real component through the real host against the mock Hub.
+
+mod smoke;
