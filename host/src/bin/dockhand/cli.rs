@@ -1,0 +1,155 @@
+//! The command line, as clap sees it.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// The Docker Hub API through a sandboxed WebAssembly component.
+///
+/// Every call runs in a fresh instance of the dockhand component. The component never sees your
+/// password or access token: dockhand exchanges it for a short-lived token and swaps it into
+/// requests to the Hub only.
+#[derive(Debug, Parser)]
+#[command(name = "dockhand", version, propagate_version = true)]
+#[command(
+    after_help = "Exit codes: 0 ok, 1 host error, 2 usage or invalid argument, 3 unauthorized or \
+forbidden, 4 not found, 5 rate limited, 6 denied by policy, 7 other Hub error, 8 network or timeout."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    #[command(flatten)]
+    pub global: Global,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Docker Hub's base URL (a trailing /v2 is fine). Only this origin is reachable.
+    #[arg(
+        long,
+        global = true,
+        env = "DOCKHAND_BASE_URL",
+        default_value = "https://hub.docker.com"
+    )]
+    pub base_url: String,
+
+    /// The configured account to use (see `dockhand accounts`).
+    #[arg(long, global = true, env = "DOCKHAND_ACCOUNT")]
+    pub account: Option<String>,
+
+    /// Print compact JSON, and errors as JSON on stderr.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Refuse operations that change anything, before any request is sent.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+
+    /// Load this component instead of the one built into dockhand.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub component: Option<PathBuf>,
+
+    /// Where precompiled components are kept (default: $XDG_CACHE_HOME/dockhand).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Compile the component in memory; read and write no cache.
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+
+    /// Seconds the whole call may take, pagination included.
+    #[arg(long, global = true, default_value_t = 120, value_name = "SECONDS")]
+    pub timeout: u64,
+
+    #[command(flatten)]
+    pub credentials: CredentialFlags,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Credentials (these configure --account, or `default`)")]
+pub struct CredentialFlags {
+    /// Docker ID that the token read by --token-stdin belongs to.
+    #[arg(long, global = true)]
+    pub username: Option<String>,
+
+    /// Organization that the token read by --token-stdin belongs to (an organization access token).
+    #[arg(long, global = true, conflicts_with = "username")]
+    pub org: Option<String>,
+
+    /// Read a personal access token, organization access token or password from standard input.
+    #[arg(long, global = true)]
+    pub token_stdin: bool,
+
+    /// Read a ready bearer token (JWT) from standard input.
+    #[arg(long, global = true, conflicts_with = "token_stdin")]
+    pub bearer_stdin: bool,
+
+    /// Read the organization's SCIM token from standard input.
+    #[arg(long, global = true, conflicts_with_all = ["token_stdin", "bearer_stdin"])]
+    pub scim_token_stdin: bool,
+
+    /// Call anonymously, ignoring every configured credential.
+    #[arg(long, global = true)]
+    pub anonymous: bool,
+
+    /// dockhand's config file (default: $XDG_CONFIG_HOME/dockhand/config.yaml).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Call a Hub operation by any of its names: `dockhand call list_repository_tags namespace=library repository=alpine`.
+    Call(CallArgs),
+    /// List every operation with its method, path and access.
+    Ops,
+    /// Print the markdown reference for the whole API, an area, or one operation.
+    Docs {
+        /// An operation's name (any alias) or an area; omit for everything.
+        topic: Option<String>,
+    },
+    /// List the configured accounts and where each came from (never the secret).
+    Accounts,
+    /// Compile the component into the cache so later commands start fast.
+    Precompile,
+    /// Run a mock Docker Hub on loopback for offline use and tests.
+    Mock {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:0")]
+        addr: String,
+        /// A seed file describing users, organizations and repositories.
+        #[arg(long, value_name = "SEED.yaml")]
+        data: Option<PathBuf>,
+    },
+    /// Build-and-run check: list a few tags of library/alpine, from Docker Hub or, when it cannot be
+    /// reached, from a built-in mock Hub.
+    Demo {
+        /// Skip Docker Hub and use the built-in mock directly.
+        #[arg(long)]
+        offline: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// The operation: its name, an alias (`docker_list_tags`, `ListRepositoryTags`) or kebab-case.
+    pub operation: String,
+
+    /// Arguments as name=value. A value starting with [ or { is read as JSON; anything else is text
+    /// (numbers and true/false are converted where the operation expects them).
+    #[arg(value_name = "NAME=VALUE")]
+    pub args: Vec<String>,
+
+    /// Arguments as one JSON object (or `-` to read it from standard input); name=value pairs
+    /// are merged over it.
+    #[arg(long, value_name = "JSON")]
+    pub args_json: Option<String>,
+
+    /// Follow pagination and merge every page.
+    #[arg(long)]
+    pub all_pages: bool,
+
+    /// The most pages --all-pages fetches.
+    #[arg(long, requires = "all_pages", value_name = "N")]
+    pub max_pages: Option<u32>,
+}
