@@ -25,6 +25,7 @@ fn main() {
         return;
     }
 
+    ensure_wasm_target();
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"))
@@ -74,6 +75,32 @@ fn main() {
     }
     let built = target_dir.join("wasm32-wasip2/release/dockhand_plugin.wasm");
     copy_if_changed(&built, &out);
+}
+
+/// rust-toolchain.toml lists the wasm32-wasip2 target, but rustup adds listed targets only when
+/// it installs the toolchain itself; a machine that already had Rust 1.95 lacks it. Adding it
+/// here keeps "clone, then cargo run" working.
+fn ensure_wasm_target() {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let sysroot = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    let Some(sysroot) = sysroot else { return };
+    if sysroot.join("lib/rustlib/wasm32-wasip2").exists() {
+        return;
+    }
+    println!(
+        "cargo:warning=installing the wasm32-wasip2 target with rustup (needed to build the component)"
+    );
+    let mut cmd = Command::new("rustup");
+    cmd.args(["target", "add", "wasm32-wasip2"]);
+    if let Some(toolchain) = std::env::var_os("RUSTUP_TOOLCHAIN") {
+        cmd.arg("--toolchain").arg(toolchain);
+    }
+    let _ = cmd.status();
 }
 
 fn copy_if_changed(from: &Path, to: &Path) {

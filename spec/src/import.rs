@@ -759,7 +759,10 @@ components:
         assert_eq!(get.responses[0].status, 200);
         let head = ops.iter().find(|o| o.method == Method::Head).unwrap();
         assert_eq!(head.auth, Auth::Optional);
-        assert_eq!(head.responses[0].content_type, None, "HEAD responses have no body");
+        assert_eq!(
+            head.responses[0].content_type, None,
+            "HEAD responses have no body"
+        );
         let post = ops.iter().find(|o| o.method == Method::Post).unwrap();
         assert_eq!(post.auth, Auth::None);
         let body = post.body.as_ref().unwrap();
@@ -770,7 +773,11 @@ components:
         assert_eq!((scopes.ty, scopes.items), (Type::Array, Some(Type::String)));
         assert_eq!(scopes.enum_values, vec!["a", "b"]);
         let nested = body.fields.iter().find(|f| f.name == "nested").unwrap();
-        assert_eq!(nested.ty, Type::Object, "a dangling $ref does not stop the import");
+        assert_eq!(
+            nested.ty,
+            Type::Object,
+            "a dangling $ref does not stop the import"
+        );
     }
 
     #[test]

@@ -1,3 +1,4 @@
 //! End-to-end: the real component through the real host against the mock Hub.
 
+mod component;
 mod smoke;

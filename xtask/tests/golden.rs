@@ -19,12 +19,18 @@ fn no_generated_file_is_left_over() {
     // A removed area must not leave its old interface behind in wit/.
     let catalog = Catalog::load_default().unwrap();
     let root = xtask::repo_root();
-    let expected: Vec<_> = xtask::generate(&catalog).into_iter().map(|f| f.path).collect();
+    let expected: Vec<_> = xtask::generate(&catalog)
+        .into_iter()
+        .map(|f| f.path)
+        .collect();
     for entry in std::fs::read_dir(root.join("wit")).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
         if name.starts_with("gen-") {
             let path = std::path::PathBuf::from("wit").join(&name);
-            assert!(expected.contains(&path), "{name} is not generated any more; delete it");
+            assert!(
+                expected.contains(&path),
+                "{name} is not generated any more; delete it"
+            );
         }
     }
 }
@@ -40,10 +46,17 @@ fn wit_has_a_function_and_doc_for_every_operation() {
         .collect();
     for (_, op) in catalog.operations() {
         let func = format!("    {}: func(", xtask::naming::wit_ident(&op.name));
-        let at = wit.find(&func).unwrap_or_else(|| panic!("no WIT function for {}", op.name));
+        let at = wit
+            .find(&func)
+            .unwrap_or_else(|| panic!("no WIT function for {}", op.name));
         let before = wit[..at].trim_end();
         assert!(
-            before.lines().last().unwrap().trim_start().starts_with("///"),
+            before
+                .lines()
+                .last()
+                .unwrap()
+                .trim_start()
+                .starts_with("///"),
             "{} has no doc comment",
             op.name
         );

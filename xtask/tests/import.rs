@@ -6,12 +6,17 @@ use std::path::PathBuf;
 
 fn shared_spec() -> Option<String> {
     let path = xtask::repo_root().join("../shared/spec/docker-hub-openapi.yaml");
-    let path = std::env::var_os("DOCKHAND_OPENAPI").map(PathBuf::from).unwrap_or(path);
+    let path = std::env::var_os("DOCKHAND_OPENAPI")
+        .map(PathBuf::from)
+        .unwrap_or(path);
     match std::fs::read_to_string(&path) {
         Ok(text) => Some(text),
         Err(_) => {
             // Visible in the test output: the comparison did not run, it did not pass.
-            eprintln!("SKIPPED: {} is absent; the catalog was not compared with it", path.display());
+            eprintln!(
+                "SKIPPED: {} is absent; the catalog was not compared with it",
+                path.display()
+            );
             None
         }
     }
@@ -33,12 +38,25 @@ fn the_importer_reports_changed_added_and_removed_operations() {
     // Change a parameter's type, drop an operation, and add one.
     let edited = text
         .replacen("/v2/invites/bulk:", "/v2/invites/bulk-new:", 1)
-        .replacen("operationId: ListRepositoryTags", "operationId: ListTagsRenamed", 1);
+        .replacen(
+            "operationId: ListRepositoryTags",
+            "operationId: ListTagsRenamed",
+            1,
+        );
     let upstream = read_openapi(&edited).unwrap();
     let report = compare(&Catalog::load_default().unwrap(), &upstream);
     let printed = report.to_string();
-    assert!(printed.contains("added: POST /v2/invites/bulk-new"), "{printed}");
-    assert!(printed.contains("removed: bulk_create_invites"), "{printed}");
-    assert!(printed.contains("changed: list_repository_tags"), "{printed}");
+    assert!(
+        printed.contains("added: POST /v2/invites/bulk-new"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("removed: bulk_create_invites"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("changed: list_repository_tags"),
+        "{printed}"
+    );
     assert!(printed.contains("ListTagsRenamed"), "{printed}");
 }
