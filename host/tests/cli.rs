@@ -1,0 +1,416 @@
+//! The `dockhand` binary as a user runs it, against the mock Hub.
+
+use dockhand_mock::{MockConfig, MockHub, fixtures};
+use serde_json::Value;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(self.stdout.trim())
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", self.stdout))
+    }
+
+    fn error_json(&self) -> Value {
+        serde_json::from_str(self.stderr.trim())
+            .unwrap_or_else(|e| panic!("stderr is not JSON ({e}): {}", self.stderr))
+    }
+}
+
+/// Runs the CLI with a clean environment (no real credentials or config leak in) and `stdin`.
+async fn dockhand(home: &Path, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Run {
+    let home = home.to_path_buf();
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let stdin = stdin.to_string();
+    // Blocking: the mock keeps serving on the runtime's other worker meanwhile.
+    tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dockhand"))
+            .args(&args)
+            .env_clear()
+            .env("HOME", &home)
+            .env("PATH", "/usr/bin:/bin")
+            .envs(env)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start dockhand");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let Output {
+            status,
+            stdout,
+            stderr,
+        } = child.wait_with_output().unwrap();
+        Run {
+            code: status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        }
+    })
+    .await
+    .unwrap()
+}
+
+async fn mock() -> MockHub {
+    MockHub::start(MockConfig::default()).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_prints_the_parsed_result() {
+    let hub = mock().await;
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    let run = dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "--json",
+            "call",
+            "get_repository",
+            "namespace=library",
+            "repository=alpine",
+        ],
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["name"], "alpine");
+    // Compact with --json: one line.
+    assert_eq!(run.stdout.trim().lines().count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn args_json_from_stdin_merges_with_pairs_and_aliases_work() {
+    let hub = mock().await;
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    let run = dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "call",
+            "docker_list_tags",
+            "--args-json",
+            "-",
+            "page_size=2",
+        ],
+        &[],
+        r#"{"namespace": "library", "repository": "alpine", "page_size": 50}"#,
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["results"].as_array().unwrap().len(), 2);
+    let req = hub.requests().pop().unwrap();
+    assert_eq!(req.query.as_deref(), Some("page_size=2"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_have_stable_exit_codes_and_json_on_stderr() {
+    let hub = mock().await;
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    let base_args = ["--base-url", base.as_str(), "--no-cache", "--json", "call"];
+
+    let args: Vec<&str> = base_args
+        .iter()
+        .copied()
+        .chain(["get_repository", "namespace=library", "repository=nope"])
+        .collect();
+    let run = dockhand(home.path(), &args, &[], "").await;
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert_eq!(run.error_json()["error"]["kind"], "not-found");
+
+    let args: Vec<&str> = base_args
+        .iter()
+        .copied()
+        .chain(["get_repository", "namespace=library"])
+        .collect();
+    let run = dockhand(home.path(), &args, &[], "").await;
+    assert_eq!(run.code, 2);
+    let e = run.error_json();
+    assert_eq!(e["error"]["kind"], "invalid-argument");
+    assert_eq!(e["error"]["argument"], "repository");
+
+    let args: Vec<&str> = base_args
+        .iter()
+        .copied()
+        .chain(["no_such_operation"])
+        .collect();
+    let run = dockhand(home.path(), &args, &[], "").await;
+    assert_eq!(run.code, 2);
+    assert_eq!(run.error_json()["error"]["kind"], "unknown-operation");
+
+    let args: Vec<&str> = base_args
+        .iter()
+        .copied()
+        .chain(["list_personal_access_tokens"])
+        .collect();
+    let run = dockhand(home.path(), &args, &[], "").await;
+    assert_eq!(
+        run.code, 3,
+        "anonymous call to a secured route: {}",
+        run.stderr
+    );
+
+    let run = dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "--read-only",
+            "call",
+            "create_repository",
+            "namespace=alice",
+            "name=x",
+        ],
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(run.stderr.contains("read-only"), "{}", run.stderr);
+
+    let run = dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            "http://127.0.0.1:1",
+            "--no-cache",
+            "call",
+            "get_repository",
+            "namespace=a",
+            "repository=b",
+        ],
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 8, "{}", run.stderr);
+
+    let run = dockhand(
+        home.path(),
+        &["--no-cache", "call", "get_repository", "namespace"],
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 2, "a pair without `=`: {}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_from_stdin_is_exchanged_and_never_printed() {
+    let hub = mock().await;
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    let run = dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "--username",
+            fixtures::ALICE,
+            "--token-stdin",
+            "call",
+            "list_personal_access_tokens",
+        ],
+        &[],
+        &format!("  {}\n", fixtures::ALICE_PAT),
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.json()["results"].is_array());
+    let bearer = hub
+        .requests()
+        .iter()
+        .find_map(|r| r.header("authorization").map(str::to_string))
+        .expect("an authenticated request");
+    for secret in [fixtures::ALICE_PAT, bearer.trim_start_matches("Bearer ")] {
+        assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_token_exits_with_the_auth_code_and_no_secret() {
+    let hub = mock().await;
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    let wrong = "dckr_pat_not_the_right_one";
+    let run = dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "--json",
+            "call",
+            "list_personal_access_tokens",
+        ],
+        &[
+            ("DOCKHAND_USERNAME", fixtures::ALICE),
+            ("DOCKHAND_TOKEN", wrong),
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(run.error_json()["error"]["kind"], "unauthorized");
+    assert!(!run.stderr.contains(wrong));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ops_docs_and_accounts() {
+    let home = tempfile::tempdir().unwrap();
+    let run = dockhand(home.path(), &["--no-cache", "ops", "--json"], &[], "").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let ops = run.json();
+    assert_eq!(ops.as_array().unwrap().len(), 54);
+    let create = ops
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == "create_repository")
+        .unwrap();
+    assert_eq!(
+        (create["method"].as_str(), create["access"].as_str()),
+        (Some("POST"), Some("write"))
+    );
+
+    let run = dockhand(
+        home.path(),
+        &["--no-cache", "docs", "docker_create_repository"],
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stdout.starts_with("# create_repository"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("| `is_private` | boolean | no |"));
+
+    let run = dockhand(
+        home.path(),
+        &["--no-cache", "docs", "nothing_like_it"],
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 2);
+
+    let run = dockhand(
+        home.path(),
+        &["accounts"],
+        &[
+            ("DOCKHAND_USERNAME", "alice"),
+            ("DOCKHAND_TOKEN", fixtures::ALICE_PAT),
+            ("DOCKHAND_WORK_ORG", "acme"),
+            ("DOCKHAND_WORK_TOKEN", fixtures::ORG_OAT),
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("default") && run.stdout.contains("alice"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("work") && run.stdout.contains("acme"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("DOCKHAND_USERNAME"),
+        "where it came from: {}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains(fixtures::ALICE_PAT) && !run.stdout.contains(fixtures::ORG_OAT));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn precompile_fills_the_cache_and_a_damaged_file_is_compiled_again() {
+    let home = tempfile::tempdir().unwrap();
+    let cache = home.path().join("cache");
+    let cache_arg = cache.to_str().unwrap();
+    let run = dockhand(
+        home.path(),
+        &["--cache-dir", cache_arg, "precompile"],
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("precompiled into"), "{}", run.stdout);
+
+    let run = dockhand(
+        home.path(),
+        &["--cache-dir", cache_arg, "precompile"],
+        &[],
+        "",
+    )
+    .await;
+    assert!(
+        run.stdout.starts_with("already precompiled"),
+        "{}",
+        run.stdout
+    );
+
+    // Damage the compiled file: it must not be loaded, but compiled and replaced.
+    let cwasm = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "cwasm"))
+        .unwrap();
+    let mut bytes = std::fs::read(&cwasm).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&cwasm, bytes).unwrap();
+    let run = dockhand(
+        home.path(),
+        &["--cache-dir", cache_arg, "precompile"],
+        &[],
+        "",
+    )
+    .await;
+    assert!(run.stdout.starts_with("precompiled into"), "{}", run.stdout);
+    let run = dockhand(home.path(), &["--cache-dir", cache_arg, "ops"], &[], "").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_falls_back_to_the_mock_hub_offline() {
+    let home = tempfile::tempdir().unwrap();
+    let run = dockhand(home.path(), &["--no-cache", "demo", "--offline"], &[], "").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("mock Hub") && run.stdout.contains("latest"),
+        "{}",
+        run.stdout
+    );
+}
