@@ -335,9 +335,55 @@ fn integer(v: &Value) -> Option<i64> {
 fn number(v: &Value) -> Option<f64> {
     match v {
         Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
+        Value::String(s) => parse_f64(s.trim()),
         _ => None,
     }
+}
+
+/// Parses a finite decimal number written as Rust's `f64::from_str` accepts one (`+1.5`, `.5`,
+/// `1.`, `007`, `1e3`; not `inf` or `NaN`), through serde_json's number parser: the component
+/// links serde_json's float parsing anyway, and core's adds ~15 KB of code and tables.
+pub(crate) fn parse_f64(s: &str) -> Option<f64> {
+    let (negative, rest) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (mantissa, exponent) = match rest.find(['e', 'E']) {
+        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+        None => (rest, None),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if int.len() + frac.len() == 0 || !digits(int) || !digits(frac) {
+        return None;
+    }
+    // JSON's grammar: no `+`, no leading zeros, digits on both sides of the point; the exponent
+    // (always present) keeps `-0` negative and makes serde_json parse a float.
+    let mut json = String::with_capacity(s.len() + 4);
+    if negative {
+        json.push('-');
+    }
+    match int.trim_start_matches('0') {
+        "" => json.push('0'),
+        int => json.push_str(int),
+    }
+    if !frac.is_empty() {
+        json.push('.');
+        json.push_str(frac);
+    }
+    json.push('e');
+    match exponent {
+        Some(e) => {
+            let unsigned = e.strip_prefix(['+', '-']).unwrap_or(e);
+            if unsigned.is_empty() || !digits(unsigned) {
+                return None;
+            }
+            json.push_str(e);
+        }
+        None => json.push('0'),
+    }
+    serde_json::from_str::<f64>(&json).ok()
 }
 
 fn boolean(v: &Value) -> Option<bool> {
@@ -349,13 +395,46 @@ fn boolean(v: &Value) -> Option<bool> {
     }
 }
 
-/// Whole numbers print without a fraction: the Hub rejects `page=2.0`.
+/// Whole numbers print without a fraction: the Hub rejects `page=2.0`. Others print as `f64`'s
+/// `Display` does (shortest round-trip digits, never an exponent), built from serde_json's
+/// formatting: core's float formatting would add ~10 KB to the component.
 fn number_text(f: f64) -> String {
     if f.fract() == 0.0 && f.abs() < 9.0e15 {
-        (f as i64).to_string()
-    } else {
-        f.to_string()
+        return (f as i64).to_string();
     }
+    // `f` is finite: JSON numbers and `parse_f64` give no other.
+    let text = serde_json::Number::from_f64(f).map_or_else(String::new, |n| n.to_string());
+    let (mantissa, exponent) = match text.split_once('e') {
+        Some((m, e)) => (m, e.parse::<isize>().unwrap_or(0)),
+        None => (text.as_str(), 0),
+    };
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => ("-", m),
+        None => ("", mantissa),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = [int, frac].concat();
+    // Where the decimal point falls in `digits`, after applying the exponent.
+    let point = int.len() as isize + exponent;
+    let mut out = String::from(sign);
+    if point <= 0 {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', point.unsigned_abs()));
+        out.push_str(&digits);
+    } else if point as usize >= digits.len() {
+        out.push_str(&digits);
+        out.extend(std::iter::repeat_n('0', point as usize - digits.len()));
+    } else {
+        let (whole, fraction) = digits.split_at(point as usize);
+        out.push_str(whole);
+        out.push('.');
+        out.push_str(fraction);
+    }
+    if out.contains('.') {
+        let trimmed = out.trim_end_matches('0').trim_end_matches('.').len();
+        out.truncate(trimmed);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -475,6 +554,131 @@ mod tests {
             b.query,
             vec![("page", "2".into()), ("page_size", "25".into())]
         );
+    }
+
+    #[test]
+    fn number_text_prints_like_display() {
+        let mut values = vec![
+            2.5,
+            0.1,
+            1.0 / 3.0,
+            -2.5e-8,
+            1.5e-7,
+            1e-7,
+            1e-6,
+            0.001,
+            123456789.125,
+            9.0e15,
+            1e16,
+            1e20,
+            1e21,
+            1e22,
+            12345678901234567890.0,
+            1e300,
+            5e-324,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            1e15 + 0.5,
+            -1e16,
+            4503599627370497.5,
+        ];
+        // A deterministic spread over magnitudes and digit patterns.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let f = f64::from_bits(x);
+            if f.is_finite() {
+                values.push(f);
+            }
+        }
+        let mut ties = 0;
+        for f in values {
+            let expected = if f.fract() == 0.0 && f.abs() < 9.0e15 {
+                (f as i64).to_string()
+            } else {
+                f.to_string()
+            };
+            let got = number_text(f);
+            assert_eq!(
+                got.parse::<f64>().ok(),
+                Some(f),
+                "{got} does not round-trip"
+            );
+            if got != expected {
+                // A tie between two shortest texts (`…562.25` as `.2` or `.3`): serde_json's
+                // formatting rounds half to even, core's rounds half up. Both denote `f`.
+                let (a, b) = (got.as_bytes(), expected.as_bytes());
+                let n = a.len();
+                assert!(
+                    n == b.len() && a[..n - 1] == b[..n - 1] && a[n - 1] + 1 == b[n - 1],
+                    "{f:e}: {got} vs {expected}"
+                );
+                ties += 1;
+            }
+        }
+        assert!(ties < 20, "{ties} ties");
+    }
+
+    #[test]
+    fn parse_f64_accepts_what_from_str_accepts() {
+        let cases = [
+            "2",
+            "2.5",
+            "+1.5",
+            "-1.5",
+            ".5",
+            "5.",
+            "-.5",
+            "007",
+            "0",
+            "-0",
+            "-0.0",
+            "1e3",
+            "1E3",
+            "1e+3",
+            "1e-3",
+            "1.5e-7",
+            "0.000001",
+            "123456789.125",
+            "9000000000000000",
+            "1e400",
+            "1e-400",
+            "0e99999999999",
+            "1e99999999999",
+            "",
+            "+",
+            "-",
+            ".",
+            "e5",
+            "1e",
+            "1e+",
+            "1.2.3",
+            "1,5",
+            "0x10",
+            "inf",
+            "-inf",
+            "infinity",
+            "NaN",
+            "nan",
+            "1_000",
+            " 1",
+            "1 ",
+            "++1",
+            "+-1",
+            "1e5.5",
+            "١",
+        ];
+        for s in cases {
+            let expected = s.parse::<f64>().ok().filter(|f| f.is_finite());
+            let got = parse_f64(s);
+            assert_eq!(
+                got.map(f64::to_bits),
+                expected.map(f64::to_bits),
+                "{s:?}: {got:?} vs {expected:?}"
+            );
+        }
     }
 
     #[test]

@@ -51,7 +51,9 @@ fn param_schema(p: &Param) -> Value {
     if let Some(d) = p.default {
         s["default"] = match p.ty {
             Type::Integer => d.parse::<i64>().map(Value::from).unwrap_or(Value::from(d)),
-            Type::Number => d.parse::<f64>().map(Value::from).unwrap_or(Value::from(d)),
+            Type::Number => crate::args::parse_f64(d)
+                .map(Value::from)
+                .unwrap_or(Value::from(d)),
             Type::Boolean => Value::Bool(d == "true"),
             _ => Value::from(d),
         };

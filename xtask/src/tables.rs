@@ -170,50 +170,254 @@ fn operation(w: &mut String, area: &str, op: &Operation) {
     w.push_str("],\n    },\n");
 }
 
-/// The typed exports: each WIT function turns its record into named JSON arguments and runs the
+/// How a record field of a typed export crosses the canonical ABI (see `wit::wit_type`).
+#[derive(Clone, Copy)]
+enum AbiType {
+    String,
+    JsonText,
+    S64,
+    F64,
+    Bool,
+    Strings,
+    Integers,
+}
+
+impl AbiType {
+    fn of(m: &wit::Member) -> AbiType {
+        let ty = if wit::is_json_text(m.ty, m.items) {
+            AbiType::JsonText
+        } else {
+            match (m.ty, m.items) {
+                (Type::String, _) => AbiType::String,
+                (Type::Integer, _) => AbiType::S64,
+                (Type::Number, _) => AbiType::F64,
+                (Type::Boolean, _) => AbiType::Bool,
+                (Type::Array, Some(Type::String)) => AbiType::Strings,
+                (Type::Array, Some(Type::Integer)) => AbiType::Integers,
+                (Type::Array | Type::Object, _) => unreachable!("JSON text"),
+            }
+        };
+        // The hand-written lifting must follow the WIT that `wit.rs` generates.
+        assert_eq!(ty.wit(), wit::wit_type(m.ty, m.items), "field `{}`", m.name);
+        ty
+    }
+
+    fn wit(self) -> &'static str {
+        match self {
+            AbiType::String | AbiType::JsonText => "string",
+            AbiType::S64 => "s64",
+            AbiType::F64 => "f64",
+            AbiType::Bool => "bool",
+            AbiType::Strings => "list<string>",
+            AbiType::Integers => "list<s64>",
+        }
+    }
+
+    /// The type implementing the plugin's `typed::Lift`.
+    fn rust(self) -> &'static str {
+        match self {
+            AbiType::String => "String",
+            AbiType::JsonText => "JsonText",
+            AbiType::S64 => "i64",
+            AbiType::F64 => "f64",
+            AbiType::Bool => "bool",
+            AbiType::Strings => "Vec<String>",
+            AbiType::Integers => "Vec<i64>",
+        }
+    }
+
+    /// The core parameters it flattens to, as Rust types.
+    fn flat(self) -> &'static [&'static str] {
+        match self {
+            AbiType::String | AbiType::JsonText | AbiType::Strings | AbiType::Integers => {
+                &["*mut u8", "usize"]
+            }
+            AbiType::S64 => &["i64"],
+            AbiType::F64 => &["f64"],
+            AbiType::Bool => &["i32"],
+        }
+    }
+
+    /// Size and alignment in memory (wasm32).
+    fn layout(self) -> (usize, usize) {
+        match self {
+            AbiType::String | AbiType::JsonText | AbiType::Strings | AbiType::Integers => (8, 4),
+            AbiType::S64 | AbiType::F64 => (8, 8),
+            AbiType::Bool => (1, 1),
+        }
+    }
+}
+
+/// A record field as the typed exports lift it.
+struct AbiField<'a> {
+    name: &'a str,
+    ty: AbiType,
+    optional: bool,
+}
+
+impl AbiField<'_> {
+    fn rust(&self) -> String {
+        if self.optional {
+            format!("Option<{}>", self.ty.rust())
+        } else {
+            self.ty.rust().to_string()
+        }
+    }
+
+    fn flat(&self) -> Vec<&'static str> {
+        let mut flat = if self.optional { vec!["i32"] } else { vec![] };
+        flat.extend(self.ty.flat());
+        flat
+    }
+
+    /// `option<T>`: a one-byte discriminant, then `T` at its alignment.
+    fn layout(&self) -> (usize, usize) {
+        let (size, align) = self.ty.layout();
+        if self.optional {
+            (align_to(align + size, align), align)
+        } else {
+            (size, align)
+        }
+    }
+}
+
+fn align_to(offset: usize, align: usize) -> usize {
+    offset.div_ceil(align) * align
+}
+
+/// The canonical ABI passes an export's parameters flat while they flatten to this many core
+/// values, and in memory otherwise.
+const MAX_FLAT_PARAMS: usize = 16;
+/// `call-options` flattens to 10 values: two `option<string>` (3 each), an `option<bool>` and an
+/// `option<u32>` (2 each). In memory it takes 36 bytes, aligned to 4.
+const CALL_OPTIONS_FLAT: usize = 10;
+const CALL_OPTIONS_SIZE: usize = 36;
+const CALL_OPTIONS_ALIGN: usize = 4;
+/// Rust types of the flat `call-options`, as `ArgsBuilder::call` takes them.
+const CALL_OPTIONS_PARAMS: [&str; CALL_OPTIONS_FLAT] = [
+    "i32", "*mut u8", "usize", "i32", "*mut u8", "usize", "i32", "i32", "i32", "i32",
+];
+
+/// The typed exports. Each WIT function turns its record into named JSON arguments and runs the
 /// same path as the dynamic `call`, so both surfaces behave identically.
+///
+/// wit-bindgen is told to skip these functions (it would lower `result<response, hub-error>` in
+/// each of them): the file defines `generate_bindings!`, the bindings with that skip list, and
+/// exports each function itself, lifting the record's fields from the canonical ABI through the
+/// plugin's `component::typed` and handing the call to the `catalog.call` glue.
 pub fn exports_file(catalog: &Catalog) -> String {
     let mut w = String::new();
     w.push_str(&GENERATED_HEADER.replace("{}", "//"));
     w.push_str(
-        "\nuse super::bindings::exports::dockhand::hub;\n\
-         use super::bindings::exports::dockhand::hub::types::{CallOptions, HubError, Response};\n\
-         use super::{ArgsBuilder, Component, invoke};\n",
+        "\n/// wit-bindgen's bindings for the world, less the typed functions, which this file \
+         exports.\nmacro_rules! generate_bindings {\n    () => {\n        wit_bindgen::generate!({\n            \
+         path: \"../wit\",\n            world: \"dockhand:hub/plugin\",\n            skip: [\n",
     );
+    for (_, op) in catalog.operations() {
+        writeln!(w, "                {:?},", naming::wit_ident(&op.name)).unwrap();
+    }
+    w.push_str("            ],\n        });\n    };\n}\n\n");
+    w.push_str("use super::ArgsBuilder;\nuse super::typed::{JsonText, post_return};\n");
     for area in &catalog.areas {
-        let module = naming::rust_ident(&area.area);
-        writeln!(w, "\nimpl hub::{module}::Guest for Component {{").unwrap();
+        writeln!(w, "\n// {}", area.area).unwrap();
         for op in &area.operations {
-            let func = naming::rust_ident(&naming::wit_ident(&op.name));
-            let members = wit::members(op);
-            if members.is_empty() {
-                writeln!(
-                    w,
-                    "    fn {func}(options: CallOptions) -> Result<Response, HubError> {{\n        invoke({:?}, ArgsBuilder::default(), options)\n    }}",
-                    op.name
-                )
-                .unwrap();
-                continue;
-            }
-            let record = naming::rust_type(&wit::args_record_name(op));
-            writeln!(
-                w,
-                "    fn {func}(args: hub::{module}::{record}, options: CallOptions) -> Result<Response, HubError> {{"
-            )
-            .unwrap();
-            w.push_str("        let mut a = ArgsBuilder::default();\n");
-            for m in &members {
-                let field = naming::rust_ident(&naming::wit_escape(&m.wit_name).replace('%', ""));
-                let put = if wit::is_json_text(m.ty, m.items) {
-                    "json"
-                } else {
-                    "put"
-                };
-                writeln!(w, "        a.{put}({:?}, args.{field});", m.name).unwrap();
-            }
-            writeln!(w, "        invoke({:?}, a, options)\n    }}", op.name).unwrap();
+            export_fn(&mut w, &area.area, op);
         }
-        w.push_str("}\n");
     }
     w
+}
+
+fn export_fn(w: &mut String, area: &str, op: &Operation) {
+    let wit_name = format!("dockhand:hub/{area}@0.1.0#{}", naming::wit_ident(&op.name));
+    let func = naming::rust_ident(&naming::wit_ident(&op.name));
+    let members = wit::members(op);
+    let fields: Vec<AbiField> = members
+        .iter()
+        .map(|m| AbiField {
+            name: m.name,
+            ty: AbiType::of(m),
+            optional: !m.required,
+        })
+        .collect();
+    let flat_count: usize =
+        fields.iter().map(|f| f.flat().len()).sum::<usize>() + CALL_OPTIONS_FLAT;
+    let spilled = flat_count > MAX_FLAT_PARAMS;
+
+    writeln!(w, "\n#[unsafe(export_name = {wit_name:?})]").unwrap();
+    let mut params = Vec::new();
+    let mut body = String::new();
+    if spilled {
+        params.push("p: *mut u8".to_string());
+        let mut offset = 0;
+        let mut record_align = 1;
+        for f in &fields {
+            let (size, align) = f.layout();
+            offset = align_to(offset, align);
+            record_align = record_align.max(align);
+            let at = if offset == 0 {
+                "p".to_string()
+            } else {
+                format!("p.add({offset})")
+            };
+            writeln!(body, "        a.load::<{}>({:?}, {at});", f.rust(), f.name).unwrap();
+            offset += size;
+        }
+        let options = align_to(align_to(offset, record_align), CALL_OPTIONS_ALIGN);
+        let align = record_align.max(CALL_OPTIONS_ALIGN);
+        let size = align_to(options + CALL_OPTIONS_SIZE, align);
+        writeln!(
+            body,
+            "        a.call_spilled({:?}, p, {options}, {size}, {align})",
+            op.name
+        )
+        .unwrap();
+    } else {
+        let mut n = 0;
+        for f in &fields {
+            let mut names = Vec::new();
+            for ty in f.flat() {
+                params.push(format!("a{n}: {ty}"));
+                names.push(format!("a{n}"));
+                n += 1;
+            }
+            // The flat form's shape: `(discriminant, payload)` for an option, a pair for a
+            // string or list.
+            let payload = if f.optional { &names[1..] } else { &names[..] };
+            let payload = if payload.len() == 1 {
+                payload[0].clone()
+            } else {
+                format!("({})", payload.join(", "))
+            };
+            let flat = if f.optional {
+                format!("({}, {payload})", names[0])
+            } else {
+                payload
+            };
+            writeln!(body, "        a.put::<{}>({:?}, {flat});", f.rust(), f.name).unwrap();
+        }
+        let options: Vec<String> = (0..CALL_OPTIONS_FLAT).map(|i| format!("o{i}")).collect();
+        for (o, ty) in options.iter().zip(CALL_OPTIONS_PARAMS) {
+            params.push(format!("{o}: {ty}"));
+        }
+        writeln!(
+            body,
+            "        a.call({:?}, {})",
+            op.name,
+            options.join(", ")
+        )
+        .unwrap();
+    }
+    let mutable = if fields.is_empty() { "" } else { "mut " };
+    writeln!(
+        w,
+        "unsafe extern \"C\" fn export_{func}({}) -> *mut u8 {{\n    unsafe {{\n        let {mutable}a = ArgsBuilder::start();\n{body}    }}\n}}",
+        params.join(", ")
+    )
+    .unwrap();
+    writeln!(
+        w,
+        "\n#[unsafe(export_name = {:?})]\nunsafe extern \"C\" fn post_return_{func}(ret: *mut u8) {{\n    unsafe {{ post_return(ret) }}\n}}",
+        format!("cabi_post_{wit_name}")
+    )
+    .unwrap();
 }

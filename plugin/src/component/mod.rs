@@ -3,20 +3,21 @@
 //! result back.
 
 mod transport;
+mod typed;
 
 use crate::client::{self, CredentialKind};
 use crate::error::{HubError as CoreError, RateLimit as CoreRateLimit};
 use serde_json::{Map, Value};
 
-mod bindings {
-    wit_bindgen::generate!({
-        path: "../wit",
-        world: "dockhand:hub/plugin",
-    });
-}
-
+// The typed exports, and the `generate_bindings!` macro: wit-bindgen's `generate!` for the world,
+// told to skip the typed functions (see `typed`).
+#[macro_use]
 #[path = "../generated/exports.rs"]
 mod exports;
+
+mod bindings {
+    generate_bindings!();
+}
 
 use bindings::dockhand::hub::credentials;
 use bindings::exports::dockhand::hub::catalog::{self as wit_catalog, OperationInfo};
@@ -61,6 +62,10 @@ impl wit_catalog::Guest for Component {
         args_json: String,
         options: CallOptions,
     ) -> Result<Response, HubError> {
+        // A typed export running through this glue (see `typed`), or the dynamic call.
+        if let Some((name, args)) = typed::take_typed_call() {
+            return invoke(name, args, options);
+        }
         let args: Value = if args_json.trim().is_empty() {
             Value::Null
         } else {
@@ -82,63 +87,12 @@ pub(crate) struct ArgsBuilder {
     error: Option<CoreError>,
 }
 
-pub(crate) trait IntoArg {
-    fn into_arg(self) -> Option<Value>;
-}
-
-macro_rules! into_arg_via_from {
-    ($($t:ty),*) => {$(
-        impl IntoArg for $t {
-            fn into_arg(self) -> Option<Value> {
-                Some(Value::from(self))
-            }
-        }
-    )*};
-}
-into_arg_via_from!(String, i64, f64, bool, Vec<String>, Vec<i64>);
-
-impl<T: IntoArg> IntoArg for Option<T> {
-    fn into_arg(self) -> Option<Value> {
-        self.and_then(IntoArg::into_arg)
-    }
-}
-
-pub(crate) trait JsonText {
-    fn into_text(self) -> Option<String>;
-}
-
-impl JsonText for String {
-    fn into_text(self) -> Option<String> {
-        Some(self)
-    }
-}
-
-impl JsonText for Option<String> {
-    fn into_text(self) -> Option<String> {
-        self
-    }
-}
-
 impl ArgsBuilder {
-    pub(crate) fn put(&mut self, name: &str, value: impl IntoArg) {
-        if let Some(v) = value.into_arg() {
-            self.insert(name, v);
-        }
-    }
-
-    #[inline(never)]
     fn insert(&mut self, name: &str, value: Value) {
         self.args.insert(name.to_string(), value);
     }
 
     /// A field the WIT carries as JSON text (nested objects).
-    pub(crate) fn json(&mut self, name: &str, text: impl JsonText) {
-        if let Some(text) = text.into_text() {
-            self.insert_json(name, &text);
-        }
-    }
-
-    #[inline(never)]
     fn insert_json(&mut self, name: &str, text: &str) {
         match serde_json::from_str(text) {
             Ok(v) => {
@@ -154,20 +108,14 @@ impl ArgsBuilder {
     }
 }
 
-// Not inlined: 54 typed exports call these, and one shared copy keeps the component small.
-#[inline(never)]
-pub(crate) fn invoke(
-    name: &str,
-    args: ArgsBuilder,
-    options: CallOptions,
-) -> Result<Response, HubError> {
+/// Runs a typed call with the arguments its record gave.
+fn invoke(name: &str, args: ArgsBuilder, options: CallOptions) -> Result<Response, HubError> {
     if let Some(e) = args.error {
         return Err(to_wit_error(e));
     }
     run(name, &Value::Object(args.args), options)
 }
 
-#[inline(never)]
 fn run(name: &str, args: &Value, options: CallOptions) -> Result<Response, HubError> {
     let options = client::CallOptions {
         account: options.account,

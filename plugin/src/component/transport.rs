@@ -7,7 +7,7 @@ use crate::request::HttpRequest;
 use crate::response::HttpResponse;
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
-    ErrorCode, Fields, IncomingBody, Method, OutgoingBody, OutgoingRequest, Scheme,
+    ErrorCode, Fields, HeaderError, IncomingBody, Method, OutgoingBody, OutgoingRequest, Scheme,
 };
 use wasi::io::streams::StreamError;
 
@@ -36,7 +36,12 @@ impl Transport for WasiHttp {
             .map(|(k, v)| (k.clone(), v.clone().into_bytes()))
             .collect();
         let fields = Fields::from_list(&headers).map_err(|e| {
-            HubError::transport("protocol", format!("invalid request header: {e:?}"))
+            let reason = match e {
+                HeaderError::InvalidSyntax => "HeaderError::InvalidSyntax",
+                HeaderError::Forbidden => "HeaderError::Forbidden",
+                HeaderError::Immutable => "HeaderError::Immutable",
+            };
+            HubError::transport("protocol", format!("invalid request header: {reason}"))
         })?;
         let outgoing = OutgoingRequest::new(fields);
         let method = match request.method {
@@ -182,5 +187,51 @@ fn from_error_code(code: ErrorCode) -> HubError {
         ErrorCode::InternalError(Some(m)) => return HubError::transport("other", m.clone()),
         _ => ("protocol", "the HTTP exchange failed"),
     };
-    HubError::transport(kind, format!("{message} ({code:?})"))
+    HubError::transport(kind, format!("{message} (ErrorCode::{})", case_name(&code)))
+}
+
+/// The name of an error code's case. Written out rather than taken from `Debug`, whose derived
+/// code for `ErrorCode` and its payloads costs the component several KB; payloads are left out.
+fn case_name(code: &ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::DnsTimeout => "DnsTimeout",
+        ErrorCode::DnsError(_) => "DnsError",
+        ErrorCode::DestinationNotFound => "DestinationNotFound",
+        ErrorCode::DestinationUnavailable => "DestinationUnavailable",
+        ErrorCode::DestinationIpProhibited => "DestinationIpProhibited",
+        ErrorCode::DestinationIpUnroutable => "DestinationIpUnroutable",
+        ErrorCode::ConnectionRefused => "ConnectionRefused",
+        ErrorCode::ConnectionTerminated => "ConnectionTerminated",
+        ErrorCode::ConnectionTimeout => "ConnectionTimeout",
+        ErrorCode::ConnectionReadTimeout => "ConnectionReadTimeout",
+        ErrorCode::ConnectionWriteTimeout => "ConnectionWriteTimeout",
+        ErrorCode::ConnectionLimitReached => "ConnectionLimitReached",
+        ErrorCode::TlsProtocolError => "TlsProtocolError",
+        ErrorCode::TlsCertificateError => "TlsCertificateError",
+        ErrorCode::TlsAlertReceived(_) => "TlsAlertReceived",
+        ErrorCode::HttpRequestDenied => "HttpRequestDenied",
+        ErrorCode::HttpRequestLengthRequired => "HttpRequestLengthRequired",
+        ErrorCode::HttpRequestBodySize(_) => "HttpRequestBodySize",
+        ErrorCode::HttpRequestMethodInvalid => "HttpRequestMethodInvalid",
+        ErrorCode::HttpRequestUriInvalid => "HttpRequestUriInvalid",
+        ErrorCode::HttpRequestUriTooLong => "HttpRequestUriTooLong",
+        ErrorCode::HttpRequestHeaderSectionSize(_) => "HttpRequestHeaderSectionSize",
+        ErrorCode::HttpRequestHeaderSize(_) => "HttpRequestHeaderSize",
+        ErrorCode::HttpRequestTrailerSectionSize(_) => "HttpRequestTrailerSectionSize",
+        ErrorCode::HttpRequestTrailerSize(_) => "HttpRequestTrailerSize",
+        ErrorCode::HttpResponseIncomplete => "HttpResponseIncomplete",
+        ErrorCode::HttpResponseHeaderSectionSize(_) => "HttpResponseHeaderSectionSize",
+        ErrorCode::HttpResponseHeaderSize(_) => "HttpResponseHeaderSize",
+        ErrorCode::HttpResponseBodySize(_) => "HttpResponseBodySize",
+        ErrorCode::HttpResponseTrailerSectionSize(_) => "HttpResponseTrailerSectionSize",
+        ErrorCode::HttpResponseTrailerSize(_) => "HttpResponseTrailerSize",
+        ErrorCode::HttpResponseTransferCoding(_) => "HttpResponseTransferCoding",
+        ErrorCode::HttpResponseContentCoding(_) => "HttpResponseContentCoding",
+        ErrorCode::HttpResponseTimeout => "HttpResponseTimeout",
+        ErrorCode::HttpUpgradeFailed => "HttpUpgradeFailed",
+        ErrorCode::HttpProtocolError => "HttpProtocolError",
+        ErrorCode::LoopDetected => "LoopDetected",
+        ErrorCode::ConfigurationError => "ConfigurationError",
+        ErrorCode::InternalError(_) => "InternalError",
+    }
 }
