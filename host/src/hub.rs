@@ -201,13 +201,24 @@ impl Dockhand {
         // The guest yields at every epoch tick, so the deadline below can interrupt even a
         // guest that never waits on I/O.
         store.epoch_deadline_async_yield_and_update(1);
-        let plugin = self
-            .runtime
-            .pre
-            .instantiate_async(&mut store)
+        let instantiate = async {
+            let instance = self
+                .runtime
+                .pre
+                .instance_pre()
+                .instantiate_async(&mut store)
+                .await?;
+            let plugin = Plugin::new(&mut store, &instance)?;
+            Ok::<_, wasmtime::Error>((instance, plugin))
+        };
+        let (instance, plugin) = instantiate
             .await
             .map_err(|e| CallError::Host(format!("instantiating the component: {e:#}")))?;
-        Ok(Session { store, plugin })
+        Ok(Session {
+            store,
+            plugin,
+            instance,
+        })
     }
 
     /// Every operation, as the component describes it.
@@ -311,10 +322,12 @@ fn trap(e: wasmtime::Error) -> CallError {
     CallError::Host(format!("the component trapped: {e:#}"))
 }
 
-/// One instance in its own store.
+/// One instance in its own store: `plugin` has the typed bindings, `instance` the raw exports
+/// (for hosts that call functions by name with dynamic values).
 pub struct Session {
     pub store: Store<CallState>,
     pub plugin: Plugin,
+    pub instance: wasmtime::component::Instance,
 }
 
 impl Accounts {

@@ -2,3 +2,4 @@
 
 mod component;
 mod smoke;
+mod typed;
