@@ -27,6 +27,8 @@ pub struct HubHooks {
     pub(crate) policy: Arc<Policy>,
     pub(crate) client: HttpClient,
     pub(crate) broker: Arc<Broker>,
+    /// Whether the base URL (where credentials are minted) is on the allow-list.
+    pub(crate) base_allowed: bool,
 }
 
 type IoFuture = Box<dyn Future<Output = Result<(), Error>> + Send>;

@@ -20,7 +20,9 @@
 use crate::bindings::Plugin;
 use crate::bindings::exports::dockhand::hub::catalog::{Access, OperationInfo};
 use crate::bindings::exports::dockhand::hub::types::{self as wit};
-use crate::credentials::{Accounts, Broker, HttpTokenExchange};
+use crate::credentials::{
+    Accounts, Broker, ExchangeError, ExchangeFuture, HttpTokenExchange, Secret, TokenExchange,
+};
 use crate::engine::{EMBEDDED_COMPONENT, LoadedFrom, Runtime};
 use crate::hooks::HubHooks;
 use crate::http_client::{HttpClient, HttpClientConfig};
@@ -146,7 +148,7 @@ impl Dockhand {
         let base = Origin::parse(&config.base_url).map_err(CallError::Host)?;
         let mut policy = config.policy;
         if policy.allowed.is_empty() {
-            policy.allowed.push(base);
+            policy.allowed.push(base.clone());
         }
         let client = HttpClient::new(&HttpClientConfig {
             connect_timeout: policy.timeouts.connect,
@@ -154,8 +156,15 @@ impl Dockhand {
             ..HttpClientConfig::default()
         })
         .map_err(|e| CallError::Host(e.to_string()))?;
-        let exchange = HttpTokenExchange::new(client.clone(), &config.base_url);
-        let broker = Arc::new(Broker::new(accounts, Arc::new(exchange), config.sealed));
+        // Secrets are exchanged at the base URL, so they may go there only if the policy lets
+        // requests go there; otherwise calls run anonymously and the hook denies them.
+        let base_allowed = policy.allowed.contains(&base);
+        let exchange: Arc<dyn TokenExchange> = if base_allowed {
+            Arc::new(HttpTokenExchange::new(client.clone(), &config.base_url))
+        } else {
+            Arc::new(RefusedExchange)
+        };
+        let broker = Arc::new(Broker::new(accounts, exchange, config.sealed));
         let wasm = config.component.as_deref().unwrap_or(EMBEDDED_COMPONENT);
         let runtime = Runtime::new(wasm, config.cache_dir.as_deref())
             .map_err(|e| CallError::Host(format!("loading the component: {e:#}")))?;
@@ -165,6 +174,7 @@ impl Dockhand {
                 policy: Arc::new(policy),
                 client,
                 broker,
+                base_allowed,
             },
             base_url: config.base_url,
             operations: OnceLock::new(),
@@ -320,6 +330,20 @@ impl Dockhand {
 
 fn trap(e: wasmtime::Error) -> CallError {
     CallError::Host(format!("the component trapped: {e:#}"))
+}
+
+/// Stands in for the token exchange when the policy forbids the base URL: no secret leaves.
+struct RefusedExchange;
+
+impl TokenExchange for RefusedExchange {
+    fn exchange<'a>(&'a self, _: &'a str, _: &'a Secret) -> ExchangeFuture<'a> {
+        Box::pin(async {
+            Err(ExchangeError {
+                status: None,
+                message: "the egress policy does not allow the base URL".into(),
+            })
+        })
+    }
 }
 
 /// One instance in its own store: `plugin` has the typed bindings, `instance` the raw exports

@@ -68,6 +68,11 @@ impl credentials::Host for CallState {
         account: String,
         kind: CredentialKind,
     ) -> Result<Option<Credential>, String> {
+        if !self.hooks.base_allowed {
+            // Nothing minted for a destination the policy forbids: the request goes out
+            // without credentials and the send hook denies it.
+            return Ok(None);
+        }
         self.broker
             .get(&account, broker_kind(kind))
             .await

@@ -150,9 +150,29 @@ fn stream_error(e: StreamError) -> HubError {
         }
         StreamError::LastOperationFailed(err) => match wasi::http::types::http_error_code(&err) {
             Some(code) => from_error_code(code),
-            None => HubError::transport("other", err.to_debug_string()),
+            None => body_error(err.to_debug_string()),
         },
     }
+}
+
+/// wasmtime-wasi-http 48 hands a failed response body's error to the guest without its error
+/// code, so `http-error-code` finds none; its text is all there is. The texts are the host's
+/// renderings of the wasi-http error codes, so the stable kinds can still be recovered.
+fn body_error(text: String) -> HubError {
+    let lower = text.to_ascii_lowercase();
+    let kind = if lower.contains("timeout") || lower.contains("timed out") {
+        "timeout"
+    } else if lower.contains("body size") || lower.contains("too large") {
+        "body-too-large"
+    } else if lower.contains("terminated")
+        || lower.contains("incomplete")
+        || lower.contains("reset")
+    {
+        "connection-reset"
+    } else {
+        "other"
+    };
+    HubError::transport(kind, text)
 }
 
 /// Maps wasi-http's error codes to the stable kinds of `transport-error`; a denial by the host's
