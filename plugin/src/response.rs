@@ -91,7 +91,16 @@ pub fn is_json(content_type: &str) -> bool {
 }
 
 fn error_for(resp: &HttpResponse, now_unix: u64) -> HubError {
-    let message = message_of(resp);
+    let mut message = message_of(resp);
+    // The first step of a two-factor login answers 401 with the challenge token the second
+    // step needs; dropping it would make `login_second_factor` unusable.
+    if let Ok(v) = serde_json::from_slice::<Value>(&resp.body)
+        && let Some(token) = v.get("login_2fa_token").and_then(Value::as_str)
+    {
+        message.push_str(" (login_2fa_token: ");
+        message.push_str(token);
+        message.push(')');
+    }
     match resp.status {
         401 => HubError::Unauthorized(message),
         403 => HubError::Forbidden(message),
@@ -307,6 +316,19 @@ mod tests {
                 status: 400,
                 message: "bad name".into()
             }
+        );
+    }
+
+    #[test]
+    fn a_two_factor_challenge_keeps_its_token() {
+        let r = resp(
+            401,
+            &[],
+            r#"{"detail": "2FA required", "login_2fa_token": "abc_123"}"#,
+        );
+        assert_eq!(
+            decode(Method::Post, &r, 0).unwrap_err(),
+            HubError::Unauthorized("2FA required (login_2fa_token: abc_123)".into())
         );
     }
 

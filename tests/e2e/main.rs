@@ -1,6 +1,19 @@
 //! End-to-end: the real component through the real host against the mock Hub.
 
+mod access_tokens;
+mod audit_logs;
+mod authentication;
 mod component;
+mod coverage;
+mod groups;
 mod host_policy;
+mod invalid_arguments;
+mod invites;
+mod org_access_tokens;
+mod org_settings;
+mod orgs;
+mod repositories;
+mod scim;
+mod security;
 mod smoke;
 mod typed;
