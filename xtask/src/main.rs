@@ -2,6 +2,7 @@
 //!
 //! - `gen [--check]`: regenerate wit/ and the plugin's tables from spec/ (or check they are fresh).
 //! - `import <openapi.yaml> [--skeleton]`: compare an OpenAPI description with the catalog.
+//! - `test`: every test: the Rust workspace, then the Node and Python bindings.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,6 +12,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("gen") => generate(args.iter().any(|a| a == "--check")),
         Some("import") => import(&args[1..]),
+        Some("test") => test_everything(),
         _ => Err(USAGE.to_string()),
     };
     match result {
@@ -51,6 +53,28 @@ fn generate(check: bool) -> Result<ExitCode, String> {
     }
     println!("{} generated files, {} changed", files.len(), stale.len());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs both suites even when the first fails, so one run reports everything.
+fn test_everything() -> Result<ExitCode, String> {
+    use std::process::Command;
+    let root = xtask::repo_root();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let rust = Command::new(cargo)
+        .args(["test", "--workspace"])
+        .current_dir(&root)
+        .status()
+        .map_err(|e| format!("running cargo test: {e}"))?;
+    let bindings = Command::new("bash")
+        .arg("bindings/run-tests.sh")
+        .current_dir(&root)
+        .status()
+        .map_err(|e| format!("running bindings/run-tests.sh: {e}"))?;
+    Ok(if rust.success() && bindings.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn import(args: &[String]) -> Result<ExitCode, String> {

@@ -1,0 +1,148 @@
+"""Typed functions and the dynamic call, against the mock Hub."""
+
+import json
+
+import pytest
+
+from dockhand import Hub, HubError, Response
+from conftest import ALICE, ALICE_PAT, ALPINE_TAGS
+
+
+@pytest.fixture
+def anon(mock):
+    return Hub(base_url=mock.base_url, env={})
+
+
+@pytest.fixture
+def alice(mock):
+    return Hub(base_url=mock.base_url, username=ALICE, token=ALICE_PAT)
+
+
+def test_call_returns_dicts(anon):
+    repo = anon.call("get_repository", namespace="library", repository="alpine")
+    assert isinstance(repo, dict)
+    assert repo["name"] == "alpine"
+    assert repo["namespace"] == "library"
+
+
+def test_call_one_page_of_tags(anon):
+    page = anon.call("list_repository_tags", namespace="library", repository="alpine", page_size=2, all_pages=False)
+    assert page["count"] == len(ALPINE_TAGS)
+    assert [t["name"] for t in page["results"]] == ALPINE_TAGS[:2]
+    assert "page=2" in page["next"]
+
+
+def test_call_all_pages(anon):
+    raw = anon.call_raw("list_repository_tags", namespace="library", repository="alpine", page_size=2, all_pages=True)
+    assert isinstance(raw, Response)
+    assert raw.status == 200
+    assert raw.pages == 3
+    assert raw.content_type == "application/json"
+    assert isinstance(raw.rate_limit["remaining"], int)
+    merged = raw.json()
+    assert [t["name"] for t in merged["results"]] == ALPINE_TAGS
+    assert merged["next"] is None
+
+
+def test_max_pages_caps_all_pages(anon):
+    raw = anon.call_raw(
+        "docker_list_tags", namespace="library", repository="alpine", page_size=2, all_pages=True, max_pages=2
+    )
+    assert raw.pages == 2
+    assert len(raw.json()["results"]) == 4
+
+
+def test_any_name_and_args_mapping(anon):
+    by_alias = anon.call("docker_get_tag", {"namespace": "library", "repository": "alpine", "tag": "edge"})
+    by_op_id = anon.call("GetRepositoryTag", namespace="library", repository="alpine", tag="edge")
+    assert by_alias == by_op_id
+    assert by_alias["name"] == "edge"
+
+
+def test_typed_functions(anon):
+    repo = anon.repositories.get_repository(namespace="library", repository="alpine")
+    assert repo["name"] == "alpine"
+    tags = anon.repositories.list_repository_tags(namespace="library", repository="alpine", page_size=2, all_pages=True)
+    assert [t["name"] for t in tags["results"]] == ALPINE_TAGS
+    raw = anon.repositories.check_repository_tag(namespace="library", repository="alpine", tag="latest", raw=True)
+    assert raw.json() == {"exists": True}
+    assert anon.repositories.check_repository_tag(namespace="library", repository="alpine", tag="nope") == {
+        "exists": False
+    }
+    assert "get_repository" in dir(anon.repositories)
+
+
+def test_typed_functions_check_their_arguments(anon):
+    with pytest.raises(TypeError, match="repository"):
+        anon.repositories.get_repository(namespace="library")
+    with pytest.raises(TypeError, match="bogus"):
+        anon.repositories.get_repository(namespace="library", repository="alpine", bogus=1)
+    with pytest.raises(AttributeError):
+        anon.no_such_area
+
+
+def test_not_found_is_a_typed_hub_error(anon):
+    with pytest.raises(HubError) as info:
+        anon.call("get_repository", namespace="library", repository="no-such-repo")
+    assert info.value.kind == "not-found"
+    assert "no-such-repo" in info.value.payload
+    # The same through a typed function, and the Hub goes on working afterwards.
+    with pytest.raises(HubError) as typed:
+        anon.repositories.get_repository(namespace="library", repository="no-such-repo")
+    assert typed.value.kind == "not-found"
+    assert anon.call("get_repository", namespace="library", repository="alpine")["name"] == "alpine"
+
+
+def test_invalid_argument_and_unknown_operation(anon):
+    with pytest.raises(HubError) as info:
+        anon.call("get_repository", namespace="library")
+    assert info.value.kind == "invalid-argument"
+    assert info.value.payload["name"] == "repository"
+    assert isinstance(info.value.payload["reason"], str)
+
+    with pytest.raises(HubError) as info:
+        anon.call("get_repository", namespace="..", repository="alpine")
+    assert info.value.kind == "invalid-argument"
+    assert info.value.payload["name"] == "namespace"
+
+    with pytest.raises(HubError) as info:
+        anon.call("no_such_operation")
+    assert info.value.kind == "unknown-operation"
+
+
+def test_operations_and_docs(anon):
+    ops = anon.operations()
+    assert len(ops) == 54
+    tags = next(op for op in ops if op["name"] == "list_repository_tags")
+    assert "docker_list_tags" in tags["aliases"]
+    assert tags["access"] == "read"
+    assert tags["args_schema"]["type"] == "object"
+    assert anon.docs("docker_list_tags").startswith("# list_repository_tags")
+    with pytest.raises(HubError):
+        anon.docs("no_such_topic")
+
+
+def test_private_repository_needs_credentials(anon, alice):
+    assert alice.call("get_repository", namespace="acme", repository="private")["is_private"] is True
+    with pytest.raises(HubError) as info:
+        anon.call("get_repository", namespace="acme", repository="private")
+    assert info.value.kind == "unauthorized"
+
+
+def test_write_then_read(alice, anon):
+    created = alice.repositories.create_repository(namespace=ALICE, name="from-python", description="pytest", is_private=False)
+    assert created["name"] == "from-python"
+    listed = anon.call("list_repositories", namespace=ALICE, page_size=100)
+    assert "from-python" in [r["name"] for r in listed["results"]]
+
+
+def test_json_text_fields_take_python_objects(mock):
+    # The WIT carries some nested bodies as JSON text; the typed wrapper accepts a dict there.
+    owner = Hub(base_url=mock.base_url, username=ALICE, token="mock-password-alice")
+    policy = {"enabled": True, "allow_official_images": True, "allow_verified_publishers": False}
+    stored = owner.org_settings.update_org_settings(name="acme", restricted_images=policy)
+    assert stored["restricted_images"] == policy
+    assert owner.org_settings.get_org_settings(name="acme")["restricted_images"] == policy
+    # The same as JSON text.
+    again = owner.org_settings.update_org_settings(name="acme", restricted_images=json.dumps(policy))
+    assert again["restricted_images"] == policy
