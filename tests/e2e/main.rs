@@ -12,6 +12,7 @@ mod invites;
 mod org_access_tokens;
 mod org_settings;
 mod orgs;
+mod pool;
 mod repositories;
 mod scim;
 mod security;
