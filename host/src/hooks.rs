@@ -29,6 +29,9 @@ pub struct HubHooks {
     pub(crate) broker: Arc<Broker>,
     /// Whether the base URL (where credentials are minted) is on the allow-list.
     pub(crate) base_allowed: bool,
+    /// Send with wasmtime's own sender (a new connection per request) instead of the pool;
+    /// only for measuring what the pool saves.
+    pub(crate) wasmtime_sender: bool,
 }
 
 type IoFuture = Box<dyn Future<Output = Result<(), Error>> + Send>;
@@ -42,6 +45,9 @@ impl WasiHttpHooks for HubHooks {
     ) -> Box<dyn Future<Output = Result<(Response<WasiBody>, IoFuture), Error>> + Send> {
         let hooks = self.clone();
         Box::new(async move {
+            if hooks.wasmtime_sender {
+                return hooks.send_with_wasmtime(request).await;
+            }
             let response = hooks.send(request).await?;
             let done: IoFuture = Box::new(async { Ok(()) });
             Ok((response, done))
@@ -50,6 +56,29 @@ impl WasiHttpHooks for HubHooks {
 }
 
 impl HubHooks {
+    /// The same policy, but wasmtime's default sender: the baseline the benchmark compares with.
+    async fn send_with_wasmtime(
+        &self,
+        request: Request<WasiBody>,
+    ) -> Result<(Response<WasiBody>, IoFuture), Error> {
+        let uri = request.uri();
+        let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+            return Err(Error::HttpRequestUriInvalid);
+        };
+        if !self.policy.allows(scheme, authority.as_str()) {
+            return Err(Error::HttpRequestDenied);
+        }
+        let timeouts = self.policy.timeouts;
+        let options = RequestOptions {
+            connect_timeout: Some(timeouts.connect),
+            first_byte_timeout: Some(timeouts.first_byte),
+            between_bytes_timeout: Some(timeouts.between_bytes),
+        };
+        let (response, io) =
+            wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
+        Ok((response.map(BodyExt::boxed_unsync), Box::new(io)))
+    }
+
     async fn send(&self, request: Request<WasiBody>) -> Result<Response<WasiBody>, Error> {
         let uri = request.uri();
         let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {

@@ -47,6 +47,9 @@ pub struct HostConfig {
     pub cache_dir: Option<PathBuf>,
     /// A component to load instead of the one built into this host.
     pub component: Option<Vec<u8>>,
+    /// Use wasmtime's default HTTP sender (a new connection per request) instead of the
+    /// keep-alive pool. Only the benchmark wants this.
+    pub wasmtime_sender: bool,
 }
 
 impl Default for HostConfig {
@@ -60,6 +63,7 @@ impl Default for HostConfig {
             sealed: true,
             cache_dir: crate::engine::default_cache_dir(),
             component: None,
+            wasmtime_sender: false,
         }
     }
 }
@@ -175,6 +179,7 @@ impl Dockhand {
                 client,
                 broker,
                 base_allowed,
+                wasmtime_sender: config.wasmtime_sender,
             },
             base_url: config.base_url,
             operations: OnceLock::new(),
@@ -191,6 +196,11 @@ impl Dockhand {
 
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// The compiled component and its engine.
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
     }
 
     /// Whether the component came from the precompiled cache.

@@ -173,6 +173,7 @@ fn open_with(
         sealed: true,
         cache_dir: cache_dir(g),
         component,
+        wasmtime_sender: false,
     };
     Dockhand::new(config, accounts).map_err(|e| report(&e, g.json))
 }

@@ -1,0 +1,345 @@
+//! What a Hub call through the sandboxed component costs, against a native client doing the same
+//! request, all in one process against the mock Hub on loopback.
+//!
+//! `cargo bench -p dockhand-host --bench hub [-- --json] [-- --rounds N]`
+//!
+//! Latency samples are interleaved (one call of each kind per round), so drift on a shared
+//! machine hits every kind alike; the figures that matter are the ratios to `native`.
+
+use dockhand_host::credentials::Accounts;
+use dockhand_host::engine::EMBEDDED_COMPONENT;
+use dockhand_host::http_client::{HttpClient, HttpClientConfig};
+use dockhand_host::{CallOptions, Dockhand, HostConfig};
+use dockhand_mock::{MockConfig, MockHub};
+use http_body_util::Full;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use wasmtime::component::Component;
+
+const OPERATION: &str = "get_repository";
+
+fn args() -> Value {
+    json!({"namespace": "library", "repository": "alpine"})
+}
+
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+/// Resident memory of this process, from /proc (Linux); `None` elsewhere.
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+fn host(base_url: &str, cache: &std::path::Path, wasmtime_sender: bool) -> Dockhand {
+    Dockhand::new(
+        HostConfig {
+            base_url: base_url.to_string(),
+            cache_dir: Some(cache.to_path_buf()),
+            wasmtime_sender,
+            ..HostConfig::default()
+        },
+        Accounts::anonymous(),
+    )
+    .expect("the host starts")
+}
+
+async fn native_call(client: &HttpClient, url: &str) {
+    let request = http::Request::get(url)
+        .header("accept", "application/json")
+        .body(Full::new(bytes::Bytes::new()))
+        .unwrap();
+    let response = client.send_buffered(request, 16 << 20).await.unwrap();
+    // The same work the component does with the body.
+    let body: Value = serde_json::from_slice(&response.body).unwrap();
+    assert_eq!(body["name"], "alpine");
+}
+
+/// Calls per second with `concurrency` tasks sharing one host, each making calls until `total`
+/// have been made; also the peak resident memory seen meanwhile.
+async fn throughput(hub: &Arc<Dockhand>, concurrency: usize, total: usize) -> (f64, Option<u64>) {
+    let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let peak = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let hub = hub.clone();
+        let done = done.clone();
+        let peak = peak.clone();
+        tasks.push(tokio::spawn(async move {
+            while done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < total {
+                hub.call(OPERATION, &args(), &CallOptions::default())
+                    .await
+                    .unwrap();
+                if let Some(rss) = resident_bytes() {
+                    peak.fetch_max(rss, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let rate = total as f64 / start.elapsed().as_secs_f64();
+    let peak = peak.load(std::sync::atomic::Ordering::Relaxed);
+    (rate, (peak > 0).then_some(peak))
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let as_json = args.iter().any(|a| a == "--json");
+    let rounds: usize = args
+        .iter()
+        .position(|a| a == "--rounds")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(300);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let report = runtime.block_on(run(rounds));
+    if as_json {
+        println!("{report}");
+    } else {
+        print_table(&report);
+    }
+}
+
+async fn run(rounds: usize) -> Value {
+    let mock = MockHub::start(MockConfig::default()).await.unwrap();
+    let base = mock.base_url();
+    let cache = tempfile::tempdir().unwrap();
+    let url = format!("{base}/v2/namespaces/library/repositories/alpine");
+
+    // Compile, precompile and load, measured on their own.
+    let compile_start = Instant::now();
+    let hub = Arc::new(host(&base, cache.path(), false));
+    let first_start = compile_start.elapsed();
+    let engine = hub.runtime().engine().clone();
+    let mut compile = Vec::new();
+    let mut load = Vec::new();
+    let precompiled = engine.precompile_component(EMBEDDED_COMPONENT).unwrap();
+    for _ in 0..5 {
+        let t = Instant::now();
+        Component::new(&engine, EMBEDDED_COMPONENT).unwrap();
+        compile.push(t.elapsed());
+        let t = Instant::now();
+        // SAFETY: bytes produced just above by this engine.
+        unsafe { Component::deserialize(&engine, &precompiled) }.unwrap();
+        load.push(t.elapsed());
+    }
+    let warm_start = Instant::now();
+    let warm = host(&base, cache.path(), false);
+    let warm_start = warm_start.elapsed();
+    drop(warm);
+    let default_sender = host(&base, cache.path(), true);
+
+    let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
+    let mut reused = hub.instantiate().await.unwrap();
+    let options = dockhand_host::bindings::exports::dockhand::hub::types::CallOptions {
+        account: None,
+        base_url: Some(base.clone()),
+        all_pages: None,
+        max_pages: None,
+    };
+    let args_text = args().to_string();
+
+    let (mut native, mut component, mut fresh, mut wasmtime_sender, mut instantiate) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    // Warm every path (connections, caches) before measuring.
+    for round in 0..rounds + 20 {
+        let t = Instant::now();
+        native_call(&client, &url).await;
+        let n = t.elapsed();
+
+        let t = Instant::now();
+        reused
+            .plugin
+            .dockhand_hub_catalog()
+            .call_call(&mut reused.store, OPERATION, &args_text, &options)
+            .await
+            .unwrap()
+            .unwrap();
+        let c = t.elapsed();
+
+        let t = Instant::now();
+        hub.call(OPERATION, &args(), &CallOptions::default())
+            .await
+            .unwrap();
+        let f = t.elapsed();
+
+        let t = Instant::now();
+        default_sender
+            .call(OPERATION, &args(), &CallOptions::default())
+            .await
+            .unwrap();
+        let d = t.elapsed();
+
+        let t = Instant::now();
+        let session = hub.instantiate().await.unwrap();
+        let i = t.elapsed();
+        drop(session);
+
+        if round >= 20 {
+            native.push(n);
+            component.push(c);
+            fresh.push(f);
+            wasmtime_sender.push(d);
+            instantiate.push(i);
+        }
+    }
+
+    let native_us = micros(median(&mut native));
+    let component_us = micros(median(&mut component));
+    let fresh_us = micros(median(&mut fresh));
+    let default_us = micros(median(&mut wasmtime_sender));
+
+    let rss_before = resident_bytes();
+    let mut rates = serde_json::Map::new();
+    let mut rss_64 = None;
+    for concurrency in [1usize, 8, 64] {
+        let (rate, peak) = throughput(&hub, concurrency, 3000).await;
+        rates.insert(format!("c{concurrency}"), json!(rate.round()));
+        if concurrency == 64 {
+            rss_64 = peak;
+        }
+    }
+
+    let cli = cli_process_ms(&base, cache.path());
+
+    json!({
+        "machine": format!("{} cores, {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), std::env::consts::ARCH),
+        "operation": OPERATION,
+        "rounds": rounds,
+        "latency_us": {
+            "native": native_us,
+            "component": component_us,
+            "component_fresh": fresh_us,
+            "component_default_sender": default_us,
+        },
+        "ratios": {
+            "component/native": component_us / native_us,
+            "component_fresh/native": fresh_us / native_us,
+            "component_default_sender/native": default_us / native_us,
+        },
+        "instantiate_us": micros(median(&mut instantiate)),
+        "precompiled_load_us": micros(median(&mut load)),
+        "compile_ms": micros(median(&mut compile)) / 1000.0,
+        "host_start_cold_ms": first_start.as_secs_f64() * 1000.0,
+        "host_start_warm_cache_ms": warm_start.as_secs_f64() * 1000.0,
+        "component_bytes": EMBEDDED_COMPONENT.len(),
+        "pooling_allocator": hub.runtime().pooling,
+        "throughput_calls_per_s": rates,
+        "rss_bytes_idle": rss_before,
+        "rss_bytes_64_in_flight": rss_64,
+        "cli_call_process_ms": cli,
+    })
+}
+
+/// The whole `dockhand call` process, start to exit, with a warm precompiled cache.
+fn cli_process_ms(base: &str, cache: &std::path::Path) -> Option<f64> {
+    let bin = env!("CARGO_BIN_EXE_dockhand");
+    let run = || {
+        let t = Instant::now();
+        let status = std::process::Command::new(bin)
+            .args(["--base-url", base, "--cache-dir"])
+            .arg(cache)
+            .args([
+                "--anonymous",
+                "call",
+                OPERATION,
+                "namespace=library",
+                "repository=alpine",
+            ])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .ok()?;
+        status.success().then(|| t.elapsed())
+    };
+    run()?; // fills the cache if needed
+    let mut samples: Vec<Duration> = (0..15).filter_map(|_| run()).collect();
+    (!samples.is_empty()).then(|| micros(median(&mut samples)) / 1000.0)
+}
+
+fn print_table(r: &Value) {
+    let l = &r["latency_us"];
+    let q = &r["ratios"];
+    println!(
+        "dockhand benchmark: {} against the mock Hub on loopback ({}), {} rounds",
+        r["operation"], r["machine"], r["rounds"]
+    );
+    println!("median latency per call:");
+    println!(
+        "  native (pooled hyper client)        {:>9.1} µs",
+        l["native"].as_f64().unwrap()
+    );
+    println!(
+        "  component, one instance reused      {:>9.1} µs   x{:.2} native",
+        l["component"].as_f64().unwrap(),
+        q["component/native"].as_f64().unwrap()
+    );
+    println!(
+        "  component, fresh instance per call  {:>9.1} µs   x{:.2} native",
+        l["component_fresh"].as_f64().unwrap(),
+        q["component_fresh/native"].as_f64().unwrap()
+    );
+    println!(
+        "  component, wasmtime default sender  {:>9.1} µs   x{:.2} native",
+        l["component_default_sender"].as_f64().unwrap(),
+        q["component_default_sender/native"].as_f64().unwrap()
+    );
+    println!(
+        "instantiate                           {:>9.1} µs",
+        r["instantiate_us"].as_f64().unwrap()
+    );
+    println!(
+        "precompiled load                      {:>9.1} µs",
+        r["precompiled_load_us"].as_f64().unwrap()
+    );
+    println!(
+        "compile                               {:>9.1} ms",
+        r["compile_ms"].as_f64().unwrap()
+    );
+    println!(
+        "host start, warm cache                {:>9.1} ms",
+        r["host_start_warm_cache_ms"].as_f64().unwrap()
+    );
+    println!(
+        "component size                        {:>9} bytes",
+        r["component_bytes"]
+    );
+    println!(
+        "pooling allocator                     {:>9}",
+        r["pooling_allocator"]
+    );
+    let t = &r["throughput_calls_per_s"];
+    println!(
+        "throughput (calls/s)                  c1 {}  c8 {}  c64 {}",
+        t["c1"], t["c8"], t["c64"]
+    );
+    let mib = |v: &Value| {
+        v.as_u64()
+            .map(|b| format!("{:.1} MiB", b as f64 / 1048576.0))
+            .unwrap_or("-".into())
+    };
+    println!(
+        "resident memory                       idle {}  64 in flight {}",
+        mib(&r["rss_bytes_idle"]),
+        mib(&r["rss_bytes_64_in_flight"])
+    );
+    match r["cli_call_process_ms"].as_f64() {
+        Some(ms) => println!("`dockhand call` process, warm cache   {ms:>9.1} ms"),
+        None => println!("`dockhand call` process               not measured"),
+    }
+}
