@@ -7,6 +7,8 @@ pub mod engine;
 mod hooks;
 pub mod http_client;
 mod hub;
+pub mod lua;
+pub mod mcp;
 pub mod policy;
 mod state;
 

@@ -128,6 +128,36 @@ pub enum Command {
         #[arg(long)]
         offline: bool,
     },
+    /// Serve every operation as an MCP tool over stdio (for Claude Desktop, IDEs and other agents).
+    Mcp(McpArgs),
+    /// Run a Lua workflow with `app.integrations.docker.*`, `docs.read`, `json` and `regex`.
+    Lua(LuaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// Let the MCP client run write operations (create, update, delete); refused otherwise.
+    #[arg(long)]
+    pub allow_write: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LuaArgs {
+    /// The workflow file (`-` reads it from standard input); runs before --eval.
+    #[arg(value_name = "FILE.lua")]
+    pub file: Option<PathBuf>,
+
+    /// Lua code to run (after FILE, in the same state).
+    #[arg(long, value_name = "CODE")]
+    pub eval: Option<String>,
+
+    /// Allow write operations; without it they fail before any request is sent.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Seconds the whole script may run, Hub calls included.
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    pub time_limit: u64,
 }
 
 #[derive(Debug, Args)]

@@ -4,7 +4,7 @@ mod cli;
 mod output;
 
 use clap::Parser;
-use cli::{CallArgs, Cli, Command, Global};
+use cli::{CallArgs, Cli, Command, Global, LuaArgs, McpArgs};
 use dockhand_host::credentials::{Accounts, FlagCredentials, Paths, ProcessEnv, read_secret};
 use dockhand_host::engine::LoadedFrom;
 use dockhand_host::policy::{Policy, Timeouts};
@@ -75,6 +75,8 @@ async fn run(cli: Cli) -> ExitCode {
                 Err(e) => report(&e, g.json),
             }
         }
+        Command::Mcp(args) => mcp(g, args).await,
+        Command::Lua(args) => lua(g, args).await,
         Command::Precompile => {
             let hub = match open(g, g.base_url.clone()) {
                 Ok(hub) => hub,
@@ -141,7 +143,7 @@ fn accounts(g: &Global) -> Result<Accounts, ExitCode> {
 
 fn open(g: &Global, base_url: String) -> Result<Dockhand, ExitCode> {
     let accounts = accounts(g)?;
-    open_with(g, base_url, accounts, Timeouts::default())
+    open_with(g, base_url, accounts, Timeouts::default(), g.read_only)
 }
 
 fn open_with(
@@ -149,6 +151,7 @@ fn open_with(
     base_url: String,
     accounts: Accounts,
     timeouts: Timeouts,
+    read_only: bool,
 ) -> Result<Dockhand, ExitCode> {
     let component = match &g.component {
         Some(path) => Some(std::fs::read(path).map_err(|e| {
@@ -163,7 +166,7 @@ fn open_with(
         base_url,
         policy: Policy {
             allowed: Vec::new(),
-            read_only: g.read_only,
+            read_only,
             timeouts: Timeouts {
                 call: Duration::from_secs(g.timeout.max(1)),
                 ..timeouts
@@ -220,10 +223,13 @@ async fn call(hub: &Dockhand, g: &Global, args: &CallArgs) -> ExitCode {
         Ok(v) => v,
         Err(message) => return usage(message, g.json),
     };
+    // `..Default::default()` keeps this compiling as CallOptions grows (retry options).
+    #[allow(clippy::needless_update)]
     let options = CallOptions {
         account: g.account.clone(),
         all_pages: args.all_pages,
         max_pages: args.max_pages,
+        ..Default::default()
     };
     match hub.call(&args.operation, &arguments, &options).await {
         Ok(result) => {
@@ -320,7 +326,13 @@ async fn demo(g: &Global, offline: bool) -> ExitCode {
         ..Timeouts::default()
     };
     if !offline {
-        let hub = match open_with(g, g.base_url.clone(), Accounts::anonymous(), quick) {
+        let hub = match open_with(
+            g,
+            g.base_url.clone(),
+            Accounts::anonymous(),
+            quick,
+            g.read_only,
+        ) {
             Ok(hub) => hub,
             Err(code) => return code,
         };
@@ -351,7 +363,13 @@ async fn demo(g: &Global, offline: bool) -> ExitCode {
             return ExitCode::from(exit::HOST);
         }
     };
-    let hub = match open_with(g, mock.base_url(), Accounts::anonymous(), quick) {
+    let hub = match open_with(
+        g,
+        mock.base_url(),
+        Accounts::anonymous(),
+        quick,
+        g.read_only,
+    ) {
         Ok(hub) => hub,
         Err(code) => return code,
     };
@@ -384,4 +402,135 @@ fn show_tags(source: &str, body: &Value, as_json: bool) -> ExitCode {
         );
     }
     ExitCode::SUCCESS
+}
+
+/// `dockhand mcp`: the protocol owns stdin and stdout, so secrets must come from the
+/// environment or files, and only the server's own errors reach stderr.
+async fn mcp(g: &Global, args: &McpArgs) -> ExitCode {
+    let c = &g.credentials;
+    if c.token_stdin || c.bearer_stdin || c.scim_token_stdin {
+        return usage(
+            "`dockhand mcp` speaks MCP on standard input, so it cannot read a secret there; \
+             use DOCKHAND_USERNAME/DOCKHAND_TOKEN, the config file or `docker login`",
+            g.json,
+        );
+    }
+    let accounts = match accounts(g) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    // Writes are also refused by the host policy, not only by the server's own check.
+    let read_only = g.read_only || !args.allow_write;
+    let hub = match open_with(
+        g,
+        g.base_url.clone(),
+        accounts,
+        Timeouts::default(),
+        read_only,
+    ) {
+        Ok(hub) => std::sync::Arc::new(hub),
+        Err(code) => return code,
+    };
+    let options = dockhand_host::mcp::McpOptions {
+        allow_write: args.allow_write && !g.read_only,
+        account: g.account.clone(),
+    };
+    let server = match dockhand_host::mcp::McpServer::new(hub, options).await {
+        Ok(s) => s,
+        Err(e) => return report(&e, g.json),
+    };
+    match server.serve_stdio().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(exit::HOST)
+        }
+    }
+}
+
+/// `dockhand lua`: runs a workflow file and/or `--eval` code.
+async fn lua(g: &Global, args: &LuaArgs) -> ExitCode {
+    use dockhand_host::lua::{Chunk, LuaOptions};
+    let mut chunks = Vec::new();
+    if let Some(path) = &args.file {
+        let (name, code) = if path.as_os_str() == "-" {
+            (
+                "stdin".to_string(),
+                std::io::read_to_string(std::io::stdin().lock()),
+            )
+        } else {
+            (path.display().to_string(), std::fs::read_to_string(path))
+        };
+        match code {
+            Ok(code) => chunks.push(Chunk { name, code }),
+            Err(e) => return usage(format!("reading {name}: {e}"), g.json),
+        }
+    }
+    if let Some(code) = &args.eval {
+        chunks.push(Chunk {
+            name: "--eval".into(),
+            code: code.clone(),
+        });
+    }
+    if chunks.is_empty() {
+        return usage("give a workflow file or --eval CODE", g.json);
+    }
+    let read_only = g.read_only || !args.force;
+    let accounts = match accounts(g) {
+        Ok(a) => a,
+        Err(code) => return code,
+    };
+    let hub = match open_with(
+        g,
+        g.base_url.clone(),
+        accounts,
+        Timeouts::default(),
+        read_only,
+    ) {
+        Ok(hub) => std::sync::Arc::new(hub),
+        Err(code) => return code,
+    };
+    let options = LuaOptions {
+        force: args.force && !g.read_only,
+        account: g.account.clone(),
+        time_limit: Duration::from_secs(args.time_limit.max(1)),
+        capture_output: g.json,
+        ..LuaOptions::default()
+    };
+    let outcome = dockhand_host::lua::run(hub, &chunks, &options).await;
+    if g.json {
+        print_json(&outcome.to_json(), true);
+    } else {
+        match &outcome.result {
+            Value::Null => {}
+            Value::String(s) => say!("{s}"),
+            other => print_json(other, false),
+        }
+        if let Some(error) = &outcome.error {
+            let message = error
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("error");
+            eprintln!("error: {message}");
+        }
+    }
+    match outcome.error_kind() {
+        None => ExitCode::SUCCESS,
+        Some(kind) => ExitCode::from(lua_exit_code(kind)),
+    }
+}
+
+/// The same codes `dockhand call` uses for each kind of Hub error; a failing script is a host
+/// error (1) unless it did not even parse (2).
+fn lua_exit_code(kind: &str) -> u8 {
+    match kind {
+        "syntax" | "invalid-argument" | "unknown-operation" => exit::USAGE,
+        "unauthorized" | "forbidden" => exit::AUTH,
+        "not-found" => exit::NOT_FOUND,
+        "rate-limited" => exit::RATE_LIMITED,
+        "denied" => exit::DENIED,
+        "conflict" | "upstream" | "decode" => exit::UPSTREAM,
+        "transport" | "deadline" => exit::TRANSPORT,
+        _ => exit::HOST,
+    }
 }

@@ -1,0 +1,691 @@
+//! `dockhand lua`: Lua 5.4 workflows over the component, with the namespaces of the earlier
+//! integration (`app.integrations.docker.*`, `docs.read`, `json`, `regex`, `dump`).
+//!
+//! Scripts are untrusted in the same way tool calls from a model are: the state has no `os`,
+//! `io`, `package`, `debug` or file loading, only text chunks load, and a wall-clock limit and a
+//! memory cap stop runaway scripts. Every Hub call goes through [`Dockhand::call`], so the
+//! host's egress policy and sealed credentials apply unchanged.
+
+use crate::bindings::exports::dockhand::hub::catalog::Access;
+use crate::mcp::error_fields;
+use crate::{CallError, CallOptions, Dockhand};
+use mlua::{
+    Function, HookTriggers, Lua, LuaSerdeExt, MultiValue, Table, Value as LuaValue, Variadic,
+    VmState,
+};
+use serde_json::{Map, Value, json};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How a script runs.
+#[derive(Debug, Clone)]
+pub struct LuaOptions {
+    /// Allow operations the catalog marks `write`; without it they fail before any request.
+    pub force: bool,
+    /// The account `app.integrations.docker.<name>` uses (`default` when `None`).
+    pub account: Option<String>,
+    /// Wall-clock limit for the whole script, Hub calls included.
+    pub time_limit: Duration,
+    /// Cap on the Lua heap.
+    pub memory_limit: usize,
+    /// Collect what `print` and `dump` write into [`LuaOutcome::output`] instead of stdout.
+    pub capture_output: bool,
+}
+
+impl Default for LuaOptions {
+    fn default() -> Self {
+        LuaOptions {
+            force: false,
+            account: None,
+            time_limit: Duration::from_secs(300),
+            memory_limit: 256 << 20,
+            capture_output: true,
+        }
+    }
+}
+
+/// A chunk of Lua text and the name it is reported under (`workflow.lua`, `--eval`).
+#[derive(Debug, Clone)]
+pub struct Chunk {
+    pub name: String,
+    pub code: String,
+}
+
+/// What a run produced. `error` has the shape of [`error_fields`] for Hub errors and
+/// `{kind: "lua" | "syntax" | "limit", message}` for the script's own failures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LuaOutcome {
+    pub output: String,
+    /// The last chunk's return values: `null` for none, the value for one, an array for more.
+    pub result: Value,
+    pub error: Option<Map<String, Value>>,
+}
+
+impl LuaOutcome {
+    /// `{"output": ..., "result": ..., "error": ...}`, what `dockhand lua --json` prints.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "output": self.output,
+            "result": self.result,
+            "error": self.error.as_ref().map(|e| Value::Object(e.clone())),
+        })
+    }
+
+    /// The error's kind, if the run failed.
+    pub fn error_kind(&self) -> Option<&str> {
+        self.error
+            .as_ref()
+            .and_then(|e| e.get("kind"))
+            .and_then(Value::as_str)
+    }
+}
+
+/// Runs `chunks` in order in one fresh sandboxed state; the first failure stops the run.
+pub async fn run(hub: Arc<Dockhand>, chunks: &[Chunk], options: &LuaOptions) -> LuaOutcome {
+    let output = Rc::new(RefCell::new(String::new()));
+    let timed_out = Rc::new(Cell::new(false));
+    let run = execute(hub, chunks, options, output.clone(), timed_out.clone());
+    // The instruction hook stops busy Lua; this stops a script waiting on Hub calls.
+    let outcome = tokio::time::timeout(options.time_limit + Duration::from_secs(1), run).await;
+    let (result, error) = match outcome {
+        Ok(Ok(result)) => (result, None),
+        Ok(Err(mut error)) => {
+            if timed_out.get() {
+                error.insert("kind".into(), "limit".into());
+            }
+            (Value::Null, Some(error))
+        }
+        Err(_) => (Value::Null, Some(limit_error(options.time_limit))),
+    };
+    let output = output.borrow().clone();
+    LuaOutcome {
+        output,
+        result,
+        error,
+    }
+}
+
+fn limit_error(limit: Duration) -> Map<String, Value> {
+    script_error(
+        "limit",
+        format!("the script ran past its {} s time limit", limit.as_secs()),
+    )
+}
+
+fn script_error(kind: &str, message: impl Into<String>) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("kind".into(), kind.into());
+    m.insert("message".into(), Value::String(message.into()));
+    m
+}
+
+async fn execute(
+    hub: Arc<Dockhand>,
+    chunks: &[Chunk],
+    options: &LuaOptions,
+    output: Rc<RefCell<String>>,
+    timed_out: Rc<Cell<bool>>,
+) -> Result<Value, Map<String, Value>> {
+    let lua = sandbox(options, timed_out)
+        .map_err(|e| script_error("host", format!("preparing Lua: {e}")))?;
+    let sink = if options.capture_output {
+        Sink::Capture(output)
+    } else {
+        Sink::Stdout
+    };
+    install(&lua, hub, options, sink)
+        .await
+        .map_err(|e| script_error("host", format!("preparing Lua: {e}")))?;
+    // Taken before any script runs, so a script that replaces `pcall` cannot hide its errors.
+    let pcall: Function = lua
+        .globals()
+        .get("pcall")
+        .map_err(|e| script_error("host", e.to_string()))?;
+    let mut result = Value::Null;
+    for chunk in chunks {
+        let function = lua
+            .load(chunk.code.as_str())
+            .set_name(format!("={}", chunk.name))
+            .set_mode(mlua::chunk::ChunkMode::Text)
+            .into_function()
+            .map_err(|e| match e {
+                mlua::Error::SyntaxError { message, .. } => script_error("syntax", message),
+                other => script_error("lua", other.to_string()),
+            })?;
+        let mut values: MultiValue = pcall
+            .call_async(function)
+            .await
+            .map_err(|e| script_error("lua", e.to_string()))?;
+        let ok = matches!(values.pop_front(), Some(LuaValue::Boolean(true)));
+        if !ok {
+            let error = values.pop_front().unwrap_or(LuaValue::Nil);
+            return Err(lua_error_fields(&lua, error));
+        }
+        result = match values.len() {
+            0 => Value::Null,
+            1 => to_json(&lua, values.pop_front().unwrap_or(LuaValue::Nil)),
+            _ => Value::Array(values.into_iter().map(|v| to_json(&lua, v)).collect()),
+        };
+    }
+    Ok(result)
+}
+
+/// A Lua error value as the JSON error: typed Hub errors (tables with `kind`) pass through,
+/// strings and other values become `{kind: "lua", message}`.
+fn lua_error_fields(lua: &Lua, error: LuaValue) -> Map<String, Value> {
+    if let LuaValue::Table(t) = &error
+        && let Ok(Some(_)) = t.get::<Option<String>>("kind")
+        && let Value::Object(map) = to_json(lua, error.clone())
+    {
+        return map;
+    }
+    let message = match &error {
+        LuaValue::String(s) => s.to_string_lossy(),
+        // `table: 0x...` says nothing; the table itself goes into `value`.
+        LuaValue::Table(t) if t.metatable().is_none() => {
+            "the script raised a table as its error (see `value`)".to_string()
+        }
+        other => lua_tostring(lua, other.clone()),
+    };
+    let kind = if message.contains("not enough memory") {
+        "limit"
+    } else {
+        "lua"
+    };
+    let mut fields = script_error(kind, message);
+    if let LuaValue::Table(_) = &error {
+        fields.insert("value".into(), to_json(lua, error));
+    }
+    fields
+}
+
+fn lua_tostring(lua: &Lua, value: LuaValue) -> String {
+    lua.globals()
+        .get::<Function>("tostring")
+        .and_then(|f| f.call::<String>(value))
+        .unwrap_or_else(|_| "<value>".into())
+}
+
+fn sandbox(options: &LuaOptions, timed_out: Rc<Cell<bool>>) -> mlua::Result<Lua> {
+    use mlua::StdLib;
+    // No IO, OS, PACKAGE or DEBUG: scripts reach the outside world only through the component.
+    let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::UTF8 | StdLib::COROUTINE;
+    let lua = Lua::new_with(libs, mlua::LuaOptions::default())?;
+    lua.set_memory_limit(options.memory_limit)?;
+    let deadline = Instant::now() + options.time_limit;
+    let limit = options.time_limit.as_secs();
+    // Once past the deadline every hook errors, so even a script that catches the error with
+    // pcall in a loop is stopped at the next hook outside that pcall.
+    let flag = timed_out;
+    let hook = move |_: &Lua, _: &mlua::debug::Debug| {
+        if Instant::now() >= deadline {
+            flag.set(true);
+            Err(mlua::Error::runtime(format!(
+                "the script ran past its {limit} s time limit"
+            )))
+        } else {
+            Ok(VmState::Continue)
+        }
+    };
+    lua.set_global_hook(HookTriggers::new().every_nth_instruction(1000), hook)?;
+    let globals = lua.globals();
+    for name in ["dofile", "loadfile", "require", "collectgarbage"] {
+        globals.set(name, LuaValue::Nil)?;
+    }
+    let string: Table = globals.get("string")?;
+    string.set("dump", LuaValue::Nil)?;
+    Ok(lua)
+}
+
+enum Sink {
+    Capture(Rc<RefCell<String>>),
+    Stdout,
+}
+
+impl Sink {
+    fn line(&self, text: &str) {
+        match self {
+            Sink::Capture(buffer) => {
+                let mut b = buffer.borrow_mut();
+                b.push_str(text);
+                b.push('\n');
+            }
+            Sink::Stdout => {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{text}");
+                let _ = out.flush();
+            }
+        }
+    }
+}
+
+/// Helpers written in Lua because only Lua code can raise an arbitrary value (our typed error
+/// table) as an error; the Rust callbacks return `ok, value` pairs and these turn them into
+/// results or errors. `load` is rebound to text-only mode, so bytecode never loads.
+const PRELUDE: &str = r#"
+local raw_call, raw_docs, raw_load = ...
+local error, setmetatable, type, tostring = error, setmetatable, type, tostring
+
+local error_mt = {
+  __tostring = function(e) return tostring(e.message or e.kind or "error") end,
+}
+
+local function check(ok, value)
+  if ok then return value end
+  if type(value) == "table" then setmetatable(value, error_mt) end
+  error(value, 3)
+end
+
+local function bind(name, account)
+  return function(args, options)
+    return check(raw_call(name, account, args, options))
+  end
+end
+
+local function read(topic)
+  return check(raw_docs(topic))
+end
+
+local function strict(t, what)
+  return setmetatable(t, {
+    __index = function(_, key)
+      error(("no Docker Hub %s named `%s` (docs.read(\"docker\") lists them)")
+        :format(what, tostring(key)), 2)
+    end,
+  })
+end
+
+local function safe_load(chunk, name, _mode, env)
+  if env == nil then return raw_load(chunk, name, "t") end
+  return raw_load(chunk, name, "t", env)
+end
+
+return bind, read, strict, safe_load
+"#;
+
+async fn install(
+    lua: &Lua,
+    hub: Arc<Dockhand>,
+    options: &LuaOptions,
+    sink: Sink,
+) -> mlua::Result<()> {
+    let globals = lua.globals();
+    let raw_call = {
+        let hub = hub.clone();
+        let force = options.force;
+        lua.create_async_function(
+            move |lua,
+                  (name, account, args, call_options): (
+                String,
+                Option<String>,
+                LuaValue,
+                Option<Table>,
+            )| {
+                let hub = hub.clone();
+                async move { call_operation(&lua, &hub, force, name, account, args, call_options).await }
+            },
+        )?
+    };
+    let raw_docs = {
+        let hub = hub.clone();
+        lua.create_async_function(move |lua, topic: Option<String>| {
+            let hub = hub.clone();
+            async move { read_docs(&lua, &hub, topic).await }
+        })?
+    };
+    let raw_load: Function = globals.get("load")?;
+    let (bind, read, strict, safe_load): (Function, Function, Function, Function) = lua
+        .load(PRELUDE)
+        .set_name("=dockhand")
+        .call((raw_call, raw_docs, raw_load))?;
+    globals.set("load", safe_load)?;
+
+    let ops = hub
+        .operations()
+        .await
+        .map_err(|e| mlua::Error::runtime(e.to_string()))?;
+    let names: Vec<&str> = ops
+        .iter()
+        .flat_map(|op| {
+            std::iter::once(op.name.as_str()).chain(op.aliases.iter().map(String::as_str))
+        })
+        .collect();
+    let namespace = |account: Option<&str>| -> mlua::Result<Table> {
+        let t = lua.create_table()?;
+        for name in &names {
+            t.set(*name, bind.call::<Function>((*name, account))?)?;
+        }
+        Ok(t)
+    };
+    let docker = namespace(options.account.as_deref())?;
+    for account in hub.broker().accounts().iter() {
+        let table = namespace(Some(&account.name))?;
+        // Canonical names use `-`, which Lua field syntax cannot spell: `docker.my_team` works too.
+        for key in [account.name.clone(), account.name.replace('-', "_")] {
+            if !names.contains(&key.as_str()) {
+                docker.set(key, table.clone())?;
+            }
+        }
+        strict.call::<Table>((table, "operation"))?;
+    }
+    let docker: Table = strict.call((docker, "operation or account"))?;
+    let integrations = lua.create_table()?;
+    integrations.set("docker", docker)?;
+    let app = lua.create_table()?;
+    app.set("integrations", integrations)?;
+    globals.set("app", app)?;
+
+    let docs = lua.create_table()?;
+    docs.set("read", read)?;
+    globals.set("docs", docs)?;
+
+    globals.set("json", json_table(lua)?)?;
+    globals.set("regex", regex_table(lua)?)?;
+
+    let sink = Rc::new(sink);
+    let tostring: Function = globals.get("tostring")?;
+    let print = {
+        let sink = sink.clone();
+        let tostring = tostring.clone();
+        lua.create_function(move |_, values: Variadic<LuaValue>| {
+            let parts: Vec<String> = values
+                .into_iter()
+                .map(|v| tostring.call::<String>(v))
+                .collect::<mlua::Result<_>>()?;
+            sink.line(&parts.join("\t"));
+            Ok(())
+        })?
+    };
+    globals.set("print", print)?;
+    let dump = lua.create_function(move |lua, value: LuaValue| {
+        let text = match &value {
+            LuaValue::Table(_) => pretty(&to_json(lua, value)),
+            other => tostring.call::<String>(other.clone())?,
+        };
+        sink.line(&text);
+        Ok(())
+    })?;
+    globals.set("dump", dump)?;
+    Ok(())
+}
+
+async fn call_operation(
+    lua: &Lua,
+    hub: &Dockhand,
+    force: bool,
+    name: String,
+    account: Option<String>,
+    args: LuaValue,
+    call_options: Option<Table>,
+) -> mlua::Result<(bool, LuaValue)> {
+    let args = match args {
+        LuaValue::Nil => json!({}),
+        table @ LuaValue::Table(_) => match from_lua(lua, table) {
+            Ok(v @ Value::Object(_)) => v,
+            // An empty Lua table is `{}` either way; anything else array-like is not arguments.
+            Ok(Value::Array(a)) if a.is_empty() => json!({}),
+            Ok(_) => return invalid(lua, &name, "a table of named arguments"),
+            Err(e) => return invalid(lua, &name, &format!("JSON-compatible values: {e}")),
+        },
+        _ => return invalid(lua, &name, "a table of named arguments"),
+    };
+    let mut options = CallOptions {
+        account,
+        ..Default::default()
+    };
+    if let Some(t) = call_options {
+        options.all_pages = t.get::<Option<bool>>("all_pages")?.unwrap_or(false);
+        options.max_pages = t.get::<Option<u32>>("max_pages")?;
+    }
+    // Refused here, before any request, so the message can name the flag that allows it.
+    if !force {
+        match hub.resolve(&name).await {
+            Ok(Some(op)) if op.access == Access::Write => {
+                let e = CallError::Hub(crate::HubError::Denied(format!(
+                    "`{}` is a write operation: run with --force to allow it (nothing was sent)",
+                    op.name
+                )));
+                return fail(lua, &name, &e);
+            }
+            Err(e) => return fail(lua, &name, &e),
+            _ => {}
+        }
+    }
+    match hub.call(&name, &args, &options).await {
+        Ok(result) => Ok((true, to_lua(lua, &result.body)?)),
+        Err(e) => fail(lua, &name, &e),
+    }
+}
+
+fn invalid(lua: &Lua, operation: &str, expected: &str) -> mlua::Result<(bool, LuaValue)> {
+    let e = CallError::Hub(crate::HubError::InvalidArgument(
+        crate::bindings::exports::dockhand::hub::types::InvalidArgument {
+            name: "args".into(),
+            reason: format!("expected {expected}"),
+        },
+    ));
+    fail(lua, operation, &e)
+}
+
+fn fail(lua: &Lua, operation: &str, e: &CallError) -> mlua::Result<(bool, LuaValue)> {
+    let mut fields = error_fields(e);
+    fields.insert("operation".into(), operation.into());
+    Ok((false, to_lua(lua, &Value::Object(fields))?))
+}
+
+async fn read_docs(
+    lua: &Lua,
+    hub: &Dockhand,
+    topic: Option<String>,
+) -> mlua::Result<(bool, LuaValue)> {
+    let topic = topic.unwrap_or_else(|| "docker".into());
+    let operation = topic
+        .strip_prefix("integrations.")
+        .unwrap_or(&topic)
+        .to_string();
+    let (header, operation) = match operation.as_str() {
+        "docker" => (true, None),
+        other => match other.strip_prefix("docker.") {
+            Some(op) if !op.is_empty() => (false, Some(op.to_string())),
+            _ => {
+                let e = CallError::Hub(crate::HubError::InvalidArgument(
+                    crate::bindings::exports::dockhand::hub::types::InvalidArgument {
+                        name: "topic".into(),
+                        reason: format!("`{topic}`: expected \"docker\" or \"docker.<operation>\""),
+                    },
+                ));
+                return fail(lua, "docs.read", &e);
+            }
+        },
+    };
+    match hub.docs(operation.as_deref()).await {
+        Ok(markdown) => {
+            let text = if header {
+                format!("{LUA_HEADER}\n{markdown}")
+            } else {
+                markdown
+            };
+            Ok((true, LuaValue::String(lua.create_string(&text)?)))
+        }
+        Err(e) => fail(lua, "docs.read", &e),
+    }
+}
+
+const LUA_HEADER: &str = "# Docker Hub from Lua
+
+Call any operation as `app.integrations.docker.<name>(args)` with a table of named arguments;
+every name below works, and so do its aliases. Use `app.integrations.docker.<account>.<name>`
+for a named account. A second table `{all_pages = true, max_pages = 5}` follows pagination.
+Results are Lua tables (JSON `null` becomes `nil`). Errors are tables with `kind`, `message` and,
+where they apply, `status`, `argument` and `retry_after`: catch them with `pcall`. Write
+operations need `--force`.
+";
+
+fn json_table(lua: &Lua) -> mlua::Result<Table> {
+    let t = lua.create_table()?;
+    t.set(
+        "encode",
+        lua.create_function(|lua, (value, opts): (LuaValue, Option<Table>)| {
+            let value = from_lua(lua, value)?;
+            let indent = match opts {
+                Some(o) => o.get::<Option<bool>>("pretty")?.unwrap_or(false),
+                None => false,
+            };
+            Ok(if indent {
+                pretty(&value)
+            } else {
+                value.to_string()
+            })
+        })?,
+    )?;
+    t.set(
+        "decode",
+        lua.create_function(|lua, text: mlua::LuaString| {
+            let value: Value = serde_json::from_slice(&text.as_bytes())
+                .map_err(|e| mlua::Error::runtime(format!("json.decode: {e}")))?;
+            to_lua(lua, &value)
+        })?,
+    )?;
+    // Decoding maps null to nil; `json.null` lets a script send an explicit null.
+    t.set("null", lua.null())?;
+    Ok(t)
+}
+
+/// Compiled patterns are kept per run: workflows tend to apply one pattern to many tags.
+struct Patterns(RefCell<HashMap<String, regex::Regex>>);
+
+impl Patterns {
+    fn get(&self, pattern: &str) -> mlua::Result<regex::Regex> {
+        if let Some(re) = self.0.borrow().get(pattern) {
+            return Ok(re.clone());
+        }
+        let re = regex::RegexBuilder::new(pattern)
+            .size_limit(1 << 20)
+            .build()
+            .map_err(|e| mlua::Error::runtime(format!("regex: {e}")))?;
+        let mut cache = self.0.borrow_mut();
+        if cache.len() < 256 {
+            cache.insert(pattern.to_string(), re.clone());
+        }
+        Ok(re)
+    }
+}
+
+fn regex_table(lua: &Lua) -> mlua::Result<Table> {
+    let patterns = Rc::new(Patterns(RefCell::new(HashMap::new())));
+    let t = lua.create_table()?;
+    let p = patterns.clone();
+    t.set(
+        "is_match",
+        lua.create_function(move |_, (pattern, s): (String, String)| {
+            Ok(p.get(&pattern)?.is_match(&s))
+        })?,
+    )?;
+    let p = patterns.clone();
+    t.set(
+        "match",
+        lua.create_function(move |lua, (pattern, s): (String, String)| {
+            let re = p.get(&pattern)?;
+            let Some(caps) = re.captures(&s) else {
+                return Ok(LuaValue::Nil);
+            };
+            // m[0] is the whole match, m[1].. the groups, and named groups by name.
+            let m = lua.create_table()?;
+            for (i, group) in caps.iter().enumerate() {
+                if let Some(g) = group {
+                    m.raw_set(i, g.as_str())?;
+                }
+            }
+            for name in re.capture_names().flatten() {
+                if let Some(g) = caps.name(name) {
+                    m.raw_set(name, g.as_str())?;
+                }
+            }
+            Ok(LuaValue::Table(m))
+        })?,
+    )?;
+    let p = patterns.clone();
+    t.set(
+        "find_all",
+        lua.create_function(move |lua, (pattern, s): (String, String)| {
+            let re = p.get(&pattern)?;
+            lua.create_sequence_from(re.find_iter(&s).map(|m| m.as_str().to_string()))
+        })?,
+    )?;
+    let p = patterns.clone();
+    t.set(
+        "replace",
+        lua.create_function(
+            move |_, (pattern, s, replacement): (String, String, String)| {
+                Ok(p.get(&pattern)?
+                    .replace_all(&s, replacement.as_str())
+                    .into_owned())
+            },
+        )?,
+    )?;
+    let p = patterns;
+    t.set(
+        "split",
+        lua.create_function(move |lua, (pattern, s): (String, String)| {
+            let re = p.get(&pattern)?;
+            lua.create_sequence_from(re.split(&s).map(str::to_string))
+        })?,
+    )?;
+    Ok(t)
+}
+
+/// JSON to Lua: objects and arrays become tables (arrays keep an array marker so they encode
+/// back as arrays, even when empty), and null becomes nil so `if page.next then` reads naturally.
+fn to_lua(lua: &Lua, value: &Value) -> mlua::Result<LuaValue> {
+    let options = mlua::serde::SerializeOptions::new()
+        .serialize_none_to_null(false)
+        .serialize_unit_to_null(false);
+    lua.to_value_with(value, options)
+}
+
+fn from_lua(lua: &Lua, value: LuaValue) -> mlua::Result<Value> {
+    lua.from_value(value)
+}
+
+/// Lua to JSON for showing values: functions and other non-data values are skipped rather
+/// than failing, since `dump` and results are for reading.
+fn to_json(lua: &Lua, value: LuaValue) -> Value {
+    let options = mlua::serde::DeserializeOptions::new()
+        .deny_unsupported_types(false)
+        .deny_recursive_tables(false);
+    lua.from_value_with(value, options).unwrap_or(Value::Null)
+}
+
+fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_round_trips_arrays_and_drops_nulls() {
+        let lua = Lua::new();
+        let v = to_lua(&lua, &json!({"a": [], "b": null, "c": [1, 2]})).unwrap();
+        assert_eq!(to_json(&lua, v), json!({"a": [], "c": [1, 2]}));
+    }
+
+    #[test]
+    fn sandbox_has_no_escape_hatches() {
+        let options = LuaOptions::default();
+        let lua = sandbox(&options, Rc::new(Cell::new(false))).unwrap();
+        let missing: bool = lua
+            .load(
+                "return os == nil and io == nil and package == nil and debug == nil \
+                 and dofile == nil and loadfile == nil and require == nil and string.dump == nil",
+            )
+            .eval()
+            .unwrap();
+        assert!(missing);
+    }
+}

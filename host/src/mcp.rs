@@ -1,0 +1,466 @@
+//! `dockhand mcp`: every catalog operation as an MCP tool, served over stdio with `rmcp`.
+//!
+//! The tool list is generated from [`Dockhand::operations`], so it can never drift from what the
+//! component can actually call. Writes are listed (a model should know they exist) but refused
+//! unless the server was started with writes allowed.
+
+use crate::bindings::exports::dockhand::hub::catalog::{Access, OperationInfo};
+use crate::{CallError, CallOptions, Dockhand, HubError, describe_hub_error};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    JsonObject, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    ToolAnnotations,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+/// The name of the tool that returns the markdown reference.
+pub const DOCS_TOOL: &str = "docs";
+
+/// How the server treats the calls it is given.
+#[derive(Debug, Clone, Default)]
+pub struct McpOptions {
+    /// Run operations the catalog marks `write`; refused otherwise.
+    pub allow_write: bool,
+    /// The account whose credentials every call uses (`default` when `None`).
+    pub account: Option<String>,
+}
+
+/// The MCP server: a [`Dockhand`] plus the tool list generated from its catalog.
+#[derive(Clone)]
+pub struct McpServer {
+    hub: Arc<Dockhand>,
+    options: McpOptions,
+    tools: Arc<Vec<Tool>>,
+}
+
+impl McpServer {
+    /// Builds the tool list from the component's catalog.
+    pub async fn new(hub: Arc<Dockhand>, options: McpOptions) -> Result<McpServer, CallError> {
+        let mut tools: Vec<Tool> = hub
+            .operations()
+            .await?
+            .iter()
+            .map(|op| operation_tool(op, options.allow_write))
+            .collect::<Result<_, _>>()?;
+        tools.push(docs_tool());
+        Ok(McpServer {
+            hub,
+            options,
+            tools: Arc::new(tools),
+        })
+    }
+
+    /// Every tool this server offers: one per operation, then `docs`.
+    pub fn tools(&self) -> &[Tool] {
+        &self.tools
+    }
+
+    /// Runs one tool call. Failures the model can act on come back as `isError` results; only
+    /// an unknown tool name is a protocol error, as the MCP specification asks.
+    pub async fn call(
+        &self,
+        name: &str,
+        arguments: Option<JsonObject>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let args = Value::Object(arguments.unwrap_or_default());
+        if name == DOCS_TOOL {
+            return Ok(self.docs(&args).await);
+        }
+        let op = match self.hub.resolve(name).await {
+            Ok(Some(op)) => op,
+            Ok(None) => {
+                return Err(ErrorData::invalid_params(
+                    format!("unknown tool `{name}`"),
+                    None,
+                ));
+            }
+            Err(e) => return Ok(error_result(&e)),
+        };
+        if op.access == Access::Write && !self.options.allow_write {
+            let refusal = CallError::Hub(HubError::Denied(format!(
+                "`{}` is a write operation and this server was started without --allow-write; \
+                 nothing was sent. Ask the user to restart it with --allow-write if they want \
+                 this change.",
+                op.name
+            )));
+            return Ok(error_result(&refusal));
+        }
+        let options = CallOptions {
+            account: self.options.account.clone(),
+            ..Default::default()
+        };
+        match self.hub.call(&op.name, &args, &options).await {
+            Ok(result) => {
+                let text = summarize(&op.name, result.status, result.pages, &result.body);
+                // structuredContent must be an object; lists and text results get wrapped.
+                let structured = match result.body {
+                    Value::Object(_) => result.body,
+                    other => json!({ "result": other }),
+                };
+                let mut out = CallToolResult::structured(structured);
+                out.content = vec![ContentBlock::text(text)];
+                Ok(out)
+            }
+            Err(e) => Ok(error_result(&e)),
+        }
+    }
+
+    async fn docs(&self, args: &Value) -> CallToolResult {
+        let topic = match args.get("topic") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.trim().is_empty() => None,
+            Some(Value::String(s)) => Some(s.trim().to_string()),
+            Some(_) => {
+                return error_result(&CallError::Hub(HubError::InvalidArgument(
+                    crate::bindings::exports::dockhand::hub::types::InvalidArgument {
+                        name: "topic".into(),
+                        reason: "expected a string: an operation name or an area".into(),
+                    },
+                )));
+            }
+        };
+        match self.hub.docs(topic.as_deref()).await {
+            Ok(markdown) => CallToolResult::success(vec![ContentBlock::text(markdown)]),
+            Err(e) => error_result(&e),
+        }
+    }
+
+    /// Serves MCP on this process's stdin and stdout until the client goes away.
+    pub async fn serve_stdio(self) -> Result<(), String> {
+        let running = self
+            .serve(rmcp::transport::stdio())
+            .await
+            .map_err(|e| format!("starting the MCP session: {e}"))?;
+        running
+            .waiting()
+            .await
+            .map_err(|e| format!("the MCP session ended abnormally: {e}"))?;
+        Ok(())
+    }
+}
+
+impl ServerHandler for McpServer {
+    fn get_info(&self) -> ServerConfig {
+        let writes = if self.options.allow_write {
+            "Write operations are enabled; tools whose description says so are destructive and \
+             need the user's confirmation first."
+        } else {
+            "This server is read-only: write operations are listed but refused."
+        };
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(
+                Implementation::new("dockhand", env!("CARGO_PKG_VERSION"))
+                    .with_title("Docker Hub (dockhand)"),
+            )
+            .with_instructions(format!(
+                "Docker Hub API tools, one per operation, run in a sandboxed WebAssembly \
+                 component. Results are Docker Hub's JSON in structuredContent. Call `docs` \
+                 (optionally with a `topic`: an operation name) for the markdown reference. \
+                 {writes}"
+            ))
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(self.tools.to_vec()))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        self.call(&request.name, request.arguments)
+            .await
+            .map(CallToolResponse::from)
+    }
+}
+
+fn operation_tool(op: &OperationInfo, allow_write: bool) -> Result<Tool, CallError> {
+    let schema = input_schema(&op.args_schema).map_err(|e| {
+        CallError::Host(format!(
+            "the catalog schema of `{}` is unusable: {e}",
+            op.name
+        ))
+    })?;
+    let write = op.access == Access::Write;
+    let mut description = op.summary.trim().to_string();
+    if description.is_empty() {
+        description = title(&op.name);
+    }
+    description.push_str(&format!("\n\n{} {}", op.method, op.path));
+    if op.deprecated {
+        description.push_str("\n\nDeprecated by Docker; prefer its replacement.");
+    }
+    if op.destructive {
+        description.push_str(
+            "\n\nDESTRUCTIVE: this deletes or irreversibly changes data on Docker Hub. \
+             Confirm with the user, naming what will change, before calling it.",
+        );
+    } else if write {
+        description.push_str("\n\nChanges data on Docker Hub.");
+    }
+    if write && !allow_write {
+        description.push_str(
+            "\n\nThis server was started without --allow-write: calling this tool is refused.",
+        );
+    }
+    let annotations = ToolAnnotations::with_title(title(&op.name))
+        .read_only(!write)
+        .destructive(write && op.destructive)
+        .idempotent(!write || op.idempotent)
+        .open_world(true);
+    let mut tool = Tool::new(op.name.clone(), description, schema);
+    tool.title = Some(title(&op.name));
+    tool.annotations = Some(annotations);
+    Ok(tool)
+}
+
+fn docs_tool() -> Tool {
+    let schema = json!({
+        "type": "object",
+        "properties": {
+            "topic": {
+                "type": "string",
+                "description": "An operation's name (any alias) or an API area; omit for the whole reference."
+            }
+        },
+        "additionalProperties": false
+    });
+    let Value::Object(schema) = schema else {
+        unreachable!("a JSON object literal")
+    };
+    let mut tool = Tool::new(
+        DOCS_TOOL,
+        "The markdown reference of the Docker Hub API: every operation, or one operation with \
+         all its parameters.",
+        schema,
+    );
+    tool.title = Some("Docker Hub API reference".into());
+    // The reference comes from the component itself: no request leaves the machine.
+    tool.annotations = Some(
+        ToolAnnotations::with_title("Docker Hub API reference")
+            .read_only(true)
+            .destructive(false)
+            .idempotent(true)
+            .open_world(false),
+    );
+    tool
+}
+
+/// The catalog's argument schema as an MCP input schema. MCP requires an object schema;
+/// clients also tend to expect `properties` even when there are none.
+fn input_schema(text: &str) -> Result<JsonObject, String> {
+    let mut schema: JsonObject = match serde_json::from_str(text) {
+        Ok(Value::Object(map)) => map,
+        Ok(_) => return Err("not a JSON object".into()),
+        Err(e) => return Err(e.to_string()),
+    };
+    match schema.get("type") {
+        None => {
+            schema.insert("type".into(), "object".into());
+        }
+        Some(Value::String(t)) if t == "object" => {}
+        Some(other) => return Err(format!("type is {other}, not object")),
+    }
+    schema
+        .entry("properties")
+        .or_insert_with(|| Value::Object(Map::new()));
+    Ok(schema)
+}
+
+/// `list_repository_tags` -> `List repository tags`.
+fn title(name: &str) -> String {
+    let words = name.replace('_', " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => words,
+    }
+}
+
+/// A one- or two-line description of a result for the text channel. The data itself is in
+/// `structuredContent`; repeating it here would double what the model has to read.
+fn summarize(op: &str, status: u16, pages: u32, body: &Value) -> String {
+    match body {
+        Value::Object(map) => {
+            if let Some(Value::Array(items)) = map.get("results").or_else(|| map.get("Resources")) {
+                let total = map
+                    .get("count")
+                    .or_else(|| map.get("totalResults"))
+                    .and_then(Value::as_u64);
+                let mut line = format!("{op}: {} item(s)", items.len());
+                if let Some(total) = total {
+                    line.push_str(&format!(" of {total}"));
+                }
+                if pages > 1 {
+                    line.push_str(&format!(" from {pages} pages"));
+                }
+                if map.get("next").is_some_and(|n| !n.is_null()) {
+                    line.push_str("; more pages exist (pass `page`)");
+                }
+                let names: Vec<&str> = items.iter().filter_map(item_label).take(10).collect();
+                if !names.is_empty() {
+                    line.push_str(&format!(": {}", names.join(", ")));
+                    if items.len() > names.len() {
+                        line.push_str(", ...");
+                    }
+                }
+                line.push_str(". Full result in structuredContent.");
+                line
+            } else if map.is_empty() {
+                format!("{op}: done (HTTP {status}), empty result.")
+            } else {
+                let label = item_label(body)
+                    .map(|l| format!(" `{l}`"))
+                    .unwrap_or_default();
+                let keys: Vec<&str> = map.keys().map(String::as_str).take(12).collect();
+                let more = match map.len() - keys.len() {
+                    0 => String::new(),
+                    n => format!(" and {n} more"),
+                };
+                format!(
+                    "{op}: HTTP {status}, object{label} with fields {}{more}. Full result in structuredContent.",
+                    keys.join(", "),
+                )
+            }
+        }
+        Value::Array(items) => format!(
+            "{op}: HTTP {status}, {} item(s). Full result in structuredContent.result.",
+            items.len()
+        ),
+        Value::String(s) => format!(
+            "{op}: HTTP {status}, {} bytes of text in structuredContent.result.",
+            s.len()
+        ),
+        Value::Null => format!("{op}: done (HTTP {status}), no content."),
+        other => format!("{op}: HTTP {status}, {other}."),
+    }
+}
+
+fn item_label(item: &Value) -> Option<&str> {
+    [
+        "name",
+        "username",
+        "token_label",
+        "label",
+        "id",
+        "uuid",
+        "email",
+    ]
+    .iter()
+    .find_map(|k| item.get(k).and_then(Value::as_str))
+}
+
+/// The typed error as JSON, in the shape `dockhand --json` prints on stderr without the outer
+/// `error` key: `kind`, `message`, and where they apply `status`, `argument`, `reason`,
+/// `retry_after`.
+pub fn error_fields(e: &CallError) -> Map<String, Value> {
+    let mut m = Map::new();
+    let mut put = |k: &str, v: Value| {
+        m.insert(k.to_string(), v);
+    };
+    let kind = match e {
+        CallError::Hub(h) => match h {
+            HubError::InvalidArgument(a) => {
+                put("argument", a.name.clone().into());
+                put("reason", a.reason.clone().into());
+                "invalid-argument"
+            }
+            HubError::UnknownOperation(_) => "unknown-operation",
+            HubError::Unauthorized(_) => {
+                put("status", 401.into());
+                "unauthorized"
+            }
+            HubError::Forbidden(reason) => {
+                put("status", 403.into());
+                put("reason", reason.clone().into());
+                "forbidden"
+            }
+            HubError::NotFound(_) => {
+                put("status", 404.into());
+                "not-found"
+            }
+            HubError::Conflict(_) => {
+                put("status", 409.into());
+                "conflict"
+            }
+            HubError::RateLimited(r) => {
+                put("status", 429.into());
+                put("retry_after", json!(r.retry_after));
+                if let Some(l) = &r.rate_limit {
+                    put("limit", json!(l.limit));
+                    put("remaining", json!(l.remaining));
+                    put("reset", json!(l.reset));
+                }
+                "rate-limited"
+            }
+            HubError::Upstream(u) => {
+                put("status", u.status.into());
+                "upstream"
+            }
+            HubError::Transport(t) => {
+                put("transport_kind", t.kind.clone().into());
+                "transport"
+            }
+            HubError::Denied(_) => "denied",
+            HubError::Decode(_) => "decode",
+        },
+        CallError::Deadline(d) => {
+            put("seconds", d.as_secs().into());
+            "deadline"
+        }
+        CallError::Host(_) => "host",
+    };
+    let message = match e {
+        CallError::Hub(h) => describe_hub_error(h),
+        other => other.to_string(),
+    };
+    m.insert("kind".into(), kind.into());
+    m.insert("message".into(), message.into());
+    m
+}
+
+fn error_result(e: &CallError) -> CallToolResult {
+    let fields = error_fields(e);
+    let text = fields
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or("error")
+        .to_string();
+    let mut out = CallToolResult::structured_error(json!({ "error": fields }));
+    out.content = vec![ContentBlock::text(text)];
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schemas_become_object_schemas_with_properties() {
+        let s = input_schema(r#"{"type":"object"}"#).unwrap();
+        assert_eq!(s["properties"], json!({}));
+        let s = input_schema(r#"{"properties":{"a":{"type":"string"}}}"#).unwrap();
+        assert_eq!(s["type"], "object");
+        assert!(input_schema(r#"{"type":"array"}"#).is_err());
+        assert!(input_schema("[]").is_err());
+    }
+
+    #[test]
+    fn summaries_name_items_without_repeating_the_json() {
+        let body =
+            json!({"count": 7, "next": "x", "results": [{"name": "latest"}, {"name": "edge"}]});
+        let text = summarize("list_repository_tags", 200, 1, &body);
+        assert!(text.contains("2 item(s) of 7"), "{text}");
+        assert!(text.contains("latest, edge"), "{text}");
+        assert!(text.contains("more pages"), "{text}");
+        assert_eq!(title("get_repository"), "Get repository");
+    }
+}

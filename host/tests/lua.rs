@@ -1,0 +1,370 @@
+//! `dockhand lua` as a user runs it, against the mock Hub: the seed document's own examples,
+//! a workflow file, a named account, a refused write, and errors caught with pcall.
+
+use dockhand_mock::{MockConfig, MockHub, fixtures};
+use serde_json::Value;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// The one JSON object `--json` prints.
+    fn json(&self) -> Value {
+        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}): {}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+/// Runs `dockhand --base-url <mock> --no-cache <args>` with a clean environment plus `env`.
+async fn dockhand(home: &Path, base: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let home = home.to_path_buf();
+    let mut all: Vec<String> = vec!["--base-url".into(), base.into(), "--no-cache".into()];
+    all.extend(args.iter().map(|s| s.to_string()));
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    // Blocking: the mock keeps serving on the runtime's other worker meanwhile.
+    tokio::task::spawn_blocking(move || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dockhand"))
+            .args(&all)
+            .env_clear()
+            .env("HOME", &home)
+            .env("PATH", "/usr/bin:/bin")
+            .envs(env)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start dockhand");
+        drop(child.stdin.take());
+        let out = child.wait_with_output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    })
+    .await
+    .unwrap()
+}
+
+const ALICE: [(&str, &str); 2] = [
+    ("DOCKHAND_USERNAME", fixtures::ALICE),
+    ("DOCKHAND_TOKEN", fixtures::ALICE_PAT),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_seed_examples_list_repositories_and_tags_and_read_docs() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let code = r#"
+        local docker = app.integrations.docker
+        local repos = docker.docker_list_repositories({ namespace = "library", page_size = 25, page = 1 })
+        local repo = docker.docker_get_repository({ namespace = "library", repository = "alpine" })
+        local tags = docker.docker_list_tags({ namespace = "library", repository = "alpine", page_size = 50 })
+        -- the friendly and the seed's short names reach the same operations
+        local same = docker.list_repository_tags({ namespace = "library", repository = "alpine" })
+        local short = docker.list_repositories_namespace({ namespace = "library" })
+        local names = {}
+        for _, t in ipairs(tags.results) do names[#names + 1] = t.name end
+        print("tags:", table.concat(names, ","))
+        dump({ first = tags.results[1].name })
+        return {
+          repos = #repos.results, repo = repo.name, tags = names,
+          same = #same.results > 0, short = #short.results,
+          no_next = tags.next == nil,
+        }
+    "#;
+    let run = dockhand(
+        home.path(),
+        &hub.base_url(),
+        &["lua", "--eval", code, "--json"],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let out = run.json();
+    assert_eq!(out["error"], Value::Null, "{out}");
+    let result = &out["result"];
+    assert_eq!(result["repo"], fixtures::ALPINE);
+    assert!(result["repos"].as_u64().unwrap() >= 1);
+    let tags: Vec<&str> = result["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert_eq!(tags, fixtures::ALPINE_TAGS);
+    assert_eq!(result["same"], true);
+    assert_eq!(result["no_next"], true, "JSON null arrives as nil");
+    let output = out["output"].as_str().unwrap();
+    assert!(output.starts_with("tags:\tlatest,"), "{output}");
+    assert!(output.contains("\"first\": \"latest\""), "{output}");
+
+    // docs.read, both forms, as in the seed.
+    let run = dockhand(
+        home.path(),
+        &hub.base_url(),
+        &[
+            "lua",
+            "--json",
+            "--eval",
+            r#"print(docs.read("docker")) print(docs.read("docker.create_authentication_token"))"#,
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let output = run.json()["output"].as_str().unwrap().to_string();
+    assert!(output.contains("app.integrations.docker"), "Lua header");
+    assert!(output.contains("list_repository_tags"));
+    assert!(
+        output.contains("/v2/users/login"),
+        "one operation's reference"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workflow_file_creates_a_repository_with_force_and_is_refused_without() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let workflow = home.path().join("workflow.lua");
+    let mut f = std::fs::File::create(&workflow).unwrap();
+    write!(
+        f,
+        r#"
+local docker = app.integrations.docker
+local created = docker.docker_create_repository({{
+  namespace = "alice",
+  body = {{ name = "agent-demo", description = "Demo repository", is_private = true }}
+}})
+dump(created)
+local again = docker.get_repository({{ namespace = "alice", repository = "agent-demo" }})
+return {{ name = again.name, private = again.is_private }}
+"#
+    )
+    .unwrap();
+    drop(f);
+    let file = workflow.to_str().unwrap();
+
+    hub.clear_requests();
+    let run = dockhand(
+        home.path(),
+        &hub.base_url(),
+        &["lua", file, "--json"],
+        &ALICE,
+    )
+    .await;
+    assert_eq!(run.code, 6, "denied: {}", run.stdout);
+    let out = run.json();
+    assert_eq!(out["error"]["kind"], "denied");
+    let message = out["error"]["message"].as_str().unwrap();
+    assert!(message.contains("--force"), "{message}");
+    assert!(
+        hub.requests()
+            .iter()
+            .all(|r| r.method != "POST" || r.path.contains("/auth")),
+        "nothing but a token exchange was sent: {:?}",
+        hub.requests()
+            .iter()
+            .map(|r| (&r.method, &r.path))
+            .collect::<Vec<_>>()
+    );
+
+    let run = dockhand(
+        home.path(),
+        &hub.base_url(),
+        &["lua", file, "--force", "--json"],
+        &ALICE,
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let out = run.json();
+    assert_eq!(out["result"]["name"], "agent-demo");
+    assert_eq!(out["result"]["private"], true);
+    assert!(out["output"].as_str().unwrap().contains("agent-demo"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn named_accounts_have_their_own_namespace() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let code = r#"
+        local docker = app.integrations.docker
+        local mine = docker.default.list_personal_access_tokens({})
+        local work = docker.work.list_personal_access_tokens({})
+        return { mine = mine.results[1].uuid, work = work.results[1].uuid }
+    "#;
+    let run = dockhand(
+        home.path(),
+        &hub.base_url(),
+        &["lua", "--json", "--eval", code],
+        &[
+            ("DOCKHAND_USERNAME", fixtures::ALICE),
+            ("DOCKHAND_TOKEN", fixtures::ALICE_PAT),
+            ("DOCKHAND_WORK_USERNAME", fixtures::BOB),
+            ("DOCKHAND_WORK_TOKEN", fixtures::BOB_PAT),
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let result = &run.json()["result"];
+    assert_eq!(result["work"], fixtures::BOB_PAT_UUID);
+    assert_ne!(result["mine"], fixtures::BOB_PAT_UUID);
+    for secret in [fixtures::ALICE_PAT, fixtures::BOB_PAT] {
+        assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hub_errors_are_tables_that_pcall_catches() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let code = r#"
+        local docker = app.integrations.docker
+        local ok, err = pcall(docker.get_repository, { namespace = "library", repository = "nope" })
+        local ok2, err2 = pcall(docker.get_repository, { namespace = "library" })
+        local m = regex.match("^(\\d+)\\.(?P<minor>\\d+)$", "3.20")
+        return {
+          ok = ok, kind = err.kind, status = err.status, message = err.message,
+          text = tostring(err), argument = err2.argument, kind2 = err2.kind,
+          major = m[1], minor = m.minor,
+          found = regex.find_all("\\d+", "3.19 and 3.18"),
+          replaced = regex.replace("alpine", "library/alpine", "busybox"),
+          json = json.decode(json.encode({ a = { 1, 2 } })).a[2],
+        }
+    "#;
+    let run = dockhand(
+        home.path(),
+        &hub.base_url(),
+        &["lua", "--json", "--eval", code],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let r = &run.json()["result"];
+    assert_eq!(r["ok"], false);
+    assert_eq!(r["kind"], "not-found");
+    assert_eq!(r["status"], 404);
+    assert!(r["message"].as_str().unwrap().contains("404"));
+    assert_eq!(r["text"], r["message"], "tostring(err) is the message");
+    assert_eq!(r["kind2"], "invalid-argument");
+    assert_eq!(r["argument"], "repository");
+    assert_eq!(r["major"], "3");
+    assert_eq!(r["minor"], "20");
+    assert_eq!(r["found"], serde_json::json!(["3", "19", "3", "18"]));
+    assert_eq!(r["replaced"], "library/busybox");
+    assert_eq!(r["json"], 2);
+
+    // Uncaught, the same error ends the script with the CLI's exit code for its kind.
+    let run = dockhand(
+        home.path(),
+        &hub.base_url(),
+        &[
+            "lua",
+            "--json",
+            "--eval",
+            r#"print("before") app.integrations.docker.get_repository({namespace = "library", repository = "nope"})"#,
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 4, "{}", run.stdout);
+    let out = run.json();
+    assert_eq!(out["error"]["kind"], "not-found");
+    assert_eq!(out["error"]["status"], 404);
+    assert_eq!(out["output"], "before\n");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripts_are_sandboxed_and_limited() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    let code = r#"
+        local bytecode_refused = not pcall(function()
+          return load("\27Lua", "x", "b")()
+        end)
+        return {
+          os = os == nil, io = io == nil, package = package == nil, debug = debug == nil,
+          dofile = dofile == nil, loadfile = loadfile == nil, require = require == nil,
+          text_load = load("return 1 + 1")(), bytecode_refused = bytecode_refused,
+        }
+    "#;
+    let run = dockhand(home.path(), &base, &["lua", "--json", "--eval", code], &[]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let r = &run.json()["result"];
+    for key in [
+        "os",
+        "io",
+        "package",
+        "debug",
+        "dofile",
+        "loadfile",
+        "require",
+        "bytecode_refused",
+    ] {
+        assert_eq!(r[key], true, "{key}: {r}");
+    }
+    assert_eq!(r["text_load"], 2);
+
+    let run = dockhand(
+        home.path(),
+        &base,
+        &[
+            "lua",
+            "--json",
+            "--time-limit",
+            "1",
+            "--eval",
+            "while true do end",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(run.json()["error"]["kind"], "limit");
+
+    let run = dockhand(
+        home.path(),
+        &base,
+        &["lua", "--json", "--eval", "return 1 +"],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 2);
+    assert_eq!(run.json()["error"]["kind"], "syntax");
+
+    let run = dockhand(
+        home.path(),
+        &base,
+        &[
+            "lua",
+            "--json",
+            "--eval",
+            "app.integrations.docker.no_such_thing({})",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 1);
+    let out = run.json();
+    assert_eq!(out["error"]["kind"], "lua");
+    assert!(
+        out["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no_such_thing")
+    );
+}

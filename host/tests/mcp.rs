@@ -1,0 +1,283 @@
+//! `dockhand mcp` driven as an MCP client drives it: rmcp's client over the child's stdio,
+//! against the mock Hub.
+
+use dockhand_mock::{Fault, MockConfig, MockHub, fixtures};
+use rmcp::model::{CallToolRequestParams, CallToolResult, JsonObject, Tool};
+use rmcp::service::RunningService;
+use rmcp::transport::{ConfigureCommandExt, TokioChildProcess};
+use rmcp::{RoleClient, ServiceExt};
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use std::process::Stdio;
+
+type Client = RunningService<RoleClient, ()>;
+
+/// Starts `dockhand mcp` with a clean environment (only `env` and a throwaway HOME) and
+/// connects to it.
+async fn connect(base: &str, flags: &[&str], env: &[(&str, &str)]) -> (Client, tempfile::TempDir) {
+    let home = tempfile::tempdir().unwrap();
+    let home_path = home.path().to_path_buf();
+    let command = tokio::process::Command::new(env!("CARGO_BIN_EXE_dockhand")).configure(|c| {
+        c.args(["--base-url", base, "--no-cache", "mcp"])
+            .args(flags)
+            .env_clear()
+            .env("HOME", &home_path)
+            .env("PATH", "/usr/bin:/bin")
+            .envs(env.iter().copied());
+    });
+    let (transport, _) = TokioChildProcess::builder(command)
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start dockhand mcp");
+    let client = ().serve(transport).await.expect("MCP handshake");
+    (client, home)
+}
+
+async fn call(client: &Client, name: &str, args: Value) -> CallToolResult {
+    let Value::Object(args) = args else {
+        panic!("arguments must be an object")
+    };
+    client
+        .call_tool(CallToolRequestParams::new(name.to_string()).with_arguments(args))
+        .await
+        .unwrap_or_else(|e| panic!("calling {name}: {e}"))
+}
+
+fn text(result: &CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn tool<'a>(tools: &'a [Tool], name: &str) -> &'a Tool {
+    tools
+        .iter()
+        .find(|t| t.name == name)
+        .unwrap_or_else(|| panic!("no tool {name}"))
+}
+
+fn assert_object_schema(name: &str, schema: &JsonObject) {
+    assert_eq!(schema.get("type"), Some(&json!("object")), "{name}");
+    let properties = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .unwrap_or_else(|| panic!("{name}: no properties object"));
+    for (prop, s) in properties {
+        let s = s
+            .as_object()
+            .unwrap_or_else(|| panic!("{name}.{prop}: not a schema object"));
+        assert!(
+            s.contains_key("type") || s.contains_key("anyOf") || s.contains_key("oneOf"),
+            "{name}.{prop}: no type"
+        );
+    }
+    if let Some(required) = schema.get("required") {
+        for r in required.as_array().expect("required is an array") {
+            let r = r.as_str().expect("required names are strings");
+            assert!(
+                properties.contains_key(r),
+                "{name}: required `{r}` undeclared"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_every_operation_as_a_tool_with_schema_and_annotations() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let (client, _home) = connect(&hub.base_url(), &[], &[]).await;
+
+    let info = client.peer_info().expect("server info");
+    assert_eq!(info.server_info.as_ref().unwrap().name, "dockhand");
+    assert!(info.capabilities.tools.is_some());
+
+    let tools = client.list_all_tools().await.unwrap();
+    assert_eq!(tools.len(), 55, "54 operations + docs");
+    let names: HashSet<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert_eq!(names.len(), 55, "tool names are unique");
+    assert!(names.contains("docs"));
+    for t in &tools {
+        assert_object_schema(&t.name, &t.input_schema);
+        assert!(
+            t.description.as_deref().is_some_and(|d| !d.is_empty()),
+            "{}",
+            t.name
+        );
+        let a = t.annotations.as_ref().expect("annotations on every tool");
+        assert!(a.read_only_hint.is_some() && a.destructive_hint.is_some());
+        assert!(a.idempotent_hint.is_some() && a.open_world_hint.is_some());
+    }
+
+    let tags = tool(&tools, "list_repository_tags");
+    let props = tags.input_schema["properties"].as_object().unwrap();
+    assert!(props.contains_key("namespace") && props.contains_key("repository"));
+    let a = tags.annotations.as_ref().unwrap();
+    assert_eq!(a.read_only_hint, Some(true));
+    assert_eq!(a.destructive_hint, Some(false));
+    assert_eq!(a.open_world_hint, Some(true));
+
+    let create = tool(&tools, "create_repository");
+    let a = create.annotations.as_ref().unwrap();
+    assert_eq!(a.read_only_hint, Some(false));
+    assert_eq!(a.destructive_hint, Some(false));
+    assert!(
+        create
+            .description
+            .as_deref()
+            .unwrap()
+            .contains("--allow-write"),
+        "a refused write says so"
+    );
+
+    let delete = tool(&tools, "delete_personal_access_token");
+    let a = delete.annotations.as_ref().unwrap();
+    assert_eq!(a.read_only_hint, Some(false));
+    assert_eq!(a.destructive_hint, Some(true));
+    assert!(
+        delete
+            .description
+            .as_deref()
+            .unwrap()
+            .contains("Confirm with the user"),
+        "destructive tools ask for confirmation"
+    );
+
+    let docs = tool(&tools, "docs");
+    assert_eq!(
+        docs.annotations.as_ref().unwrap().read_only_hint,
+        Some(true)
+    );
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_return_structured_results_and_typed_errors() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let (client, _home) = connect(&hub.base_url(), &[], &[]).await;
+
+    let r = call(
+        &client,
+        "list_repository_tags",
+        json!({"namespace": "library", "repository": "alpine", "page_size": 2}),
+    )
+    .await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    let body = r.structured_content.as_ref().expect("structuredContent");
+    let results = body["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["name"], fixtures::ALPINE_TAGS[0]);
+    let summary = text(&r);
+    assert!(summary.contains("latest"), "{summary}");
+    assert!(
+        !summary.contains("\"results\""),
+        "the text form is a summary, not the JSON again: {summary}"
+    );
+
+    let r = call(
+        &client,
+        "get_repository",
+        json!({"namespace": "library", "repository": "nope"}),
+    )
+    .await;
+    assert_eq!(r.is_error, Some(true));
+    let e = &r.structured_content.as_ref().unwrap()["error"];
+    assert_eq!(e["kind"], "not-found");
+    assert_eq!(e["status"], 404);
+
+    let r = call(&client, "get_repository", json!({"namespace": "library"})).await;
+    assert_eq!(r.is_error, Some(true));
+    let e = &r.structured_content.as_ref().unwrap()["error"];
+    assert_eq!(e["kind"], "invalid-argument");
+    assert_eq!(e["argument"], "repository");
+
+    hub.inject(Fault::retry_after(17).times(10));
+    let r = call(
+        &client,
+        "get_repository",
+        json!({"namespace": "library", "repository": "alpine"}),
+    )
+    .await;
+    hub.clear_faults();
+    assert_eq!(r.is_error, Some(true));
+    let e = &r.structured_content.as_ref().unwrap()["error"];
+    assert_eq!(e["kind"], "rate-limited");
+    assert_eq!(e["status"], 429);
+    assert_eq!(e["retry_after"], 17);
+
+    // Refused before anything is sent.
+    hub.clear_requests();
+    let r = call(
+        &client,
+        "create_repository",
+        json!({"namespace": "alice", "name": "from-mcp"}),
+    )
+    .await;
+    assert_eq!(r.is_error, Some(true));
+    let e = &r.structured_content.as_ref().unwrap()["error"];
+    assert_eq!(e["kind"], "denied");
+    assert!(text(&r).contains("--allow-write"), "{}", text(&r));
+    assert!(hub.requests().is_empty(), "a refused write sends nothing");
+
+    let r = call(&client, "docs", json!({})).await;
+    assert_ne!(r.is_error, Some(true));
+    assert!(text(&r).contains("list_repository_tags"));
+    let r = call(&client, "docs", json!({"topic": "docker_list_tags"})).await;
+    assert_ne!(r.is_error, Some(true));
+    assert!(text(&r).contains("page_size"), "{}", text(&r));
+
+    let unknown = client
+        .call_tool(CallToolRequestParams::new("no_such_tool"))
+        .await;
+    assert!(unknown.is_err(), "an unknown tool is a protocol error");
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allow_write_runs_writes_with_the_configured_account() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let (client, _home) = connect(
+        &hub.base_url(),
+        &["--allow-write"],
+        &[
+            ("DOCKHAND_USERNAME", fixtures::ALICE),
+            ("DOCKHAND_TOKEN", fixtures::ALICE_PAT),
+        ],
+    )
+    .await;
+
+    let tools = client.list_all_tools().await.unwrap();
+    let delete = tool(&tools, "delete_personal_access_token");
+    assert!(
+        delete
+            .description
+            .as_deref()
+            .unwrap()
+            .contains("Confirm with the user"),
+        "destructive tools ask for confirmation"
+    );
+
+    let r = call(
+        &client,
+        "create_repository",
+        json!({"namespace": fixtures::ALICE, "name": "from-mcp", "description": "made by a model"}),
+    )
+    .await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    assert_eq!(r.structured_content.as_ref().unwrap()["name"], "from-mcp");
+
+    let r = call(
+        &client,
+        "get_repository",
+        json!({"namespace": fixtures::ALICE, "repository": "from-mcp"}),
+    )
+    .await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    assert_eq!(
+        r.structured_content.as_ref().unwrap()["description"],
+        "made by a model"
+    );
+    client.cancel().await.unwrap();
+}
