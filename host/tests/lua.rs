@@ -1,62 +1,19 @@
 //! `dockhand lua` as a user runs it, against the mock Hub: the seed document's own examples,
 //! a workflow file, a named account, a refused write, and errors caught with pcall.
 
+mod support;
+
 use dockhand_mock::{MockConfig, MockHub, fixtures};
 use serde_json::Value;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    /// The one JSON object `--json` prints.
-    fn json(&self) -> Value {
-        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not JSON ({e}): {}\nstderr: {}",
-                self.stdout, self.stderr
-            )
-        })
-    }
-}
+use support::Run;
 
 /// Runs `dockhand --base-url <mock> --no-cache <args>` with a clean environment plus `env`.
 async fn dockhand(home: &Path, base: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let home = home.to_path_buf();
-    let mut all: Vec<String> = vec!["--base-url".into(), base.into(), "--no-cache".into()];
-    all.extend(args.iter().map(|s| s.to_string()));
-    let env: Vec<(String, String)> = env
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    // Blocking: the mock keeps serving on the runtime's other worker meanwhile.
-    tokio::task::spawn_blocking(move || {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_dockhand"))
-            .args(&all)
-            .env_clear()
-            .env("HOME", &home)
-            .env("PATH", "/usr/bin:/bin")
-            .envs(env)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start dockhand");
-        drop(child.stdin.take());
-        let out = child.wait_with_output().unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    })
-    .await
-    .unwrap()
+    let mut all = vec!["--base-url", base, "--no-cache"];
+    all.extend_from_slice(args);
+    support::dockhand(home, &all, env, "").await
 }
 
 const ALICE: [(&str, &str); 2] = [
