@@ -152,6 +152,8 @@ async fn run(rounds: usize) -> Value {
         base_url: Some(base.clone()),
         all_pages: None,
         max_pages: None,
+        max_retries: None,
+        max_retry_wait_seconds: None,
     };
     let args_text = args().to_string();
 

@@ -1,16 +1,22 @@
 //! The `wasi:http` send hook: every request the component makes passes through here.
 //!
 //! In order: the destination must be on the allow-list (else `HttpRequestDenied`, before any
-//! connection); a sealed placeholder in `Authorization` is swapped for the real bearer (only
-//! here, only for allowed destinations); the request goes out on the shared keep-alive pool;
-//! the response body is streamed back under the size cap and the between-bytes timeout.
+//! connection); the request waits for its turn under the Hub's rate limit ([`crate::pacing`]),
+//! or is answered 429 here if its turn would come after the call's deadline; a sealed
+//! placeholder in `Authorization` is swapped for the real bearer (only here, only for allowed
+//! destinations); the request goes out on the shared keep-alive pool; the response body is
+//! streamed back under the size cap and the between-bytes timeout.
+//!
+//! Redirects are never followed here: a 3xx goes back to the guest as it is, so nothing (least
+//! of all a credential) is sent to wherever it points.
 
 use crate::credentials::Broker;
 use crate::http_client::{HttpClient, HttpError};
+use crate::pacing::{BudgetKey, Permit, RateBudget, Refusal};
 use crate::policy::Policy;
 use bytes::Bytes;
 use http::header::AUTHORIZATION;
-use http::{HeaderValue, Request, Response};
+use http::{HeaderMap, HeaderValue, Request, Response};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Full};
 use std::future::Future;
@@ -32,6 +38,11 @@ pub struct HubHooks {
     /// Send with wasmtime's own sender (a new connection per request) instead of the pool;
     /// only for measuring what the pool saves.
     pub(crate) wasmtime_sender: bool,
+    /// Rate-limit pacing, shared by every call of the host.
+    pub(crate) budget: Arc<RateBudget>,
+    /// When the current call must be over; pacing does not wait past it. `None` (an instance
+    /// made for typed calls) allows the policy's call timeout from each request.
+    pub(crate) deadline: Option<Instant>,
 }
 
 type IoFuture = Box<dyn Future<Output = Result<(), Error>> + Send>;
@@ -68,6 +79,10 @@ impl HubHooks {
         if !self.policy.allows(scheme, authority.as_str()) {
             return Err(Error::HttpRequestDenied);
         }
+        let permit = match self.pace(authority.as_str(), request.headers()).await {
+            Ok(permit) => permit,
+            Err(refusal) => return Ok((refusal.response(), Box::new(async { Ok(()) }))),
+        };
         let timeouts = self.policy.timeouts;
         let options = RequestOptions {
             connect_timeout: Some(timeouts.connect),
@@ -76,7 +91,22 @@ impl HubHooks {
         };
         let (response, io) =
             wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
+        permit.record(response.headers());
         Ok((response.map(BodyExt::boxed_unsync), Box::new(io)))
+    }
+
+    /// Waits for the request's turn under the rate limit of its authority and credential.
+    async fn pace(&self, authority: &str, headers: &HeaderMap) -> Result<Permit, Refusal> {
+        // Keyed on the header as the guest sent it: in sealed mode the account's placeholder,
+        // which stays the same when the bearer behind it is re-minted.
+        let key = BudgetKey::new(
+            authority,
+            headers.get(AUTHORIZATION).map(HeaderValue::as_bytes),
+        );
+        let give_up_at = self
+            .deadline
+            .unwrap_or_else(|| Instant::now() + self.policy.timeouts.call);
+        self.budget.acquire(key, give_up_at).await
     }
 
     async fn send(&self, request: Request<WasiBody>) -> Result<Response<WasiBody>, Error> {
@@ -87,6 +117,10 @@ impl HubHooks {
         if !self.policy.allows(scheme, authority.as_str()) {
             return Err(Error::HttpRequestDenied);
         }
+        let permit = match self.pace(authority.as_str(), request.headers()).await {
+            Ok(permit) => permit,
+            Err(refusal) => return Ok(refusal.response()),
+        };
 
         let (mut parts, body) = request.into_parts();
         if let Some(value) = parts
@@ -112,6 +146,9 @@ impl HubHooks {
                 Err(_) => return Err(Error::HttpResponseTimeout),
             };
         let (parts, incoming) = response.into_parts();
+        // The Hub has counted the request by the time it answers: its place is free again.
+        permit.record(&parts.headers);
+        drop(permit);
         if let Some(len) = parts
             .headers
             .get(http::header::CONTENT_LENGTH)

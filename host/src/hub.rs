@@ -26,10 +26,12 @@ use crate::credentials::{
 use crate::engine::{EMBEDDED_COMPONENT, LoadedFrom, Runtime};
 use crate::hooks::HubHooks;
 use crate::http_client::{HttpClient, HttpClientConfig};
+use crate::pacing::RateBudget;
 use crate::policy::{DEFAULT_BASE_URL, Origin, Policy};
 use crate::state::CallState;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 use wasmtime::{Store, StoreLimitsBuilder};
 
 pub use crate::bindings::exports::dockhand::hub::types::{HubError, RateLimit};
@@ -68,6 +70,9 @@ impl Default for HostConfig {
     }
 }
 
+/// The component's own default for [`CallOptions::max_retry_wait`].
+pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(30);
+
 /// Per-call choices.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CallOptions {
@@ -77,6 +82,13 @@ pub struct CallOptions {
     pub all_pages: bool,
     /// Cap on pages when `all_pages` is set.
     pub max_pages: Option<u32>,
+    /// How often one request is sent again after a 429, or (idempotent operations only) a
+    /// 502/503/504, refused or reset connection or timeout. `None`: the component's default, 2.
+    pub max_retries: Option<u32>,
+    /// The most the call spends waiting between attempts, in whole seconds. `None`:
+    /// [`DEFAULT_MAX_RETRY_WAIT`]. Either way no more than the policy's call deadline, so a
+    /// 429 that asks for longer comes back as `rate-limited` rather than as a deadline error.
+    pub max_retry_wait: Option<Duration>,
 }
 
 /// A successful call.
@@ -107,8 +119,8 @@ impl std::fmt::Display for CallError {
             CallError::Hub(e) => f.write_str(&describe_hub_error(e)),
             CallError::Deadline(d) => write!(
                 f,
-                "the call did not finish within its {} s deadline",
-                d.as_secs()
+                "the call did not finish within its {} deadline",
+                seconds_or_millis(*d)
             ),
             CallError::Host(m) => write!(f, "host error: {m}"),
         }
@@ -180,6 +192,8 @@ impl Dockhand {
                 broker,
                 base_allowed,
                 wasmtime_sender: config.wasmtime_sender,
+                budget: Arc::new(RateBudget::default()),
+                deadline: None,
             },
             base_url: config.base_url,
             operations: OnceLock::new(),
@@ -212,10 +226,23 @@ impl Dockhand {
     /// read-only policy is checked by [`Dockhand::call`]; callers of typed functions apply
     /// [`Dockhand::check_access`] themselves.
     pub async fn instantiate(&self) -> Result<Session, CallError> {
+        self.instantiate_until(None).await
+    }
+
+    /// [`Self::instantiate`] for a call that must end by `deadline`, which rate-limit pacing
+    /// then does not wait past.
+    async fn instantiate_until(
+        &self,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<Session, CallError> {
         let limits = StoreLimitsBuilder::new()
             .memory_size(self.hooks.policy.max_memory_bytes)
             .build();
-        let state = CallState::new(self.hooks.clone(), self.hooks.broker.clone(), limits);
+        let hooks = HubHooks {
+            deadline,
+            ..self.hooks.clone()
+        };
+        let state = CallState::new(hooks, self.hooks.broker.clone(), limits);
         let mut store = Store::new(&self.runtime.engine, state);
         store.limiter(|s| &mut s.limits);
         // The guest yields at every epoch tick, so the deadline below can interrupt even a
@@ -231,14 +258,28 @@ impl Dockhand {
             let plugin = Plugin::new(&mut store, &instance)?;
             Ok::<_, wasmtime::Error>((instance, plugin))
         };
-        let (instance, plugin) = instantiate
-            .await
-            .map_err(|e| CallError::Host(format!("instantiating the component: {e:#}")))?;
+        let (instance, plugin) = instantiate.await.map_err(|e| {
+            if store.data().limits.refused {
+                CallError::Host(format!(
+                    "the instance memory limit ({}) is too small for the component: {e:#}",
+                    self.memory_limit()
+                ))
+            } else {
+                CallError::Host(format!("instantiating the component: {e:#}"))
+            }
+        })?;
         Ok(Session {
             store,
             plugin,
             instance,
         })
+    }
+
+    fn memory_limit(&self) -> String {
+        format!(
+            "{} MiB",
+            self.hooks.policy.max_memory_bytes as f64 / (1 << 20) as f64
+        )
     }
 
     /// Every operation, as the component describes it.
@@ -300,13 +341,22 @@ impl Dockhand {
     ) -> Result<CallResult, CallError> {
         self.check_access(operation).await?;
         let deadline = self.hooks.policy.timeouts.call;
+        let ends_at = tokio::time::Instant::now() + deadline;
         let run = async {
-            let mut session = self.instantiate().await?;
+            let mut session = self.instantiate_until(Some(ends_at)).await?;
+            let max_retry_wait = options
+                .max_retry_wait
+                .unwrap_or(DEFAULT_MAX_RETRY_WAIT)
+                .min(deadline);
             let wit_options = wit::CallOptions {
                 account: options.account.clone(),
                 base_url: Some(self.base_url.clone()),
                 all_pages: Some(options.all_pages),
                 max_pages: options.max_pages,
+                max_retries: options.max_retries,
+                max_retry_wait_seconds: Some(
+                    u32::try_from(max_retry_wait.as_secs()).unwrap_or(u32::MAX),
+                ),
             };
             let response = session
                 .plugin
@@ -318,7 +368,16 @@ impl Dockhand {
                     &wit_options,
                 )
                 .await
-                .map_err(trap)?
+                .map_err(|e| {
+                    if session.store.data().limits.refused {
+                        CallError::Host(format!(
+                            "the call hit the instance memory limit ({}): {e:#}",
+                            self.memory_limit()
+                        ))
+                    } else {
+                        trap(e)
+                    }
+                })?
                 .map_err(CallError::Hub)?;
             let body = serde_json::from_str(&response.body).map_err(|e| {
                 CallError::Host(format!("the component returned invalid JSON: {e}"))
@@ -331,10 +390,19 @@ impl Dockhand {
                 pages: response.pages,
             })
         };
-        match tokio::time::timeout(deadline, run).await {
+        match tokio::time::timeout_at(ends_at, run).await {
             Ok(result) => result,
             Err(_) => Err(CallError::Deadline(deadline)),
         }
+    }
+}
+
+/// `2 s`, or `500 ms` for a deadline under a second (which `as_secs` would show as 0 s).
+fn seconds_or_millis(d: Duration) -> String {
+    if d >= Duration::from_secs(1) && d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{} ms", d.as_millis())
     }
 }
 
@@ -368,5 +436,27 @@ impl Accounts {
     /// Only the anonymous default account.
     pub fn anonymous() -> Accounts {
         Accounts::from_specs(Vec::new()).expect("no accounts cannot conflict")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deadline_error_names_its_limit_even_under_a_second() {
+        let message = |d| CallError::Deadline(d).to_string();
+        assert_eq!(
+            message(Duration::from_millis(500)),
+            "the call did not finish within its 500 ms deadline"
+        );
+        assert_eq!(
+            message(Duration::from_secs(120)),
+            "the call did not finish within its 120 s deadline"
+        );
+        assert_eq!(
+            message(Duration::from_millis(1500)),
+            "the call did not finish within its 1500 ms deadline"
+        );
     }
 }

@@ -9,10 +9,11 @@ pub mod http_client;
 mod hub;
 pub mod lua;
 pub mod mcp;
+mod pacing;
 pub mod policy;
 mod state;
 
 pub use hub::{
-    CallError, CallOptions, CallResult, Dockhand, HostConfig, HubError, RateLimit, Session,
-    describe_hub_error,
+    CallError, CallOptions, CallResult, DEFAULT_MAX_RETRY_WAIT, Dockhand, HostConfig, HubError,
+    RateLimit, Session, describe_hub_error,
 };

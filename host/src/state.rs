@@ -5,7 +5,7 @@ use crate::bindings::dockhand::hub::credentials::{self, Credential, CredentialKi
 use crate::credentials::{Broker, CredentialKind as BrokerKind};
 use crate::hooks::HubHooks;
 use std::sync::Arc;
-use wasmtime::StoreLimits;
+use wasmtime::{ResourceLimiter, StoreLimits};
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
@@ -14,8 +14,55 @@ pub struct CallState {
     http: WasiHttpCtx,
     table: ResourceTable,
     hooks: HubHooks,
-    pub(crate) limits: StoreLimits,
+    pub(crate) limits: MemoryCap,
     broker: Arc<Broker>,
+}
+
+/// The instance's memory cap, remembering whether it refused to grow memory: the guest's
+/// allocator then aborts with a plain trap, which the host reports as the limit it was.
+pub(crate) struct MemoryCap {
+    limits: StoreLimits,
+    pub(crate) refused: bool,
+}
+
+impl ResourceLimiter for MemoryCap {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        self.refused |= !allowed;
+        Ok(allowed)
+    }
+
+    fn memory_grow_failed(&mut self, error: wasmtime::Error) -> wasmtime::Result<()> {
+        // Past the pooling allocator's own per-memory maximum.
+        self.refused = true;
+        self.limits.memory_grow_failed(error)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
+    }
 }
 
 impl CallState {
@@ -26,7 +73,10 @@ impl CallState {
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             hooks,
-            limits,
+            limits: MemoryCap {
+                limits,
+                refused: false,
+            },
             broker,
         }
     }

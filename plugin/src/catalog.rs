@@ -192,6 +192,11 @@ pub fn find(name: &str) -> Option<&'static Operation> {
 
 /// The closest names to a misspelt one, for the error message.
 pub fn suggestions(name: &str) -> Vec<&'static str> {
+    // Far longer than any name: nothing is near it, and the edit distances would cost time
+    // proportional to its length (a caller could pass megabytes).
+    if name.len() > 128 {
+        return Vec::new();
+    }
     let needle = name.to_ascii_lowercase().replace('-', "_");
     let mut scored: Vec<(usize, &'static str)> = OPERATIONS
         .iter()
@@ -272,5 +277,10 @@ mod tests {
             suggestions("list_repository_tag")[0],
             "list_repository_tags"
         );
+    }
+
+    #[test]
+    fn a_huge_name_gets_no_suggestions() {
+        assert!(suggestions(&"list_repository_tags_".repeat(50_000)).is_empty());
     }
 }

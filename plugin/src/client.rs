@@ -1,9 +1,10 @@
 //! One call, top to bottom: resolve the operation, bind and validate the arguments, build the
 //! request, attach the host's credential, send, retry once after a 401 with a fresh credential,
-//! follow pages when asked, decode.
+//! decode, retry what [`retry`](crate::retry) says is worth it, follow pages when asked.
 //!
-//! The transport and the credential source are traits so that this whole path runs natively in
-//! tests; the component plugs in wasi-http and the host's `credentials` import.
+//! The transport, the credential source and the clock are traits so that this whole path runs
+//! natively in tests; the component plugs in wasi-http, the host's `credentials` import and
+//! wasi clocks.
 
 use crate::args;
 use crate::catalog::{self, Auth, Method, Operation, Pagination};
@@ -11,6 +12,7 @@ use crate::error::{HubError, RateLimit};
 use crate::paginate::{self, Next};
 use crate::request::{self, HttpRequest};
 use crate::response::{self, HttpResponse};
+use crate::retry::{Budget, Clock, RetryPolicy};
 use serde_json::Value;
 
 pub const DEFAULT_ACCOUNT: &str = "default";
@@ -40,6 +42,7 @@ pub struct CallOptions {
     pub base_url: Option<String>,
     pub all_pages: bool,
     pub max_pages: Option<u32>,
+    pub retry: RetryPolicy,
 }
 
 /// A successful call.
@@ -59,6 +62,7 @@ pub fn call(
     options: &CallOptions,
     transport: &mut dyn Transport,
     credentials: &mut dyn Credentials,
+    clock: &mut dyn Clock,
 ) -> Result<Outcome, HubError> {
     let op = catalog::find(name).ok_or_else(|| {
         let hints = catalog::suggestions(name);
@@ -81,6 +85,8 @@ pub fn call(
         account,
         transport,
         credentials,
+        clock,
+        budget: Budget::new(options.retry),
     };
 
     let first = session.fetch(request.clone())?;
@@ -136,6 +142,9 @@ struct Session<'a> {
     account: &'a str,
     transport: &'a mut dyn Transport,
     credentials: &'a mut dyn Credentials,
+    clock: &'a mut dyn Clock,
+    /// Shared by every request of the call, pages included.
+    budget: Budget,
 }
 
 impl Session<'_> {
@@ -164,8 +173,27 @@ impl Session<'_> {
         }
     }
 
+    /// [`Self::attempt`], again after each failure the retry budget allows, waiting first.
+    fn fetch(&mut self, request: HttpRequest) -> Result<response::Decoded, HubError> {
+        let mut attempt = 0;
+        loop {
+            let error = match self.attempt(request.clone()) {
+                Ok(decoded) => return Ok(decoded),
+                Err(error) => error,
+            };
+            match self
+                .budget
+                .next_wait(&error, self.op.idempotent, attempt, self.clock)
+            {
+                Some(wait) => self.clock.sleep(wait),
+                None => return Err(error),
+            }
+            attempt += 1;
+        }
+    }
+
     /// Sends with the account's credential; after a 401, asks for a fresh one and tries once more.
-    fn fetch(&mut self, mut request: HttpRequest) -> Result<response::Decoded, HubError> {
+    fn attempt(&mut self, mut request: HttpRequest) -> Result<response::Decoded, HubError> {
         let authorized = self.authorize(&mut request)?;
         let resp = self.transport.send(&request)?;
         let resp = if resp.status == 401 && authorized {
@@ -179,20 +207,14 @@ impl Session<'_> {
         } else {
             resp
         };
-        response::decode(request.method, &resp, now_unix())
+        response::decode(request.method, &resp, self.clock.now_unix())
     }
-}
-
-fn now_unix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::retry::FakeClock;
     use serde_json::json;
     use std::collections::VecDeque;
 
@@ -210,6 +232,26 @@ mod tests {
                 headers: vec![("content-type".into(), "application/json".into())],
                 body: body.to_string().into_bytes(),
             }));
+            self
+        }
+    }
+
+    impl Scripted {
+        fn answer_with(mut self, status: u16, headers: &[(&str, &str)]) -> Self {
+            self.answers.push_back(Ok(HttpResponse {
+                status,
+                headers: headers
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                body: Vec::new(),
+            }));
+            self
+        }
+
+        fn fail(mut self, kind: &str) -> Self {
+            self.answers
+                .push_back(Err(HubError::transport(kind, "scripted failure")));
             self
         }
     }
@@ -253,7 +295,7 @@ mod tests {
         t: &mut Scripted,
         c: &mut Tokens,
     ) -> Result<Outcome, HubError> {
-        call(name, &args, &options, t, c)
+        call(name, &args, &options, t, c, &mut FakeClock::default())
     }
 
     #[test]
@@ -401,6 +443,7 @@ mod tests {
             &CallOptions::default(),
             &mut t,
             &mut Failing,
+            &mut FakeClock::default(),
         )
         .unwrap_err();
         assert!(matches!(err, HubError::Unauthorized(m) if m.contains("account `default`")));
@@ -618,5 +661,249 @@ mod tests {
             t.sent[0].url,
             "http://127.0.0.1:9/v2/namespaces/a/repositories/b"
         );
+    }
+
+    // Retries
+
+    fn repo() -> Value {
+        json!({"namespace": "a", "repository": "b"})
+    }
+
+    fn new_repo() -> Value {
+        json!({"namespace": "a", "name": "b"})
+    }
+
+    /// Runs with a fake clock, returning what the call slept.
+    fn timed(
+        name: &str,
+        args: Value,
+        options: CallOptions,
+        t: &mut Scripted,
+    ) -> (Result<Outcome, HubError>, Vec<std::time::Duration>) {
+        let mut clock = FakeClock {
+            now: 1_700_000_000,
+            ..FakeClock::default()
+        };
+        let out = call(name, &args, &options, t, &mut Tokens::default(), &mut clock);
+        (out, clock.slept)
+    }
+
+    fn ms(n: u64) -> std::time::Duration {
+        std::time::Duration::from_millis(n)
+    }
+
+    #[test]
+    fn a_gateway_error_on_a_get_is_retried_with_backoff() {
+        let mut t = Scripted::default()
+            .answer(502, json!({}))
+            .answer(503, json!({}))
+            .answer(200, json!({"name": "b"}));
+        let (out, slept) = timed("get_repository", repo(), CallOptions::default(), &mut t);
+        assert_eq!(out.unwrap().body["name"], "b");
+        assert_eq!(t.sent.len(), 3);
+        assert_eq!(slept, vec![ms(125), ms(250)]);
+        // Each attempt carries the credential.
+        assert!(t.sent.iter().all(|r| r.header("authorization").is_some()));
+    }
+
+    #[test]
+    fn retries_stop_at_the_count_and_return_the_last_error() {
+        let mut t = Scripted::default()
+            .answer(504, json!({}))
+            .answer(504, json!({}))
+            .answer(504, json!({"message": "gateway timeout"}));
+        let (out, slept) = timed("get_repository", repo(), CallOptions::default(), &mut t);
+        assert_eq!(
+            out.unwrap_err(),
+            HubError::Upstream {
+                status: 504,
+                message: "gateway timeout".into()
+            }
+        );
+        assert_eq!((t.sent.len(), slept.len()), (3, 2));
+    }
+
+    #[test]
+    fn a_non_idempotent_post_is_not_retried_after_a_gateway_error_or_reset() {
+        let mut t = Scripted::default().answer(503, json!({}));
+        let (out, slept) = timed(
+            "create_repository",
+            new_repo(),
+            CallOptions::default(),
+            &mut t,
+        );
+        assert!(matches!(out, Err(HubError::Upstream { status: 503, .. })));
+        assert_eq!((t.sent.len(), slept.len()), (1, 0));
+
+        let mut t = Scripted::default().fail("connection-reset");
+        let (out, _) = timed(
+            "create_repository",
+            new_repo(),
+            CallOptions::default(),
+            &mut t,
+        );
+        assert!(matches!(out, Err(HubError::Transport { kind, .. }) if kind == "connection-reset"));
+        assert_eq!(t.sent.len(), 1);
+    }
+
+    #[test]
+    fn a_post_the_catalog_marks_idempotent_is_retried() {
+        let op = catalog::find("verify_repository_immutable_tags").unwrap();
+        assert!(op.method == Method::Post && op.idempotent);
+        let mut t = Scripted::default()
+            .answer(503, json!({}))
+            .answer(200, json!({"tags": []}));
+        let (out, _) = timed(
+            "verify_repository_immutable_tags",
+            json!({"namespace": "a", "repository": "b", "regex": "v.*"}),
+            CallOptions::default(),
+            &mut t,
+        );
+        assert!(out.is_ok(), "{out:?}");
+        assert_eq!(t.sent.len(), 2);
+    }
+
+    #[test]
+    fn transport_failures_on_a_get_are_retried() {
+        let mut t = Scripted::default()
+            .fail("connection-refused")
+            .fail("timeout")
+            .answer(200, json!({}));
+        let (out, slept) = timed("get_repository", repo(), CallOptions::default(), &mut t);
+        assert!(out.is_ok());
+        assert_eq!(slept.len(), 2);
+        let mut t = Scripted::default().fail("dns");
+        let (out, _) = timed("get_repository", repo(), CallOptions::default(), &mut t);
+        assert!(out.is_err());
+        assert_eq!(t.sent.len(), 1);
+    }
+
+    #[test]
+    fn a_429_is_retried_after_retry_after_even_for_a_post() {
+        let mut t = Scripted::default()
+            .answer_with(429, &[("retry-after", "3")])
+            .answer(201, json!({"name": "b"}));
+        let (out, slept) = timed(
+            "create_repository",
+            new_repo(),
+            CallOptions::default(),
+            &mut t,
+        );
+        assert_eq!(out.unwrap().status, 201);
+        assert_eq!(slept, vec![std::time::Duration::from_secs(3)]);
+    }
+
+    #[test]
+    fn a_429_with_x_retry_after_waits_until_that_instant() {
+        let mut t = Scripted::default()
+            .answer_with(429, &[("x-retry-after", "1700000005")])
+            .answer(200, json!({}));
+        let (out, slept) = timed("get_repository", repo(), CallOptions::default(), &mut t);
+        assert!(out.is_ok());
+        assert_eq!(slept, vec![std::time::Duration::from_secs(5)]);
+    }
+
+    #[test]
+    fn a_429_past_the_budget_is_rate_limited_with_when_to_retry() {
+        // Longer than the 30 s default: no waiting at all.
+        let mut t = Scripted::default().answer_with(
+            429,
+            &[("retry-after", "45"), ("x-ratelimit-remaining", "0")],
+        );
+        let (out, slept) = timed("get_repository", repo(), CallOptions::default(), &mut t);
+        match out.unwrap_err() {
+            HubError::RateLimited {
+                retry_after,
+                rate_limit,
+            } => {
+                assert_eq!(retry_after, Some(45));
+                assert_eq!(rate_limit.unwrap().remaining, Some(0));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(slept.is_empty());
+        // Out of retries.
+        let mut t = Scripted::default()
+            .answer_with(429, &[("retry-after", "1")])
+            .answer_with(429, &[("retry-after", "1")])
+            .answer_with(429, &[("retry-after", "2")]);
+        let (out, slept) = timed("get_repository", repo(), CallOptions::default(), &mut t);
+        assert!(matches!(
+            out,
+            Err(HubError::RateLimited {
+                retry_after: Some(2),
+                ..
+            })
+        ));
+        assert_eq!(slept.len(), 2);
+    }
+
+    #[test]
+    fn retry_options_can_turn_retries_off() {
+        let opts = CallOptions {
+            retry: RetryPolicy {
+                max_retries: 0,
+                ..RetryPolicy::default()
+            },
+            ..Default::default()
+        };
+        let mut t = Scripted::default().answer_with(429, &[("retry-after", "1")]);
+        let (out, slept) = timed("get_repository", repo(), opts.clone(), &mut t);
+        assert!(matches!(out, Err(HubError::RateLimited { .. })));
+        assert!(slept.is_empty());
+        let mut t = Scripted::default().answer(503, json!({}));
+        let (out, _) = timed("get_repository", repo(), opts, &mut t);
+        assert!(out.is_err());
+        assert_eq!(t.sent.len(), 1);
+    }
+
+    #[test]
+    fn the_wait_budget_spans_every_page_of_a_call() {
+        let opts = CallOptions {
+            all_pages: true,
+            retry: RetryPolicy {
+                max_retries: 2,
+                max_wait: std::time::Duration::from_secs(5),
+            },
+            ..Default::default()
+        };
+        let mut t = Scripted::default()
+            .answer_with(429, &[("retry-after", "3")])
+            .answer(200, tag_page(1, Some("https://hub.docker.com/v2/x?page=2")))
+            .answer_with(429, &[("retry-after", "3")]);
+        let (out, slept) = timed(
+            "list_repository_tags",
+            json!({"namespace": "a", "repository": "b"}),
+            opts,
+            &mut t,
+        );
+        // 3 s were spent on page 1; another 3 s for page 2 would pass the 5 s budget.
+        assert!(matches!(out, Err(HubError::RateLimited { .. })));
+        assert_eq!(slept, vec![std::time::Duration::from_secs(3)]);
+        assert_eq!(t.sent.len(), 3);
+        assert_eq!(t.sent[2].url, "https://hub.docker.com/v2/x?page=2");
+    }
+
+    #[test]
+    fn a_retry_after_a_fresh_credential_still_counts_once() {
+        // 401 (re-mint, same attempt), then 503 (retry), then success.
+        let mut t = Scripted::default()
+            .answer(401, json!({"detail": "expired"}))
+            .answer(503, json!({}))
+            .answer(200, json!({}));
+        let mut c = Tokens::default();
+        let mut clock = FakeClock::default();
+        let out = call(
+            "get_repository",
+            &repo(),
+            &CallOptions::default(),
+            &mut t,
+            &mut c,
+            &mut clock,
+        );
+        assert!(out.is_ok());
+        assert_eq!(c.invalidations, 1);
+        assert_eq!(clock.slept.len(), 1);
+        assert_eq!(t.sent[2].header("authorization"), Some("Bearer tok1"));
     }
 }

@@ -82,6 +82,16 @@ async fn call(hub: &Dockhand, operation: &str, args: Value) -> Result<CallResult
     hub.call(operation, &args, &CallOptions::default()).await
 }
 
+/// One attempt, no retries: these tests are about how one failed exchange is reported. What
+/// retries make of the same faults is tested in `faults.rs`.
+async fn call_once(hub: &Dockhand, operation: &str, args: Value) -> Result<CallResult, CallError> {
+    let options = CallOptions {
+        max_retries: Some(0),
+        ..CallOptions::default()
+    };
+    hub.call(operation, &args, &options).await
+}
+
 fn public_repo() -> Value {
     json!({"namespace": fx::LIBRARY, "repository": fx::ALPINE})
 }
@@ -662,7 +672,7 @@ async fn first_byte_timeout_ends_a_slow_response_as_a_transport_timeout() {
     mock.inject(Fault::slow_headers(Duration::from_secs(3)).path_prefix(API_PREFIX));
 
     let started = Instant::now();
-    let result = call(&hub, "get_repository", public_repo()).await;
+    let result = call_once(&hub, "get_repository", public_repo()).await;
     let elapsed = started.elapsed();
     assert_eq!(transport_kind(&result), Some("timeout"), "{result:?}");
     assert!(elapsed < Duration::from_millis(1500), "took {elapsed:?}");
@@ -683,7 +693,7 @@ async fn between_bytes_timeout_ends_a_stalled_body_as_a_transport_timeout() {
     mock.inject(Fault::slow_body(Duration::from_secs(3)).path_prefix(API_PREFIX));
 
     let started = Instant::now();
-    let result = call(&hub, "get_repository", public_repo()).await;
+    let result = call_once(&hub, "get_repository", public_repo()).await;
     let elapsed = started.elapsed();
     assert_eq!(transport_kind(&result), Some("timeout"), "{result:?}");
     assert!(elapsed < Duration::from_millis(1500), "took {elapsed:?}");
@@ -766,7 +776,23 @@ async fn a_reset_connection_is_connection_reset() {
     let hub = host(&mock, Accounts::anonymous());
     mock.inject(Fault::connection_reset().path_prefix(API_PREFIX));
 
-    let result = call(&hub, "get_repository", public_repo()).await;
+    let result = call_once(&hub, "get_repository", public_repo()).await;
+    assert_eq!(
+        transport_kind(&result),
+        Some("connection-reset"),
+        "{result:?}"
+    );
+
+    assert_next_call_succeeds(&hub).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_cut_short_is_connection_reset() {
+    let mock = start_mock().await;
+    let hub = host(&mock, Accounts::anonymous());
+    mock.inject(Fault::truncated_body().path_prefix(API_PREFIX));
+
+    let result = call_once(&hub, "get_repository", public_repo()).await;
     assert_eq!(
         transport_kind(&result),
         Some("connection-reset"),
@@ -779,22 +805,6 @@ async fn a_reset_connection_is_connection_reset() {
 // ---------------------------------------------------------------------------------------------
 // Memory limit
 // ---------------------------------------------------------------------------------------------
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_body_cut_short_is_connection_reset() {
-    let mock = start_mock().await;
-    let hub = host(&mock, Accounts::anonymous());
-    mock.inject(Fault::truncated_body().path_prefix(API_PREFIX));
-
-    let result = call(&hub, "get_repository", public_repo()).await;
-    assert_eq!(
-        transport_kind(&result),
-        Some("connection-reset"),
-        "{result:?}"
-    );
-
-    assert_next_call_succeeds(&hub).await;
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_memory_limit_too_small_for_the_component_fails_the_call_not_the_host() {

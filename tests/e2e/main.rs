@@ -5,6 +5,7 @@ mod audit_logs;
 mod authentication;
 mod component;
 mod coverage;
+mod faults;
 mod groups;
 mod host_policy;
 mod invalid_arguments;

@@ -132,6 +132,8 @@ async fn every_typed_function_sends_what_call_sends() {
         ),
         ("all-pages".into(), Val::Option(None)),
         ("max-pages".into(), Val::Option(None)),
+        ("max-retries".into(), Val::Option(None)),
+        ("max-retry-wait-seconds".into(), Val::Option(None)),
     ]);
 
     let operations = hub.operations().await.unwrap().to_vec();
@@ -208,6 +210,8 @@ async fn every_typed_function_sends_what_call_sends() {
                     base_url: Some(mock.base_url()),
                     all_pages: None,
                     max_pages: None,
+                    max_retries: None,
+                    max_retry_wait_seconds: None,
                 },
             )
             .await

@@ -288,14 +288,15 @@ fn align_to(offset: usize, align: usize) -> usize {
 /// The canonical ABI passes an export's parameters flat while they flatten to this many core
 /// values, and in memory otherwise.
 const MAX_FLAT_PARAMS: usize = 16;
-/// `call-options` flattens to 10 values: two `option<string>` (3 each), an `option<bool>` and an
-/// `option<u32>` (2 each). In memory it takes 36 bytes, aligned to 4.
-const CALL_OPTIONS_FLAT: usize = 10;
-const CALL_OPTIONS_SIZE: usize = 36;
+/// `call-options` flattens to 14 values: two `option<string>` (3 each), an `option<bool>` and
+/// three `option<u32>` (2 each). In memory it takes 52 bytes, aligned to 4.
+const CALL_OPTIONS_FLAT: usize = 14;
+const CALL_OPTIONS_SIZE: usize = 52;
 const CALL_OPTIONS_ALIGN: usize = 4;
 /// Rust types of the flat `call-options`, as `ArgsBuilder::call` takes them.
 const CALL_OPTIONS_PARAMS: [&str; CALL_OPTIONS_FLAT] = [
-    "i32", "*mut u8", "usize", "i32", "*mut u8", "usize", "i32", "i32", "i32", "i32",
+    "i32", "*mut u8", "usize", "i32", "*mut u8", "usize", "i32", "i32", "i32", "i32", "i32", "i32",
+    "i32", "i32",
 ];
 
 /// The typed exports. Each WIT function turns its record into named JSON arguments and runs the

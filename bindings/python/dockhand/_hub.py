@@ -33,7 +33,14 @@ WIT_VERSION = "0.1.0"
 
 # Keyword arguments of `Hub.call` and the typed functions that are call options, not operation
 # arguments. (`account` is an operation argument of the audit-log operations, hence `as_account`.)
-_OPTION_NAMES = ("all_pages", "max_pages", "as_account", "base_url")
+_OPTION_NAMES = (
+    "all_pages",
+    "max_pages",
+    "as_account",
+    "base_url",
+    "max_retries",
+    "max_retry_wait_seconds",
+)
 
 CredentialCallback = Callable[[str, str], Optional[str]]
 
@@ -391,7 +398,8 @@ class Hub:
         Operation arguments come as keyword arguments and/or the `args` mapping (for names that
         are not Python identifiers or that clash with the options). Options: `all_pages`,
         `max_pages`, `as_account` (which account's credentials), `base_url` (must stay on an
-        allowed origin)."""
+        allowed origin), `max_retries` and `max_retry_wait_seconds` (the component's retries
+        after a 429 or, for idempotent operations, a 5xx gateway error or a transport failure)."""
         return self.call_raw(operation, args, **kwargs).json()
 
     def call_raw(self, operation: str, args: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> Response:
@@ -441,6 +449,8 @@ class Hub:
             base_url=base_url,
             all_pages=bool(options.get("all_pages", False)),
             max_pages=options.get("max_pages"),
+            max_retries=options.get("max_retries"),
+            max_retry_wait_seconds=options.get("max_retry_wait_seconds"),
         )
         return record, kwargs
 

@@ -7,7 +7,9 @@ mod typed;
 
 use crate::client::{self, CredentialKind};
 use crate::error::{HubError as CoreError, RateLimit as CoreRateLimit};
+use crate::retry::{self, RetryPolicy};
 use serde_json::{Map, Value};
+use std::time::Duration;
 
 // The typed exports, and the `generate_bindings!` macro: wit-bindgen's `generate!` for the world,
 // told to skip the typed functions (see `typed`).
@@ -117,11 +119,18 @@ fn invoke(name: &str, args: ArgsBuilder, options: CallOptions) -> Result<Respons
 }
 
 fn run(name: &str, args: &Value, options: CallOptions) -> Result<Response, HubError> {
+    let defaults = RetryPolicy::default();
     let options = client::CallOptions {
         account: options.account,
         base_url: options.base_url,
         all_pages: options.all_pages.unwrap_or(false),
         max_pages: options.max_pages,
+        retry: RetryPolicy {
+            max_retries: options.max_retries.unwrap_or(defaults.max_retries),
+            max_wait: options
+                .max_retry_wait_seconds
+                .map_or(defaults.max_wait, |s| Duration::from_secs(s.into())),
+        },
     };
     let outcome = client::call(
         name,
@@ -129,6 +138,7 @@ fn run(name: &str, args: &Value, options: CallOptions) -> Result<Response, HubEr
         &options,
         &mut transport::WasiHttp,
         &mut HostCredentials,
+        &mut WasiClock,
     )
     .map_err(to_wit_error)?;
     Ok(Response {
@@ -142,6 +152,25 @@ fn run(name: &str, args: &Value, options: CallOptions) -> Result<Response, HubEr
 
 /// The host's `credentials` import.
 struct HostCredentials;
+
+/// wasi clocks and randomness. Sleeping blocks on a pollable, so the host (not the guest) does
+/// the waiting and can end the call at its deadline meanwhile.
+struct WasiClock;
+
+impl retry::Clock for WasiClock {
+    fn now_unix(&mut self) -> u64 {
+        wasi::clocks::wall_clock::now().seconds
+    }
+
+    fn sleep(&mut self, duration: Duration) {
+        let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
+        wasi::clocks::monotonic_clock::subscribe_duration(nanos).block();
+    }
+
+    fn random(&mut self) -> u64 {
+        wasi::random::insecure::get_insecure_random_u64()
+    }
+}
 
 fn wit_kind(kind: CredentialKind) -> credentials::CredentialKind {
     match kind {

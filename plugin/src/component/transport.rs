@@ -161,7 +161,11 @@ fn stream_error(e: StreamError) -> HubError {
 fn body_error(text: String) -> HubError {
     let lower = text.to_ascii_lowercase();
     let kind = if lower.contains("timeout") || lower.contains("timed out") {
-        "timeout"
+        // Once the body streams, the only timeout left is the pause between its pieces.
+        return HubError::transport(
+            "timeout",
+            format!("the response body stalled past the between-bytes timeout ({text})"),
+        );
     } else if lower.contains("body size") || lower.contains("too large") {
         "body-too-large"
     } else if lower.contains("terminated")
@@ -191,9 +195,13 @@ fn from_error_code(code: ErrorCode) -> HubError {
         }
         ErrorCode::ConnectionRefused => ("connection-refused", "the connection was refused"),
         ErrorCode::ConnectionTerminated => ("connection-reset", "the connection was closed early"),
-        ErrorCode::ConnectionTimeout => ("timeout", "connecting timed out"),
-        ErrorCode::ConnectionReadTimeout | ErrorCode::HttpResponseTimeout => {
-            ("timeout", "waiting for the response timed out")
+        ErrorCode::ConnectionTimeout => ("timeout", "connecting timed out (connect timeout)"),
+        ErrorCode::HttpResponseTimeout => (
+            "timeout",
+            "no response head arrived in time (first-byte timeout)",
+        ),
+        ErrorCode::ConnectionReadTimeout => {
+            ("timeout", "the response stalled (between-bytes timeout)")
         }
         ErrorCode::ConnectionWriteTimeout => ("timeout", "sending the request timed out"),
         ErrorCode::TlsProtocolError

@@ -12,7 +12,7 @@
 use super::bindings::exports::dockhand::hub::catalog;
 use super::{ArgsBuilder, Component};
 use serde_json::Value;
-use std::alloc::{Layout, dealloc};
+use std::alloc::{Layout, alloc, dealloc, handle_alloc_error};
 use std::cell::Cell;
 use std::ptr::NonNull;
 
@@ -228,9 +228,9 @@ impl ArgsBuilder {
         unsafe { T::load(self, name, p) }
     }
 
-    /// Runs the typed call `name` with these arguments and the flat `call-options` `o0`..`o9`
-    /// (as the canonical ABI passes `option<string>, option<string>, option<bool>, option<u32>`),
-    /// and returns the lowered result.
+    /// Runs the typed call `name` with these arguments and the flat `call-options` `o0`..`o13`
+    /// (as the canonical ABI passes `option<string>, option<string>, option<bool>, option<u32>,
+    /// option<u32>, option<u32>`), and returns the lowered result.
     ///
     /// # Safety
     /// The options are a valid lowering of `call-options` by the host.
@@ -249,15 +249,29 @@ impl ArgsBuilder {
         o7: i32,
         o8: i32,
         o9: i32,
+        o10: i32,
+        o11: i32,
+        o12: i32,
+        o13: i32,
     ) -> *mut u8 {
-        TYPED.set(Some((name, self)));
-        // `call`'s operation and JSON text: empty strings, which own no memory.
-        let empty = NonNull::<u8>::dangling().as_ptr();
-        unsafe {
-            catalog::_export_call_cabi::<Component>(
-                empty, 0, empty, 0, o0, o1, o2, o3, o4, o5, o6, o7, o8, o9,
-            )
-        }
+        // The same options in their memory form (see `OPTIONS_SIZE`): 32-bit words on wasm32,
+        // the option<bool>'s discriminant and value in the low two bytes of its word.
+        let words: [u32; OPTIONS_SIZE / 4] = [
+            o0 as u32,
+            o1 as usize as u32,
+            o2 as u32,
+            o3 as u32,
+            o4 as usize as u32,
+            o5 as u32,
+            (o6 as u32 & 0xff) | ((o7 as u32 & 0xff) << 8),
+            o8 as u32,
+            o9 as u32,
+            o10 as u32,
+            o11 as u32,
+            o12 as u32,
+            o13 as u32,
+        ];
+        unsafe { self.call_with_options(name, words.as_ptr().cast()) }
     }
 
     /// [`Self::call`] for a function whose parameters the host passed in memory at `p` (`size`
@@ -275,30 +289,43 @@ impl ArgsBuilder {
         size: usize,
         align: usize,
     ) -> *mut u8 {
-        // call-options in memory: account (option<string>) at 0, base-url at 12, all-pages
-        // (option<bool>) at 24, max-pages (option<u32>) at 28; a payload only counts when its
-        // discriminant is set.
-        let o = unsafe { p.add(options) };
-        let byte = |at: usize| i32::from(unsafe { o.add(at).read() });
-        let string = |at: usize| {
-            if byte(at) != 0 {
-                unsafe { load_pair(o.add(at + 4)) }
-            } else {
-                (NonNull::<u8>::dangling().as_ptr(), 0)
-            }
-        };
-        let (o0, (o1, o2)) = (byte(0), string(0));
-        let (o3, (o4, o5)) = (byte(12), string(12));
-        let (o6, o7) = (byte(24), if byte(24) != 0 { byte(25) } else { 0 });
-        let o8 = byte(28);
-        let o9 = if o8 != 0 {
-            unsafe { o.add(32).cast::<i32>().read() }
-        } else {
-            0
-        };
         unsafe {
+            let result = self.call_with_options(name, p.add(options));
             dealloc(p, Layout::from_size_align_unchecked(size, align));
-            self.call(name, o0, o1, o2, o3, o4, o5, o6, o7, o8, o9)
+            result
+        }
+    }
+
+    /// Hands over to the `catalog.call` export's glue with `call-options` copied from `options`
+    /// (in memory form); the strings they point to become that glue's to free.
+    ///
+    /// With its 18 flat values `call`'s parameters do not fit the canonical ABI's 16, so its glue
+    /// reads them from a block in memory and frees that block: operation and args-json (a
+    /// pointer and a length each, both empty here) and then `call-options`.
+    ///
+    /// # Safety
+    /// `options` points to `OPTIONS_SIZE` readable bytes, a valid lowering of `call-options`.
+    unsafe fn call_with_options(self, name: &'static str, options: *const u8) -> *mut u8 {
+        TYPED.set(Some((name, self)));
+        unsafe {
+            let layout = Layout::from_size_align_unchecked(CALL_PARAMS_SIZE, 4);
+            let params = alloc(layout);
+            if params.is_null() {
+                handle_alloc_error(layout);
+            }
+            // Empty strings own no memory.
+            let empty = NonNull::<u8>::dangling().as_ptr() as usize as u32;
+            let strings: [u32; 4] = [empty, 0, empty, 0];
+            std::ptr::copy_nonoverlapping(strings.as_ptr().cast::<u8>(), params, 16);
+            std::ptr::copy_nonoverlapping(options, params.add(16), OPTIONS_SIZE);
+            catalog::_export_call_cabi::<Component>(params)
         }
     }
 }
+
+/// `call-options` in memory: account (option<string>) at 0, base-url at 12, all-pages
+/// (option<bool>) at 24, then max-pages, max-retries and max-retry-wait-seconds (option<u32>,
+/// 8 bytes each) at 28, 36 and 44. A payload only counts when its discriminant is set.
+const OPTIONS_SIZE: usize = 52;
+/// `catalog.call`'s parameters in memory: two strings, then `call-options`.
+const CALL_PARAMS_SIZE: usize = 16 + OPTIONS_SIZE;

@@ -72,39 +72,12 @@ use super::typed::{JsonText, post_return};
 // access-tokens
 
 #[unsafe(export_name = "dockhand:hub/access-tokens@0.1.0#list-personal-access-tokens")]
-unsafe extern "C" fn export_list_personal_access_tokens(
-    a0: i32,
-    a1: f64,
-    a2: i32,
-    a3: f64,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_list_personal_access_tokens(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<Option<f64>>("page", (a0, a1));
-        a.put::<Option<f64>>("page_size", (a2, a3));
-        a.call(
-            "list_personal_access_tokens",
-            o0,
-            o1,
-            o2,
-            o3,
-            o4,
-            o5,
-            o6,
-            o7,
-            o8,
-            o9,
-        )
+        a.load::<Option<f64>>("page", p);
+        a.load::<Option<f64>>("page_size", p.add(16));
+        a.call_spilled("list_personal_access_tokens", p, 32, 88, 8)
     }
 }
 
@@ -120,7 +93,7 @@ unsafe extern "C" fn export_create_personal_access_token(p: *mut u8) -> *mut u8 
         a.load::<String>("token_label", p);
         a.load::<Vec<String>>("scopes", p.add(8));
         a.load::<Option<String>>("expires_at", p.add(16));
-        a.call_spilled("create_personal_access_token", p, 28, 64, 4)
+        a.call_spilled("create_personal_access_token", p, 28, 80, 4)
     }
 }
 
@@ -143,6 +116,10 @@ unsafe extern "C" fn export_get_personal_access_token(
     o7: i32,
     o8: i32,
     o9: i32,
+    o10: i32,
+    o11: i32,
+    o12: i32,
+    o13: i32,
 ) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -159,6 +136,10 @@ unsafe extern "C" fn export_get_personal_access_token(
             o7,
             o8,
             o9,
+            o10,
+            o11,
+            o12,
+            o13,
         )
     }
 }
@@ -182,6 +163,10 @@ unsafe extern "C" fn export_delete_personal_access_token(
     o7: i32,
     o8: i32,
     o9: i32,
+    o10: i32,
+    o11: i32,
+    o12: i32,
+    o13: i32,
 ) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -198,6 +183,10 @@ unsafe extern "C" fn export_delete_personal_access_token(
             o7,
             o8,
             o9,
+            o10,
+            o11,
+            o12,
+            o13,
         )
     }
 }
@@ -214,7 +203,7 @@ unsafe extern "C" fn export_update_personal_access_token(p: *mut u8) -> *mut u8 
         a.load::<String>("uuid", p);
         a.load::<Option<String>>("token_label", p.add(8));
         a.load::<Option<bool>>("is_active", p.add(20));
-        a.call_spilled("update_personal_access_token", p, 24, 60, 4)
+        a.call_spilled("update_personal_access_token", p, 24, 76, 4)
     }
 }
 
@@ -239,6 +228,10 @@ unsafe extern "C" fn export_list_audit_log_actions(
     o7: i32,
     o8: i32,
     o9: i32,
+    o10: i32,
+    o11: i32,
+    o12: i32,
+    o13: i32,
 ) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -255,6 +248,10 @@ unsafe extern "C" fn export_list_audit_log_actions(
             o7,
             o8,
             o9,
+            o10,
+            o11,
+            o12,
+            o13,
         )
     }
 }
@@ -276,7 +273,7 @@ unsafe extern "C" fn export_list_audit_log_events(p: *mut u8) -> *mut u8 {
         a.load::<Option<String>>("to", p.add(56));
         a.load::<Option<i64>>("page", p.add(72));
         a.load::<Option<i64>>("page_size", p.add(88));
-        a.call_spilled("list_audit_log_events", p, 104, 144, 8)
+        a.call_spilled("list_audit_log_events", p, 104, 160, 8)
     }
 }
 
@@ -288,27 +285,12 @@ unsafe extern "C" fn post_return_list_audit_log_events(ret: *mut u8) {
 // authentication
 
 #[unsafe(export_name = "dockhand:hub/authentication@0.1.0#login")]
-unsafe extern "C" fn export_login(
-    a0: *mut u8,
-    a1: usize,
-    a2: *mut u8,
-    a3: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_login(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("username", (a0, a1));
-        a.put::<String>("password", (a2, a3));
-        a.call("login", o0, o1, o2, o3, o4, o5, o6, o7, o8, o9)
+        a.load::<String>("username", p);
+        a.load::<String>("password", p.add(8));
+        a.call_spilled("login", p, 16, 68, 4)
     }
 }
 
@@ -318,39 +300,12 @@ unsafe extern "C" fn post_return_login(ret: *mut u8) {
 }
 
 #[unsafe(export_name = "dockhand:hub/authentication@0.1.0#login-second-factor")]
-unsafe extern "C" fn export_login_second_factor(
-    a0: *mut u8,
-    a1: usize,
-    a2: *mut u8,
-    a3: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_login_second_factor(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("login_2fa_token", (a0, a1));
-        a.put::<String>("code", (a2, a3));
-        a.call(
-            "login_second_factor",
-            o0,
-            o1,
-            o2,
-            o3,
-            o4,
-            o5,
-            o6,
-            o7,
-            o8,
-            o9,
-        )
+        a.load::<String>("login_2fa_token", p);
+        a.load::<String>("code", p.add(8));
+        a.call_spilled("login_second_factor", p, 16, 68, 4)
     }
 }
 
@@ -360,27 +315,12 @@ unsafe extern "C" fn post_return_login_second_factor(ret: *mut u8) {
 }
 
 #[unsafe(export_name = "dockhand:hub/authentication@0.1.0#create-auth-token")]
-unsafe extern "C" fn export_create_auth_token(
-    a0: *mut u8,
-    a1: usize,
-    a2: *mut u8,
-    a3: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_create_auth_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("identifier", (a0, a1));
-        a.put::<String>("secret", (a2, a3));
-        a.call("create_auth_token", o0, o1, o2, o3, o4, o5, o6, o7, o8, o9)
+        a.load::<String>("identifier", p);
+        a.load::<String>("secret", p.add(8));
+        a.call_spilled("create_auth_token", p, 16, 68, 4)
     }
 }
 
@@ -400,7 +340,7 @@ unsafe extern "C" fn export_list_org_groups(p: *mut u8) -> *mut u8 {
         a.load::<Option<i64>>("page_size", p.add(24));
         a.load::<Option<String>>("username", p.add(40));
         a.load::<Option<String>>("search", p.add(52));
-        a.call_spilled("list_org_groups", p, 64, 104, 8)
+        a.call_spilled("list_org_groups", p, 64, 120, 8)
     }
 }
 
@@ -416,7 +356,7 @@ unsafe extern "C" fn export_create_org_group(p: *mut u8) -> *mut u8 {
         a.load::<String>("org_name", p);
         a.load::<String>("name", p.add(8));
         a.load::<Option<String>>("description", p.add(16));
-        a.call_spilled("create_org_group", p, 28, 64, 4)
+        a.call_spilled("create_org_group", p, 28, 80, 4)
     }
 }
 
@@ -426,27 +366,12 @@ unsafe extern "C" fn post_return_create_org_group(ret: *mut u8) {
 }
 
 #[unsafe(export_name = "dockhand:hub/groups@0.1.0#get-org-group")]
-unsafe extern "C" fn export_get_org_group(
-    a0: *mut u8,
-    a1: usize,
-    a2: *mut u8,
-    a3: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_get_org_group(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("org_name", (a0, a1));
-        a.put::<String>("group_name", (a2, a3));
-        a.call("get_org_group", o0, o1, o2, o3, o4, o5, o6, o7, o8, o9)
+        a.load::<String>("org_name", p);
+        a.load::<String>("group_name", p.add(8));
+        a.call_spilled("get_org_group", p, 16, 68, 4)
     }
 }
 
@@ -463,7 +388,7 @@ unsafe extern "C" fn export_update_org_group(p: *mut u8) -> *mut u8 {
         a.load::<String>("group_name", p.add(8));
         a.load::<String>("name", p.add(16));
         a.load::<Option<String>>("description", p.add(24));
-        a.call_spilled("update_org_group", p, 36, 72, 4)
+        a.call_spilled("update_org_group", p, 36, 88, 4)
     }
 }
 
@@ -473,27 +398,12 @@ unsafe extern "C" fn post_return_update_org_group(ret: *mut u8) {
 }
 
 #[unsafe(export_name = "dockhand:hub/groups@0.1.0#delete-org-group")]
-unsafe extern "C" fn export_delete_org_group(
-    a0: *mut u8,
-    a1: usize,
-    a2: *mut u8,
-    a3: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_delete_org_group(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("org_name", (a0, a1));
-        a.put::<String>("group_name", (a2, a3));
-        a.call("delete_org_group", o0, o1, o2, o3, o4, o5, o6, o7, o8, o9)
+        a.load::<String>("org_name", p);
+        a.load::<String>("group_name", p.add(8));
+        a.call_spilled("delete_org_group", p, 16, 68, 4)
     }
 }
 
@@ -510,7 +420,7 @@ unsafe extern "C" fn export_patch_org_group(p: *mut u8) -> *mut u8 {
         a.load::<String>("group_name", p.add(8));
         a.load::<Option<String>>("name", p.add(16));
         a.load::<Option<String>>("description", p.add(28));
-        a.call_spilled("patch_org_group", p, 40, 76, 4)
+        a.call_spilled("patch_org_group", p, 40, 92, 4)
     }
 }
 
@@ -528,7 +438,7 @@ unsafe extern "C" fn export_list_group_members(p: *mut u8) -> *mut u8 {
         a.load::<Option<i64>>("page", p.add(16));
         a.load::<Option<i64>>("page_size", p.add(32));
         a.load::<Option<String>>("search", p.add(48));
-        a.call_spilled("list_group_members", p, 64, 104, 8)
+        a.call_spilled("list_group_members", p, 64, 120, 8)
     }
 }
 
@@ -538,30 +448,13 @@ unsafe extern "C" fn post_return_list_group_members(ret: *mut u8) {
 }
 
 #[unsafe(export_name = "dockhand:hub/groups@0.1.0#add-group-member")]
-unsafe extern "C" fn export_add_group_member(
-    a0: *mut u8,
-    a1: usize,
-    a2: *mut u8,
-    a3: usize,
-    a4: *mut u8,
-    a5: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_add_group_member(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("org_name", (a0, a1));
-        a.put::<String>("group_name", (a2, a3));
-        a.put::<String>("member", (a4, a5));
-        a.call("add_group_member", o0, o1, o2, o3, o4, o5, o6, o7, o8, o9)
+        a.load::<String>("org_name", p);
+        a.load::<String>("group_name", p.add(8));
+        a.load::<String>("member", p.add(16));
+        a.call_spilled("add_group_member", p, 24, 76, 4)
     }
 }
 
@@ -571,42 +464,13 @@ unsafe extern "C" fn post_return_add_group_member(ret: *mut u8) {
 }
 
 #[unsafe(export_name = "dockhand:hub/groups@0.1.0#remove-group-member")]
-unsafe extern "C" fn export_remove_group_member(
-    a0: *mut u8,
-    a1: usize,
-    a2: *mut u8,
-    a3: usize,
-    a4: *mut u8,
-    a5: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_remove_group_member(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("org_name", (a0, a1));
-        a.put::<String>("group_name", (a2, a3));
-        a.put::<String>("username", (a4, a5));
-        a.call(
-            "remove_group_member",
-            o0,
-            o1,
-            o2,
-            o3,
-            o4,
-            o5,
-            o6,
-            o7,
-            o8,
-            o9,
-        )
+        a.load::<String>("org_name", p);
+        a.load::<String>("group_name", p.add(8));
+        a.load::<String>("username", p.add(16));
+        a.call_spilled("remove_group_member", p, 24, 76, 4)
     }
 }
 
@@ -631,11 +495,31 @@ unsafe extern "C" fn export_list_org_invites(
     o7: i32,
     o8: i32,
     o9: i32,
+    o10: i32,
+    o11: i32,
+    o12: i32,
+    o13: i32,
 ) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
         a.put::<String>("org_name", (a0, a1));
-        a.call("list_org_invites", o0, o1, o2, o3, o4, o5, o6, o7, o8, o9)
+        a.call(
+            "list_org_invites",
+            o0,
+            o1,
+            o2,
+            o3,
+            o4,
+            o5,
+            o6,
+            o7,
+            o8,
+            o9,
+            o10,
+            o11,
+            o12,
+            o13,
+        )
     }
 }
 
@@ -658,11 +542,31 @@ unsafe extern "C" fn export_cancel_invite(
     o7: i32,
     o8: i32,
     o9: i32,
+    o10: i32,
+    o11: i32,
+    o12: i32,
+    o13: i32,
 ) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
         a.put::<String>("id", (a0, a1));
-        a.call("cancel_invite", o0, o1, o2, o3, o4, o5, o6, o7, o8, o9)
+        a.call(
+            "cancel_invite",
+            o0,
+            o1,
+            o2,
+            o3,
+            o4,
+            o5,
+            o6,
+            o7,
+            o8,
+            o9,
+            o10,
+            o11,
+            o12,
+            o13,
+        )
     }
 }
 
@@ -685,11 +589,31 @@ unsafe extern "C" fn export_resend_invite(
     o7: i32,
     o8: i32,
     o9: i32,
+    o10: i32,
+    o11: i32,
+    o12: i32,
+    o13: i32,
 ) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
         a.put::<String>("id", (a0, a1));
-        a.call("resend_invite", o0, o1, o2, o3, o4, o5, o6, o7, o8, o9)
+        a.call(
+            "resend_invite",
+            o0,
+            o1,
+            o2,
+            o3,
+            o4,
+            o5,
+            o6,
+            o7,
+            o8,
+            o9,
+            o10,
+            o11,
+            o12,
+            o13,
+        )
     }
 }
 
@@ -708,7 +632,7 @@ unsafe extern "C" fn export_bulk_create_invites(p: *mut u8) -> *mut u8 {
         a.load::<Option<String>>("role", p.add(32));
         a.load::<Vec<String>>("invitees", p.add(44));
         a.load::<Option<bool>>("dry_run", p.add(52));
-        a.call_spilled("bulk_create_invites", p, 56, 92, 4)
+        a.call_spilled("bulk_create_invites", p, 56, 108, 4)
     }
 }
 
@@ -720,42 +644,13 @@ unsafe extern "C" fn post_return_bulk_create_invites(ret: *mut u8) {
 // org-access-tokens
 
 #[unsafe(export_name = "dockhand:hub/org-access-tokens@0.1.0#list-org-access-tokens")]
-unsafe extern "C" fn export_list_org_access_tokens(
-    a0: i32,
-    a1: f64,
-    a2: i32,
-    a3: f64,
-    a4: *mut u8,
-    a5: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_list_org_access_tokens(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<Option<f64>>("page", (a0, a1));
-        a.put::<Option<f64>>("page_size", (a2, a3));
-        a.put::<String>("name", (a4, a5));
-        a.call(
-            "list_org_access_tokens",
-            o0,
-            o1,
-            o2,
-            o3,
-            o4,
-            o5,
-            o6,
-            o7,
-            o8,
-            o9,
-        )
+        a.load::<Option<f64>>("page", p);
+        a.load::<Option<f64>>("page_size", p.add(16));
+        a.load::<String>("name", p.add(32));
+        a.call_spilled("list_org_access_tokens", p, 40, 96, 8)
     }
 }
 
@@ -773,7 +668,7 @@ unsafe extern "C" fn export_create_org_access_token(p: *mut u8) -> *mut u8 {
         a.load::<Option<String>>("description", p.add(16));
         a.load::<Option<JsonText>>("resources", p.add(28));
         a.load::<Option<String>>("expires_at", p.add(40));
-        a.call_spilled("create_org_access_token", p, 52, 88, 4)
+        a.call_spilled("create_org_access_token", p, 52, 104, 4)
     }
 }
 
@@ -783,39 +678,12 @@ unsafe extern "C" fn post_return_create_org_access_token(ret: *mut u8) {
 }
 
 #[unsafe(export_name = "dockhand:hub/org-access-tokens@0.1.0#get-org-access-token")]
-unsafe extern "C" fn export_get_org_access_token(
-    a0: *mut u8,
-    a1: usize,
-    a2: *mut u8,
-    a3: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_get_org_access_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("org_name", (a0, a1));
-        a.put::<String>("access_token_id", (a2, a3));
-        a.call(
-            "get_org_access_token",
-            o0,
-            o1,
-            o2,
-            o3,
-            o4,
-            o5,
-            o6,
-            o7,
-            o8,
-            o9,
-        )
+        a.load::<String>("org_name", p);
+        a.load::<String>("access_token_id", p.add(8));
+        a.call_spilled("get_org_access_token", p, 16, 68, 4)
     }
 }
 
@@ -825,39 +693,12 @@ unsafe extern "C" fn post_return_get_org_access_token(ret: *mut u8) {
 }
 
 #[unsafe(export_name = "dockhand:hub/org-access-tokens@0.1.0#delete-org-access-token")]
-unsafe extern "C" fn export_delete_org_access_token(
-    a0: *mut u8,
-    a1: usize,
-    a2: *mut u8,
-    a3: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_delete_org_access_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("org_name", (a0, a1));
-        a.put::<String>("access_token_id", (a2, a3));
-        a.call(
-            "delete_org_access_token",
-            o0,
-            o1,
-            o2,
-            o3,
-            o4,
-            o5,
-            o6,
-            o7,
-            o8,
-            o9,
-        )
+        a.load::<String>("org_name", p);
+        a.load::<String>("access_token_id", p.add(8));
+        a.call_spilled("delete_org_access_token", p, 16, 68, 4)
     }
 }
 
@@ -876,7 +717,7 @@ unsafe extern "C" fn export_update_org_access_token(p: *mut u8) -> *mut u8 {
         a.load::<Option<String>>("description", p.add(28));
         a.load::<Option<JsonText>>("resources", p.add(40));
         a.load::<Option<bool>>("is_active", p.add(52));
-        a.call_spilled("update_org_access_token", p, 56, 92, 4)
+        a.call_spilled("update_org_access_token", p, 56, 108, 4)
     }
 }
 
@@ -901,42 +742,16 @@ unsafe extern "C" fn export_get_org_settings(
     o7: i32,
     o8: i32,
     o9: i32,
+    o10: i32,
+    o11: i32,
+    o12: i32,
+    o13: i32,
 ) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
         a.put::<String>("name", (a0, a1));
-        a.call("get_org_settings", o0, o1, o2, o3, o4, o5, o6, o7, o8, o9)
-    }
-}
-
-#[unsafe(export_name = "cabi_post_dockhand:hub/org-settings@0.1.0#get-org-settings")]
-unsafe extern "C" fn post_return_get_org_settings(ret: *mut u8) {
-    unsafe { post_return(ret) }
-}
-
-#[unsafe(export_name = "dockhand:hub/org-settings@0.1.0#update-org-settings")]
-unsafe extern "C" fn export_update_org_settings(
-    a0: *mut u8,
-    a1: usize,
-    a2: *mut u8,
-    a3: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-) -> *mut u8 {
-    unsafe {
-        let mut a = ArgsBuilder::start();
-        a.put::<String>("name", (a0, a1));
-        a.put::<JsonText>("restricted_images", (a2, a3));
         a.call(
-            "update_org_settings",
+            "get_org_settings",
             o0,
             o1,
             o2,
@@ -947,7 +762,26 @@ unsafe extern "C" fn export_update_org_settings(
             o7,
             o8,
             o9,
+            o10,
+            o11,
+            o12,
+            o13,
         )
+    }
+}
+
+#[unsafe(export_name = "cabi_post_dockhand:hub/org-settings@0.1.0#get-org-settings")]
+unsafe extern "C" fn post_return_get_org_settings(ret: *mut u8) {
+    unsafe { post_return(ret) }
+}
+
+#[unsafe(export_name = "dockhand:hub/org-settings@0.1.0#update-org-settings")]
+unsafe extern "C" fn export_update_org_settings(p: *mut u8) -> *mut u8 {
+    unsafe {
+        let mut a = ArgsBuilder::start();
+        a.load::<String>("name", p);
+        a.load::<JsonText>("restricted_images", p.add(8));
+        a.call_spilled("update_org_settings", p, 16, 68, 4)
     }
 }
 
@@ -969,7 +803,7 @@ unsafe extern "C" fn export_list_org_members(p: *mut u8) -> *mut u8 {
         a.load::<Option<bool>>("invites", p.add(56));
         a.load::<Option<String>>("type", p.add(60));
         a.load::<Option<String>>("role", p.add(72));
-        a.call_spilled("list_org_members", p, 88, 128, 8)
+        a.call_spilled("list_org_members", p, 88, 144, 8)
     }
 }
 
@@ -992,45 +826,16 @@ unsafe extern "C" fn export_export_org_members(
     o7: i32,
     o8: i32,
     o9: i32,
+    o10: i32,
+    o11: i32,
+    o12: i32,
+    o13: i32,
 ) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
         a.put::<String>("org_name", (a0, a1));
-        a.call("export_org_members", o0, o1, o2, o3, o4, o5, o6, o7, o8, o9)
-    }
-}
-
-#[unsafe(export_name = "cabi_post_dockhand:hub/orgs@0.1.0#export-org-members")]
-unsafe extern "C" fn post_return_export_org_members(ret: *mut u8) {
-    unsafe { post_return(ret) }
-}
-
-#[unsafe(export_name = "dockhand:hub/orgs@0.1.0#update-org-member-role")]
-unsafe extern "C" fn export_update_org_member_role(
-    a0: *mut u8,
-    a1: usize,
-    a2: *mut u8,
-    a3: usize,
-    a4: *mut u8,
-    a5: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-) -> *mut u8 {
-    unsafe {
-        let mut a = ArgsBuilder::start();
-        a.put::<String>("org_name", (a0, a1));
-        a.put::<String>("username", (a2, a3));
-        a.put::<String>("role", (a4, a5));
         a.call(
-            "update_org_member_role",
+            "export_org_members",
             o0,
             o1,
             o2,
@@ -1041,7 +846,27 @@ unsafe extern "C" fn export_update_org_member_role(
             o7,
             o8,
             o9,
+            o10,
+            o11,
+            o12,
+            o13,
         )
+    }
+}
+
+#[unsafe(export_name = "cabi_post_dockhand:hub/orgs@0.1.0#export-org-members")]
+unsafe extern "C" fn post_return_export_org_members(ret: *mut u8) {
+    unsafe { post_return(ret) }
+}
+
+#[unsafe(export_name = "dockhand:hub/orgs@0.1.0#update-org-member-role")]
+unsafe extern "C" fn export_update_org_member_role(p: *mut u8) -> *mut u8 {
+    unsafe {
+        let mut a = ArgsBuilder::start();
+        a.load::<String>("org_name", p);
+        a.load::<String>("username", p.add(8));
+        a.load::<String>("role", p.add(16));
+        a.call_spilled("update_org_member_role", p, 24, 76, 4)
     }
 }
 
@@ -1051,27 +876,12 @@ unsafe extern "C" fn post_return_update_org_member_role(ret: *mut u8) {
 }
 
 #[unsafe(export_name = "dockhand:hub/orgs@0.1.0#remove-org-member")]
-unsafe extern "C" fn export_remove_org_member(
-    a0: *mut u8,
-    a1: usize,
-    a2: *mut u8,
-    a3: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_remove_org_member(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("org_name", (a0, a1));
-        a.put::<String>("username", (a2, a3));
-        a.call("remove_org_member", o0, o1, o2, o3, o4, o5, o6, o7, o8, o9)
+        a.load::<String>("org_name", p);
+        a.load::<String>("username", p.add(8));
+        a.call_spilled("remove_org_member", p, 16, 68, 4)
     }
 }
 
@@ -1090,7 +900,7 @@ unsafe extern "C" fn export_list_repository_tags(p: *mut u8) -> *mut u8 {
         a.load::<String>("repository", p.add(8));
         a.load::<Option<i64>>("page", p.add(16));
         a.load::<Option<i64>>("page_size", p.add(32));
-        a.call_spilled("list_repository_tags", p, 48, 88, 8)
+        a.call_spilled("list_repository_tags", p, 48, 104, 8)
     }
 }
 
@@ -1100,39 +910,12 @@ unsafe extern "C" fn post_return_list_repository_tags(ret: *mut u8) {
 }
 
 #[unsafe(export_name = "dockhand:hub/repositories@0.1.0#check-repository-tags")]
-unsafe extern "C" fn export_check_repository_tags(
-    a0: *mut u8,
-    a1: usize,
-    a2: *mut u8,
-    a3: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_check_repository_tags(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("namespace", (a0, a1));
-        a.put::<String>("repository", (a2, a3));
-        a.call(
-            "check_repository_tags",
-            o0,
-            o1,
-            o2,
-            o3,
-            o4,
-            o5,
-            o6,
-            o7,
-            o8,
-            o9,
-        )
+        a.load::<String>("namespace", p);
+        a.load::<String>("repository", p.add(8));
+        a.call_spilled("check_repository_tags", p, 16, 68, 4)
     }
 }
 
@@ -1142,30 +925,13 @@ unsafe extern "C" fn post_return_check_repository_tags(ret: *mut u8) {
 }
 
 #[unsafe(export_name = "dockhand:hub/repositories@0.1.0#get-repository-tag")]
-unsafe extern "C" fn export_get_repository_tag(
-    a0: *mut u8,
-    a1: usize,
-    a2: *mut u8,
-    a3: usize,
-    a4: *mut u8,
-    a5: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_get_repository_tag(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("namespace", (a0, a1));
-        a.put::<String>("repository", (a2, a3));
-        a.put::<String>("tag", (a4, a5));
-        a.call("get_repository_tag", o0, o1, o2, o3, o4, o5, o6, o7, o8, o9)
+        a.load::<String>("namespace", p);
+        a.load::<String>("repository", p.add(8));
+        a.load::<String>("tag", p.add(16));
+        a.call_spilled("get_repository_tag", p, 24, 76, 4)
     }
 }
 
@@ -1175,42 +941,13 @@ unsafe extern "C" fn post_return_get_repository_tag(ret: *mut u8) {
 }
 
 #[unsafe(export_name = "dockhand:hub/repositories@0.1.0#check-repository-tag")]
-unsafe extern "C" fn export_check_repository_tag(
-    a0: *mut u8,
-    a1: usize,
-    a2: *mut u8,
-    a3: usize,
-    a4: *mut u8,
-    a5: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_check_repository_tag(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("namespace", (a0, a1));
-        a.put::<String>("repository", (a2, a3));
-        a.put::<String>("tag", (a4, a5));
-        a.call(
-            "check_repository_tag",
-            o0,
-            o1,
-            o2,
-            o3,
-            o4,
-            o5,
-            o6,
-            o7,
-            o8,
-            o9,
-        )
+        a.load::<String>("namespace", p);
+        a.load::<String>("repository", p.add(8));
+        a.load::<String>("tag", p.add(16));
+        a.call_spilled("check_repository_tag", p, 24, 76, 4)
     }
 }
 
@@ -1227,7 +964,7 @@ unsafe extern "C" fn export_update_repository_immutable_tags(p: *mut u8) -> *mut
         a.load::<String>("repository", p.add(8));
         a.load::<bool>("immutable_tags", p.add(16));
         a.load::<Vec<String>>("immutable_tags_rules", p.add(20));
-        a.call_spilled("update_repository_immutable_tags", p, 28, 64, 4)
+        a.call_spilled("update_repository_immutable_tags", p, 28, 80, 4)
     }
 }
 
@@ -1237,42 +974,13 @@ unsafe extern "C" fn post_return_update_repository_immutable_tags(ret: *mut u8) 
 }
 
 #[unsafe(export_name = "dockhand:hub/repositories@0.1.0#verify-repository-immutable-tags")]
-unsafe extern "C" fn export_verify_repository_immutable_tags(
-    a0: *mut u8,
-    a1: usize,
-    a2: *mut u8,
-    a3: usize,
-    a4: *mut u8,
-    a5: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_verify_repository_immutable_tags(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("namespace", (a0, a1));
-        a.put::<String>("repository", (a2, a3));
-        a.put::<String>("regex", (a4, a5));
-        a.call(
-            "verify_repository_immutable_tags",
-            o0,
-            o1,
-            o2,
-            o3,
-            o4,
-            o5,
-            o6,
-            o7,
-            o8,
-            o9,
-        )
+        a.load::<String>("namespace", p);
+        a.load::<String>("repository", p.add(8));
+        a.load::<String>("regex", p.add(16));
+        a.call_spilled("verify_repository_immutable_tags", p, 24, 76, 4)
     }
 }
 
@@ -1289,7 +997,7 @@ unsafe extern "C" fn export_assign_repository_group(p: *mut u8) -> *mut u8 {
         a.load::<String>("repository", p.add(8));
         a.load::<i64>("group_id", p.add(16));
         a.load::<String>("permission", p.add(24));
-        a.call_spilled("assign_repository_group", p, 32, 72, 8)
+        a.call_spilled("assign_repository_group", p, 32, 88, 8)
     }
 }
 
@@ -1307,7 +1015,7 @@ unsafe extern "C" fn export_list_repositories(p: *mut u8) -> *mut u8 {
         a.load::<Option<i64>>("page_size", p.add(24));
         a.load::<Option<String>>("name", p.add(40));
         a.load::<Option<String>>("ordering", p.add(52));
-        a.call_spilled("list_repositories", p, 64, 104, 8)
+        a.call_spilled("list_repositories", p, 64, 120, 8)
     }
 }
 
@@ -1326,7 +1034,7 @@ unsafe extern "C" fn export_create_repository(p: *mut u8) -> *mut u8 {
         a.load::<Option<String>>("full_description", p.add(28));
         a.load::<Option<String>>("registry", p.add(40));
         a.load::<Option<bool>>("is_private", p.add(52));
-        a.call_spilled("create_repository", p, 56, 92, 4)
+        a.call_spilled("create_repository", p, 56, 108, 4)
     }
 }
 
@@ -1336,27 +1044,12 @@ unsafe extern "C" fn post_return_create_repository(ret: *mut u8) {
 }
 
 #[unsafe(export_name = "dockhand:hub/repositories@0.1.0#get-repository")]
-unsafe extern "C" fn export_get_repository(
-    a0: *mut u8,
-    a1: usize,
-    a2: *mut u8,
-    a3: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_get_repository(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("namespace", (a0, a1));
-        a.put::<String>("repository", (a2, a3));
-        a.call("get_repository", o0, o1, o2, o3, o4, o5, o6, o7, o8, o9)
+        a.load::<String>("namespace", p);
+        a.load::<String>("repository", p.add(8));
+        a.call_spilled("get_repository", p, 16, 68, 4)
     }
 }
 
@@ -1366,27 +1059,12 @@ unsafe extern "C" fn post_return_get_repository(ret: *mut u8) {
 }
 
 #[unsafe(export_name = "dockhand:hub/repositories@0.1.0#check-repository")]
-unsafe extern "C" fn export_check_repository(
-    a0: *mut u8,
-    a1: usize,
-    a2: *mut u8,
-    a3: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_check_repository(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("namespace", (a0, a1));
-        a.put::<String>("repository", (a2, a3));
-        a.call("check_repository", o0, o1, o2, o3, o4, o5, o6, o7, o8, o9)
+        a.load::<String>("namespace", p);
+        a.load::<String>("repository", p.add(8));
+        a.call_spilled("check_repository", p, 16, 68, 4)
     }
 }
 
@@ -1409,6 +1087,10 @@ unsafe extern "C" fn export_scim_get_service_provider_config(
     o7: i32,
     o8: i32,
     o9: i32,
+    o10: i32,
+    o11: i32,
+    o12: i32,
+    o13: i32,
 ) -> *mut u8 {
     unsafe {
         let a = ArgsBuilder::start();
@@ -1424,6 +1106,10 @@ unsafe extern "C" fn export_scim_get_service_provider_config(
             o7,
             o8,
             o9,
+            o10,
+            o11,
+            o12,
+            o13,
         )
     }
 }
@@ -1445,6 +1131,10 @@ unsafe extern "C" fn export_scim_list_resource_types(
     o7: i32,
     o8: i32,
     o9: i32,
+    o10: i32,
+    o11: i32,
+    o12: i32,
+    o13: i32,
 ) -> *mut u8 {
     unsafe {
         let a = ArgsBuilder::start();
@@ -1460,6 +1150,10 @@ unsafe extern "C" fn export_scim_list_resource_types(
             o7,
             o8,
             o9,
+            o10,
+            o11,
+            o12,
+            o13,
         )
     }
 }
@@ -1483,6 +1177,10 @@ unsafe extern "C" fn export_scim_get_resource_type(
     o7: i32,
     o8: i32,
     o9: i32,
+    o10: i32,
+    o11: i32,
+    o12: i32,
+    o13: i32,
 ) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1499,6 +1197,10 @@ unsafe extern "C" fn export_scim_get_resource_type(
             o7,
             o8,
             o9,
+            o10,
+            o11,
+            o12,
+            o13,
         )
     }
 }
@@ -1520,10 +1222,30 @@ unsafe extern "C" fn export_scim_list_schemas(
     o7: i32,
     o8: i32,
     o9: i32,
+    o10: i32,
+    o11: i32,
+    o12: i32,
+    o13: i32,
 ) -> *mut u8 {
     unsafe {
         let a = ArgsBuilder::start();
-        a.call("scim_list_schemas", o0, o1, o2, o3, o4, o5, o6, o7, o8, o9)
+        a.call(
+            "scim_list_schemas",
+            o0,
+            o1,
+            o2,
+            o3,
+            o4,
+            o5,
+            o6,
+            o7,
+            o8,
+            o9,
+            o10,
+            o11,
+            o12,
+            o13,
+        )
     }
 }
 
@@ -1546,11 +1268,31 @@ unsafe extern "C" fn export_scim_get_schema(
     o7: i32,
     o8: i32,
     o9: i32,
+    o10: i32,
+    o11: i32,
+    o12: i32,
+    o13: i32,
 ) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
         a.put::<String>("id", (a0, a1));
-        a.call("scim_get_schema", o0, o1, o2, o3, o4, o5, o6, o7, o8, o9)
+        a.call(
+            "scim_get_schema",
+            o0,
+            o1,
+            o2,
+            o3,
+            o4,
+            o5,
+            o6,
+            o7,
+            o8,
+            o9,
+            o10,
+            o11,
+            o12,
+            o13,
+        )
     }
 }
 
@@ -1569,7 +1311,7 @@ unsafe extern "C" fn export_scim_list_users(p: *mut u8) -> *mut u8 {
         a.load::<Option<String>>("attributes", p.add(44));
         a.load::<Option<String>>("sortOrder", p.add(56));
         a.load::<Option<String>>("sortBy", p.add(68));
-        a.call_spilled("scim_list_users", p, 80, 120, 8)
+        a.call_spilled("scim_list_users", p, 80, 136, 8)
     }
 }
 
@@ -1585,7 +1327,7 @@ unsafe extern "C" fn export_scim_create_user(p: *mut u8) -> *mut u8 {
         a.load::<Vec<String>>("schemas", p);
         a.load::<String>("userName", p.add(8));
         a.load::<Option<JsonText>>("name", p.add(16));
-        a.call_spilled("scim_create_user", p, 28, 64, 4)
+        a.call_spilled("scim_create_user", p, 28, 80, 4)
     }
 }
 
@@ -1608,11 +1350,31 @@ unsafe extern "C" fn export_scim_get_user(
     o7: i32,
     o8: i32,
     o9: i32,
+    o10: i32,
+    o11: i32,
+    o12: i32,
+    o13: i32,
 ) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
         a.put::<String>("id", (a0, a1));
-        a.call("scim_get_user", o0, o1, o2, o3, o4, o5, o6, o7, o8, o9)
+        a.call(
+            "scim_get_user",
+            o0,
+            o1,
+            o2,
+            o3,
+            o4,
+            o5,
+            o6,
+            o7,
+            o8,
+            o9,
+            o10,
+            o11,
+            o12,
+            o13,
+        )
     }
 }
 
@@ -1629,7 +1391,7 @@ unsafe extern "C" fn export_scim_update_user(p: *mut u8) -> *mut u8 {
         a.load::<Vec<String>>("schemas", p.add(8));
         a.load::<Option<JsonText>>("name", p.add(16));
         a.load::<Option<bool>>("enabled", p.add(28));
-        a.call_spilled("scim_update_user", p, 32, 68, 4)
+        a.call_spilled("scim_update_user", p, 32, 84, 4)
     }
 }
 

@@ -182,4 +182,13 @@ pub struct CallArgs {
     /// The most pages --all-pages fetches.
     #[arg(long, requires = "all_pages", value_name = "N")]
     pub max_pages: Option<u32>,
+
+    /// How often one request is sent again after a 429 or, for idempotent operations, a
+    /// 502/503/504, a refused or reset connection or a timeout (default 2; 0 never).
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+
+    /// The most seconds the call spends waiting between attempts (default 30).
+    #[arg(long, value_name = "SECONDS")]
+    pub retry_wait: Option<u64>,
 }

@@ -223,13 +223,12 @@ async fn call(hub: &Dockhand, g: &Global, args: &CallArgs) -> ExitCode {
         Ok(v) => v,
         Err(message) => return usage(message, g.json),
     };
-    // `..Default::default()` keeps this compiling as CallOptions grows (retry options).
-    #[allow(clippy::needless_update)]
     let options = CallOptions {
         account: g.account.clone(),
         all_pages: args.all_pages,
         max_pages: args.max_pages,
-        ..Default::default()
+        max_retries: args.retries,
+        max_retry_wait: args.retry_wait.map(std::time::Duration::from_secs),
     };
     match hub.call(&args.operation, &arguments, &options).await {
         Ok(result) => {
