@@ -13,7 +13,14 @@ fn main() {
     let root = manifest_dir
         .parent()
         .expect("host/ sits in the workspace root");
-    for watched in ["plugin/src", "plugin/Cargo.toml", "wit", "Cargo.lock"] {
+    // The root manifest holds the profiles the component is built with.
+    for watched in [
+        "plugin/src",
+        "plugin/Cargo.toml",
+        "wit",
+        "Cargo.lock",
+        "Cargo.toml",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     println!("cargo:rerun-if-env-changed=DOCKHAND_COMPONENT_WASM");
