@@ -1,16 +1,17 @@
 //! Compiling the component once: the wasmtime engine, the on-disk cache of precompiled
 //! components, and the linker that gives the guest only what it needs.
 
-use crate::bindings::PluginPre;
+use crate::bindings::PluginIndices;
+use crate::bindings::exports::dockhand::hub::catalog::GuestIndices as CatalogIndices;
 use crate::state::CallState;
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::error::Context;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 use wasmtime::{Result, bail};
 
 /// The component built with this host (see build.rs).
@@ -34,7 +35,13 @@ pub enum LoadedFrom {
 /// A compiled component, ready to instantiate any number of times.
 pub struct Runtime {
     pub(crate) engine: Engine,
-    pub(crate) pre: PluginPre<CallState>,
+    pub(crate) pre: InstancePre<CallState>,
+    /// Where every export is, found once: loading the whole world into a new instance then
+    /// skips the string lookups (its type checks remain).
+    pub(crate) plugin_exports: PluginIndices,
+    /// The same for the `catalog` interface alone: a dynamic call, the common case, type-checks
+    /// its three functions per instance instead of all of the world's.
+    pub(crate) catalog_exports: CatalogIndices,
     pub loaded_from: LoadedFrom,
     pub pooling: bool,
     _ticker: Arc<EpochTicker>,
@@ -60,11 +67,15 @@ impl Runtime {
             &mut linker,
             |s| s,
         )?;
-        let pre = PluginPre::new(linker.instantiate_pre(&component)?)?;
+        let pre = linker.instantiate_pre(&component)?;
+        let plugin_exports = PluginIndices::new(&pre)?;
+        let catalog_exports = CatalogIndices::new(&pre)?;
         let ticker = EpochTicker::start(&engine);
         Ok(Runtime {
             engine,
             pre,
+            plugin_exports,
+            catalog_exports,
             loaded_from,
             pooling,
             _ticker: ticker,
@@ -83,6 +94,10 @@ fn config() -> Config {
     config
 }
 
+/// The most of a slot's written memory kept resident (zeroed) between instances: more than
+/// one call writes, so an ordinary call never returns pages to the kernel.
+const KEEP_RESIDENT_BYTES: usize = 2 << 20;
+
 /// The pooling allocator makes instantiation a few microseconds, but reserves address space up
 /// front; where the machine refuses that (small `ulimit -v`), the default allocator serves.
 fn build_engine() -> Result<(Engine, bool)> {
@@ -92,7 +107,17 @@ fn build_engine() -> Result<(Engine, bool)> {
         .total_memories(256)
         .total_tables(256)
         .total_core_instances(256)
-        .max_memory_size(64 << 20);
+        .max_memory_size(64 << 20)
+        // A returned slot is reset by zeroing, with memset, only the pages its call wrote
+        // (found through Linux's PAGEMAP_SCAN), up to this much; the default is one madvise
+        // per instance, which takes the pages away (the next call faults them all back in)
+        // and, with more than one thread, interrupts every core to flush its TLB.
+        .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
+        .table_keep_resident(KEEP_RESIDENT_BYTES / 16)
+        // Without the scan, "keep resident" would memset the lowest addresses whether written
+        // or not, making each slot's whole memory resident. Where the kernel (< 6.7) lacks
+        // it, the plain madvise reset serves.
+        .pagemap_scan(Enabled::Auto);
     pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     match Engine::new(&pooled) {
         Ok(engine) => Ok((engine, true)),

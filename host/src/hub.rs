@@ -226,15 +226,45 @@ impl Dockhand {
     /// read-only policy is checked by [`Dockhand::call`]; callers of typed functions apply
     /// [`Dockhand::check_access`] themselves.
     pub async fn instantiate(&self) -> Result<Session, CallError> {
-        self.instantiate_until(None).await
+        let (mut store, instance) = self.new_instance(None).await?;
+        let plugin = self
+            .runtime
+            .plugin_exports
+            .load(&mut store, &instance)
+            .map_err(|e| CallError::Host(format!("loading the component's exports: {e:#}")))?;
+        Ok(Session {
+            store,
+            plugin,
+            instance,
+        })
     }
 
-    /// [`Self::instantiate`] for a call that must end by `deadline`, which rate-limit pacing
-    /// then does not wait past.
-    async fn instantiate_until(
+    /// A fresh instance with only its `catalog` interface loaded: what [`Dockhand::call`],
+    /// `operations` and `docs` use, without type-checking the other fifty-odd exports each
+    /// time. Like [`Dockhand::instantiate`], it leaves the read-only check to the caller.
+    pub async fn instantiate_catalog(&self) -> Result<CatalogSession, CallError> {
+        self.catalog_session(None).await
+    }
+
+    async fn catalog_session(
         &self,
         deadline: Option<tokio::time::Instant>,
-    ) -> Result<Session, CallError> {
+    ) -> Result<CatalogSession, CallError> {
+        let (mut store, instance) = self.new_instance(deadline).await?;
+        let catalog = self
+            .runtime
+            .catalog_exports
+            .load(&mut store, &instance)
+            .map_err(|e| CallError::Host(format!("loading the component's exports: {e:#}")))?;
+        Ok(CatalogSession { store, catalog })
+    }
+
+    /// A new store and instance for one call that must end by `deadline`, which rate-limit
+    /// pacing then does not wait past.
+    async fn new_instance(
+        &self,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<(Store<CallState>, wasmtime::component::Instance), CallError> {
         let limits = StoreLimitsBuilder::new()
             .memory_size(self.hooks.policy.max_memory_bytes)
             .build();
@@ -248,31 +278,16 @@ impl Dockhand {
         // The guest yields at every epoch tick, so the deadline below can interrupt even a
         // guest that never waits on I/O.
         store.epoch_deadline_async_yield_and_update(1);
-        let instantiate = async {
-            let instance = self
-                .runtime
-                .pre
-                .instance_pre()
-                .instantiate_async(&mut store)
-                .await?;
-            let plugin = Plugin::new(&mut store, &instance)?;
-            Ok::<_, wasmtime::Error>((instance, plugin))
-        };
-        let (instance, plugin) = instantiate.await.map_err(|e| {
-            if store.data().limits.refused {
-                CallError::Host(format!(
-                    "the instance memory limit ({}) is too small for the component: {e:#}",
-                    self.memory_limit()
-                ))
-            } else {
-                CallError::Host(format!("instantiating the component: {e:#}"))
-            }
-        })?;
-        Ok(Session {
-            store,
-            plugin,
-            instance,
-        })
+        match self.runtime.pre.instantiate_async(&mut store).await {
+            Ok(instance) => Ok((store, instance)),
+            Err(e) if store.data().limits.refused => Err(CallError::Host(format!(
+                "the instance memory limit ({}) is too small for the component: {e:#}",
+                self.memory_limit()
+            ))),
+            Err(e) => Err(CallError::Host(format!(
+                "instantiating the component: {e:#}"
+            ))),
+        }
     }
 
     fn memory_limit(&self) -> String {
@@ -287,10 +302,9 @@ impl Dockhand {
         if let Some(ops) = self.operations.get() {
             return Ok(ops);
         }
-        let mut session = self.instantiate().await?;
+        let mut session = self.catalog_session(None).await?;
         let ops = session
-            .plugin
-            .dockhand_hub_catalog()
+            .catalog
             .call_operations(&mut session.store)
             .await
             .map_err(trap)?;
@@ -322,10 +336,9 @@ impl Dockhand {
 
     /// Markdown reference for the API, an area, or one operation.
     pub async fn docs(&self, topic: Option<&str>) -> Result<String, CallError> {
-        let mut session = self.instantiate().await?;
+        let mut session = self.catalog_session(None).await?;
         session
-            .plugin
-            .dockhand_hub_catalog()
+            .catalog
             .call_docs(&mut session.store, topic)
             .await
             .map_err(trap)?
@@ -343,7 +356,7 @@ impl Dockhand {
         let deadline = self.hooks.policy.timeouts.call;
         let ends_at = tokio::time::Instant::now() + deadline;
         let run = async {
-            let mut session = self.instantiate_until(Some(ends_at)).await?;
+            let mut session = self.catalog_session(Some(ends_at)).await?;
             let max_retry_wait = options
                 .max_retry_wait
                 .unwrap_or(DEFAULT_MAX_RETRY_WAIT)
@@ -359,8 +372,7 @@ impl Dockhand {
                 ),
             };
             let response = session
-                .plugin
-                .dockhand_hub_catalog()
+                .catalog
                 .call_call(
                     &mut session.store,
                     operation,
@@ -426,6 +438,12 @@ impl TokenExchange for RefusedExchange {
 
 /// One instance in its own store: `plugin` has the typed bindings, `instance` the raw exports
 /// (for hosts that call functions by name with dynamic values).
+/// An instance whose `catalog` interface alone is loaded.
+pub struct CatalogSession {
+    pub store: Store<CallState>,
+    pub catalog: crate::bindings::exports::dockhand::hub::catalog::Guest,
+}
+
 pub struct Session {
     pub store: Store<CallState>,
     pub plugin: Plugin,

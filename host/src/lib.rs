@@ -14,6 +14,6 @@ pub mod policy;
 mod state;
 
 pub use hub::{
-    CallError, CallOptions, CallResult, DEFAULT_MAX_RETRY_WAIT, Dockhand, HostConfig, HubError,
-    RateLimit, Session, describe_hub_error,
+    CallError, CallOptions, CallResult, CatalogSession, DEFAULT_MAX_RETRY_WAIT, Dockhand,
+    HostConfig, HubError, RateLimit, Session, describe_hub_error,
 };

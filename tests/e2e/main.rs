@@ -8,6 +8,7 @@ mod coverage;
 mod faults;
 mod groups;
 mod host_policy;
+mod instances;
 mod invalid_arguments;
 mod invites;
 mod org_access_tokens;
