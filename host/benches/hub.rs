@@ -14,6 +14,7 @@ use dockhand_mock::{MockConfig, MockHub};
 use http_body_util::Full;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use wasmtime::component::Component;
 
@@ -65,24 +66,32 @@ async fn native_call(client: &HttpClient, url: &str) {
 }
 
 /// Calls per second with `concurrency` tasks sharing one host, each making calls until `total`
-/// have been made; also the peak resident memory seen meanwhile.
+/// have been made; also the peak resident memory seen meanwhile, sampled by a task of its own
+/// (reading /proc after every call would cost as much as a call).
 async fn throughput(hub: &Arc<Dockhand>, concurrency: usize, total: usize) -> (f64, Option<u64>) {
-    let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let peak = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let done = Arc::new(AtomicUsize::new(0));
+    let sampling = Arc::new(AtomicBool::new(true));
+    let sampler = tokio::spawn({
+        let sampling = sampling.clone();
+        async move {
+            let mut peak = None;
+            while sampling.load(Ordering::Relaxed) {
+                peak = peak.max(resident_bytes());
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            peak
+        }
+    });
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
         let hub = hub.clone();
         let done = done.clone();
-        let peak = peak.clone();
         tasks.push(tokio::spawn(async move {
-            while done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < total {
+            while done.fetch_add(1, Ordering::Relaxed) < total {
                 hub.call(OPERATION, &args(), &CallOptions::default())
                     .await
                     .unwrap();
-                if let Some(rss) = resident_bytes() {
-                    peak.fetch_max(rss, std::sync::atomic::Ordering::Relaxed);
-                }
             }
         }));
     }
@@ -90,29 +99,98 @@ async fn throughput(hub: &Arc<Dockhand>, concurrency: usize, total: usize) -> (f
         t.await.unwrap();
     }
     let rate = total as f64 / start.elapsed().as_secs_f64();
-    let peak = peak.load(std::sync::atomic::Ordering::Relaxed);
-    (rate, (peak > 0).then_some(peak))
+    sampling.store(false, Ordering::Relaxed);
+    (rate, sampler.await.unwrap())
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    let value_of = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
     let as_json = args.iter().any(|a| a == "--json");
-    let rounds: usize = args
-        .iter()
-        .position(|a| a == "--rounds")
-        .and_then(|i| args.get(i + 1))
+    let rounds: usize = value_of("--rounds")
         .and_then(|n| n.parse().ok())
         .unwrap_or(300);
+    // `--workers N` (default 2, the machine's cores) shows what thread hand-offs cost.
+    let workers: usize = value_of("--workers")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2);
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(workers)
         .enable_all()
         .build()
         .unwrap();
-    let report = runtime.block_on(run(rounds));
+    // Measured from a task, as a server embedding the host calls it: `block_on` would run the
+    // loop on the main thread, outside the runtime's workers, making every wake-up a
+    // cross-thread one for the native client and the component alike.
+    if let Some(kind) = value_of("--only") {
+        let calls = value_of("--calls")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(10_000);
+        runtime.block_on(runtime.spawn(only(kind, calls))).unwrap();
+        return;
+    }
+    let report = runtime.block_on(runtime.spawn(run(rounds))).unwrap();
     if as_json {
         println!("{report}");
     } else {
         print_table(&report);
+    }
+}
+
+/// `--only <kind> [--calls N]`: one kind of call, N times, and nothing else, for a profiler
+/// (`perf record`, `strace -c`, callgrind) to attribute the time of.
+async fn only(kind: String, calls: usize) {
+    let mock = MockHub::start(MockConfig::default()).await.unwrap();
+    let base = mock.base_url();
+    let cache = tempfile::tempdir().unwrap();
+    let hub = host(&base, cache.path(), false);
+    let url = format!("{base}/v2/namespaces/library/repositories/alpine");
+    let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
+    let mut reused = hub.instantiate().await.unwrap();
+    let options = call_options(&base);
+    let args_text = args().to_string();
+    let start = Instant::now();
+    for _ in 0..calls {
+        match kind.as_str() {
+            "native" => native_call(&client, &url).await,
+            "component" => {
+                reused
+                    .plugin
+                    .dockhand_hub_catalog()
+                    .call_call(&mut reused.store, OPERATION, &args_text, &options)
+                    .await
+                    .unwrap()
+                    .unwrap();
+            }
+            "fresh" => {
+                hub.call(OPERATION, &args(), &CallOptions::default())
+                    .await
+                    .unwrap();
+            }
+            "instantiate" => drop(hub.instantiate_catalog().await.unwrap()),
+            "instantiate_world" => drop(hub.instantiate().await.unwrap()),
+            other => panic!(
+                "--only takes native, component, fresh, instantiate or instantiate_world, not {other}"
+            ),
+        }
+    }
+    let each = start.elapsed() / calls as u32;
+    println!("{kind}: {calls} calls, {:.1} µs each (mean)", micros(each));
+}
+
+fn call_options(base: &str) -> dockhand_host::bindings::exports::dockhand::hub::types::CallOptions {
+    dockhand_host::bindings::exports::dockhand::hub::types::CallOptions {
+        account: None,
+        base_url: Some(base.to_string()),
+        all_pages: None,
+        max_pages: None,
+        max_retries: None,
+        max_retry_wait_seconds: None,
     }
 }
 
@@ -147,18 +225,12 @@ async fn run(rounds: usize) -> Value {
 
     let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
     let mut reused = hub.instantiate().await.unwrap();
-    let options = dockhand_host::bindings::exports::dockhand::hub::types::CallOptions {
-        account: None,
-        base_url: Some(base.clone()),
-        all_pages: None,
-        max_pages: None,
-        max_retries: None,
-        max_retry_wait_seconds: None,
-    };
+    let options = call_options(&base);
     let args_text = args().to_string();
 
-    let (mut native, mut component, mut fresh, mut wasmtime_sender, mut instantiate) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut native, mut component, mut fresh, mut wasmtime_sender) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut instantiate, mut instantiate_world) = (Vec::new(), Vec::new());
     // Warm every path (connections, caches) before measuring.
     for round in 0..rounds + 20 {
         let t = Instant::now();
@@ -189,8 +261,13 @@ async fn run(rounds: usize) -> Value {
         let d = t.elapsed();
 
         let t = Instant::now();
-        let session = hub.instantiate().await.unwrap();
+        let session = hub.instantiate_catalog().await.unwrap();
         let i = t.elapsed();
+        drop(session);
+
+        let t = Instant::now();
+        let session = hub.instantiate().await.unwrap();
+        let w = t.elapsed();
         drop(session);
 
         if round >= 20 {
@@ -199,6 +276,7 @@ async fn run(rounds: usize) -> Value {
             fresh.push(f);
             wasmtime_sender.push(d);
             instantiate.push(i);
+            instantiate_world.push(w);
         }
     }
 
@@ -218,7 +296,13 @@ async fn run(rounds: usize) -> Value {
         }
     }
 
-    let cli = cli_process_ms(&base, cache.path());
+    // The child process blocks; the mock it calls must keep running on the workers meanwhile.
+    let cli = {
+        let (base, cache) = (base.clone(), cache.path().to_path_buf());
+        tokio::task::spawn_blocking(move || cli_process_ms(&base, &cache))
+            .await
+            .unwrap()
+    };
 
     json!({
         "machine": format!("{} cores, {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), std::env::consts::ARCH),
@@ -236,6 +320,7 @@ async fn run(rounds: usize) -> Value {
             "component_default_sender/native": default_us / native_us,
         },
         "instantiate_us": micros(median(&mut instantiate)),
+        "instantiate_world_us": micros(median(&mut instantiate_world)),
         "precompiled_load_us": micros(median(&mut load)),
         "compile_ms": micros(median(&mut compile)) / 1000.0,
         "host_start_cold_ms": first_start.as_secs_f64() * 1000.0,
@@ -302,8 +387,12 @@ fn print_table(r: &Value) {
         q["component_default_sender/native"].as_f64().unwrap()
     );
     println!(
-        "instantiate                           {:>9.1} µs",
+        "instantiate (as a call does)          {:>9.1} µs",
         r["instantiate_us"].as_f64().unwrap()
+    );
+    println!(
+        "instantiate, all typed exports loaded {:>9.1} µs",
+        r["instantiate_world_us"].as_f64().unwrap()
     );
     println!(
         "precompiled load                      {:>9.1} µs",
