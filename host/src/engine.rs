@@ -62,7 +62,7 @@ impl Runtime {
         // The guest's WASI is empty (no environment, arguments, files or sockets): these calls
         // only link the interfaces Rust's standard library and wasi-http need.
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        crate::outgoing::add_to_linker(&mut linker)?;
         crate::bindings::dockhand::hub::credentials::add_to_linker::<CallState, CallState>(
             &mut linker,
             |s| s,

@@ -109,7 +109,10 @@ impl HubHooks {
         self.budget.acquire(key, give_up_at).await
     }
 
-    async fn send(&self, request: Request<WasiBody>) -> Result<Response<WasiBody>, Error> {
+    pub(crate) async fn send(
+        &self,
+        request: Request<WasiBody>,
+    ) -> Result<Response<WasiBody>, Error> {
         let uri = request.uri();
         let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
             return Err(Error::HttpRequestUriInvalid);

@@ -9,6 +9,7 @@ pub mod http_client;
 mod hub;
 pub mod lua;
 pub mod mcp;
+mod outgoing;
 mod pacing;
 pub mod policy;
 mod state;

@@ -80,6 +80,10 @@ impl CallState {
             broker,
         }
     }
+
+    pub(crate) fn hooks(&self) -> &HubHooks {
+        &self.hooks
+    }
 }
 
 impl WasiView for CallState {

@@ -72,9 +72,16 @@ impl Transport for WasiHttp {
             .set_path_with_query(Some(path_and_query))
             .map_err(|()| invalid("path"))?;
 
-        let body = outgoing.body().map_err(|()| invalid("body"))?;
+        // A request without a body opens no body resource: the host can then send it inside
+        // `handle` itself, with nothing left for the guest to write afterwards.
+        let body = match request.body.as_deref() {
+            Some(bytes) => Some((outgoing.body().map_err(|()| invalid("body"))?, bytes)),
+            None => None,
+        };
         let future = outgoing_handler::handle(outgoing, None).map_err(from_error_code)?;
-        write_body(body, request.body.as_deref())?;
+        if let Some((body, bytes)) = body {
+            write_body(body, bytes)?;
+        }
 
         let incoming = loop {
             match future.get() {
@@ -109,19 +116,17 @@ impl Transport for WasiHttp {
     }
 }
 
-fn write_body(body: OutgoingBody, bytes: Option<&[u8]>) -> Result<(), HubError> {
-    if let Some(bytes) = bytes {
-        let stream = body
-            .write()
-            .map_err(|()| HubError::transport("other", "request body stream unavailable"))?;
-        for chunk in bytes.chunks(CHUNK) {
-            stream
-                .blocking_write_and_flush(chunk)
-                .map_err(stream_error)?;
-        }
-        // The stream must be gone before the body is finished.
-        drop(stream);
+fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), HubError> {
+    let stream = body
+        .write()
+        .map_err(|()| HubError::transport("other", "request body stream unavailable"))?;
+    for chunk in bytes.chunks(CHUNK) {
+        stream
+            .blocking_write_and_flush(chunk)
+            .map_err(stream_error)?;
     }
+    // The stream must be gone before the body is finished.
+    drop(stream);
     OutgoingBody::finish(body, None).map_err(from_error_code)
 }
 
