@@ -271,21 +271,25 @@ async fn a_truncated_body_is_retried_and_recovers() {
     next_call_succeeds(&hub, &mock).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn slow_headers_time_out_at_the_first_byte_limit_and_the_retry_recovers() {
+/// A response that stalls (`stall` builds the fault): the first attempt is cut at the policy's
+/// 300 ms limit, not left to the server's 5 s, and the retry recovers; with no retries left the
+/// same fault is a `timeout` naming `limit`.
+async fn a_stall_is_cut_retried_and_named(
+    set_limit: impl FnOnce(&mut Policy),
+    stall: impl Fn() -> Fault,
+    limit: &str,
+) {
     let mock = MockHub::start(MockConfig::default()).await.unwrap();
     let mut policy = policy(&mock);
-    policy.timeouts.first_byte = Duration::from_millis(300);
+    set_limit(&mut policy);
     let hub = host(&mock, policy);
-    mock.inject(Fault::slow_headers(Duration::from_secs(5)).path_prefix(REPO));
+    mock.inject(stall().path_prefix(REPO));
     let out = run(&hub, &mock, "get_repository", alpine()).await;
     assert_eq!(out.ok().body["name"], "alpine");
     assert_eq!(out.sent_to(REPO), 2);
-    // The first attempt was cut at 300 ms, not left to the server's 5 s.
     assert!(out.elapsed < Duration::from_secs(2), "{:?}", out.elapsed);
 
-    // With no retries left, the same fault names the limit it hit.
-    mock.inject(Fault::slow_headers(Duration::from_secs(5)).path_prefix(REPO));
+    mock.inject(stall().path_prefix(REPO));
     let no_retry = CallOptions {
         max_retries: Some(0),
         ..CallOptions::default()
@@ -293,7 +297,7 @@ async fn slow_headers_time_out_at_the_first_byte_limit_and_the_retry_recovers() 
     let out = run_with(&hub, &mock, "get_repository", alpine(), no_retry).await;
     assert_eq!(out.transport_kind(), "timeout");
     assert!(
-        matches!(out.hub_error(), HubError::Transport(t) if t.message.contains("first-byte timeout")),
+        matches!(out.hub_error(), HubError::Transport(t) if t.message.contains(limit)),
         "{:?}",
         out.result
     );
@@ -301,30 +305,23 @@ async fn slow_headers_time_out_at_the_first_byte_limit_and_the_retry_recovers() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_slow_body_times_out_between_bytes_and_the_retry_recovers() {
-    let mock = MockHub::start(MockConfig::default()).await.unwrap();
-    let mut policy = policy(&mock);
-    policy.timeouts.between_bytes = Duration::from_millis(300);
-    let hub = host(&mock, policy);
-    mock.inject(Fault::slow_body(Duration::from_secs(5)).path_prefix(REPO));
-    let out = run(&hub, &mock, "get_repository", alpine()).await;
-    assert_eq!(out.ok().body["name"], "alpine");
-    assert_eq!(out.sent_to(REPO), 2);
-    assert!(out.elapsed < Duration::from_secs(2), "{:?}", out.elapsed);
+async fn slow_headers_time_out_at_the_first_byte_limit_and_the_retry_recovers() {
+    a_stall_is_cut_retried_and_named(
+        |p| p.timeouts.first_byte = Duration::from_millis(300),
+        || Fault::slow_headers(Duration::from_secs(5)),
+        "first-byte timeout",
+    )
+    .await;
+}
 
-    mock.inject(Fault::slow_body(Duration::from_secs(5)).path_prefix(REPO));
-    let no_retry = CallOptions {
-        max_retries: Some(0),
-        ..CallOptions::default()
-    };
-    let out = run_with(&hub, &mock, "get_repository", alpine(), no_retry).await;
-    assert_eq!(out.transport_kind(), "timeout");
-    assert!(
-        matches!(out.hub_error(), HubError::Transport(t) if t.message.contains("between-bytes timeout")),
-        "{:?}",
-        out.result
-    );
-    next_call_succeeds(&hub, &mock).await;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_body_times_out_between_bytes_and_the_retry_recovers() {
+    a_stall_is_cut_retried_and_named(
+        |p| p.timeouts.between_bytes = Duration::from_millis(300),
+        || Fault::slow_body(Duration::from_secs(5)),
+        "between-bytes timeout",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
