@@ -14,6 +14,29 @@ pub use validate::CatalogError;
 
 use std::path::{Path, PathBuf};
 
+/// The root of the checkout being built or tested.
+///
+/// Found at run time from the folder cargo names for the running package (`cargo run`,
+/// `cargo test`): a path baked in at compile time goes stale when one build cache serves
+/// several checkouts, and then names a checkout that may be gone. Outside cargo, the
+/// compile-time path serves.
+pub fn checkout_root() -> PathBuf {
+    let holds_catalog = |dir: &Path| dir.join("spec").join("areas").is_dir();
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .and_then(|dir| {
+            dir.ancestors()
+                .find(|a| holds_catalog(a))
+                .map(Path::to_path_buf)
+        })
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .expect("spec/ sits in the checkout root")
+                .to_path_buf()
+        })
+}
+
 /// All areas, in a stable order (by file name), with their operations.
 #[derive(Debug, Clone)]
 pub struct Catalog {
@@ -23,7 +46,7 @@ pub struct Catalog {
 impl Catalog {
     /// The catalog folder of this checkout.
     pub fn default_dir() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("areas")
+        checkout_root().join("spec").join("areas")
     }
 
     /// Loads the checkout's catalog; the catalog is part of the build, so failure is a bug.

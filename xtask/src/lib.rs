@@ -45,10 +45,7 @@ pub struct GeneratedFile {
 }
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives one level below the repository root")
-        .to_path_buf()
+    dockhand_spec::checkout_root()
 }
 
 /// Every generated file, in memory.
