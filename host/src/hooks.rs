@@ -16,7 +16,7 @@ use crate::pacing::{BudgetKey, Permit, RateBudget, Refusal};
 use crate::policy::Policy;
 use bytes::Bytes;
 use http::header::AUTHORIZATION;
-use http::{HeaderMap, HeaderValue, Request, Response};
+use http::{HeaderMap, HeaderValue, Request, Response, Uri};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Full};
 use std::future::Future;
@@ -72,14 +72,7 @@ impl HubHooks {
         &self,
         request: Request<WasiBody>,
     ) -> Result<(Response<WasiBody>, IoFuture), Error> {
-        let uri = request.uri();
-        let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
-            return Err(Error::HttpRequestUriInvalid);
-        };
-        if !self.policy.allows(scheme, authority.as_str()) {
-            return Err(Error::HttpRequestDenied);
-        }
-        let permit = match self.pace(authority.as_str(), request.headers()).await {
+        let permit = match self.admit(request.uri(), request.headers()).await? {
             Ok(permit) => permit,
             Err(refusal) => return Ok((refusal.response(), Box::new(async { Ok(()) }))),
         };
@@ -93,6 +86,22 @@ impl HubHooks {
             wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
         permit.record(response.headers());
         Ok((response.map(BodyExt::boxed_unsync), Box::new(io)))
+    }
+
+    /// The allow-list (an error, before any connection), then the request's turn under the
+    /// rate limit: `Ok(Err(refusal))` when that turn would come after the call's deadline.
+    async fn admit(
+        &self,
+        uri: &Uri,
+        headers: &HeaderMap,
+    ) -> Result<Result<Permit, Refusal>, Error> {
+        let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+            return Err(Error::HttpRequestUriInvalid);
+        };
+        if !self.policy.allows(scheme, authority.as_str()) {
+            return Err(Error::HttpRequestDenied);
+        }
+        Ok(self.pace(authority.as_str(), headers).await)
     }
 
     /// Waits for the request's turn under the rate limit of its authority and credential.
@@ -113,14 +122,7 @@ impl HubHooks {
         &self,
         request: Request<WasiBody>,
     ) -> Result<Response<WasiBody>, Error> {
-        let uri = request.uri();
-        let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
-            return Err(Error::HttpRequestUriInvalid);
-        };
-        if !self.policy.allows(scheme, authority.as_str()) {
-            return Err(Error::HttpRequestDenied);
-        }
-        let permit = match self.pace(authority.as_str(), request.headers()).await {
+        let permit = match self.admit(request.uri(), request.headers()).await? {
             Ok(permit) => permit,
             Err(refusal) => return Ok(refusal.response()),
         };

@@ -231,7 +231,7 @@ impl Dockhand {
             .runtime
             .plugin_exports
             .load(&mut store, &instance)
-            .map_err(|e| CallError::Host(format!("loading the component's exports: {e:#}")))?;
+            .map_err(exports_error)?;
         Ok(Session {
             store,
             plugin,
@@ -255,7 +255,7 @@ impl Dockhand {
             .runtime
             .catalog_exports
             .load(&mut store, &instance)
-            .map_err(|e| CallError::Host(format!("loading the component's exports: {e:#}")))?;
+            .map_err(exports_error)?;
         Ok(CatalogSession { store, catalog })
     }
 
@@ -302,7 +302,7 @@ impl Dockhand {
         if let Some(ops) = self.operations.get() {
             return Ok(ops);
         }
-        let mut session = self.catalog_session(None).await?;
+        let mut session = self.instantiate_catalog().await?;
         let ops = session
             .catalog
             .call_operations(&mut session.store)
@@ -336,7 +336,7 @@ impl Dockhand {
 
     /// Markdown reference for the API, an area, or one operation.
     pub async fn docs(&self, topic: Option<&str>) -> Result<String, CallError> {
-        let mut session = self.catalog_session(None).await?;
+        let mut session = self.instantiate_catalog().await?;
         session
             .catalog
             .call_docs(&mut session.store, topic)
@@ -418,6 +418,10 @@ fn seconds_or_millis(d: Duration) -> String {
     }
 }
 
+fn exports_error(e: wasmtime::Error) -> CallError {
+    CallError::Host(format!("loading the component's exports: {e:#}"))
+}
+
 fn trap(e: wasmtime::Error) -> CallError {
     CallError::Host(format!("the component trapped: {e:#}"))
 }
@@ -436,14 +440,14 @@ impl TokenExchange for RefusedExchange {
     }
 }
 
-/// One instance in its own store: `plugin` has the typed bindings, `instance` the raw exports
-/// (for hosts that call functions by name with dynamic values).
 /// An instance whose `catalog` interface alone is loaded.
 pub struct CatalogSession {
     pub store: Store<CallState>,
     pub catalog: crate::bindings::exports::dockhand::hub::catalog::Guest,
 }
 
+/// One instance in its own store: `plugin` has the typed bindings, `instance` the raw exports
+/// (for hosts that call functions by name with dynamic values).
 pub struct Session {
     pub store: Store<CallState>,
     pub plugin: Plugin,

@@ -88,7 +88,7 @@ fn to_http(request: HostOutgoingRequest) -> Result<Request<WasiBody>, ErrorCode>
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .map(|v| v.trim().parse::<u64>());
-    if matches!(declared_length, Some(Ok(n)) if n != 0) || matches!(declared_length, Some(Err(_))) {
+    if !matches!(declared_length, None | Some(Ok(0))) {
         return Err(ErrorCode::HttpRequestBodySize(Some(0)));
     }
     let method = match &request.method {
