@@ -214,7 +214,7 @@ fn error_code(e: HttpError) -> Error {
 /// A response body that stops at `limit` bytes and when the server pauses longer than
 /// `between_bytes`, with errors the guest maps to `body-too-large` and `timeout`.
 struct GuardedBody {
-    inner: hyper::body::Incoming,
+    inner: crate::http_client::ResponseBody,
     limit: u64,
     seen: u64,
     between_bytes: Duration,
@@ -222,7 +222,11 @@ struct GuardedBody {
 }
 
 impl GuardedBody {
-    fn new(inner: hyper::body::Incoming, limit: u64, between_bytes: Duration) -> GuardedBody {
+    fn new(
+        inner: crate::http_client::ResponseBody,
+        limit: u64,
+        between_bytes: Duration,
+    ) -> GuardedBody {
         GuardedBody {
             inner,
             limit,

@@ -1,5 +1,5 @@
 //! The host's one outgoing HTTP client: HTTP/1.1 over plain TCP or rustls, with a pool of
-//! keep-alive connections.
+//! keep-alive connections ([`pool`]).
 //!
 //! A real Hub call is dominated by the TCP and TLS handshakes, so every component of the host
 //! (the credential broker's token exchange now, the wasi-http `send_request` hook later) shares one
@@ -19,11 +19,11 @@ use bytes::Bytes;
 use http::header::{ACCEPT, CONTENT_TYPE, HeaderValue, USER_AGENT};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+mod pool;
+
+pub use pool::ResponseBody;
 
 /// The `User-Agent` the host sends when the caller has not set one.
 pub const DEFAULT_USER_AGENT: &str = concat!("dockhand/", env!("CARGO_PKG_VERSION"));
@@ -108,7 +108,7 @@ pub struct BufferedResponse {
 /// A pooled keep-alive HTTP/1.1 client for `http://` and `https://` URLs.
 #[derive(Clone)]
 pub struct HttpClient {
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    pool: Arc<pool::Pool>,
     response_timeout: Option<Duration>,
 }
 
@@ -148,14 +148,12 @@ impl HttpClient {
             .enable_http1()
             .wrap_connector(http);
 
-        let client = Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .pool_idle_timeout(config.pool_idle_timeout)
-            .pool_max_idle_per_host(config.max_idle_per_host)
-            .build(https);
         Ok(HttpClient {
-            client,
+            pool: Arc::new(pool::Pool::new(
+                https,
+                config.pool_idle_timeout,
+                config.max_idle_per_host,
+            )),
             response_timeout: config.response_timeout,
         })
     }
@@ -166,7 +164,7 @@ impl HttpClient {
     pub async fn send(
         &self,
         mut req: Request<Full<Bytes>>,
-    ) -> Result<Response<Incoming>, HttpError> {
+    ) -> Result<Response<ResponseBody>, HttpError> {
         match req.uri().scheme_str() {
             Some("http" | "https") if req.uri().authority().is_some() => {}
             _ => {
@@ -179,21 +177,13 @@ impl HttpClient {
         req.headers_mut()
             .entry(USER_AGENT)
             .or_insert(HeaderValue::from_static(DEFAULT_USER_AGENT));
-        let pending = self.client.request(req);
-        let result = match self.response_timeout {
+        let pending = self.pool.send(req);
+        match self.response_timeout {
             Some(limit) => tokio::time::timeout(limit, pending)
                 .await
                 .map_err(|_| HttpError::Timeout("the response headers"))?,
             None => pending.await,
-        };
-        result.map_err(|e| {
-            let chain = error_chain(&e);
-            if e.is_connect() {
-                HttpError::Connect(chain)
-            } else {
-                HttpError::Request(chain)
-            }
-        })
+        }
     }
 
     /// Sends a request and reads the whole body, refusing bodies over `limit` bytes.
@@ -229,7 +219,7 @@ impl HttpClient {
 
 /// Reads a response body to the end, refusing more than `limit` bytes.
 pub async fn read_body(
-    response: Response<Incoming>,
+    response: Response<ResponseBody>,
     limit: usize,
 ) -> Result<BufferedResponse, HttpError> {
     let (parts, body) = response.into_parts();
@@ -265,6 +255,7 @@ fn error_chain(error: &(dyn StdError + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hyper::body::Incoming;
     use std::convert::Infallible;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use tokio::net::TcpListener;
@@ -296,7 +287,13 @@ mod tests {
         (format!("http://{addr}"), connections)
     }
 
-    #[tokio::test]
+    fn get(url: String) -> Request<Full<Bytes>> {
+        Request::get(url).body(Full::new(Bytes::new())).unwrap()
+    }
+
+    // Multi-threaded, as the host runs: the connection's own task may run on the other worker,
+    // so its return to the pool races the next request unless the pool waits for it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn reuses_one_connection_for_sequential_requests() {
         let (base, connections) = serve(|req| {
             let ua = req.headers()[USER_AGENT].to_str().unwrap().to_owned();
@@ -304,15 +301,112 @@ mod tests {
         })
         .await;
         let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
-        for _ in 0..3 {
-            let req = Request::get(format!("{base}/x"))
-                .body(Full::new(Bytes::new()))
+        for _ in 0..200 {
+            let response = client
+                .send_buffered(get(format!("{base}/x")), 1024)
+                .await
                 .unwrap();
-            let response = client.send_buffered(req, 1024).await.unwrap();
             assert_eq!(response.status, StatusCode::OK);
             assert_eq!(response.body, DEFAULT_USER_AGENT.as_bytes());
         }
         assert_eq!(connections.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn bodiless_answers_return_their_connection_without_being_read() {
+        let (base, connections) = serve(|_| Response::new(Full::new(Bytes::new()))).await;
+        let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
+        for _ in 0..20 {
+            let head = Request::head(format!("{base}/x"))
+                .body(Full::new(Bytes::new()))
+                .unwrap();
+            // Dropped unread, as a caller that only wants the status would.
+            let response = client.send(head).await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+        }
+        assert_eq!(connections.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn the_server_sees_an_origin_form_target_and_a_host_header() {
+        let (base, _) = serve(|req| {
+            let seen = format!(
+                "{} {}",
+                req.uri(),
+                req.headers()[http::header::HOST].to_str().unwrap()
+            );
+            Response::new(Full::new(Bytes::from(seen)))
+        })
+        .await;
+        let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
+        let response = client
+            .send_buffered(get(format!("{base}/v2/x?page=2")), 1024)
+            .await
+            .unwrap();
+        let authority = base.trim_start_matches("http://");
+        assert_eq!(
+            response.body,
+            format!("/v2/x?page=2 {authority}").as_bytes()
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_body_dropped_before_its_end_takes_its_connection_with_it() {
+        let (base, connections) =
+            serve(|_| Response::new(Full::new(Bytes::from(vec![b'x'; 1 << 20])))).await;
+        let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
+        let partly_read = client.send(get(format!("{base}/big"))).await.unwrap();
+        drop(partly_read);
+        // The unread rest of the first answer must not be taken for the second.
+        let second = client
+            .send_buffered(get(format!("{base}/big")), 2 << 20)
+            .await
+            .unwrap();
+        assert_eq!(second.body.len(), 1 << 20);
+        assert_eq!(connections.load(Ordering::SeqCst), 2);
+    }
+
+    /// Answers one request per connection and then closes it without saying so, as a server
+    /// whose keep-alive timeout has passed does.
+    async fn serve_one_request_per_connection() -> (String, Arc<AtomicUsize>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counted = connections.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                counted.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 1024];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let _ = stream
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                        .await;
+                });
+            }
+        });
+        (format!("http://{addr}"), connections)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_connection_the_server_closed_while_idle_is_replaced_not_reported() {
+        let (base, connections) = serve_one_request_per_connection().await;
+        let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
+        for _ in 0..10 {
+            let response = client
+                .send_buffered(get(format!("{base}/x")), 1024)
+                .await
+                .unwrap();
+            assert_eq!(response.body, "ok".as_bytes());
+        }
+        assert_eq!(connections.load(Ordering::SeqCst), 10);
     }
 
     #[tokio::test]
