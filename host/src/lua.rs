@@ -433,14 +433,11 @@ async fn call_operation(
         },
         _ => return invalid(lua, &name, "a table of named arguments"),
     };
-    let mut options = CallOptions {
-        account,
-        ..Default::default()
+    let mut options = match call_options.map(call_options_from).transpose() {
+        Ok(options) => options.unwrap_or_default(),
+        Err((key, expected)) => return invalid_option(lua, &name, &key, expected),
     };
-    if let Some(t) = call_options {
-        options.all_pages = t.get::<Option<bool>>("all_pages")?.unwrap_or(false);
-        options.max_pages = t.get::<Option<u32>>("max_pages")?;
-    }
+    options.account = account;
     // Refused here, before any request, so the message can name the flag that allows it.
     if !force {
         match hub.resolve(&name).await {
@@ -465,6 +462,69 @@ fn invalid(lua: &Lua, operation: &str, expected: &str) -> mlua::Result<(bool, Lu
     let e = CallError::Hub(crate::HubError::InvalidArgument(
         crate::bindings::exports::dockhand::hub::types::InvalidArgument {
             name: "args".into(),
+            reason: format!("expected {expected}"),
+        },
+    ));
+    fail(lua, operation, &e)
+}
+
+/// The second table of a call: `{all_pages, max_pages, max_retries, max_retry_wait}`. A key
+/// that is not one of these is refused rather than ignored, so a misspelt option cannot
+/// silently change nothing. `Err` names the key and what it needs.
+fn call_options_from(table: Table) -> Result<CallOptions, (String, &'static str)> {
+    let mut options = CallOptions::default();
+    for pair in table.pairs::<LuaValue, LuaValue>() {
+        let Ok((key, value)) = pair else {
+            return Err(("options".into(), "a table with string keys"));
+        };
+        let key = match key {
+            LuaValue::String(k) => k.to_string_lossy(),
+            _ => return Err(("options".into(), "a table with string keys")),
+        };
+        let count = |value: &LuaValue| match value {
+            LuaValue::Integer(n) => u32::try_from(*n).ok(),
+            LuaValue::Number(n) if n.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(n) => {
+                Some(*n as u32)
+            }
+            _ => None,
+        };
+        match key.as_str() {
+            "all_pages" => match value {
+                LuaValue::Boolean(b) => options.all_pages = b,
+                _ => return Err((key, "true or false")),
+            },
+            "max_pages" => match count(&value) {
+                Some(n) if n > 0 => options.max_pages = Some(n),
+                _ => return Err((key, "a whole number of pages, at least 1")),
+            },
+            "max_retries" => match count(&value) {
+                Some(n) => options.max_retries = Some(n),
+                None => return Err((key, "a whole number of retries, 0 or more")),
+            },
+            "max_retry_wait" => match count(&value) {
+                Some(n) => options.max_retry_wait = Some(Duration::from_secs(n.into())),
+                None => return Err((key, "a whole number of seconds, 0 or more")),
+            },
+            _ => {
+                return Err((
+                    key,
+                    "not an option (all_pages, max_pages, max_retries, max_retry_wait)",
+                ));
+            }
+        }
+    }
+    Ok(options)
+}
+
+fn invalid_option(
+    lua: &Lua,
+    operation: &str,
+    key: &str,
+    expected: &str,
+) -> mlua::Result<(bool, LuaValue)> {
+    let e = CallError::Hub(crate::HubError::InvalidArgument(
+        crate::bindings::exports::dockhand::hub::types::InvalidArgument {
+            name: format!("options.{key}"),
             reason: format!("expected {expected}"),
         },
     ));
@@ -519,7 +579,9 @@ const LUA_HEADER: &str = "# Docker Hub from Lua
 
 Call any operation as `app.integrations.docker.<name>(args)` with a table of named arguments;
 every name below works, and so do its aliases. Use `app.integrations.docker.<account>.<name>`
-for a named account. A second table `{all_pages = true, max_pages = 5}` follows pagination.
+for a named account. A second table `{all_pages = true, max_pages = 5}` follows pagination; in the same table
+`max_retries` (default 2) and `max_retry_wait` (seconds, default 30) bound the retries after a
+429 or, for reads, a 502/503/504 or a dropped connection.
 Results are Lua tables (JSON `null` becomes `nil`). Errors are tables with `kind`, `message` and,
 where they apply, `status`, `argument` and `retry_after`: catch them with `pcall`. Write
 operations need `--force`.

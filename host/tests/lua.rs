@@ -325,3 +325,67 @@ async fn scripts_are_sandboxed_and_limited() {
             .contains("no_such_thing")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_options_table_bounds_retries_and_refuses_unknown_keys() {
+    use dockhand_mock::{Fault, FaultKind};
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let repo = "/v2/namespaces/library/repositories/alpine";
+    let unavailable = |times| Fault {
+        path_prefix: Some(repo.into()),
+        times,
+        ..Fault::new(FaultKind::Status {
+            status: 503,
+            body: None,
+        })
+    };
+    // Two 503s: the first ends a call made with max_retries = 0; the second is retried by a
+    // call with the default retries.
+    hub.inject(unavailable(2));
+    let code = r#"
+        local docker = app.integrations.docker
+        local args = { namespace = "library", repository = "alpine" }
+        local ok, err = pcall(docker.get_repository, args, { max_retries = 0 })
+        local retried = docker.get_repository(args, { max_retry_wait = 5 })
+        local bad_key_ok, bad_key = pcall(docker.get_repository, args, { allpages = true })
+        local bad_value_ok, bad_value = pcall(docker.get_repository, args, { max_retries = -1 })
+        return {
+          retried = retried.name, ok = ok, kind = err.kind, status = err.status,
+          bad_key_ok = bad_key_ok, bad_key = bad_key.argument, bad_key_message = bad_key.message,
+          bad_value_ok = bad_value_ok, bad_value = bad_value.argument,
+        }
+    "#;
+    let run = dockhand(
+        home.path(),
+        &hub.base_url(),
+        &["lua", "--json", "--eval", code],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let r = &run.json()["result"];
+    assert_eq!(r["retried"], fixtures::ALPINE, "{r}");
+    assert_eq!(r["ok"], false);
+    assert_eq!(r["kind"], "upstream", "{r}");
+    assert_eq!(r["status"], 503);
+    assert_eq!(r["bad_key_ok"], false);
+    assert_eq!(r["bad_key"], "options.allpages");
+    assert!(
+        r["bad_key_message"]
+            .as_str()
+            .unwrap()
+            .contains("max_retries"),
+        "{r}"
+    );
+    assert_eq!(r["bad_value_ok"], false);
+    assert_eq!(r["bad_value"], "options.max_retries");
+    // One request for the call not retried, two for the retried one; the refused options
+    // sent nothing.
+    let sent = hub
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with(repo))
+        .count();
+    assert_eq!(sent, 3);
+}
