@@ -14,7 +14,7 @@ use dockhand_host::credentials::Accounts;
 use dockhand_host::policy::{Origin, Policy};
 use dockhand_host::{CallError, CallOptions, CallResult, Dockhand, HostConfig, HubError};
 use dockhand_mock::{Fault, MockConfig, MockHub, RateLimit, RecordedRequest};
-use dockhand_tests::{host_config, standard_accounts};
+use dockhand_tests::{host_config, standard_accounts, wit_call_options};
 use serde_json::{Value, json};
 
 /// The public repository every GET case reads.
@@ -529,12 +529,9 @@ async fn a_wait_past_the_deadline_is_rate_limited_without_sending() {
 
 fn typed_options(mock: &MockHub, retries: Option<u32>, wait: Option<u32>) -> wit::CallOptions {
     wit::CallOptions {
-        account: None,
-        base_url: Some(mock.base_url()),
-        all_pages: None,
-        max_pages: None,
         max_retries: retries,
         max_retry_wait_seconds: wait,
+        ..wit_call_options(mock.base_url())
     }
 }
 

@@ -1,12 +1,11 @@
 //! Fresh instances: what each dynamic call runs in, and what the pooling allocator hands back
 //! after resetting a slot another call used.
 
-use dockhand_host::bindings::exports::dockhand::hub::types::CallOptions as WitOptions;
 use dockhand_host::credentials::Accounts;
 use dockhand_host::{CallError, CallOptions, Dockhand, HubError};
 use dockhand_mock::fixtures::{ALICE_REPO, ALPINE, LIBRARY};
 use dockhand_mock::{MockConfig, MockHub};
-use dockhand_tests::host_config;
+use dockhand_tests::{host_config, wit_call_options};
 use serde_json::{Value, json};
 
 async fn start() -> (MockHub, Dockhand) {
@@ -21,14 +20,7 @@ async fn a_catalog_session_answers_a_dynamic_call_as_hub_call_does() {
     let args = json!({"namespace": LIBRARY, "repository": ALPINE});
 
     let mut session = hub.instantiate_catalog().await.unwrap();
-    let options = WitOptions {
-        account: None,
-        base_url: Some(mock.base_url()),
-        all_pages: None,
-        max_pages: None,
-        max_retries: None,
-        max_retry_wait_seconds: None,
-    };
+    let options = wit_call_options(mock.base_url());
     let response = session
         .catalog
         .call_call(

@@ -10,6 +10,7 @@
 use dockhand_host::credentials::{Accounts, FlagCredentials, MapEnv, Paths};
 use dockhand_host::{Dockhand, HostConfig};
 use dockhand_mock::{MockConfig, MockHub, RecordedRequest, fixtures};
+use dockhand_tests::wit_call_options;
 use serde_json::{Map, Value, json};
 use wasmtime::component::{Type, Val};
 
@@ -205,14 +206,7 @@ async fn every_typed_function_sends_what_call_sends() {
                 &mut session.store,
                 &op.name,
                 &Value::Object(args.clone()).to_string(),
-                &dockhand_host::bindings::exports::dockhand::hub::types::CallOptions {
-                    account: None,
-                    base_url: Some(mock.base_url()),
-                    all_pages: None,
-                    max_pages: None,
-                    max_retries: None,
-                    max_retry_wait_seconds: None,
-                },
+                &wit_call_options(mock.base_url()),
             )
             .await
             .unwrap();

@@ -39,6 +39,21 @@ use serde_json::Value;
 
 pub use dockhand_host::credentials::CredentialKind;
 
+/// The WIT `call-options` for a call to `base_url` with every other option at the component's
+/// default; the generated type has no `Default`, so tests start from this and set what they test.
+pub fn wit_call_options(
+    base_url: String,
+) -> dockhand_host::bindings::exports::dockhand::hub::types::CallOptions {
+    dockhand_host::bindings::exports::dockhand::hub::types::CallOptions {
+        account: None,
+        base_url: Some(base_url),
+        all_pages: None,
+        max_pages: None,
+        max_retries: None,
+        max_retry_wait_seconds: None,
+    }
+}
+
 /// The organization's account: its access token for the Hub API, its SCIM token for SCIM.
 pub const ORG_ACCOUNT: &str = "acme";
 /// Alice signed in with her password: what organization-admin routes accept from a person.
