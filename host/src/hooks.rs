@@ -43,6 +43,8 @@ pub struct HubHooks {
     /// When the current call must be over; pacing does not wait past it. `None` (an instance
     /// made for typed calls) allows the policy's call timeout from each request.
     pub(crate) deadline: Option<Instant>,
+    /// Task handles for responses sent inside the host call ([`crate::outgoing`]).
+    pub(crate) idle_tasks: Arc<crate::outgoing::IdleTasks>,
 }
 
 type IoFuture = Box<dyn Future<Output = Result<(), Error>> + Send>;

@@ -194,6 +194,7 @@ impl Dockhand {
                 wasmtime_sender: config.wasmtime_sender,
                 budget: Arc::new(RateBudget::default()),
                 deadline: None,
+                idle_tasks: Arc::default(),
             },
             base_url: config.base_url,
             operations: OnceLock::new(),
