@@ -139,6 +139,12 @@ async fn main() -> std::process::ExitCode {
             _ => 0.0,
         }
     );
+    // Keep-alive holds under load: the pool should open about as many connections as calls in
+    // flight, not one per call.
+    println!(
+        "connections opened to the mock: {}",
+        mock.connections_accepted()
+    );
     if failed == 0 {
         std::process::ExitCode::SUCCESS
     } else {
