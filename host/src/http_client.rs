@@ -395,6 +395,88 @@ mod tests {
         (format!("http://{addr}"), connections)
     }
 
+    /// Answers the first request on each connection and keeps it open; reads the second and
+    /// closes without answering. Returns the base URL, the connection count, and every request
+    /// line seen.
+    async fn serve_then_drop_the_second_request()
+    -> (String, Arc<AtomicUsize>, Arc<std::sync::Mutex<Vec<String>>>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (counted, log) = (connections.clone(), seen.clone());
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                counted.fetch_add(1, Ordering::SeqCst);
+                let log = log.clone();
+                tokio::spawn(async move {
+                    for answer in [true, false] {
+                        let mut head = Vec::new();
+                        let mut buf = [0u8; 1024];
+                        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                            match stream.read(&mut buf).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => head.extend_from_slice(&buf[..n]),
+                            }
+                        }
+                        let line = String::from_utf8_lossy(&head)
+                            .lines()
+                            .next()
+                            .unwrap_or("")
+                            .to_string();
+                        log.lock().unwrap().push(line);
+                        if answer {
+                            let _ = stream
+                                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                                .await;
+                        }
+                    }
+                });
+            }
+        });
+        (format!("http://{addr}"), connections, seen)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_read_on_a_connection_closed_before_answering_goes_again_once() {
+        let (base, connections, seen) = serve_then_drop_the_second_request().await;
+        let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
+        for _ in 0..2 {
+            let response = client
+                .send_buffered(get(format!("{base}/x")), 1024)
+                .await
+                .unwrap();
+            assert_eq!(response.body, "ok".as_bytes());
+        }
+        assert_eq!(connections.load(Ordering::SeqCst), 2);
+        assert_eq!(seen.lock().unwrap().len(), 3, "{:?}", seen.lock().unwrap());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_on_a_connection_closed_before_answering_is_not_sent_twice() {
+        let (base, connections, seen) = serve_then_drop_the_second_request().await;
+        let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
+        let first = client
+            .send_buffered(get(format!("{base}/x")), 1024)
+            .await
+            .unwrap();
+        assert_eq!(first.body, "ok".as_bytes());
+        let post = Request::post(format!("{base}/create"))
+            .body(Full::new(Bytes::from_static(b"{}")))
+            .unwrap();
+        let err = client.send_buffered(post, 1024).await.unwrap_err();
+        assert!(matches!(err, HttpError::Request(_)), "{err:?}");
+        let posts = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.starts_with("POST"))
+            .count();
+        assert_eq!(posts, 1);
+        assert_eq!(connections.load(Ordering::SeqCst), 1);
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_connection_the_server_closed_while_idle_is_replaced_not_reported() {
         let (base, connections) = serve_one_request_per_connection().await;

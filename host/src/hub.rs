@@ -84,6 +84,9 @@ pub struct CallOptions {
     pub max_pages: Option<u32>,
     /// How often one request is sent again after a 429, or (idempotent operations only) a
     /// 502/503/504, refused or reset connection or timeout. `None`: the component's default, 2.
+    /// Apart from these, the host's connection pool sends a GET, HEAD, PUT or DELETE once more
+    /// on a new connection when a kept-alive one closes before any answer (a server's idle
+    /// close racing the request); nothing else is repeated below the component.
     pub max_retries: Option<u32>,
     /// The most the call spends waiting between attempts, in whole seconds. `None`:
     /// [`DEFAULT_MAX_RETRY_WAIT`]. Either way no more than the policy's call deadline, so a

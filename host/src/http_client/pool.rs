@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::header::{HOST, HeaderValue};
 use http::uri::{Authority, PathAndQuery, Scheme};
-use http::{Request, Response, Uri};
+use http::{Method, Request, Response, Uri};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -82,6 +82,10 @@ impl Pool {
         let mut req = into_origin_form(req, &key);
         loop {
             let (mut sender, reused) = self.checkout(&key).await?;
+            // A server may close an idle connection just as it is picked. Unwritten, the request
+            // comes back and goes again; written into a socket already closing, it can go again
+            // only if sending it twice is harmless.
+            let again = (reused && is_idempotent(req.method())).then(|| copy(&req));
             match sender.try_send_request(req).await {
                 Ok(response) => {
                     let lease = Lease {
@@ -91,10 +95,9 @@ impl Pool {
                     };
                     return Ok(response.map(|body| ResponseBody::new(body, lease)));
                 }
-                Err(mut failed) => match failed.take_message() {
-                    // The server closed an idle connection just as it was picked: nothing was
-                    // written, so the request goes again on another connection.
-                    Some(unsent) if reused => req = unsent,
+                Err(mut failed) => match (failed.take_message(), again) {
+                    (Some(unsent), _) if reused => req = unsent,
+                    (None, Some(copy)) if closed_before_answering(failed.error()) => req = copy,
                     _ => return Err(HttpError::Request(error_chain(failed.error()))),
                 },
             }
@@ -166,6 +169,42 @@ impl Pool {
         });
         Ok(sender)
     }
+}
+
+/// Methods whose repetition the server must treat as one request (RFC 9110, 9.2.2).
+fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS | Method::TRACE
+    )
+}
+
+fn copy(req: &Request<Full<Bytes>>) -> Request<Full<Bytes>> {
+    let mut copy = Request::new(req.body().clone());
+    *copy.method_mut() = req.method().clone();
+    *copy.uri_mut() = req.uri().clone();
+    *copy.version_mut() = req.version();
+    *copy.headers_mut() = req.headers().clone();
+    copy
+}
+
+/// The connection ended before any of the answer arrived: what a keep-alive connection the
+/// server has just closed looks like.
+fn closed_before_answering(error: &hyper::Error) -> bool {
+    if error.is_incomplete_message() || error.is_closed() || error.is_canceled() {
+        return true;
+    }
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+            );
+        }
+        source = cause.source();
+    }
+    false
 }
 
 /// The request line of a direct (not proxied) HTTP/1.1 request carries only the path and query;
