@@ -366,40 +366,13 @@ mod tests {
         assert_eq!(connections.load(Ordering::SeqCst), 2);
     }
 
-    /// Answers one request per connection and then closes it without saying so, as a server
-    /// whose keep-alive timeout has passed does.
-    async fn serve_one_request_per_connection() -> (String, Arc<AtomicUsize>) {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let connections = Arc::new(AtomicUsize::new(0));
-        let counted = connections.clone();
-        tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
-                counted.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(async move {
-                    let mut head = Vec::new();
-                    let mut buf = [0u8; 1024];
-                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match stream.read(&mut buf).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => head.extend_from_slice(&buf[..n]),
-                        }
-                    }
-                    let _ = stream
-                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
-                        .await;
-                });
-            }
-        });
-        (format!("http://{addr}"), connections)
-    }
-
-    /// Answers the first request on each connection and keeps it open; reads the second and
-    /// closes without answering. Returns the base URL, the connection count, and every request
-    /// line seen.
-    async fn serve_then_drop_the_second_request()
-    -> (String, Arc<AtomicUsize>, Arc<std::sync::Mutex<Vec<String>>>) {
+    /// A raw HTTP/1.1 server: on each connection it reads one request per entry of
+    /// `answers`, answering `ok` where the entry is true, then closes the connection without
+    /// saying so (as a server whose keep-alive timeout has passed does). Returns the base URL,
+    /// the connection count, and every request line seen.
+    async fn serve_then_close(
+        answers: &'static [bool],
+    ) -> (String, Arc<AtomicUsize>, Arc<std::sync::Mutex<Vec<String>>>) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -411,7 +384,7 @@ mod tests {
                 counted.fetch_add(1, Ordering::SeqCst);
                 let log = log.clone();
                 tokio::spawn(async move {
-                    for answer in [true, false] {
+                    for &answer in answers {
                         let mut head = Vec::new();
                         let mut buf = [0u8; 1024];
                         while !head.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -440,7 +413,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_read_on_a_connection_closed_before_answering_goes_again_once() {
-        let (base, connections, seen) = serve_then_drop_the_second_request().await;
+        let (base, connections, seen) = serve_then_close(&[true, false]).await;
         let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
         for _ in 0..2 {
             let response = client
@@ -455,7 +428,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_write_on_a_connection_closed_before_answering_is_not_sent_twice() {
-        let (base, connections, seen) = serve_then_drop_the_second_request().await;
+        let (base, connections, seen) = serve_then_close(&[true, false]).await;
         let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
         let first = client
             .send_buffered(get(format!("{base}/x")), 1024)
@@ -479,7 +452,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_connection_the_server_closed_while_idle_is_replaced_not_reported() {
-        let (base, connections) = serve_one_request_per_connection().await;
+        let (base, connections, _) = serve_then_close(&[true]).await;
         let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
         for _ in 0..10 {
             let response = client

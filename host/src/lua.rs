@@ -428,14 +428,17 @@ async fn call_operation(
             Ok(v @ Value::Object(_)) => v,
             // An empty Lua table is `{}` either way; anything else array-like is not arguments.
             Ok(Value::Array(a)) if a.is_empty() => json!({}),
-            Ok(_) => return invalid(lua, &name, "a table of named arguments"),
-            Err(e) => return invalid(lua, &name, &format!("JSON-compatible values: {e}")),
+            Ok(_) => return invalid(lua, &name, "args", "a table of named arguments"),
+            Err(e) => {
+                let expected = format!("JSON-compatible values: {e}");
+                return invalid(lua, &name, "args", &expected);
+            }
         },
-        _ => return invalid(lua, &name, "a table of named arguments"),
+        _ => return invalid(lua, &name, "args", "a table of named arguments"),
     };
     let mut options = match call_options.map(call_options_from).transpose() {
         Ok(options) => options.unwrap_or_default(),
-        Err((key, expected)) => return invalid_option(lua, &name, &key, expected),
+        Err((argument, expected)) => return invalid(lua, &name, &argument, expected),
     };
     options.account = account;
     // Refused here, before any request, so the message can name the flag that allows it.
@@ -458,10 +461,16 @@ async fn call_operation(
     }
 }
 
-fn invalid(lua: &Lua, operation: &str, expected: &str) -> mlua::Result<(bool, LuaValue)> {
+/// An `invalid-argument` error naming `argument` (`args`, `options`, `options.<key>`).
+fn invalid(
+    lua: &Lua,
+    operation: &str,
+    argument: &str,
+    expected: &str,
+) -> mlua::Result<(bool, LuaValue)> {
     let e = CallError::Hub(crate::HubError::InvalidArgument(
         crate::bindings::exports::dockhand::hub::types::InvalidArgument {
-            name: "args".into(),
+            name: argument.into(),
             reason: format!("expected {expected}"),
         },
     ));
@@ -470,65 +479,51 @@ fn invalid(lua: &Lua, operation: &str, expected: &str) -> mlua::Result<(bool, Lu
 
 /// The second table of a call: `{all_pages, max_pages, max_retries, max_retry_wait}`. A key
 /// that is not one of these is refused rather than ignored, so a misspelt option cannot
-/// silently change nothing. `Err` names the key and what it needs.
+/// silently change nothing. `Err` names the argument (`options.<key>`) and what it needs.
 fn call_options_from(table: Table) -> Result<CallOptions, (String, &'static str)> {
     let mut options = CallOptions::default();
     for pair in table.pairs::<LuaValue, LuaValue>() {
-        let Ok((key, value)) = pair else {
+        let Ok((LuaValue::String(key), value)) = pair else {
             return Err(("options".into(), "a table with string keys"));
         };
-        let key = match key {
-            LuaValue::String(k) => k.to_string_lossy(),
-            _ => return Err(("options".into(), "a table with string keys")),
-        };
-        let count = |value: &LuaValue| match value {
-            LuaValue::Integer(n) => u32::try_from(*n).ok(),
-            LuaValue::Number(n) if n.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(n) => {
-                Some(*n as u32)
-            }
-            _ => None,
-        };
+        let key = key.to_string_lossy();
+        let refused = |expected| Err((format!("options.{key}"), expected));
         match key.as_str() {
             "all_pages" => match value {
                 LuaValue::Boolean(b) => options.all_pages = b,
-                _ => return Err((key, "true or false")),
+                _ => return refused("true or false"),
             },
-            "max_pages" => match count(&value) {
+            "max_pages" => match whole_count(&value) {
                 Some(n) if n > 0 => options.max_pages = Some(n),
-                _ => return Err((key, "a whole number of pages, at least 1")),
+                _ => return refused("a whole number of pages, at least 1"),
             },
-            "max_retries" => match count(&value) {
+            "max_retries" => match whole_count(&value) {
                 Some(n) => options.max_retries = Some(n),
-                None => return Err((key, "a whole number of retries, 0 or more")),
+                None => return refused("a whole number of retries, 0 or more"),
             },
-            "max_retry_wait" => match count(&value) {
+            "max_retry_wait" => match whole_count(&value) {
                 Some(n) => options.max_retry_wait = Some(Duration::from_secs(n.into())),
-                None => return Err((key, "a whole number of seconds, 0 or more")),
+                None => return refused("a whole number of seconds, 0 or more"),
             },
             _ => {
-                return Err((
-                    key,
+                return refused(
                     "not an option (all_pages, max_pages, max_retries, max_retry_wait)",
-                ));
+                );
             }
         }
     }
     Ok(options)
 }
 
-fn invalid_option(
-    lua: &Lua,
-    operation: &str,
-    key: &str,
-    expected: &str,
-) -> mlua::Result<(bool, LuaValue)> {
-    let e = CallError::Hub(crate::HubError::InvalidArgument(
-        crate::bindings::exports::dockhand::hub::types::InvalidArgument {
-            name: format!("options.{key}"),
-            reason: format!("expected {expected}"),
-        },
-    ));
-    fail(lua, operation, &e)
+/// A Lua integer, or a float with no fraction, that fits a `u32`.
+fn whole_count(value: &LuaValue) -> Option<u32> {
+    match value {
+        LuaValue::Integer(n) => u32::try_from(*n).ok(),
+        LuaValue::Number(n) if n.fract() == 0.0 && (0.0..=u32::MAX as f64).contains(n) => {
+            Some(*n as u32)
+        }
+        _ => None,
+    }
 }
 
 fn fail(lua: &Lua, operation: &str, e: &CallError) -> mlua::Result<(bool, LuaValue)> {

@@ -16,6 +16,13 @@ async fn dockhand(home: &Path, base: &str, args: &[&str], env: &[(&str, &str)]) 
     support::dockhand(home, &all, env, "").await
 }
 
+/// `dockhand lua --json --eval <code>` without credentials; it must exit 0. Its JSON output.
+async fn eval_json(home: &Path, base: &str, code: &str) -> Value {
+    let run = dockhand(home, base, &["lua", "--json", "--eval", code], &[]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    run.json()
+}
+
 const ALICE: [(&str, &str); 2] = [
     ("DOCKHAND_USERNAME", fixtures::ALICE),
     ("DOCKHAND_TOKEN", fixtures::ALICE_PAT),
@@ -202,15 +209,8 @@ async fn hub_errors_are_tables_that_pcall_catches() {
           json = json.decode(json.encode({ a = { 1, 2 } })).a[2],
         }
     "#;
-    let run = dockhand(
-        home.path(),
-        &hub.base_url(),
-        &["lua", "--json", "--eval", code],
-        &[],
-    )
-    .await;
-    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    let r = &run.json()["result"];
+    let out = eval_json(home.path(), &hub.base_url(), code).await;
+    let r = &out["result"];
     assert_eq!(r["ok"], false);
     assert_eq!(r["kind"], "not-found");
     assert_eq!(r["status"], 404);
@@ -356,15 +356,8 @@ async fn the_options_table_bounds_retries_and_refuses_unknown_keys() {
           bad_value_ok = bad_value_ok, bad_value = bad_value.argument,
         }
     "#;
-    let run = dockhand(
-        home.path(),
-        &hub.base_url(),
-        &["lua", "--json", "--eval", code],
-        &[],
-    )
-    .await;
-    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    let r = &run.json()["result"];
+    let out = eval_json(home.path(), &hub.base_url(), code).await;
+    let r = &out["result"];
     assert_eq!(r["retried"], fixtures::ALPINE, "{r}");
     assert_eq!(r["ok"], false);
     assert_eq!(r["kind"], "upstream", "{r}");
