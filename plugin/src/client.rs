@@ -11,7 +11,7 @@ use crate::catalog::{self, Auth, Method, Operation, Pagination};
 use crate::error::{HubError, RateLimit};
 use crate::paginate::{self, Next};
 use crate::request::{self, HttpRequest};
-use crate::response::{self, HttpResponse};
+use crate::response::{self, HttpResponse, JsonText};
 use crate::retry::{Budget, Clock, RetryPolicy};
 use serde_json::Value;
 
@@ -50,7 +50,7 @@ pub struct CallOptions {
 pub struct Outcome {
     pub status: u16,
     pub content_type: Option<String>,
-    pub body: Value,
+    pub body: JsonText,
     pub rate_limit: Option<RateLimit>,
     pub pages: u32,
 }
@@ -106,7 +106,7 @@ pub fn call(
     }
 
     let max_pages = options.max_pages.unwrap_or(DEFAULT_MAX_PAGES).max(1);
-    let mut merged = first.body;
+    let mut merged = first.body.to_value();
     let mut last = (first.status, first.content_type, first.rate_limit);
     let mut pages = 1;
     let mut next = paginate::next_page(pagination, &merged, &request.url, &origin);
@@ -120,9 +120,10 @@ pub fn call(
                 page_request.url = link.clone();
                 page_request.method = Method::Get;
                 let page = session.fetch(page_request)?;
+                let body = page.body.to_value();
                 pages += 1;
-                next = paginate::next_page(pagination, &page.body, &link, &origin);
-                paginate::merge(pagination, &mut merged, page.body);
+                next = paginate::next_page(pagination, &body, &link, &origin);
+                paginate::merge(pagination, &mut merged, body);
                 last = (page.status, page.content_type, page.rate_limit);
             }
         }
@@ -131,7 +132,7 @@ pub fn call(
     Ok(Outcome {
         status: last.0,
         content_type: last.1,
-        body: merged,
+        body: JsonText::from_value(&merged),
         rate_limit: last.2,
         pages,
     })
@@ -207,7 +208,7 @@ impl Session<'_> {
         } else {
             resp
         };
-        response::decode(request.method, &resp, self.clock.now_unix())
+        response::decode(request.method, resp, self.clock.now_unix())
     }
 }
 
@@ -314,7 +315,7 @@ mod tests {
             &mut c,
         )
         .unwrap();
-        assert_eq!(out.body["name"], "alpine");
+        assert_eq!(out.body.to_value()["name"], "alpine");
         assert_eq!(t.sent[0].header("authorization"), Some("Bearer tok0"));
         assert_eq!(c.gets, vec![("work".to_string(), CredentialKind::Hub)]);
     }
@@ -382,7 +383,7 @@ mod tests {
             &mut c,
         )
         .unwrap();
-        assert_eq!(out.body, json!({"ok": true}));
+        assert_eq!(out.body.to_value(), json!({"ok": true}));
         assert_eq!(c.invalidations, 1);
         assert_eq!(t.sent[0].header("authorization"), Some("Bearer tok0"));
         assert_eq!(t.sent[1].header("authorization"), Some("Bearer tok1"));
@@ -521,10 +522,10 @@ mod tests {
         .unwrap();
         assert_eq!(out.pages, 3);
         assert_eq!(
-            out.body["results"],
+            out.body.to_value()["results"],
             json!(["t1a", "t1b", "t2a", "t2b", "t3a", "t3b"])
         );
-        assert_eq!(out.body["next"], Value::Null);
+        assert_eq!(out.body.to_value()["next"], Value::Null);
         assert_eq!(
             t.sent[2].url,
             "https://hub.docker.com/v2/namespaces/a/repositories/b/tags?page=3"
@@ -558,7 +559,7 @@ mod tests {
         .unwrap();
         assert_eq!(out.pages, 2);
         assert_eq!(
-            out.body["next"],
+            out.body.to_value()["next"],
             json!("https://hub.docker.com/v2/x?page=3")
         );
     }
@@ -582,7 +583,10 @@ mod tests {
         .unwrap();
         assert_eq!(t.sent.len(), 1);
         assert_eq!(out.pages, 1);
-        assert_eq!(out.body["next"], json!("https://evil.example/v2/x?page=2"));
+        assert_eq!(
+            out.body.to_value()["next"],
+            json!("https://evil.example/v2/x?page=2")
+        );
     }
 
     #[test]
@@ -597,7 +601,7 @@ mod tests {
             ..Default::default()
         };
         let out = run("scim_list_users", json!({"count": 2}), opts, &mut t, &mut c).unwrap();
-        assert_eq!(out.body["Resources"], json!(["a", "b", "c"]));
+        assert_eq!(out.body.to_value()["Resources"], json!(["a", "b", "c"]));
         assert_eq!(
             t.sent[1].url,
             "https://hub.docker.com/v2/scim/2.0/Users?count=2&startIndex=3"
@@ -619,7 +623,7 @@ mod tests {
         .unwrap();
         assert_eq!(out.pages, 1);
         assert_eq!(
-            out.body["next"],
+            out.body.to_value()["next"],
             json!("https://hub.docker.com/v2/x?page=2")
         );
     }
@@ -699,7 +703,7 @@ mod tests {
             .answer(503, json!({}))
             .answer(200, json!({"name": "b"}));
         let (out, slept) = timed("get_repository", repo(), CallOptions::default(), &mut t);
-        assert_eq!(out.unwrap().body["name"], "b");
+        assert_eq!(out.unwrap().body.to_value()["name"], "b");
         assert_eq!(t.sent.len(), 3);
         assert_eq!(slept, vec![ms(125), ms(250)]);
         // Each attempt carries the credential.

@@ -40,13 +40,47 @@ impl HttpResponse {
 pub struct Decoded {
     pub status: u16,
     pub content_type: Option<String>,
-    pub body: Value,
+    pub body: JsonText,
     pub rate_limit: Option<RateLimit>,
+}
+
+/// A JSON document kept as text. A call passes the Hub's answer on as it came, once it has
+/// checked that it is JSON: parsing it into a tree and printing it again (and the host parsing
+/// it a third time) was most of the component's own work per call. Only page-following, which
+/// must look inside, builds the tree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonText(String);
+
+impl JsonText {
+    /// Checks that `bytes` hold one JSON document (UTF-8, nothing after it but whitespace)
+    /// without building it.
+    pub fn parse(bytes: Vec<u8>) -> Result<JsonText, String> {
+        let text = String::from_utf8(bytes).map_err(|e| e.utf8_error().to_string())?;
+        serde_json::from_str::<serde::de::IgnoredAny>(&text).map_err(|e| e.to_string())?;
+        Ok(JsonText(text))
+    }
+
+    pub fn from_value(value: &Value) -> JsonText {
+        JsonText(value.to_string())
+    }
+
+    /// The document as a tree; it was checked when made, so this cannot fail.
+    pub fn to_value(&self) -> Value {
+        serde_json::from_str(&self.0).unwrap_or(Value::Null)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
 }
 
 /// Decodes `resp` for a request made with `method`. `now_unix` turns the older `X-Retry-After`
 /// (an instant) into seconds to wait.
-pub fn decode(method: Method, resp: &HttpResponse, now_unix: u64) -> Result<Decoded, HubError> {
+pub fn decode(method: Method, resp: HttpResponse, now_unix: u64) -> Result<Decoded, HubError> {
     let status = resp.status;
     let decoded = |body| Decoded {
         status,
@@ -56,26 +90,28 @@ pub fn decode(method: Method, resp: &HttpResponse, now_unix: u64) -> Result<Deco
     };
     if method == Method::Head {
         return match status {
-            200..=299 => Ok(decoded(json!({"exists": true}))),
-            404 => Ok(decoded(json!({"exists": false}))),
-            _ => Err(error_for(resp, now_unix)),
+            200..=299 => Ok(decoded(JsonText::from_value(&json!({"exists": true})))),
+            404 => Ok(decoded(JsonText::from_value(&json!({"exists": false})))),
+            _ => Err(error_for(&resp, now_unix)),
         };
     }
     if !(200..=299).contains(&status) {
-        return Err(error_for(resp, now_unix));
+        return Err(error_for(&resp, now_unix));
     }
     if status == 204 || resp.body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(decoded(Value::Null));
+        return Ok(decoded(JsonText::from_value(&Value::Null)));
     }
     let content_type = resp.content_type().unwrap_or("application/json");
     if is_json(content_type) {
-        let body = serde_json::from_slice(&resp.body)
+        let mut done = decoded(JsonText(String::new()));
+        done.body = JsonText::parse(resp.body)
             .map_err(|e| HubError::Decode(format!("{status} response is not valid JSON: {e}")))?;
-        Ok(decoded(body))
+        Ok(done)
     } else {
         let text = std::str::from_utf8(&resp.body)
             .map_err(|_| HubError::Decode(format!("{content_type} response is not UTF-8 text")))?;
-        Ok(decoded(json!({"body": text, "content_type": content_type})))
+        let body = json!({"body": text, "content_type": content_type});
+        Ok(decoded(JsonText::from_value(&body)))
     }
 }
 
@@ -195,7 +231,7 @@ mod tests {
             r#"{"count": 1}"#,
         );
         assert_eq!(
-            decode(Method::Get, &r, 0).unwrap().body,
+            decode(Method::Get, r.clone(), 0).unwrap().body.to_value(),
             json!({"count": 1})
         );
         let r = resp(
@@ -204,7 +240,7 @@ mod tests {
             r#"{"totalResults": 0}"#,
         );
         assert_eq!(
-            decode(Method::Get, &r, 0).unwrap().body["totalResults"],
+            decode(Method::Get, r, 0).unwrap().body.to_value()["totalResults"],
             json!(0)
         );
     }
@@ -213,7 +249,7 @@ mod tests {
     fn other_content_types_come_back_as_text_with_their_type() {
         let r = resp(200, &[("content-type", "text/csv")], "Name,Email\nal,a@x\n");
         assert_eq!(
-            decode(Method::Get, &r, 0).unwrap().body,
+            decode(Method::Get, r.clone(), 0).unwrap().body.to_value(),
             json!({"body": "Name,Email\nal,a@x\n", "content_type": "text/csv"})
         );
         let bad = HttpResponse {
@@ -222,7 +258,7 @@ mod tests {
             body: vec![0xff, 0xfe],
         };
         assert!(matches!(
-            decode(Method::Get, &bad, 0),
+            decode(Method::Get, bad, 0),
             Err(HubError::Decode(_))
         ));
     }
@@ -230,15 +266,21 @@ mod tests {
     #[test]
     fn head_checks_answer_exists() {
         assert_eq!(
-            decode(Method::Head, &resp(200, &[], ""), 0).unwrap().body,
+            decode(Method::Head, resp(200, &[], ""), 0)
+                .unwrap()
+                .body
+                .to_value(),
             json!({"exists": true})
         );
         assert_eq!(
-            decode(Method::Head, &resp(404, &[], ""), 0).unwrap().body,
+            decode(Method::Head, resp(404, &[], ""), 0)
+                .unwrap()
+                .body
+                .to_value(),
             json!({"exists": false})
         );
         assert!(matches!(
-            decode(Method::Head, &resp(401, &[], ""), 0),
+            decode(Method::Head, resp(401, &[], ""), 0),
             Err(HubError::Unauthorized(_))
         ));
     }
@@ -246,37 +288,58 @@ mod tests {
     #[test]
     fn no_content_is_null() {
         assert_eq!(
-            decode(Method::Delete, &resp(204, &[], ""), 0).unwrap().body,
+            decode(Method::Delete, resp(204, &[], ""), 0)
+                .unwrap()
+                .body
+                .to_value(),
             Value::Null
         );
         assert_eq!(
             decode(
                 Method::Post,
-                &resp(200, &[("content-type", "application/json")], ""),
+                resp(200, &[("content-type", "application/json")], ""),
                 0
             )
             .unwrap()
-            .body,
+            .body
+            .to_value(),
             Value::Null
         );
     }
 
     #[test]
     fn malformed_json_is_a_decode_error() {
-        let r = resp(
-            200,
-            &[("content-type", "application/json")],
-            r#"{"count": "#,
-        );
+        let json = [("content-type", "application/json")];
+        for text in [r#"{"count": "#, r#"{"count": 1} trailing"#, "{} {}", "nul"] {
+            assert!(
+                matches!(
+                    decode(Method::Get, resp(200, &json, text), 0),
+                    Err(HubError::Decode(_))
+                ),
+                "{text:?} was accepted"
+            );
+        }
+        let not_utf8 = HttpResponse {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: b"{\"name\": \"\xff\"}".to_vec(),
+        };
         assert!(matches!(
-            decode(Method::Get, &r, 0),
+            decode(Method::Get, not_utf8, 0),
             Err(HubError::Decode(_))
         ));
     }
 
     #[test]
+    fn json_answers_pass_through_as_sent() {
+        let text = "{\n  \"name\": \"caf\\u00e9\",\n  \"pull_count\": 1e3,\n  \"tags\": []\n}\n";
+        let r = resp(200, &[("content-type", "application/json")], text);
+        assert_eq!(decode(Method::Get, r, 0).unwrap().body.as_str(), text);
+    }
+
+    #[test]
     fn statuses_map_to_typed_errors() {
-        let e = |status, body: &str| decode(Method::Get, &resp(status, &[], body), 0).unwrap_err();
+        let e = |status, body: &str| decode(Method::Get, resp(status, &[], body), 0).unwrap_err();
         assert_eq!(
             e(401, r#"{"detail": "token expired"}"#),
             HubError::Unauthorized("token expired".into())
@@ -327,7 +390,7 @@ mod tests {
             r#"{"detail": "2FA required", "login_2fa_token": "abc_123"}"#,
         );
         assert_eq!(
-            decode(Method::Post, &r, 0).unwrap_err(),
+            decode(Method::Post, r, 0).unwrap_err(),
             HubError::Unauthorized("2FA required (login_2fa_token: abc_123)".into())
         );
     }
@@ -345,7 +408,7 @@ mod tests {
             "",
         );
         assert_eq!(
-            decode(Method::Get, &r, 1_700_000_000).unwrap_err(),
+            decode(Method::Get, r, 1_700_000_000).unwrap_err(),
             HubError::RateLimited {
                 retry_after: Some(17),
                 rate_limit: Some(RateLimit {
@@ -361,7 +424,7 @@ mod tests {
     fn rate_limited_with_the_older_unix_time_header() {
         let r = resp(429, &[("x-retry-after", "1700000045")], "");
         assert_eq!(
-            decode(Method::Get, &r, 1_700_000_000).unwrap_err(),
+            decode(Method::Get, r, 1_700_000_000).unwrap_err(),
             HubError::RateLimited {
                 retry_after: Some(45),
                 rate_limit: None
@@ -370,7 +433,7 @@ mod tests {
         // An instant already past means "now".
         let r = resp(429, &[("x-retry-after", "10")], "");
         assert!(matches!(
-            decode(Method::Get, &r, 1_700_000_000),
+            decode(Method::Get, r, 1_700_000_000),
             Err(HubError::RateLimited {
                 retry_after: Some(0),
                 ..
@@ -389,7 +452,7 @@ mod tests {
             "{}",
         );
         assert_eq!(
-            decode(Method::Get, &r, 0).unwrap().rate_limit,
+            decode(Method::Get, r, 0).unwrap().rate_limit,
             Some(RateLimit {
                 limit: None,
                 remaining: Some(99),
@@ -401,7 +464,7 @@ mod tests {
     #[test]
     fn long_messages_are_shortened_on_a_char_boundary() {
         let long = "é".repeat(400);
-        match decode(Method::Get, &resp(500, &[], &long), 0).unwrap_err() {
+        match decode(Method::Get, resp(500, &[], &long), 0).unwrap_err() {
             HubError::Upstream { message, .. } => {
                 assert!(message.len() <= 504 && message.ends_with('…'))
             }

@@ -144,7 +144,7 @@ fn run(name: &str, args: &Value, options: CallOptions) -> Result<Response, HubEr
     Ok(Response {
         status: outcome.status,
         content_type: outcome.content_type,
-        body: outcome.body.to_string(),
+        body: outcome.body.into_string(),
         rate_limit: outcome.rate_limit.map(to_wit_rate_limit),
         pages: outcome.pages,
     })
