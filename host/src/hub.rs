@@ -282,6 +282,10 @@ impl Dockhand {
         // The guest yields at every epoch tick, so the deadline below can interrupt even a
         // guest that never waits on I/O.
         store.epoch_deadline_async_yield_and_update(1);
+        // A new store's deadline is epoch 0, long past: without this the guest would yield at
+        // its first check, and a task that wakes itself makes tokio wake an idle worker to
+        // share the work, a thread hand-off per instance for nothing.
+        store.set_epoch_deadline(1);
         match self.runtime.pre.instantiate_async(&mut store).await {
             Ok(instance) => Ok((store, instance)),
             Err(e) if store.data().limits.refused => Err(CallError::Host(format!(
