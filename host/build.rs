@@ -16,10 +16,12 @@ fn main() {
     // The root manifest holds the profiles the component is built with.
     for watched in [
         "plugin/src",
+        "plugin/build.rs",
         "plugin/Cargo.toml",
         "wit",
         "Cargo.lock",
         "Cargo.toml",
+        ".cargo/config.toml",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
