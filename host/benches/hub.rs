@@ -13,12 +13,20 @@ use dockhand_host::{CallOptions, Dockhand, HostConfig};
 use dockhand_mock::{MockConfig, MockHub};
 use http_body_util::Full;
 use serde_json::{Value, json};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use wasmtime::component::Component;
 
 const OPERATION: &str = "get_repository";
+
+/// The component measured: the one built into the host, or `--component <file>` (one built
+/// another way, say with its function names kept for `perf report`, without rebuilding the host).
+static COMPONENT: OnceLock<Vec<u8>> = OnceLock::new();
+
+fn measured_component() -> &'static [u8] {
+    COMPONENT.get().map_or(EMBEDDED_COMPONENT, Vec::as_slice)
+}
 
 fn args() -> Value {
     json!({"namespace": "library", "repository": "alpine"})
@@ -47,6 +55,7 @@ fn host(base_url: &str, cache: &std::path::Path, wasmtime_sender: bool) -> Dockh
             base_url: base_url.to_string(),
             cache_dir: Some(cache.to_path_buf()),
             wasmtime_sender,
+            component: COMPONENT.get().cloned(),
             ..HostConfig::default()
         },
         Accounts::anonymous(),
@@ -112,6 +121,10 @@ fn main() {
             .cloned()
     };
     let as_json = args.iter().any(|a| a == "--json");
+    if let Some(path) = value_of("--component") {
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("--component {path}: {e}"));
+        COMPONENT.set(bytes).unwrap();
+    }
     let rounds: usize = value_of("--rounds")
         .and_then(|n| n.parse().ok())
         .unwrap_or(300);
@@ -212,13 +225,13 @@ async fn run(rounds: usize) -> Value {
     let hub = Arc::new(host(&base, cache.path(), false));
     let first_start = compile_start.elapsed();
     let engine = hub.runtime().engine().clone();
-    let mut compile = Vec::new();
+    let mut compile_times = Vec::new();
     let mut load = Vec::new();
-    let precompiled = engine.precompile_component(EMBEDDED_COMPONENT).unwrap();
+    let precompiled = engine.precompile_component(measured_component()).unwrap();
     for _ in 0..5 {
         let t = Instant::now();
-        Component::new(&engine, EMBEDDED_COMPONENT).unwrap();
-        compile.push(t.elapsed());
+        Component::new(&engine, measured_component()).unwrap();
+        compile_times.push(t.elapsed());
         let t = Instant::now();
         // SAFETY: bytes produced just above by this engine.
         unsafe { Component::deserialize(&engine, &precompiled) }.unwrap();
@@ -323,10 +336,10 @@ async fn run(rounds: usize) -> Value {
         "instantiate_us": micros(median(&mut instantiate)),
         "instantiate_world_us": micros(median(&mut instantiate_world)),
         "precompiled_load_us": micros(median(&mut load)),
-        "compile_ms": micros(median(&mut compile)) / 1000.0,
+        "compile_ms": micros(median(&mut compile_times)) / 1000.0,
         "host_start_cold_ms": first_start.as_secs_f64() * 1000.0,
         "host_start_warm_cache_ms": warm_start.as_secs_f64() * 1000.0,
-        "component_bytes": EMBEDDED_COMPONENT.len(),
+        "component_bytes": measured_component().len(),
         "pooling_allocator": hub.runtime().pooling,
         "throughput_calls_per_s": rates,
         "rss_bytes_idle": rss_before,

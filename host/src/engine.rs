@@ -91,6 +91,11 @@ fn config() -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
+    // `DOCKHAND_PROFILE=perfmap` names the guest's compiled functions for `perf report`
+    // (see BENCHMARKS.md); it changes the engine's settings, so the cache keeps a separate file.
+    if std::env::var_os("DOCKHAND_PROFILE").is_some_and(|v| v == "perfmap") {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     config
 }
 
