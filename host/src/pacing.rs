@@ -2,11 +2,11 @@
 //! collecting 429s.
 //!
 //! One [`RateBudget`] serves every call and instance of a host. It keeps a window per key: the
-//! request's authority and `Authorization` value (hashed; in sealed mode that value is the
-//! account's stable placeholder, so the key is the account; anonymous requests share one key per
-//! authority). Each response's `X-RateLimit-Limit/Remaining/Reset` update the window; a request
-//! may go while `remaining` exceeds the requests already sent and not yet answered, since those
-//! may each spend a unit. When none is left it waits for the reset, or for an answer that shows
+//! request's authority and `Authorization` value (hashed with a per-process key; in sealed mode
+//! that value is the account's stable placeholder, so the key is the account; anonymous requests
+//! share one key per authority). Each response's `X-RateLimit-Limit/Remaining/Reset` update the
+//! window; a request may go while `remaining` exceeds the requests already sent and not yet
+//! answered, since those may each spend a unit. When none is left it waits for the reset, or for an answer that shows
 //! more room. A 429's `Retry-After` is left to the guest's retry rules: the Hub's own 429s also
 //! carry `X-RateLimit-Remaining: 0` and the reset, which hold the key here.
 //!
@@ -24,9 +24,9 @@ use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use http::{HeaderValue, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::hash::{BuildHasher, Hasher, RandomState};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::Notify;
 use tokio::time::Instant;
@@ -37,20 +37,24 @@ const PRUNE_ABOVE: usize = 256;
 
 /// Which budget a request spends from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct BudgetKey([u8; 16]);
+pub struct BudgetKey(u64);
 
 impl BudgetKey {
     /// The key for a request to `authority` with this `Authorization` value (as the guest sent
-    /// it, before any placeholder is swapped). Hashed so the table holds no credential.
+    /// it, before any placeholder is swapped). Hashed so the table holds no credential: SipHash
+    /// under a key drawn at random once per process reveals nothing of its input without the
+    /// key, and is cheaper per request than SHA-256 (~11,000 instructions on a CPU without SHA
+    /// extensions, as under callgrind). 64 bits make a collision among even thousands of keys
+    /// negligible.
     pub fn new(authority: &str, authorization: Option<&[u8]>) -> BudgetKey {
-        let mut h = Sha256::new();
-        h.update(authority.to_ascii_lowercase().as_bytes());
-        h.update([0]);
-        h.update(authorization.unwrap_or_default());
-        let digest = h.finalize();
-        let mut key = [0; 16];
-        key.copy_from_slice(&digest[..16]);
-        BudgetKey(key)
+        static KEY: OnceLock<RandomState> = OnceLock::new();
+        let mut h = KEY.get_or_init(RandomState::new).build_hasher();
+        for byte in authority.bytes() {
+            h.write_u8(byte.to_ascii_lowercase());
+        }
+        h.write_u8(0);
+        h.write(authorization.unwrap_or_default());
+        BudgetKey(h.finish())
     }
 }
 
