@@ -93,15 +93,17 @@ impl Transport for WasiHttp {
             }
         };
         let status = incoming.status();
+        // Names and values are taken over as they come (wasi-http hands out lowercase names
+        // and, from the Hub, ASCII values); only an exception is copied.
         let headers = incoming
             .headers()
             .entries()
             .into_iter()
-            .map(|(k, v)| {
-                (
-                    k.to_ascii_lowercase(),
-                    String::from_utf8_lossy(&v).into_owned(),
-                )
+            .map(|(mut name, value)| {
+                name.make_ascii_lowercase();
+                let value = String::from_utf8(value)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                (name, value)
             })
             .collect();
         let body = incoming
@@ -138,6 +140,8 @@ fn read_body(body: IncomingBody) -> Result<Vec<u8>, HubError> {
             .map_err(|()| HubError::transport("other", "response body stream unavailable"))?;
         loop {
             match stream.blocking_read(64 * 1024) {
+                // Most answers arrive in one piece, which then needs no copy.
+                Ok(chunk) if out.is_empty() => out = chunk,
                 Ok(chunk) => out.extend_from_slice(&chunk),
                 Err(StreamError::Closed) => break,
                 Err(e) => return Err(stream_error(e)),
