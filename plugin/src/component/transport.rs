@@ -59,9 +59,12 @@ impl Transport for WasiHttp {
         };
         let invalid =
             |what: &str| HubError::transport("protocol", format!("invalid request {what}"));
-        outgoing
-            .set_method(&method)
-            .map_err(|()| invalid("method"))?;
+        // GET is a new request's method already: one host call fewer for most operations.
+        if !matches!(method, Method::Get) {
+            outgoing
+                .set_method(&method)
+                .map_err(|()| invalid("method"))?;
+        }
         outgoing
             .set_scheme(Some(&scheme))
             .map_err(|()| invalid("scheme"))?;
