@@ -399,8 +399,12 @@ impl Dockhand {
                     }
                 })?
                 .map_err(CallError::Hub)?;
+            // The component checks that answers are JSON and passes them on as text; a
+            // document serde_json will not build (a number beyond f64, nesting past 128) ends here.
             let body = serde_json::from_str(&response.body).map_err(|e| {
-                CallError::Host(format!("the component returned invalid JSON: {e}"))
+                CallError::Hub(HubError::Decode(format!(
+                    "the answer is JSON but cannot be read as a value: {e}"
+                )))
             })?;
             Ok(CallResult {
                 status: response.status,

@@ -26,6 +26,9 @@ pub enum FaultKind {
     },
     /// 200, `Content-Type: application/json`, and text that is not JSON.
     MalformedJson,
+    /// 200, `Content-Type: application/json`, and exactly this text (JSON a client may still
+    /// find hard to read: huge numbers, deep nesting).
+    JsonText { text: String },
     /// The real answer's headers and first half of its body, a Content-Length promising the
     /// whole, then the connection closes.
     TruncatedBody,
@@ -94,6 +97,12 @@ impl Fault {
 
     pub fn malformed_json() -> Fault {
         Fault::new(FaultKind::MalformedJson)
+    }
+
+    pub fn json_text(text: &str) -> Fault {
+        Fault::new(FaultKind::JsonText {
+            text: text.to_string(),
+        })
     }
 
     pub fn truncated_body() -> Fault {
@@ -213,6 +222,11 @@ pub(crate) fn replacement(
         FaultKind::MalformedJson => {
             let mut reply = Reply::json(StatusCode::OK, &json!(null));
             reply.body = Bytes::from_static(b"{\"count\": 2, \"results\": [{\"name\": \"trunc");
+            reply
+        }
+        FaultKind::JsonText { text } => {
+            let mut reply = Reply::json(StatusCode::OK, &json!(null));
+            reply.body = Bytes::from(text.clone());
             reply
         }
         FaultKind::OversizedBody { bytes } => {

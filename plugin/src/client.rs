@@ -106,7 +106,7 @@ pub fn call(
     }
 
     let max_pages = options.max_pages.unwrap_or(DEFAULT_MAX_PAGES).max(1);
-    let mut merged = first.body.to_value();
+    let mut merged = first.body.to_value()?;
     let mut last = (first.status, first.content_type, first.rate_limit);
     let mut pages = 1;
     let mut next = paginate::next_page(pagination, &merged, &request.url, &origin);
@@ -120,7 +120,7 @@ pub fn call(
                 page_request.url = link.clone();
                 page_request.method = Method::Get;
                 let page = session.fetch(page_request)?;
-                let body = page.body.to_value();
+                let body = page.body.to_value()?;
                 pages += 1;
                 next = paginate::next_page(pagination, &body, &link, &origin);
                 paginate::merge(pagination, &mut merged, body);
@@ -321,7 +321,7 @@ mod tests {
             &mut c,
         )
         .unwrap();
-        assert_eq!(out.body.to_value()["name"], "alpine");
+        assert_eq!(out.body.to_value().unwrap()["name"], "alpine");
         assert_eq!(t.sent[0].header("authorization"), Some("Bearer tok0"));
         assert_eq!(c.gets, vec![("work".to_string(), CredentialKind::Hub)]);
     }
@@ -389,7 +389,7 @@ mod tests {
             &mut c,
         )
         .unwrap();
-        assert_eq!(out.body.to_value(), json!({"ok": true}));
+        assert_eq!(out.body.to_value().unwrap(), json!({"ok": true}));
         assert_eq!(c.invalidations, 1);
         assert_eq!(t.sent[0].header("authorization"), Some("Bearer tok0"));
         assert_eq!(t.sent[1].header("authorization"), Some("Bearer tok1"));
@@ -496,6 +496,30 @@ mod tests {
     }
 
     #[test]
+    fn a_page_that_passes_the_json_check_but_cannot_be_merged_is_a_decode_error() {
+        // 1e400 is well-formed JSON but beyond f64: the pass-through check lets it by, and
+        // merging pages must say so rather than merge nothing.
+        let mut t = Scripted::default();
+        t.answers.push_back(Ok(HttpResponse {
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: br#"{"count": 1e400, "next": null, "results": []}"#.to_vec(),
+        }));
+        let opts = CallOptions {
+            all_pages: true,
+            ..Default::default()
+        };
+        let out = run(
+            "list_repository_tags",
+            json!({"namespace": "a", "repository": "b"}),
+            opts,
+            &mut t,
+            &mut Tokens::default(),
+        );
+        assert!(matches!(out, Err(HubError::Decode(_))), "{out:?}");
+    }
+
+    #[test]
     fn all_pages_follows_next_links_and_merges() {
         let mut t = Scripted::default()
             .answer(
@@ -528,10 +552,10 @@ mod tests {
         .unwrap();
         assert_eq!(out.pages, 3);
         assert_eq!(
-            out.body.to_value()["results"],
+            out.body.to_value().unwrap()["results"],
             json!(["t1a", "t1b", "t2a", "t2b", "t3a", "t3b"])
         );
-        assert_eq!(out.body.to_value()["next"], Value::Null);
+        assert_eq!(out.body.to_value().unwrap()["next"], Value::Null);
         assert_eq!(
             t.sent[2].url,
             "https://hub.docker.com/v2/namespaces/a/repositories/b/tags?page=3"
@@ -565,7 +589,7 @@ mod tests {
         .unwrap();
         assert_eq!(out.pages, 2);
         assert_eq!(
-            out.body.to_value()["next"],
+            out.body.to_value().unwrap()["next"],
             json!("https://hub.docker.com/v2/x?page=3")
         );
     }
@@ -590,7 +614,7 @@ mod tests {
         assert_eq!(t.sent.len(), 1);
         assert_eq!(out.pages, 1);
         assert_eq!(
-            out.body.to_value()["next"],
+            out.body.to_value().unwrap()["next"],
             json!("https://evil.example/v2/x?page=2")
         );
     }
@@ -607,7 +631,10 @@ mod tests {
             ..Default::default()
         };
         let out = run("scim_list_users", json!({"count": 2}), opts, &mut t, &mut c).unwrap();
-        assert_eq!(out.body.to_value()["Resources"], json!(["a", "b", "c"]));
+        assert_eq!(
+            out.body.to_value().unwrap()["Resources"],
+            json!(["a", "b", "c"])
+        );
         assert_eq!(
             t.sent[1].url,
             "https://hub.docker.com/v2/scim/2.0/Users?count=2&startIndex=3"
@@ -629,7 +656,7 @@ mod tests {
         .unwrap();
         assert_eq!(out.pages, 1);
         assert_eq!(
-            out.body.to_value()["next"],
+            out.body.to_value().unwrap()["next"],
             json!("https://hub.docker.com/v2/x?page=2")
         );
     }
@@ -709,7 +736,7 @@ mod tests {
             .answer(503, json!({}))
             .answer(200, json!({"name": "b"}));
         let (out, slept) = timed("get_repository", repo(), CallOptions::default(), &mut t);
-        assert_eq!(out.unwrap().body.to_value()["name"], "b");
+        assert_eq!(out.unwrap().body.to_value().unwrap()["name"], "b");
         assert_eq!(t.sent.len(), 3);
         assert_eq!(slept, vec![ms(125), ms(250)]);
         // Each attempt carries the credential.

@@ -64,9 +64,11 @@ impl JsonText {
         JsonText(value.to_string())
     }
 
-    /// The document as a tree; it was checked when made, so this cannot fail.
-    pub fn to_value(&self) -> Value {
-        serde_json::from_str(&self.0).unwrap_or(Value::Null)
+    /// The document as a tree. The check when it was made is looser than building the tree,
+    /// which also refuses numbers beyond f64 and nesting deeper than 128.
+    pub fn to_value(&self) -> Result<Value, HubError> {
+        serde_json::from_str(&self.0)
+            .map_err(|e| HubError::Decode(format!("response JSON cannot be read as a tree: {e}")))
     }
 
     pub fn as_str(&self) -> &str {
@@ -231,7 +233,11 @@ mod tests {
             r#"{"count": 1}"#,
         );
         assert_eq!(
-            decode(Method::Get, r.clone(), 0).unwrap().body.to_value(),
+            decode(Method::Get, r.clone(), 0)
+                .unwrap()
+                .body
+                .to_value()
+                .unwrap(),
             json!({"count": 1})
         );
         let r = resp(
@@ -240,7 +246,7 @@ mod tests {
             r#"{"totalResults": 0}"#,
         );
         assert_eq!(
-            decode(Method::Get, r, 0).unwrap().body.to_value()["totalResults"],
+            decode(Method::Get, r, 0).unwrap().body.to_value().unwrap()["totalResults"],
             json!(0)
         );
     }
@@ -249,7 +255,11 @@ mod tests {
     fn other_content_types_come_back_as_text_with_their_type() {
         let r = resp(200, &[("content-type", "text/csv")], "Name,Email\nal,a@x\n");
         assert_eq!(
-            decode(Method::Get, r.clone(), 0).unwrap().body.to_value(),
+            decode(Method::Get, r.clone(), 0)
+                .unwrap()
+                .body
+                .to_value()
+                .unwrap(),
             json!({"body": "Name,Email\nal,a@x\n", "content_type": "text/csv"})
         );
         let bad = HttpResponse {
@@ -269,14 +279,16 @@ mod tests {
             decode(Method::Head, resp(200, &[], ""), 0)
                 .unwrap()
                 .body
-                .to_value(),
+                .to_value()
+                .unwrap(),
             json!({"exists": true})
         );
         assert_eq!(
             decode(Method::Head, resp(404, &[], ""), 0)
                 .unwrap()
                 .body
-                .to_value(),
+                .to_value()
+                .unwrap(),
             json!({"exists": false})
         );
         assert!(matches!(
@@ -291,7 +303,8 @@ mod tests {
             decode(Method::Delete, resp(204, &[], ""), 0)
                 .unwrap()
                 .body
-                .to_value(),
+                .to_value()
+                .unwrap(),
             Value::Null
         );
         assert_eq!(
@@ -302,7 +315,8 @@ mod tests {
             )
             .unwrap()
             .body
-            .to_value(),
+            .to_value()
+            .unwrap(),
             Value::Null
         );
     }

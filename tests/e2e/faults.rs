@@ -261,6 +261,27 @@ async fn malformed_json_is_a_decode_error_and_not_retried() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_too_hard_to_read_as_a_value_is_a_decode_error_naming_it() {
+    // Well-formed JSON that serde_json will not build into a value: the component passes
+    // answers through as text, so the host's own reading must report it, as a decode error.
+    for text in [
+        r#"{"name": "alpine", "pull_count": 1e400}"#.to_string(),
+        format!("{}{}", "[".repeat(200), "]".repeat(200)),
+    ] {
+        let (mock, hub) = start().await;
+        mock.inject(Fault::json_text(&text).path_prefix(REPO));
+        let out = run(&hub, &mock, "get_repository", alpine()).await;
+        assert!(
+            matches!(out.hub_error(), HubError::Decode(m) if m.contains("cannot be read as a value")),
+            "{:?}",
+            out.result
+        );
+        assert_eq!(out.sent_to(REPO), 1);
+        next_call_succeeds(&hub, &mock).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_truncated_body_is_retried_and_recovers() {
     let (mock, hub) = start().await;
     mock.inject(Fault::truncated_body().path_prefix(REPO));
