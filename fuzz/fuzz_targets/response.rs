@@ -80,7 +80,7 @@ fuzz_target!(|input: Input| {
     let method = METHODS[input.method as usize % METHODS.len()];
     for a in &input.answers {
         let resp = response(a);
-        match decode(method, resp.clone(), input.now) {
+        match decode(method, resp.clone(), || input.now) {
             Ok(d) => assert_eq!(d.status, resp.status),
             Err(HubError::RateLimited { .. }) => assert_eq!(resp.status, 429),
             Err(_) => {}

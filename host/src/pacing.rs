@@ -6,9 +6,9 @@
 //! that value is the account's stable placeholder, so the key is the account; anonymous requests
 //! share one key per authority). Each response's `X-RateLimit-Limit/Remaining/Reset` update the
 //! window; a request may go while `remaining` exceeds the requests already sent and not yet
-//! answered, since those may each spend a unit. When none is left it waits for the reset, or for an answer that shows
-//! more room. A 429's `Retry-After` is left to the guest's retry rules: the Hub's own 429s also
-//! carry `X-RateLimit-Remaining: 0` and the reset, which hold the key here.
+//! answered, since those may each spend a unit. When none is left it waits for the reset, or for
+//! an answer that shows more room. A 429's `Retry-After` is left to the guest's retry rules: the
+//! Hub's own 429s also carry `X-RateLimit-Remaining: 0` and the reset, which hold the key here.
 //!
 //! Until the first answer for a key shows whether the Hub sends the headers at all, one request
 //! goes at a time. A Hub that sends none leaves the key unpaced.

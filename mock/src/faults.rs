@@ -219,21 +219,11 @@ pub(crate) fn replacement(
             let body = body.clone().unwrap_or_else(|| error_body(status));
             Reply::json(status, &body)
         }
-        FaultKind::MalformedJson => {
-            let mut reply = Reply::json(StatusCode::OK, &json!(null));
-            reply.body = Bytes::from_static(b"{\"count\": 2, \"results\": [{\"name\": \"trunc");
-            reply
-        }
-        FaultKind::JsonText { text } => {
-            let mut reply = Reply::json(StatusCode::OK, &json!(null));
-            reply.body = Bytes::from(text.clone());
-            reply
-        }
-        FaultKind::OversizedBody { bytes } => {
-            let mut reply = Reply::json(StatusCode::OK, &json!(null));
-            reply.body = Bytes::from(oversized(*bytes));
-            reply
-        }
+        FaultKind::MalformedJson => ok_with_json_body(Bytes::from_static(
+            b"{\"count\": 2, \"results\": [{\"name\": \"trunc",
+        )),
+        FaultKind::JsonText { text } => ok_with_json_body(Bytes::from(text.clone())),
+        FaultKind::OversizedBody { bytes } => ok_with_json_body(Bytes::from(oversized(*bytes))),
         FaultKind::Redirect { target } => {
             let base = target
                 .clone()
@@ -255,6 +245,13 @@ pub(crate) fn replacement(
 
 pub(crate) fn rate_limited_body() -> serde_json::Value {
     json!({"detail": "Rate limit exceeded", "message": "Rate limit exceeded", "error": false})
+}
+
+/// 200 with a JSON content type and exactly `body`, whatever it holds.
+fn ok_with_json_body(body: Bytes) -> Reply {
+    let mut reply = Reply::json(StatusCode::OK, &json!(null));
+    reply.body = body;
+    reply
 }
 
 /// A JSON document of exactly `bytes` bytes when `bytes` allows it.

@@ -208,13 +208,7 @@ impl Session<'_> {
         } else {
             resp
         };
-        // The time matters only to an error's `X-Retry-After`; a success skips the host call.
-        let now_unix = if (200..=299).contains(&resp.status) {
-            0
-        } else {
-            self.clock.now_unix()
-        };
-        response::decode(request.method, resp, now_unix)
+        response::decode(request.method, resp, || self.clock.now_unix())
     }
 }
 

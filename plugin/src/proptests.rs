@@ -286,7 +286,7 @@ proptest! {
         resp in response(),
         now in any::<u64>(),
     ) {
-        match decode(method, resp.clone(), now) {
+        match decode(method, resp.clone(), || now) {
             Ok(decoded) => {
                 let head_miss = method == Method::Head && resp.status == 404;
                 prop_assert!((200..=299).contains(&resp.status) || head_miss);

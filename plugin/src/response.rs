@@ -80,41 +80,45 @@ impl JsonText {
     }
 }
 
-/// Decodes `resp` for a request made with `method`. `now_unix` turns the older `X-Retry-After`
-/// (an instant) into seconds to wait.
-pub fn decode(method: Method, resp: HttpResponse, now_unix: u64) -> Result<Decoded, HubError> {
-    let status = resp.status;
-    let decoded = |body| Decoded {
-        status,
-        content_type: resp.content_type().map(str::to_string),
-        body,
-        rate_limit: resp.rate_limit(),
-    };
-    if method == Method::Head {
-        return match status {
-            200..=299 => Ok(decoded(JsonText::from_value(&json!({"exists": true})))),
-            404 => Ok(decoded(JsonText::from_value(&json!({"exists": false})))),
-            _ => Err(error_for(&resp, now_unix)),
-        };
-    }
-    if !(200..=299).contains(&status) {
+/// Decodes `resp` for a request made with `method`. `now_unix` is asked only when an error
+/// carries the older `X-Retry-After` (an instant) to turn into seconds to wait, so decoding a
+/// success reads no clock.
+pub fn decode(
+    method: Method,
+    resp: HttpResponse,
+    now_unix: impl FnOnce() -> u64,
+) -> Result<Decoded, HubError> {
+    let accepted =
+        (200..=299).contains(&resp.status) || (method == Method::Head && resp.status == 404);
+    if !accepted {
         return Err(error_for(&resp, now_unix));
     }
+    Ok(Decoded {
+        status: resp.status,
+        content_type: resp.content_type().map(str::to_string),
+        rate_limit: resp.rate_limit(),
+        body: accepted_body(method, resp)?,
+    })
+}
+
+/// The result an accepted answer carries.
+fn accepted_body(method: Method, resp: HttpResponse) -> Result<JsonText, HubError> {
+    let status = resp.status;
+    if method == Method::Head {
+        return Ok(JsonText::from_value(&json!({"exists": status != 404})));
+    }
     if status == 204 || resp.body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(decoded(JsonText::from_value(&Value::Null)));
+        return Ok(JsonText::from_value(&Value::Null));
     }
     let content_type = resp.content_type().unwrap_or("application/json");
     if is_json(content_type) {
-        let mut done = decoded(JsonText(String::new()));
-        done.body = JsonText::parse(resp.body)
-            .map_err(|e| HubError::Decode(format!("{status} response is not valid JSON: {e}")))?;
-        Ok(done)
-    } else {
-        let text = std::str::from_utf8(&resp.body)
-            .map_err(|_| HubError::Decode(format!("{content_type} response is not UTF-8 text")))?;
-        let body = json!({"body": text, "content_type": content_type});
-        Ok(decoded(JsonText::from_value(&body)))
+        return JsonText::parse(resp.body)
+            .map_err(|e| HubError::Decode(format!("{status} response is not valid JSON: {e}")));
     }
+    let text = std::str::from_utf8(&resp.body)
+        .map_err(|_| HubError::Decode(format!("{content_type} response is not UTF-8 text")))?;
+    let body = json!({"body": text, "content_type": content_type});
+    Ok(JsonText::from_value(&body))
 }
 
 /// `application/json`, `application/scim+json`, any `+json`, with or without parameters.
@@ -128,7 +132,7 @@ pub fn is_json(content_type: &str) -> bool {
     essence == "application/json" || essence.ends_with("+json")
 }
 
-fn error_for(resp: &HttpResponse, now_unix: u64) -> HubError {
+fn error_for(resp: &HttpResponse, now_unix: impl FnOnce() -> u64) -> HubError {
     let mut message = message_of(resp);
     // The first step of a two-factor login answers 401 with the challenge token the second
     // step needs; dropping it would make `login_second_factor` unusable.
@@ -154,7 +158,7 @@ fn error_for(resp: &HttpResponse, now_unix: u64) -> HubError {
 
 /// Seconds to wait: `Retry-After` (seconds) as the Hub sends it now, else the older
 /// `X-Retry-After` (a unix time).
-pub fn retry_after(resp: &HttpResponse, now_unix: u64) -> Option<u64> {
+pub fn retry_after(resp: &HttpResponse, now_unix: impl FnOnce() -> u64) -> Option<u64> {
     if let Some(secs) = resp
         .header("retry-after")
         .and_then(|v| v.trim().parse::<u64>().ok())
@@ -163,7 +167,7 @@ pub fn retry_after(resp: &HttpResponse, now_unix: u64) -> Option<u64> {
     }
     resp.header("x-retry-after")
         .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(|at| at.saturating_sub(now_unix))
+        .map(|at| at.saturating_sub(now_unix()))
 }
 
 /// The Hub's explanation: a JSON body's `message`, `detail`, `error`, `errinfo` or first of
@@ -233,7 +237,7 @@ mod tests {
             r#"{"count": 1}"#,
         );
         assert_eq!(
-            decode(Method::Get, r.clone(), 0)
+            decode(Method::Get, r, || 0)
                 .unwrap()
                 .body
                 .to_value()
@@ -246,7 +250,11 @@ mod tests {
             r#"{"totalResults": 0}"#,
         );
         assert_eq!(
-            decode(Method::Get, r, 0).unwrap().body.to_value().unwrap()["totalResults"],
+            decode(Method::Get, r, || 0)
+                .unwrap()
+                .body
+                .to_value()
+                .unwrap()["totalResults"],
             json!(0)
         );
     }
@@ -255,7 +263,7 @@ mod tests {
     fn other_content_types_come_back_as_text_with_their_type() {
         let r = resp(200, &[("content-type", "text/csv")], "Name,Email\nal,a@x\n");
         assert_eq!(
-            decode(Method::Get, r.clone(), 0)
+            decode(Method::Get, r, || 0)
                 .unwrap()
                 .body
                 .to_value()
@@ -268,7 +276,7 @@ mod tests {
             body: vec![0xff, 0xfe],
         };
         assert!(matches!(
-            decode(Method::Get, bad, 0),
+            decode(Method::Get, bad, || 0),
             Err(HubError::Decode(_))
         ));
     }
@@ -276,7 +284,7 @@ mod tests {
     #[test]
     fn head_checks_answer_exists() {
         assert_eq!(
-            decode(Method::Head, resp(200, &[], ""), 0)
+            decode(Method::Head, resp(200, &[], ""), || 0)
                 .unwrap()
                 .body
                 .to_value()
@@ -284,7 +292,7 @@ mod tests {
             json!({"exists": true})
         );
         assert_eq!(
-            decode(Method::Head, resp(404, &[], ""), 0)
+            decode(Method::Head, resp(404, &[], ""), || 0)
                 .unwrap()
                 .body
                 .to_value()
@@ -292,7 +300,7 @@ mod tests {
             json!({"exists": false})
         );
         assert!(matches!(
-            decode(Method::Head, resp(401, &[], ""), 0),
+            decode(Method::Head, resp(401, &[], ""), || 0),
             Err(HubError::Unauthorized(_))
         ));
     }
@@ -300,7 +308,7 @@ mod tests {
     #[test]
     fn no_content_is_null() {
         assert_eq!(
-            decode(Method::Delete, resp(204, &[], ""), 0)
+            decode(Method::Delete, resp(204, &[], ""), || 0)
                 .unwrap()
                 .body
                 .to_value()
@@ -311,7 +319,7 @@ mod tests {
             decode(
                 Method::Post,
                 resp(200, &[("content-type", "application/json")], ""),
-                0
+                || 0
             )
             .unwrap()
             .body
@@ -327,7 +335,7 @@ mod tests {
         for text in [r#"{"count": "#, r#"{"count": 1} trailing"#, "{} {}", "nul"] {
             assert!(
                 matches!(
-                    decode(Method::Get, resp(200, &json, text), 0),
+                    decode(Method::Get, resp(200, &json, text), || 0),
                     Err(HubError::Decode(_))
                 ),
                 "{text:?} was accepted"
@@ -339,7 +347,7 @@ mod tests {
             body: b"{\"name\": \"\xff\"}".to_vec(),
         };
         assert!(matches!(
-            decode(Method::Get, not_utf8, 0),
+            decode(Method::Get, not_utf8, || 0),
             Err(HubError::Decode(_))
         ));
     }
@@ -348,12 +356,13 @@ mod tests {
     fn json_answers_pass_through_as_sent() {
         let text = "{\n  \"name\": \"caf\\u00e9\",\n  \"pull_count\": 1e3,\n  \"tags\": []\n}\n";
         let r = resp(200, &[("content-type", "application/json")], text);
-        assert_eq!(decode(Method::Get, r, 0).unwrap().body.as_str(), text);
+        assert_eq!(decode(Method::Get, r, || 0).unwrap().body.as_str(), text);
     }
 
     #[test]
     fn statuses_map_to_typed_errors() {
-        let e = |status, body: &str| decode(Method::Get, resp(status, &[], body), 0).unwrap_err();
+        let e =
+            |status, body: &str| decode(Method::Get, resp(status, &[], body), || 0).unwrap_err();
         assert_eq!(
             e(401, r#"{"detail": "token expired"}"#),
             HubError::Unauthorized("token expired".into())
@@ -404,7 +413,7 @@ mod tests {
             r#"{"detail": "2FA required", "login_2fa_token": "abc_123"}"#,
         );
         assert_eq!(
-            decode(Method::Post, r, 0).unwrap_err(),
+            decode(Method::Post, r, || 0).unwrap_err(),
             HubError::Unauthorized("2FA required (login_2fa_token: abc_123)".into())
         );
     }
@@ -422,7 +431,7 @@ mod tests {
             "",
         );
         assert_eq!(
-            decode(Method::Get, r, 1_700_000_000).unwrap_err(),
+            decode(Method::Get, r, || 1_700_000_000).unwrap_err(),
             HubError::RateLimited {
                 retry_after: Some(17),
                 rate_limit: Some(RateLimit {
@@ -438,7 +447,7 @@ mod tests {
     fn rate_limited_with_the_older_unix_time_header() {
         let r = resp(429, &[("x-retry-after", "1700000045")], "");
         assert_eq!(
-            decode(Method::Get, r, 1_700_000_000).unwrap_err(),
+            decode(Method::Get, r, || 1_700_000_000).unwrap_err(),
             HubError::RateLimited {
                 retry_after: Some(45),
                 rate_limit: None
@@ -447,7 +456,7 @@ mod tests {
         // An instant already past means "now".
         let r = resp(429, &[("x-retry-after", "10")], "");
         assert!(matches!(
-            decode(Method::Get, r, 1_700_000_000),
+            decode(Method::Get, r, || 1_700_000_000),
             Err(HubError::RateLimited {
                 retry_after: Some(0),
                 ..
@@ -466,7 +475,7 @@ mod tests {
             "{}",
         );
         assert_eq!(
-            decode(Method::Get, r, 0).unwrap().rate_limit,
+            decode(Method::Get, r, || 0).unwrap().rate_limit,
             Some(RateLimit {
                 limit: None,
                 remaining: Some(99),
@@ -478,7 +487,7 @@ mod tests {
     #[test]
     fn long_messages_are_shortened_on_a_char_boundary() {
         let long = "é".repeat(400);
-        match decode(Method::Get, resp(500, &[], &long), 0).unwrap_err() {
+        match decode(Method::Get, resp(500, &[], &long), || 0).unwrap_err() {
             HubError::Upstream { message, .. } => {
                 assert!(message.len() <= 504 && message.ends_with('…'))
             }
