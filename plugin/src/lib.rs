@@ -5,6 +5,7 @@
 //! or typed error ([`error`]), sent again when [`retry`] says so. [`client`] strings these
 //! together; it is plain Rust and runs natively in tests with a scripted transport and a fake clock.
 
+pub mod arena;
 pub mod args;
 pub mod catalog;
 pub mod client;

@@ -2,6 +2,7 @@
 //! export converts WIT values to the core's types, runs [`crate::client::call`], and converts the
 //! result back.
 
+mod allocator;
 mod transport;
 mod typed;
 
