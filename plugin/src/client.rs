@@ -74,7 +74,7 @@ pub fn call(
     })?;
     let bound = args::bind(op, args)?;
     let origin = request::base_origin(options.base_url.as_deref())?;
-    let request = request::build(op, &bound, &origin);
+    let mut request = request::build(op, &bound, &origin);
     let account = options
         .account
         .as_deref()
@@ -89,7 +89,7 @@ pub fn call(
         budget: Budget::new(options.retry),
     };
 
-    let first = session.fetch(request.clone())?;
+    let first = session.fetch(&mut request)?;
     let pagination = if options.all_pages {
         op.pagination
     } else {
@@ -119,7 +119,7 @@ pub fn call(
                 let mut page_request = request.clone();
                 page_request.url = link.clone();
                 page_request.method = Method::Get;
-                let page = session.fetch(page_request)?;
+                let page = session.fetch(&mut page_request)?;
                 let body = page.body.to_value()?;
                 pages += 1;
                 next = paginate::next_page(pagination, &body, &link, &origin);
@@ -166,7 +166,13 @@ impl Session<'_> {
                 request.set_header("authorization", format!("Bearer {token}"));
                 Ok(true)
             }
-            Ok(None) => Ok(false),
+            Ok(None) => {
+                // An earlier attempt's credential must not stay on this one.
+                request
+                    .headers
+                    .retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
+                Ok(false)
+            }
             Err(why) => Err(HubError::Unauthorized(format!(
                 "no credential for account `{}`: {why}",
                 self.account
@@ -175,10 +181,10 @@ impl Session<'_> {
     }
 
     /// [`Self::attempt`], again after each failure the retry budget allows, waiting first.
-    fn fetch(&mut self, request: HttpRequest) -> Result<response::Decoded, HubError> {
+    fn fetch(&mut self, request: &mut HttpRequest) -> Result<response::Decoded, HubError> {
         let mut attempt = 0;
         loop {
-            let error = match self.attempt(request.clone()) {
+            let error = match self.attempt(request) {
                 Ok(decoded) => return Ok(decoded),
                 Err(error) => error,
             };
@@ -194,17 +200,19 @@ impl Session<'_> {
     }
 
     /// Sends with the account's credential; after a 401, asks for a fresh one and tries once more.
-    fn attempt(&mut self, mut request: HttpRequest) -> Result<response::Decoded, HubError> {
-        let authorized = self.authorize(&mut request)?;
-        let resp = self.transport.send(&request)?;
+    /// The request keeps whatever `authorization` it was last sent with; each attempt sets its
+    /// own (or removes a stale one), so nothing is copied per attempt.
+    fn attempt(&mut self, request: &mut HttpRequest) -> Result<response::Decoded, HubError> {
+        let authorized = self.authorize(request)?;
+        let resp = self.transport.send(request)?;
         let resp = if resp.status == 401 && authorized {
             let kind = self.kind().expect("authorized implies a credential kind");
             self.credentials.invalidate(self.account, kind);
             request
                 .headers
                 .retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
-            self.authorize(&mut request)?;
-            self.transport.send(&request)?
+            self.authorize(request)?;
+            self.transport.send(request)?
         } else {
             resp
         };
@@ -735,6 +743,32 @@ mod tests {
         assert_eq!(slept, vec![ms(125), ms(250)]);
         // Each attempt carries the credential.
         assert!(t.sent.iter().all(|r| r.header("authorization").is_some()));
+    }
+
+    #[test]
+    fn a_retry_without_a_credential_does_not_resend_the_earlier_one() {
+        /// A credential for the first request only (say, the account was signed out meanwhile).
+        struct Once(bool);
+        impl Credentials for Once {
+            fn get(&mut self, _: &str, _: CredentialKind) -> Result<Option<String>, String> {
+                Ok(std::mem::take(&mut self.0).then(|| "tok0".to_string()))
+            }
+            fn invalidate(&mut self, _: &str, _: CredentialKind) {}
+        }
+        let mut t = Scripted::default()
+            .answer(503, json!({}))
+            .answer(200, json!({"name": "b"}));
+        call(
+            "get_repository",
+            &repo(),
+            &CallOptions::default(),
+            &mut t,
+            &mut Once(true),
+            &mut FakeClock::default(),
+        )
+        .unwrap();
+        assert_eq!(t.sent[0].header("authorization"), Some("Bearer tok0"));
+        assert_eq!(t.sent[1].header("authorization"), None);
     }
 
     #[test]
