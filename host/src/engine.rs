@@ -9,10 +9,10 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use wasmtime::component::{Component, InstancePre, Linker};
+use wasmtime::component::{Component, ComponentExportIndex, InstancePre, Linker};
 use wasmtime::error::Context;
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
-use wasmtime::{Result, bail};
+use wasmtime::{Result, bail, format_err};
 
 /// The component built with this host (see build.rs).
 pub static EMBEDDED_COMPONENT: &[u8] =
@@ -42,6 +42,9 @@ pub struct Runtime {
     /// The same for the `catalog` interface alone: a dynamic call, the common case, type-checks
     /// its three functions per instance instead of all of the world's.
     pub(crate) catalog_exports: CatalogIndices,
+    /// `catalog.call` alone: what `Dockhand::call` runs, so a fresh instance type-checks that
+    /// one function instead of the interface's three.
+    pub(crate) catalog_call: ComponentExportIndex,
     pub loaded_from: LoadedFrom,
     pub pooling: bool,
     _ticker: Arc<EpochTicker>,
@@ -70,12 +73,14 @@ impl Runtime {
         let pre = linker.instantiate_pre(&component)?;
         let plugin_exports = PluginIndices::new(&pre)?;
         let catalog_exports = CatalogIndices::new(&pre)?;
+        let catalog_call = export_index(&component, CATALOG_INTERFACE, "call")?;
         let ticker = EpochTicker::start(&engine);
         Ok(Runtime {
             engine,
             pre,
             plugin_exports,
             catalog_exports,
+            catalog_call,
             loaded_from,
             pooling,
             _ticker: ticker,
@@ -85,6 +90,24 @@ impl Runtime {
     pub fn engine(&self) -> &Engine {
         &self.engine
     }
+}
+
+/// The interface that describes the operations and runs any of them by name.
+const CATALOG_INTERFACE: &str = "dockhand:hub/catalog@0.1.0";
+
+/// Where `function` of the exported `interface` is in `component`.
+fn export_index(
+    component: &Component,
+    interface: &str,
+    function: &str,
+) -> Result<ComponentExportIndex> {
+    let missing = || format_err!("the component does not export `{interface}.{function}`");
+    let interface = component
+        .get_export_index(None, interface)
+        .ok_or_else(missing)?;
+    component
+        .get_export_index(Some(&interface), function)
+        .ok_or_else(missing)
 }
 
 fn config() -> Config {

@@ -364,7 +364,13 @@ impl Dockhand {
         let deadline = self.hooks.policy.timeouts.call;
         let ends_at = tokio::time::Instant::now() + deadline;
         let run = async {
-            let mut session = self.catalog_session(Some(ends_at)).await?;
+            let (mut store, instance) = self.new_instance(Some(ends_at)).await?;
+            let call = instance
+                .get_typed_func::<CallParams, (Result<wit::Response, HubError>,)>(
+                    &mut store,
+                    &self.runtime.catalog_call,
+                )
+                .map_err(exports_error)?;
             let max_retry_wait = options
                 .max_retry_wait
                 .unwrap_or(DEFAULT_MAX_RETRY_WAIT)
@@ -379,17 +385,11 @@ impl Dockhand {
                     u32::try_from(max_retry_wait.as_secs()).unwrap_or(u32::MAX),
                 ),
             };
-            let response = session
-                .catalog
-                .call_call(
-                    &mut session.store,
-                    operation,
-                    &args.to_string(),
-                    &wit_options,
-                )
+            let (answer,) = call
+                .call_async(&mut store, (operation, &args.to_string(), &wit_options))
                 .await
                 .map_err(|e| {
-                    if session.store.data().limits.refused {
+                    if store.data().limits.refused {
                         CallError::Host(format!(
                             "the call hit the instance memory limit ({}): {e:#}",
                             self.memory_limit()
@@ -397,8 +397,8 @@ impl Dockhand {
                     } else {
                         trap(e)
                     }
-                })?
-                .map_err(CallError::Hub)?;
+                })?;
+            let response = answer.map_err(CallError::Hub)?;
             // The component checks that answers are JSON and passes them on as text; a
             // document serde_json will not build (a number beyond f64, nesting past 128) ends here.
             let body = serde_json::from_str(&response.body).map_err(|e| {
@@ -420,6 +420,9 @@ impl Dockhand {
         }
     }
 }
+
+/// `catalog.call`'s parameters: the operation, its arguments as JSON, the call's options.
+type CallParams<'a> = (&'a str, &'a str, &'a wit::CallOptions);
 
 /// `2 s`, or `500 ms` for a deadline under a second (which `as_secs` would show as 0 s).
 fn seconds_or_millis(d: Duration) -> String {
