@@ -121,6 +121,9 @@ fn main() {
             .cloned()
     };
     let as_json = args.iter().any(|a| a == "--json");
+    if args.iter().any(|a| a == "--mock-on-workers") {
+        MOCK_ON_WORKERS.store(true, Ordering::Relaxed);
+    }
     if let Some(path) = value_of("--component") {
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("--component {path}: {e}"));
         COMPONENT.set(bytes).unwrap();
@@ -155,10 +158,60 @@ fn main() {
     }
 }
 
+/// Where the mock Hub runs: by default on a thread and runtime of its own, as a remote server
+/// would; with `--mock-on-workers`, as a task on the measuring runtime's workers.
+static MOCK_ON_WORKERS: AtomicBool = AtomicBool::new(false);
+
+/// The mock Hub, on its own thread (see [`MOCK_ON_WORKERS`]) unless told otherwise.
+///
+/// On the measuring runtime, the mock's per-connection tasks land on whichever worker tokio
+/// puts them, and each kind of call talks to the mock over its own connection (the native client
+/// and the host have separate pools): whether a kind's requests hop between workers, and pay a
+/// cross-thread wake-up twice per call, depends on that placement, which changes run to run.
+/// On a thread of its own, every kind's request crosses the same boundary.
+enum Mock {
+    OnWorkers(MockHub),
+    OwnThread { base_url: String },
+}
+
+impl Mock {
+    async fn start() -> Mock {
+        if MOCK_ON_WORKERS.load(Ordering::Relaxed) {
+            return Mock::OnWorkers(MockHub::start(MockConfig::default()).await.unwrap());
+        }
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("mock-hub".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async {
+                    let mock = MockHub::start(MockConfig::default()).await.unwrap();
+                    sender.send(mock.base_url()).unwrap();
+                    // Serves until the process exits with the benchmark.
+                    std::future::pending::<()>().await
+                })
+            })
+            .unwrap();
+        Mock::OwnThread {
+            base_url: receiver.await.unwrap(),
+        }
+    }
+
+    fn base_url(&self) -> String {
+        match self {
+            Mock::OnWorkers(mock) => mock.base_url(),
+            Mock::OwnThread { base_url } => base_url.clone(),
+        }
+    }
+}
+
 /// `--only <kind> [--calls N]`: one kind of call, N times, and nothing else, for a profiler
 /// (`perf record`, `strace -c`, callgrind) to attribute the time of.
 async fn only(kind: String, calls: usize) {
-    let mock = MockHub::start(MockConfig::default()).await.unwrap();
+    let mock = Mock::start().await;
     let base = mock.base_url();
     let cache = tempfile::tempdir().unwrap();
     let hub = host(&base, cache.path(), false);
@@ -203,13 +256,17 @@ async fn reused_call(
     args_text: &str,
     options: &dockhand_host::bindings::exports::dockhand::hub::types::CallOptions,
 ) {
-    session
+    let response = session
         .plugin
         .dockhand_hub_catalog()
         .call_call(&mut session.store, OPERATION, args_text, options)
         .await
         .unwrap()
         .unwrap();
+    // The same work `native_call` and `Dockhand::call` do with the answer: the component hands
+    // on checked JSON text, which a caller still has to read.
+    let body: Value = serde_json::from_str(&response.body).unwrap();
+    assert_eq!(body["name"], "alpine");
 }
 
 fn call_options(base: &str) -> dockhand_host::bindings::exports::dockhand::hub::types::CallOptions {
@@ -224,7 +281,7 @@ fn call_options(base: &str) -> dockhand_host::bindings::exports::dockhand::hub::
 }
 
 async fn run(rounds: usize) -> Value {
-    let mock = MockHub::start(MockConfig::default()).await.unwrap();
+    let mock = Mock::start().await;
     let base = mock.base_url();
     let cache = tempfile::tempdir().unwrap();
     let url = format!("{base}/v2/namespaces/library/repositories/alpine");
@@ -260,46 +317,61 @@ async fn run(rounds: usize) -> Value {
     let (mut native, mut component, mut fresh, mut wasmtime_sender) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut instantiate, mut instantiate_world) = (Vec::new(), Vec::new());
-    // Warm every path (connections, caches) before measuring.
+    // Warm every path (connections, caches) before measuring. Each round starts one kind
+    // further along, so that no kind always follows the same other kind (the one before leaves
+    // caches and the runtime's idle worker in its own state).
+    const KINDS: usize = 6;
     for round in 0..rounds + 20 {
-        let t = Instant::now();
-        native_call(&client, &url).await;
-        let n = t.elapsed();
-
-        let t = Instant::now();
-        reused_call(&mut reused, &args_text, &options).await;
-        let c = t.elapsed();
-
-        let t = Instant::now();
-        hub.call(OPERATION, &args(), &CallOptions::default())
-            .await
-            .unwrap();
-        let f = t.elapsed();
-
-        let t = Instant::now();
-        default_sender
-            .call(OPERATION, &args(), &CallOptions::default())
-            .await
-            .unwrap();
-        let d = t.elapsed();
-
-        let t = Instant::now();
-        let session = hub.instantiate_catalog().await.unwrap();
-        let i = t.elapsed();
-        drop(session);
-
-        let t = Instant::now();
-        let session = hub.instantiate().await.unwrap();
-        let w = t.elapsed();
-        drop(session);
-
-        if round >= 20 {
-            native.push(n);
-            component.push(c);
-            fresh.push(f);
-            wasmtime_sender.push(d);
-            instantiate.push(i);
-            instantiate_world.push(w);
+        for step in 0..KINDS {
+            let kind = (round + step) % KINDS;
+            let t = Instant::now();
+            // An instance is dropped after its time is taken, as before a call it would serve.
+            let elapsed = match kind {
+                0 => {
+                    native_call(&client, &url).await;
+                    t.elapsed()
+                }
+                1 => {
+                    reused_call(&mut reused, &args_text, &options).await;
+                    t.elapsed()
+                }
+                2 => {
+                    hub.call(OPERATION, &args(), &CallOptions::default())
+                        .await
+                        .unwrap();
+                    t.elapsed()
+                }
+                3 => {
+                    default_sender
+                        .call(OPERATION, &args(), &CallOptions::default())
+                        .await
+                        .unwrap();
+                    t.elapsed()
+                }
+                4 => {
+                    let session = hub.instantiate_catalog().await.unwrap();
+                    let elapsed = t.elapsed();
+                    drop(session);
+                    elapsed
+                }
+                _ => {
+                    let session = hub.instantiate().await.unwrap();
+                    let elapsed = t.elapsed();
+                    drop(session);
+                    elapsed
+                }
+            };
+            if round >= 20 {
+                [
+                    &mut native,
+                    &mut component,
+                    &mut fresh,
+                    &mut wasmtime_sender,
+                    &mut instantiate,
+                    &mut instantiate_world,
+                ][kind]
+                    .push(elapsed);
+            }
         }
     }
 
@@ -331,6 +403,7 @@ async fn run(rounds: usize) -> Value {
         "machine": format!("{} cores, {}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), std::env::consts::ARCH),
         "operation": OPERATION,
         "rounds": rounds,
+        "mock": if MOCK_ON_WORKERS.load(Ordering::Relaxed) { "on-workers" } else { "own-thread" },
         "latency_us": {
             "native": native_us,
             "component": component_us,
@@ -386,8 +459,8 @@ fn print_table(r: &Value) {
     let l = &r["latency_us"];
     let q = &r["ratios"];
     println!(
-        "dockhand benchmark: {} against the mock Hub on loopback ({}), {} rounds",
-        r["operation"], r["machine"], r["rounds"]
+        "dockhand benchmark: {} against the mock Hub on loopback ({}, mock {}), {} rounds",
+        r["operation"], r["machine"], r["mock"], r["rounds"]
     );
     println!("median latency per call:");
     println!(
