@@ -147,11 +147,11 @@ impl HubHooks {
         let request = Request::from_parts(parts, Full::new(body));
 
         let timeouts = self.policy.timeouts;
-        let response =
-            match tokio::time::timeout(timeouts.first_byte, self.client.send(request)).await {
-                Ok(result) => result.map_err(error_code)?,
-                Err(_) => return Err(Error::HttpResponseTimeout),
-            };
+        // The client enforces the first-byte timeout itself (the host builds it with
+        // `response_timeout` = `first_byte`, which token exchanges need as well): a second timer
+        // here cost a timer registration per request, and each one that lands before the
+        // runtime's next wake-up makes tokio wake the worker parked on the driver.
+        let response = self.client.send(request).await.map_err(error_code)?;
         let (parts, incoming) = response.into_parts();
         // The Hub has counted the request by the time it answers: its place is free again.
         permit.record(&parts.headers);
