@@ -68,8 +68,11 @@ impl ResourceLimiter for MemoryCap {
 impl CallState {
     pub(crate) fn new(hooks: HubHooks, broker: Arc<Broker>, limits: StoreLimits) -> CallState {
         CallState {
-            // No environment, arguments, stdio, preopened directories or socket permissions.
-            wasi: WasiCtx::builder().build(),
+            // No environment, arguments, stdio, preopened directories or socket permissions:
+            // the builder's defaults, which `WasiCtx::default()` gives without the builder
+            // (whose `build()` constructs a second default context, RNG seeding included, to
+            // leave behind in itself).
+            wasi: WasiCtx::default(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
             hooks,
