@@ -180,10 +180,17 @@ fn load_cached(engine: &Engine, wasm: &[u8], dir: &Path) -> Result<(Component, L
     if let (Ok(bytes), Ok(sum)) = (std::fs::read(&path), std::fs::read_to_string(&sum_path))
         && hex_sha256(&bytes) == sum.trim()
     {
-        // SAFETY: the bytes were written by `Engine::precompile_component` of an engine with the
-        // same settings (the key says so), in a directory only this user can write, and their
+        // Mapped from the file rather than deserialised from `bytes`: that would copy the
+        // ~830 KB artefact into fresh memory, page fault by page fault, which was most of a
+        // load. This host only ever replaces a cache file whole (written aside, then renamed
+        // over) with the artefact of the same key, so what is mapped is what was checked, and
+        // no writer of ours truncates it under the map.
+        //
+        // SAFETY: the file was written by `Engine::precompile_component` of an engine with the
+        // same settings (the key says so), in a directory only this user can write, and its
         // checksum matches; wasmtime checks the version and settings in the header again.
-        if let Ok(component) = unsafe { Component::deserialize(engine, &bytes) } {
+        drop(bytes);
+        if let Ok(component) = unsafe { Component::deserialize_file(engine, &path) } {
             return Ok((component, LoadedFrom::Cache(path)));
         }
     }
