@@ -243,18 +243,12 @@ impl Dockhand {
         })
     }
 
-    /// A fresh instance with only its `catalog` interface loaded: what [`Dockhand::call`],
-    /// `operations` and `docs` use, without type-checking the other fifty-odd exports each
-    /// time. Like [`Dockhand::instantiate`], it leaves the read-only check to the caller.
+    /// A fresh instance with only its `catalog` interface loaded: what `operations` and `docs`
+    /// use, without type-checking the other fifty-odd exports each time ([`Dockhand::call`]
+    /// takes `catalog.call` alone). Like [`Dockhand::instantiate`], it leaves the read-only
+    /// check to the caller.
     pub async fn instantiate_catalog(&self) -> Result<CatalogSession, CallError> {
-        self.catalog_session(None).await
-    }
-
-    async fn catalog_session(
-        &self,
-        deadline: Option<tokio::time::Instant>,
-    ) -> Result<CatalogSession, CallError> {
-        let (mut store, instance) = self.new_instance(deadline).await?;
+        let (mut store, instance) = self.new_instance(None).await?;
         let catalog = self
             .runtime
             .catalog_exports
