@@ -208,6 +208,18 @@ impl Mock {
     }
 }
 
+/// The measured component precompiled by `engine`: its bytes, and a file in `dir` holding them
+/// (what the host's cache would map).
+fn precompiled_artefact(
+    engine: &wasmtime::Engine,
+    dir: &std::path::Path,
+) -> (Vec<u8>, std::path::PathBuf) {
+    let bytes = engine.precompile_component(measured_component()).unwrap();
+    let file = dir.join("measured.cwasm");
+    std::fs::write(&file, &bytes).unwrap();
+    (bytes, file)
+}
+
 /// `--only <kind> [--calls N]`: one kind of call, N times, and nothing else, for a profiler
 /// (`perf record`, `strace -c`, callgrind) to attribute the time of.
 async fn only(kind: String, calls: usize) {
@@ -222,13 +234,10 @@ async fn only(kind: String, calls: usize) {
     let args_text = args().to_string();
     let engine = hub.runtime().engine().clone();
     // Compiling again takes a fifth of a second: only the loads need the artefact.
-    let artefact = cache.path().join("measured.cwasm");
-    let precompiled = if kind.starts_with("load") {
-        let bytes = engine.precompile_component(measured_component()).unwrap();
-        std::fs::write(&artefact, &bytes).unwrap();
-        bytes
+    let (precompiled, artefact) = if kind.starts_with("load") {
+        precompiled_artefact(&engine, cache.path())
     } else {
-        Vec::new()
+        (Vec::new(), std::path::PathBuf::new())
     };
     let start = Instant::now();
     for _ in 0..calls {
@@ -304,9 +313,7 @@ async fn run(rounds: usize) -> Value {
     }
     // A load as the host does it from its cache (the file mapped), and from bytes in memory
     // (copied into fresh memory) for the record.
-    let precompiled = engine.precompile_component(measured_component()).unwrap();
-    let artefact = cache.path().join("measured.cwasm");
-    std::fs::write(&artefact, &precompiled).unwrap();
+    let (precompiled, artefact) = precompiled_artefact(&engine, cache.path());
     let (mut load, mut load_bytes) = (Vec::new(), Vec::new());
     for _ in 0..50 {
         let t = Instant::now();

@@ -229,6 +229,11 @@ mod tests {
         }
     }
 
+    /// The tree a successful decode of `r` carries.
+    fn decoded_value(method: Method, r: HttpResponse) -> Value {
+        decode(method, r, || 0).unwrap().body.to_value().unwrap()
+    }
+
     #[test]
     fn json_bodies_decode_as_json() {
         let r = resp(
@@ -236,38 +241,20 @@ mod tests {
             &[("content-type", "application/json; charset=utf-8")],
             r#"{"count": 1}"#,
         );
-        assert_eq!(
-            decode(Method::Get, r, || 0)
-                .unwrap()
-                .body
-                .to_value()
-                .unwrap(),
-            json!({"count": 1})
-        );
+        assert_eq!(decoded_value(Method::Get, r), json!({"count": 1}));
         let r = resp(
             200,
             &[("content-type", "application/scim+json")],
             r#"{"totalResults": 0}"#,
         );
-        assert_eq!(
-            decode(Method::Get, r, || 0)
-                .unwrap()
-                .body
-                .to_value()
-                .unwrap()["totalResults"],
-            json!(0)
-        );
+        assert_eq!(decoded_value(Method::Get, r)["totalResults"], json!(0));
     }
 
     #[test]
     fn other_content_types_come_back_as_text_with_their_type() {
         let r = resp(200, &[("content-type", "text/csv")], "Name,Email\nal,a@x\n");
         assert_eq!(
-            decode(Method::Get, r, || 0)
-                .unwrap()
-                .body
-                .to_value()
-                .unwrap(),
+            decoded_value(Method::Get, r),
             json!({"body": "Name,Email\nal,a@x\n", "content_type": "text/csv"})
         );
         let bad = HttpResponse {
@@ -284,19 +271,11 @@ mod tests {
     #[test]
     fn head_checks_answer_exists() {
         assert_eq!(
-            decode(Method::Head, resp(200, &[], ""), || 0)
-                .unwrap()
-                .body
-                .to_value()
-                .unwrap(),
+            decoded_value(Method::Head, resp(200, &[], "")),
             json!({"exists": true})
         );
         assert_eq!(
-            decode(Method::Head, resp(404, &[], ""), || 0)
-                .unwrap()
-                .body
-                .to_value()
-                .unwrap(),
+            decoded_value(Method::Head, resp(404, &[], "")),
             json!({"exists": false})
         );
         assert!(matches!(
@@ -308,23 +287,14 @@ mod tests {
     #[test]
     fn no_content_is_null() {
         assert_eq!(
-            decode(Method::Delete, resp(204, &[], ""), || 0)
-                .unwrap()
-                .body
-                .to_value()
-                .unwrap(),
+            decoded_value(Method::Delete, resp(204, &[], "")),
             Value::Null
         );
         assert_eq!(
-            decode(
+            decoded_value(
                 Method::Post,
-                resp(200, &[("content-type", "application/json")], ""),
-                || 0
-            )
-            .unwrap()
-            .body
-            .to_value()
-            .unwrap(),
+                resp(200, &[("content-type", "application/json")], "")
+            ),
             Value::Null
         );
     }
