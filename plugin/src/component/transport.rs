@@ -108,11 +108,15 @@ impl Transport for WasiHttp {
                     .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
                 (name, value)
             })
-            .collect();
+            .collect::<Vec<(String, String)>>();
+        let declared_length = headers
+            .iter()
+            .find(|(name, _)| name == "content-length")
+            .and_then(|(_, value)| value.trim().parse::<usize>().ok());
         let body = incoming
             .consume()
             .map_err(|()| HubError::transport("other", "response body already taken"))?;
-        let body = read_body(body)?;
+        let body = read_body(body, declared_length)?;
         Ok(HttpResponse {
             status,
             headers,
@@ -135,13 +139,16 @@ fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), HubError> {
     OutgoingBody::finish(body, None).map_err(from_error_code)
 }
 
-fn read_body(body: IncomingBody) -> Result<Vec<u8>, HubError> {
+/// Reads the body to its end: the stream closing, or as many bytes as the response declared
+/// (the host has then seen the last of it; asking again only to hear "closed" is one host
+/// call more per request).
+fn read_body(body: IncomingBody, declared_length: Option<usize>) -> Result<Vec<u8>, HubError> {
     let mut out = Vec::new();
     {
         let stream = body
             .stream()
             .map_err(|()| HubError::transport("other", "response body stream unavailable"))?;
-        loop {
+        while declared_length != Some(out.len()) {
             match stream.blocking_read(64 * 1024) {
                 // Most answers arrive in one piece, which then needs no copy.
                 Ok(chunk) if out.is_empty() => out = chunk,
