@@ -215,12 +215,19 @@ fn error_code(e: HttpError) -> Error {
 
 /// A response body that stops at `limit` bytes and when the server pauses longer than
 /// `between_bytes`, with errors the guest maps to `body-too-large` and `timeout`.
+///
+/// The pause timer is set only when a read has to wait, from that moment: a body that is
+/// already there (most Hub answers arrive with their head) never touches tokio's timer wheel,
+/// where each registration can wake the runtime's other worker.
 struct GuardedBody {
     inner: crate::http_client::ResponseBody,
     limit: u64,
     seen: u64,
     between_bytes: Duration,
-    idle: Pin<Box<Sleep>>,
+    /// Made at the first wait, reset at each later one.
+    stall: Option<Pin<Box<Sleep>>>,
+    /// Whether `stall` is set for the current wait (no frame since it was).
+    waiting: bool,
 }
 
 impl GuardedBody {
@@ -234,8 +241,25 @@ impl GuardedBody {
             limit,
             seen: 0,
             between_bytes,
-            idle: Box::pin(tokio::time::sleep(between_bytes)),
+            stall: None,
+            waiting: false,
         }
+    }
+
+    /// The timer of the current wait, set now if the wait starts now.
+    fn stall_timer(&mut self) -> Pin<&mut Sleep> {
+        if !std::mem::replace(&mut self.waiting, true) {
+            let deadline = Instant::now() + self.between_bytes;
+            match &mut self.stall {
+                Some(timer) => timer.as_mut().reset(deadline),
+                None => self.stall = Some(Box::pin(tokio::time::sleep_until(deadline))),
+            }
+        }
+        let between_bytes = self.between_bytes;
+        // Set above on the wait's first poll, so the fallback is never taken.
+        self.stall
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(between_bytes)))
+            .as_mut()
     }
 }
 
@@ -250,7 +274,7 @@ impl Body for GuardedBody {
         let this = &mut *self;
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Pending => {
-                ready!(this.idle.as_mut().poll(cx));
+                ready!(this.stall_timer().poll(cx));
                 Poll::Ready(Some(Err(Error::ConnectionReadTimeout)))
             }
             Poll::Ready(None) => Poll::Ready(None),
@@ -260,6 +284,7 @@ impl Body for GuardedBody {
                 Error::ConnectionTerminated
             }))),
             Poll::Ready(Some(Ok(frame))) => {
+                this.waiting = false;
                 if let Some(data) = frame.data_ref() {
                     this.seen += data.len() as u64;
                     if this.seen > this.limit {
@@ -268,8 +293,6 @@ impl Body for GuardedBody {
                         )))));
                     }
                 }
-                let deadline = Instant::now() + this.between_bytes;
-                this.idle.as_mut().reset(deadline);
                 Poll::Ready(Some(Ok(frame)))
             }
         }
