@@ -37,6 +37,20 @@ fn median(samples: &mut [Duration]) -> Duration {
     samples[samples.len() / 2]
 }
 
+/// The median over rounds of a kind's time over `native`'s in the same round. A round takes
+/// about a millisecond, so the machine's drift (which moved `native` from 110 to 200 µs between
+/// runs on the benchmark's VM) cancels within each pair, where a ratio of two medians keeps
+/// whatever drift differs between the kinds' samples.
+fn paired_ratio(kind: &[Duration], native: &[Duration]) -> f64 {
+    let mut ratios: Vec<f64> = kind
+        .iter()
+        .zip(native)
+        .map(|(k, n)| k.as_secs_f64() / n.as_secs_f64())
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    ratios[ratios.len() / 2]
+}
+
 fn micros(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
@@ -396,6 +410,12 @@ async fn run(rounds: usize) -> Value {
         }
     }
 
+    // Before the medians sort the samples out of round order.
+    let paired = json!({
+        "component/native": paired_ratio(&component, &native),
+        "component_fresh/native": paired_ratio(&fresh, &native),
+        "component_default_sender/native": paired_ratio(&wasmtime_sender, &native),
+    });
     let native_us = micros(median(&mut native));
     let component_us = micros(median(&mut component));
     let fresh_us = micros(median(&mut fresh));
@@ -436,6 +456,7 @@ async fn run(rounds: usize) -> Value {
             "component_fresh/native": fresh_us / native_us,
             "component_default_sender/native": default_us / native_us,
         },
+        "ratios_paired": paired,
         "instantiate_us": micros(median(&mut instantiate)),
         "instantiate_world_us": micros(median(&mut instantiate_world)),
         "precompiled_load_us": micros(median(&mut load)),
@@ -480,6 +501,7 @@ fn cli_process_ms(base: &str, cache: &std::path::Path) -> Option<f64> {
 fn print_table(r: &Value) {
     let l = &r["latency_us"];
     let q = &r["ratios"];
+    let p = &r["ratios_paired"];
     println!(
         "dockhand benchmark: {} against the mock Hub on loopback ({}, mock {}), {} rounds",
         r["operation"], r["machine"], r["mock"], r["rounds"]
@@ -490,19 +512,22 @@ fn print_table(r: &Value) {
         l["native"].as_f64().unwrap()
     );
     println!(
-        "  component, one instance reused      {:>9.1} µs   x{:.2} native",
+        "  component, one instance reused      {:>9.1} µs   x{:.2} native (paired x{:.2})",
         l["component"].as_f64().unwrap(),
-        q["component/native"].as_f64().unwrap()
+        q["component/native"].as_f64().unwrap(),
+        p["component/native"].as_f64().unwrap()
     );
     println!(
-        "  component, fresh instance per call  {:>9.1} µs   x{:.2} native",
+        "  component, fresh instance per call  {:>9.1} µs   x{:.2} native (paired x{:.2})",
         l["component_fresh"].as_f64().unwrap(),
-        q["component_fresh/native"].as_f64().unwrap()
+        q["component_fresh/native"].as_f64().unwrap(),
+        p["component_fresh/native"].as_f64().unwrap()
     );
     println!(
-        "  component, wasmtime default sender  {:>9.1} µs   x{:.2} native",
+        "  component, wasmtime default sender  {:>9.1} µs   x{:.2} native (paired x{:.2})",
         l["component_default_sender"].as_f64().unwrap(),
-        q["component_default_sender/native"].as_f64().unwrap()
+        q["component_default_sender/native"].as_f64().unwrap(),
+        p["component_default_sender/native"].as_f64().unwrap()
     );
     println!(
         "instantiate (as a call does)          {:>9.1} µs",
