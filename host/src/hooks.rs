@@ -248,18 +248,15 @@ impl GuardedBody {
 
     /// The timer of the current wait, set now if the wait starts now.
     fn stall_timer(&mut self) -> Pin<&mut Sleep> {
-        if !std::mem::replace(&mut self.waiting, true) {
-            let deadline = Instant::now() + self.between_bytes;
-            match &mut self.stall {
-                Some(timer) => timer.as_mut().reset(deadline),
-                None => self.stall = Some(Box::pin(tokio::time::sleep_until(deadline))),
-            }
-        }
+        let starts_now = !std::mem::replace(&mut self.waiting, true);
         let between_bytes = self.between_bytes;
-        // Set above on the wait's first poll, so the fallback is never taken.
-        self.stall
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep(between_bytes)))
-            .as_mut()
+        let timer = self
+            .stall
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(between_bytes)));
+        if starts_now {
+            timer.as_mut().reset(Instant::now() + between_bytes);
+        }
+        timer.as_mut()
     }
 }
 
