@@ -208,9 +208,7 @@ impl Session<'_> {
         let resp = if resp.status == 401 && authorized {
             let kind = self.kind().expect("authorized implies a credential kind");
             self.credentials.invalidate(self.account, kind);
-            request
-                .headers
-                .retain(|(k, _)| !k.eq_ignore_ascii_case("authorization"));
+            // Replaces the rejected bearer, or removes it when none comes back.
             self.authorize(request)?;
             self.transport.send(request)?
         } else {

@@ -98,30 +98,29 @@ impl Transport for WasiHttp {
         let status = incoming.status();
         // Names and values are taken over as they come (wasi-http hands out lowercase names
         // and, from the Hub, ASCII values); only an exception is copied.
-        let headers = incoming
-            .headers()
-            .entries()
-            .into_iter()
-            .map(|(mut name, value)| {
-                name.make_ascii_lowercase();
-                let value = String::from_utf8(value)
-                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-                (name, value)
-            })
-            .collect::<Vec<(String, String)>>();
-        let declared_length = headers
-            .iter()
-            .find(|(name, _)| name == "content-length")
-            .and_then(|(_, value)| value.trim().parse::<usize>().ok());
+        let mut response = HttpResponse {
+            status,
+            headers: incoming
+                .headers()
+                .entries()
+                .into_iter()
+                .map(|(mut name, value)| {
+                    name.make_ascii_lowercase();
+                    let value = String::from_utf8(value)
+                        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                    (name, value)
+                })
+                .collect(),
+            body: Vec::new(),
+        };
+        let declared_length = response
+            .header("content-length")
+            .and_then(|value| value.trim().parse::<usize>().ok());
         let body = incoming
             .consume()
             .map_err(|()| HubError::transport("other", "response body already taken"))?;
-        let body = read_body(body, declared_length)?;
-        Ok(HttpResponse {
-            status,
-            headers,
-            body,
-        })
+        response.body = read_body(body, declared_length)?;
+        Ok(response)
     }
 }
 
