@@ -63,7 +63,7 @@ impl Runtime {
         };
         let mut linker: Linker<CallState> = Linker::new(&engine);
         // The guest's WASI is empty (no environment, arguments, files or sockets): these calls
-        // only link the interfaces Rust's standard library and wasi-http need.
+        // link the io, clocks and random interfaces its transport and retries use, and wasi-http.
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         crate::outgoing::add_to_linker(&mut linker)?;
         crate::bindings::dockhand::hub::credentials::add_to_linker::<CallState, CallState>(

@@ -12,8 +12,8 @@
 //! block that lives across calls only costs speed (the arena then reclaims space only from its
 //! top), never correctness.
 
-use std::alloc::{GlobalAlloc, Layout};
-use std::cell::{Cell, UnsafeCell};
+use core::alloc::{GlobalAlloc, Layout};
+use core::cell::{Cell, UnsafeCell};
 
 /// Where the arena stands: the next free byte, and how many of its blocks are alive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,7 +135,7 @@ unsafe impl<const N: usize, F: GlobalAlloc> GlobalAlloc for CallArena<N, F> {
         let moved = unsafe { self.alloc(new_layout) };
         if !moved.is_null() {
             unsafe {
-                std::ptr::copy_nonoverlapping(ptr, moved, layout.size().min(new_size));
+                core::ptr::copy_nonoverlapping(ptr, moved, layout.size().min(new_size));
                 self.dealloc(ptr, layout);
             }
         }
@@ -190,10 +190,10 @@ mod tests {
             assert!(a.owns(p), "block {i} comes from the region");
             assert_eq!(p as usize % l.align(), 0, "block {i} is aligned");
             // Writing a whole block leaves every other one intact.
-            unsafe { std::ptr::write_bytes(p, i as u8 + 1, l.size()) };
+            unsafe { core::ptr::write_bytes(p, i as u8 + 1, l.size()) };
         }
         for (i, &(p, l)) in blocks.iter().enumerate() {
-            let bytes = unsafe { std::slice::from_raw_parts(p, l.size()) };
+            let bytes = unsafe { core::slice::from_raw_parts(p, l.size()) };
             assert!(bytes.iter().all(|&b| b == i as u8 + 1), "block {i} kept");
         }
         assert_eq!(a.fallback.allocs.load(Ordering::Relaxed), 0);
@@ -247,7 +247,7 @@ mod tests {
     fn the_last_block_grows_and_shrinks_in_place() {
         let a = arena();
         let p = unsafe { a.alloc(layout(10, 1)) };
-        unsafe { std::ptr::copy_nonoverlapping(b"0123456789".as_ptr(), p, 10) };
+        unsafe { core::ptr::copy_nonoverlapping(b"0123456789".as_ptr(), p, 10) };
         let grown = unsafe { a.realloc(p, layout(10, 1), 600) };
         assert_eq!(grown, p);
         let shrunk = unsafe { a.realloc(grown, layout(600, 1), 20) };
@@ -255,7 +255,7 @@ mod tests {
         // The space it gave back is the next block's.
         let next = unsafe { a.alloc(layout(1, 1)) };
         assert_eq!(next as usize, p as usize + 20);
-        let bytes = unsafe { std::slice::from_raw_parts(shrunk, 10) };
+        let bytes = unsafe { core::slice::from_raw_parts(shrunk, 10) };
         assert_eq!(bytes, b"0123456789");
         unsafe {
             a.dealloc(next, layout(1, 1));
@@ -268,17 +268,20 @@ mod tests {
     fn a_block_that_cannot_grow_in_place_moves_with_its_bytes() {
         let a = arena();
         let p = unsafe { a.alloc(layout(8, 8)) };
-        unsafe { std::ptr::copy_nonoverlapping(b"abcdefgh".as_ptr(), p, 8) };
+        unsafe { core::ptr::copy_nonoverlapping(b"abcdefgh".as_ptr(), p, 8) };
         let after = unsafe { a.alloc(layout(8, 8)) };
         // Not the last block any more: it moves, within the arena while there is room.
         let moved = unsafe { a.realloc(p, layout(8, 8), 64) };
         assert_ne!(moved, p);
         assert!(a.owns(moved));
-        assert_eq!(unsafe { std::slice::from_raw_parts(moved, 8) }, b"abcdefgh");
+        assert_eq!(
+            unsafe { core::slice::from_raw_parts(moved, 8) },
+            b"abcdefgh"
+        );
         // And to the fallback once there is none, still with its bytes.
         let out = unsafe { a.realloc(moved, layout(64, 8), 4096) };
         assert!(!a.owns(out));
-        assert_eq!(unsafe { std::slice::from_raw_parts(out, 8) }, b"abcdefgh");
+        assert_eq!(unsafe { core::slice::from_raw_parts(out, 8) }, b"abcdefgh");
         unsafe {
             a.dealloc(out, layout(4096, 8));
             a.dealloc(after, layout(8, 8));
@@ -309,7 +312,7 @@ mod tests {
                 let l = layout(1 + (i * 7) % 29, 1 << (i % 4));
                 let p = unsafe { a.alloc(l) };
                 assert!(!p.is_null());
-                unsafe { std::ptr::write_bytes(p, round as u8, l.size()) };
+                unsafe { core::ptr::write_bytes(p, round as u8, l.size()) };
                 v.push(p);
             }
             for (i, p) in v.into_iter().enumerate() {

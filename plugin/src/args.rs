@@ -5,6 +5,8 @@
 //! shares a path parameter's name is filled from it; numbers and booleans given as strings are
 //! accepted where the expected type makes them unambiguous.
 
+use crate::prelude::*;
+
 use crate::catalog::{Field, Location, Operation, Param, Type};
 use crate::error::HubError;
 use serde_json::{Map, Value};
@@ -322,11 +324,7 @@ fn json_kind(v: &Value) -> &'static str {
 
 fn integer(v: &Value) -> Option<i64> {
     match v {
-        Value::Number(n) => n.as_i64().or_else(|| {
-            n.as_f64()
-                .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
-                .map(|f| f as i64)
-        }),
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().and_then(whole_number)),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
@@ -395,12 +393,20 @@ fn boolean(v: &Value) -> Option<bool> {
     }
 }
 
+/// `f` as an integer, when it is a whole number that an `i64` (and the Hub) hold exactly.
+/// (`f64::fract` is std's, not core's.)
+fn whole_number(f: f64) -> Option<i64> {
+    // Below 2^53 in magnitude the cast is exact, so a round trip changes only a fraction; NaN
+    // fails the bound.
+    (f.abs() < 9.0e15 && (f as i64) as f64 == f).then_some(f as i64)
+}
+
 /// Whole numbers print without a fraction: the Hub rejects `page=2.0`. Others print as `f64`'s
 /// `Display` does (shortest round-trip digits, never an exponent), built from serde_json's
 /// formatting: core's float formatting would add ~10 KB to the component.
 fn number_text(f: f64) -> String {
-    if f.fract() == 0.0 && f.abs() < 9.0e15 {
-        return (f as i64).to_string();
+    if let Some(n) = whole_number(f) {
+        return n.to_string();
     }
     // `f` is finite: JSON numbers and `parse_f64` give no other.
     let text = serde_json::Number::from_f64(f).map_or_else(String::new, |n| n.to_string());
@@ -419,11 +425,11 @@ fn number_text(f: f64) -> String {
     let mut out = String::from(sign);
     if point <= 0 {
         out.push_str("0.");
-        out.extend(std::iter::repeat_n('0', point.unsigned_abs()));
+        out.extend(core::iter::repeat_n('0', point.unsigned_abs()));
         out.push_str(&digits);
     } else if point as usize >= digits.len() {
         out.push_str(&digits);
-        out.extend(std::iter::repeat_n('0', point as usize - digits.len()));
+        out.extend(core::iter::repeat_n('0', point as usize - digits.len()));
     } else {
         let (whole, fraction) = digits.split_at(point as usize);
         out.push_str(whole);

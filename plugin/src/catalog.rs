@@ -1,6 +1,8 @@
 //! The operation table's types and lookup. The table itself is generated from spec/ into
 //! `generated/operations.rs`.
 
+use crate::prelude::*;
+
 pub use crate::generated::operations::{AREAS, NAME_INDEX, OPERATIONS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,6 +6,8 @@
 //! natively in tests; the component plugs in wasi-http, the host's `credentials` import and
 //! wasi clocks.
 
+use crate::prelude::*;
+
 use crate::args;
 use crate::catalog::{self, Auth, Method, Operation, Pagination};
 use crate::error::{HubError, RateLimit};
@@ -716,7 +718,7 @@ mod tests {
         args: Value,
         options: CallOptions,
         t: &mut Scripted,
-    ) -> (Result<Outcome, HubError>, Vec<std::time::Duration>) {
+    ) -> (Result<Outcome, HubError>, Vec<core::time::Duration>) {
         let mut clock = FakeClock {
             now: 1_700_000_000,
             ..FakeClock::default()
@@ -725,8 +727,8 @@ mod tests {
         (out, clock.slept)
     }
 
-    fn ms(n: u64) -> std::time::Duration {
-        std::time::Duration::from_millis(n)
+    fn ms(n: u64) -> core::time::Duration {
+        core::time::Duration::from_millis(n)
     }
 
     #[test]
@@ -749,7 +751,7 @@ mod tests {
         struct Once(bool);
         impl Credentials for Once {
             fn get(&mut self, _: &str, _: CredentialKind) -> Result<Option<String>, String> {
-                Ok(std::mem::take(&mut self.0).then(|| "tok0".to_string()))
+                Ok(core::mem::take(&mut self.0).then(|| "tok0".to_string()))
             }
             fn invalidate(&mut self, _: &str, _: CredentialKind) {}
         }
@@ -853,7 +855,7 @@ mod tests {
             &mut t,
         );
         assert_eq!(out.unwrap().status, 201);
-        assert_eq!(slept, vec![std::time::Duration::from_secs(3)]);
+        assert_eq!(slept, vec![core::time::Duration::from_secs(3)]);
     }
 
     #[test]
@@ -863,7 +865,7 @@ mod tests {
             .answer(200, json!({}));
         let (out, slept) = timed("get_repository", repo(), CallOptions::default(), &mut t);
         assert!(out.is_ok());
-        assert_eq!(slept, vec![std::time::Duration::from_secs(5)]);
+        assert_eq!(slept, vec![core::time::Duration::from_secs(5)]);
     }
 
     #[test]
@@ -926,7 +928,7 @@ mod tests {
             all_pages: true,
             retry: RetryPolicy {
                 max_retries: 2,
-                max_wait: std::time::Duration::from_secs(5),
+                max_wait: core::time::Duration::from_secs(5),
             },
             ..Default::default()
         };
@@ -942,7 +944,7 @@ mod tests {
         );
         // 3 s were spent on page 1; another 3 s for page 2 would pass the 5 s budget.
         assert!(matches!(out, Err(HubError::RateLimited { .. })));
-        assert_eq!(slept, vec![std::time::Duration::from_secs(3)]);
+        assert_eq!(slept, vec![core::time::Duration::from_secs(3)]);
         assert_eq!(t.sent.len(), 3);
         assert_eq!(t.sent[2].url, "https://hub.docker.com/v2/x?page=2");
     }

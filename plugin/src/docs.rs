@@ -1,8 +1,10 @@
 //! Markdown reference for agents and people: the whole API, one area, or one operation.
 
+use crate::prelude::*;
+
 use crate::catalog::{self, AREAS, Access, Auth, OPERATIONS, Operation, Pagination};
 use crate::error::HubError;
-use std::fmt::Write;
+use core::fmt::Write;
 
 /// The reference for `topic` (an operation's name or alias, or an area), or for everything.
 pub fn docs(topic: Option<&str>) -> Result<String, HubError> {

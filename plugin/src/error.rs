@@ -1,6 +1,8 @@
 //! The typed errors of a call: the native mirror of the WIT `hub-error` variant.
 
-use std::fmt;
+use crate::prelude::*;
+
+use core::fmt;
 
 /// The Hub's `X-RateLimit-*` headers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -101,4 +103,4 @@ impl fmt::Display for HubError {
     }
 }
 
-impl std::error::Error for HubError {}
+impl core::error::Error for HubError {}

@@ -5,6 +5,13 @@
 //! or typed error ([`error`]), sent again when [`retry`] says so. [`client`] strings these
 //! together; it is plain Rust and runs natively in tests with a scripted transport and a fake clock.
 
+// The component links no standard library: std on wasm32-wasip2 brings wasi-libc, whose stdio,
+// environment and exit imports (20 of the component's core imports, for a panic message nobody
+// reads) every instantiation pays to resolve. Natively, for tests, std is there as usual.
+#![cfg_attr(target_arch = "wasm32", no_std)]
+
+extern crate alloc;
+
 pub mod arena;
 pub mod args;
 pub mod catalog;
@@ -16,6 +23,14 @@ pub mod request;
 pub mod response;
 pub mod retry;
 pub mod schema;
+
+/// What std's prelude brings and `no_std` does not.
+mod prelude {
+    pub use alloc::format;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec;
+    pub use alloc::vec::Vec;
+}
 
 mod generated {
     pub mod operations;

@@ -1,6 +1,8 @@
 //! Following pagination and merging pages: `next` links for page/page_size listings, and
 //! `startIndex`/`count` stepping for SCIM.
 
+use crate::prelude::*;
+
 use crate::catalog::Pagination;
 use crate::request::{Origin, url_origin, with_query_param};
 use serde_json::Value;

@@ -1,6 +1,8 @@
 //! Turns bound arguments into an HTTP request: URL from the base URL and the percent-encoded
 //! path template, query string, headers and JSON body.
 
+use crate::prelude::*;
+
 use crate::args::Bound;
 use crate::catalog::{Method, Operation};
 use crate::error::HubError;

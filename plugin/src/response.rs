@@ -1,5 +1,7 @@
 //! Decodes an HTTP response into a JSON result or a typed error.
 
+use crate::prelude::*;
+
 use crate::catalog::Method;
 use crate::error::{HubError, RateLimit};
 use serde_json::{Value, json};
@@ -115,7 +117,7 @@ fn accepted_body(method: Method, resp: HttpResponse) -> Result<JsonText, HubErro
         return JsonText::parse(resp.body)
             .map_err(|e| HubError::Decode(format!("{status} response is not valid JSON: {e}")));
     }
-    let text = std::str::from_utf8(&resp.body)
+    let text = core::str::from_utf8(&resp.body)
         .map_err(|_| HubError::Decode(format!("{content_type} response is not UTF-8 text")))?;
     let body = json!({"body": text, "content_type": content_type});
     Ok(JsonText::from_value(&body))
@@ -197,7 +199,7 @@ fn message_of(resp: &HttpResponse) -> String {
             return shorten(&text, MAX);
         }
     }
-    match std::str::from_utf8(&resp.body) {
+    match core::str::from_utf8(&resp.body) {
         Ok(text) if !text.trim().is_empty() => shorten(text.trim(), MAX),
         _ => format!("HTTP {}", resp.status),
     }

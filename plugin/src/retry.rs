@@ -13,7 +13,7 @@
 //! check them exactly.
 
 use crate::error::HubError;
-use std::time::Duration;
+use core::time::Duration;
 
 /// Retries per request when the caller does not say.
 pub const DEFAULT_MAX_RETRIES: u32 = 2;

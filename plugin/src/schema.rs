@@ -4,6 +4,8 @@
 //! side. (`call` also takes the body whole as `body`; tool schemas leave that form out so that a
 //! model sees one clear way.)
 
+use crate::prelude::*;
+
 use crate::catalog::{Field, Operation, Param, Type};
 use serde_json::{Map, Value, json};
 

@@ -30,7 +30,7 @@ fn imports() -> Vec<String> {
 }
 
 #[test]
-fn component_imports_only_http_io_cli_clocks_and_credentials() {
+fn component_imports_only_http_io_clocks_random_and_credentials() {
     let imports = imports();
     assert!(
         imports.iter().any(|i| i == "wasi:http/outgoing-handler"),
@@ -43,8 +43,8 @@ fn component_imports_only_http_io_cli_clocks_and_credentials() {
     for import in &imports {
         let allowed = import.starts_with("wasi:http/")
             || import.starts_with("wasi:io/")
-            || import.starts_with("wasi:cli/")
-            // Rust's standard library reads the clocks (SystemTime for X-Retry-After).
+            // The wall clock for the older X-Retry-After (an instant), the monotonic one to
+            // wait before a retry.
             || import.starts_with("wasi:clocks/")
             || import.starts_with("wasi:random/")
             || import == "dockhand:hub/credentials";
@@ -52,6 +52,8 @@ fn component_imports_only_http_io_cli_clocks_and_credentials() {
             allowed,
             "unexpected import {import}; all imports: {imports:?}"
         );
+        // No std, so no wasi-libc: no stdio, environment or exit for a host to provide.
+        assert!(!import.starts_with("wasi:cli/"), "{import}");
         assert!(!import.starts_with("wasi:sockets/"), "{import}");
         assert!(!import.starts_with("wasi:filesystem/"), "{import}");
     }

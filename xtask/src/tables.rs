@@ -318,7 +318,9 @@ pub fn exports_file(catalog: &Catalog) -> String {
         writeln!(w, "                {:?},", naming::wit_ident(&op.name)).unwrap();
     }
     w.push_str("            ],\n        });\n    };\n}\n\n");
-    w.push_str("use super::ArgsBuilder;\nuse super::typed::{JsonText, post_return};\n");
+    w.push_str(
+        "use super::ArgsBuilder;\nuse super::typed::{JsonText, post_return};\nuse crate::prelude::*;\n",
+    );
     for area in &catalog.areas {
         writeln!(w, "\n// {}", area.area).unwrap();
         for op in &area.operations {

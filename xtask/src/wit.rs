@@ -204,9 +204,9 @@ pub fn world_file(catalog: &Catalog) -> String {
     let mut w = String::from("package dockhand:hub@0.1.0;\n\n");
     w.push_str(&doc_comment(
         "The dockhand component: every Docker Hub operation as a typed function, a catalog for \
-         agents, and a dynamic `call`. It imports only `credentials` from the host (plus the \
-         `wasi:http/outgoing-handler`, `wasi:io` and `wasi:cli` interfaces its transport and the \
-         Rust standard library use) and never holds a long-lived secret.",
+         agents, and a dynamic `call`. It imports only `credentials` from the host (plus \
+         `wasi:http/outgoing-handler` and the `wasi:io`, `wasi:clocks` and `wasi:random` \
+         interfaces its transport and retries use) and never holds a long-lived secret.",
         "",
     ));
     w.push_str("world plugin {\n");

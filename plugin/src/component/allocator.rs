@@ -1,22 +1,18 @@
-//! The component's global allocator: [`CallArena`] in front of the standard library's.
+//! The component's global allocator: [`CallArena`] in front of dlmalloc.
 
+use super::SingleThreaded;
 use crate::arena::CallArena;
-use std::alloc::{GlobalAlloc, Layout, System};
+use core::alloc::{GlobalAlloc, Layout};
+use dlmalloc::GlobalDlmalloc;
 
 /// Room for what a typical call allocates (arguments, request, an answer of tens of KB); a
-/// larger answer, or whatever outgrows it, goes to the system allocator. Pages of it a call never
+/// larger answer, or whatever outgrows it, goes to dlmalloc. Pages of it a call never
 /// writes cost nothing: the host keeps only written pages resident.
 const ARENA_BYTES: usize = 256 * 1024;
 
 #[global_allocator]
-static ALLOCATOR: SingleThreaded<CallArena<ARENA_BYTES, System>> =
-    SingleThreaded(CallArena::new(System));
-
-/// An allocator whose state is not thread-safe, declared shareable.
-struct SingleThreaded<A>(A);
-
-// SAFETY: a wasm32-wasip2 component has one thread; no two calls into the allocator overlap.
-unsafe impl<A> Sync for SingleThreaded<A> {}
+static ALLOCATOR: SingleThreaded<CallArena<ARENA_BYTES, GlobalDlmalloc>> =
+    SingleThreaded(CallArena::new(GlobalDlmalloc));
 
 // SAFETY: every method forwards to the wrapped allocator unchanged.
 unsafe impl<A: GlobalAlloc> GlobalAlloc for SingleThreaded<A> {

@@ -2,15 +2,18 @@
 //! export converts WIT values to the core's types, runs [`crate::client::call`], and converts the
 //! result back.
 
+use crate::prelude::*;
+
 mod allocator;
+mod builtins;
 mod transport;
 mod typed;
 
 use crate::client::{self, CredentialKind};
 use crate::error::{HubError as CoreError, RateLimit as CoreRateLimit};
 use crate::retry::{self, RetryPolicy};
+use core::time::Duration;
 use serde_json::{Map, Value};
-use std::time::Duration;
 
 // The typed exports, and the `generate_bindings!` macro: wit-bindgen's `generate!` for the world,
 // told to skip the typed functions (see `typed`).
@@ -30,6 +33,20 @@ use bindings::exports::dockhand::hub::types::{
 };
 
 pub(crate) struct Component;
+
+/// A value whose state is not thread-safe, declared shareable so that it can be a `static`.
+pub(crate) struct SingleThreaded<T>(pub(crate) T);
+
+// SAFETY: a wasm32-wasip2 component has one thread, and nothing in it re-enters a call.
+unsafe impl<T> Sync for SingleThreaded<T> {}
+
+/// A panic is a bug, and the host reports the trap; there is nowhere to print its message (the
+/// component imports no stdio).
+#[cfg(not(test))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 bindings::export!(Component with_types_in bindings);
 

@@ -1,6 +1,8 @@
 //! The only code that speaks `wasi:http`: sends a [`HttpRequest`] through the host's
 //! outgoing handler and reads the whole response.
 
+use crate::prelude::*;
+
 use crate::client::Transport;
 use crate::error::HubError;
 use crate::request::HttpRequest;

@@ -9,22 +9,23 @@
 //! operation) and lowers the result. The typed functions return what `call` returns, from the same
 //! return area, so `call`'s post-return frees it ([`post_return`]).
 
-use super::bindings::exports::dockhand::hub::catalog;
-use super::{ArgsBuilder, Component};
-use serde_json::Value;
-use std::alloc::{Layout, alloc, dealloc, handle_alloc_error};
-use std::cell::Cell;
-use std::ptr::NonNull;
+use crate::prelude::*;
 
-thread_local! {
-    /// The typed call in progress: its catalog name and arguments, from [`ArgsBuilder::call`] to
-    /// `Component::call`.
-    static TYPED: Cell<Option<(&'static str, ArgsBuilder)>> = const { Cell::new(None) };
-}
+use super::bindings::exports::dockhand::hub::catalog;
+use super::{ArgsBuilder, Component, SingleThreaded};
+use alloc::alloc::{Layout, alloc, dealloc, handle_alloc_error};
+use core::cell::Cell;
+use core::ptr::NonNull;
+use serde_json::Value;
+
+/// The typed call in progress: its catalog name and arguments, from [`ArgsBuilder::call`] to
+/// `Component::call`.
+static TYPED: SingleThreaded<Cell<Option<(&'static str, ArgsBuilder)>>> =
+    SingleThreaded(Cell::new(None));
 
 /// Takes the typed call that [`ArgsBuilder::call`] stashed, if `call` runs on behalf of one.
 pub(crate) fn take_typed_call() -> Option<(&'static str, ArgsBuilder)> {
-    TYPED.take()
+    TYPED.0.take()
 }
 
 /// Frees a typed function's result once the host has read it.
@@ -306,7 +307,7 @@ impl ArgsBuilder {
     /// # Safety
     /// `options` points to `OPTIONS_SIZE` readable bytes, a valid lowering of `call-options`.
     unsafe fn call_with_options(self, name: &'static str, options: *const u8) -> *mut u8 {
-        TYPED.set(Some((name, self)));
+        TYPED.0.set(Some((name, self)));
         unsafe {
             let layout = Layout::from_size_align_unchecked(CALL_PARAMS_SIZE, 4);
             let params = alloc(layout);
@@ -316,8 +317,8 @@ impl ArgsBuilder {
             // Empty strings own no memory.
             let empty = NonNull::<u8>::dangling().as_ptr() as usize as u32;
             let strings: [u32; 4] = [empty, 0, empty, 0];
-            std::ptr::copy_nonoverlapping(strings.as_ptr().cast::<u8>(), params, 16);
-            std::ptr::copy_nonoverlapping(options, params.add(16), OPTIONS_SIZE);
+            core::ptr::copy_nonoverlapping(strings.as_ptr().cast::<u8>(), params, 16);
+            core::ptr::copy_nonoverlapping(options, params.add(16), OPTIONS_SIZE);
             catalog::_export_call_cabi::<Component>(params)
         }
     }

@@ -68,6 +68,7 @@ macro_rules! generate_bindings {
 
 use super::ArgsBuilder;
 use super::typed::{JsonText, post_return};
+use crate::prelude::*;
 
 // access-tokens
 
