@@ -341,6 +341,55 @@ async fn precompile_fills_the_cache_and_a_damaged_file_is_compiled_again() {
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
 
+/// Where the pooling allocator cannot reserve its address space (a small `ulimit -v`), the host
+/// makes instances on demand instead, and calls still work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_address_space_for_the_pool_instances_are_made_on_demand() {
+    let hub = mock().await;
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    // Room for an on-demand instance (a 4 GiB reservation for its memory), not for a pool of
+    // 256 such slots.
+    const LIMIT_KIB: u64 = 16 << 20;
+
+    let run =
+        support::dockhand_with_address_limit(home.path(), LIMIT_KIB, &["--no-cache", "precompile"])
+            .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("instances: on demand"),
+        "{}",
+        run.stdout
+    );
+
+    let run = support::dockhand_with_address_limit(
+        home.path(),
+        LIMIT_KIB,
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "--json",
+            "call",
+            "get_repository",
+            "namespace=library",
+            "repository=alpine",
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["name"], "alpine");
+
+    // Without the limit the same command reports the pool (this machine has the room).
+    let run = dockhand(home.path(), &["--no-cache", "precompile"], &[], "").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("instances: pooling allocator"),
+        "{}",
+        run.stdout
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_falls_back_to_the_mock_hub_offline() {
     let home = tempfile::tempdir().unwrap();

@@ -67,3 +67,30 @@ pub async fn dockhand(home: &Path, args: &[&str], env: &[(&str, &str)], stdin: &
     .await
     .unwrap()
 }
+
+/// [`dockhand`] with no stdin or extra environment, under an address-space limit of
+/// `limit_kib` (`ulimit -v`, set by the shell that then becomes the binary).
+pub async fn dockhand_with_address_limit(home: &Path, limit_kib: u64, args: &[&str]) -> Run {
+    let home = home.to_path_buf();
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let out = Command::new("/bin/sh")
+            .arg("-c")
+            .arg(format!("ulimit -v {limit_kib} && exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_dockhand"))
+            .args(&args)
+            .env_clear()
+            .env("HOME", &home)
+            .env("PATH", "/usr/bin:/bin")
+            .stdin(Stdio::null())
+            .output()
+            .expect("start dockhand through /bin/sh");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    })
+    .await
+    .unwrap()
+}

@@ -89,6 +89,14 @@ async fn run(cli: Cli) -> ExitCode {
                     None => say!("compiled in memory (no cache directory)"),
                 },
             }
+            if hub.runtime().pooling {
+                say!("instances: pooling allocator");
+            } else {
+                say!(
+                    "instances: on demand (the pooling allocator could not reserve its address \
+                     space; calls work, instantiation is slower)"
+                );
+            }
             ExitCode::SUCCESS
         }
     }
