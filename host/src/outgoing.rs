@@ -12,7 +12,7 @@
 use crate::hooks::HubHooks;
 use crate::state::CallState;
 use http::header::{CONTENT_LENGTH, HOST};
-use http::{Method as HttpMethod, Request, Uri};
+use http::{HeaderMap, HeaderValue, Method as HttpMethod, Request, Uri};
 use http_body_util::{BodyExt, Empty};
 use std::sync::{Mutex, PoisonError};
 use wasmtime::component::{Linker, Resource};
@@ -144,17 +144,19 @@ fn to_http(request: HostOutgoingRequest) -> Result<Request<WasiBody>, ErrorCode>
         .path_and_query(request.path_with_query.as_deref().unwrap_or("/"))
         .build()
         .map_err(|_| ErrorCode::HttpRequestUriInvalid)?;
-    let mut builder = Request::builder()
+    // The guest's headers are taken over as the map they already are (the request owns it
+    // alone), not hashed and copied into a new one header by header.
+    let mut headers = HeaderMap::from(request.headers);
+    let host = HeaderValue::from_str(&authority).map_err(|_| ErrorCode::HttpRequestUriInvalid)?;
+    headers.insert(HOST, host);
+    let body = Empty::new().map_err(|never| match never {}).boxed_unsync();
+    let mut built = Request::builder()
         .method(method)
         .uri(uri)
-        .header(HOST, authority.as_str());
-    for (name, value) in request.headers.iter() {
-        builder = builder.header(name, value);
-    }
-    let body = Empty::new().map_err(|never| match never {}).boxed_unsync();
-    builder
         .body(body)
-        .map_err(|e| ErrorCode::InternalError(Some(e.to_string())))
+        .map_err(|e| ErrorCode::InternalError(Some(e.to_string())))?;
+    *built.headers_mut() = headers;
+    Ok(built)
 }
 
 #[cfg(test)]
