@@ -826,6 +826,26 @@ async fn a_memory_limit_too_small_for_the_component_fails_the_call_not_the_host(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_larger_than_the_arena_is_held_in_the_memory_an_instance_starts_with() {
+    // The component starts with 2 MiB (plugin/build.rs): its stack, its data with the 256 KiB
+    // call arena, and room its general allocator takes before it grows the memory. With the cap
+    // at exactly that, a 300 KB answer (past the arena, its buffer grown to 512 KiB) must come
+    // through without a single page more.
+    const PADDING: usize = 300 * 1024;
+    let mock = start_mock().await;
+    let policy = Policy {
+        max_memory_bytes: 2 * 1024 * 1024,
+        ..policy_for(&mock)
+    };
+    let hub = host_with(&mock, policy, true, Accounts::anonymous());
+    mock.inject(Fault::oversized_body(PADDING).path_prefix(API_PREFIX));
+
+    let result = call(&hub, "get_repository", public_repo()).await.unwrap();
+    let padding = result.body["padding"].as_str().unwrap();
+    assert!(padding.len() > PADDING - 100, "{}", padding.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_that_runs_out_of_memory_mid_call_fails_the_call_not_the_host() {
     let mock = start_mock().await;
     // Enough to instantiate, far too little to buffer the body the size cap lets through.
