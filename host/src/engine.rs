@@ -62,8 +62,10 @@ impl Runtime {
             ),
         };
         let mut linker: Linker<CallState> = Linker::new(&engine);
-        // The guest's WASI is empty (no environment, arguments, files or sockets): these calls
-        // link the io, clocks and random interfaces its transport and retries use, and wasi-http.
+        // The guest's WASI is empty (no environment, arguments, files or sockets). All of WASI
+        // p2 is linked, though our component imports only io, clocks and random of it: a
+        // component built with std (an older build, measured with the benchmark's
+        // `--component`) also wants cli.
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         crate::outgoing::add_to_linker(&mut linker)?;
         crate::bindings::dockhand::hub::credentials::add_to_linker::<CallState, CallState>(

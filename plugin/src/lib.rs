@@ -5,9 +5,10 @@
 //! or typed error ([`error`]), sent again when [`retry`] says so. [`client`] strings these
 //! together; it is plain Rust and runs natively in tests with a scripted transport and a fake clock.
 
-// The component links no standard library: std on wasm32-wasip2 brings wasi-libc, whose stdio,
-// environment and exit imports (20 of the component's core imports, for a panic message nobody
-// reads) every instantiation pays to resolve. Natively, for tests, std is there as usual.
+// The component links no standard library: std on wasm32-wasip2 brings wasi-libc, and with it
+// 19 of the component's 56 core imports (wasi:cli stdio, environment, terminals and exit, and
+// wasi-libc's own copies of wasi:io), there for a panic message nobody reads, which every
+// instantiation paid to resolve. Natively, for tests, std is there as usual.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 
 extern crate alloc;

@@ -82,6 +82,9 @@ pub async fn dockhand_with_address_limit(home: &Path, limit_kib: u64, args: &[&s
             .env_clear()
             .env("HOME", &home)
             .env("PATH", "/usr/bin:/bin")
+            // Compiling spawns a thread per core, each with a stack and a malloc arena to fit
+            // under the limit; two are plenty.
+            .env("RAYON_NUM_THREADS", "2")
             .stdin(Stdio::null())
             .output()
             .expect("start dockhand through /bin/sh");

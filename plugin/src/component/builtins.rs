@@ -4,7 +4,7 @@
 //! string comparisons (memcpy and memset are wasm instructions; `compiler_builtins` provides
 //! no memcmp for this target).
 
-use alloc::alloc::{Layout, alloc, handle_alloc_error, realloc};
+use alloc::alloc::{Layout, alloc, dealloc, handle_alloc_error, realloc};
 
 /// The memory the host asks for when it passes lists and strings into the component.
 ///
@@ -19,6 +19,10 @@ pub unsafe extern "C" fn cabi_realloc(
     new_len: usize,
 ) -> *mut u8 {
     if new_len == 0 {
+        if old_len != 0 {
+            // Left allocated, it would keep the call arena from ever starting over.
+            unsafe { dealloc(old_ptr, Layout::from_size_align_unchecked(old_len, align)) };
+        }
         // A zero-sized block: any aligned non-null address will do.
         return align as *mut u8;
     }

@@ -37,7 +37,9 @@ pub(crate) struct Component;
 /// A value whose state is not thread-safe, declared shareable so that it can be a `static`.
 pub(crate) struct SingleThreaded<T>(pub(crate) T);
 
-// SAFETY: a wasm32-wasip2 component has one thread, and nothing in it re-enters a call.
+// SAFETY: a wasm32-wasip2 component has one thread, and nothing in it re-enters a call. A
+// build with wasm threads would make this unsound, so it would not compile.
+#[cfg(not(target_feature = "atomics"))]
 unsafe impl<T> Sync for SingleThreaded<T> {}
 
 /// A panic is a bug, and the host reports the trap; there is nowhere to print its message (the

@@ -93,8 +93,8 @@ async fn run(cli: Cli) -> ExitCode {
                 say!("instances: pooling allocator");
             } else {
                 say!(
-                    "instances: on demand (the pooling allocator could not reserve its address \
-                     space; calls work, instantiation is slower)"
+                    "instances: on demand (the pooling allocator could not be set up here, \
+                     usually for want of address space; calls work, instantiation is slower)"
                 );
             }
             ExitCode::SUCCESS
