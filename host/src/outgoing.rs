@@ -144,11 +144,13 @@ fn to_http(request: HostOutgoingRequest) -> Result<Request<WasiBody>, ErrorCode>
         .path_and_query(request.path_with_query.as_deref().unwrap_or("/"))
         .build()
         .map_err(|_| ErrorCode::HttpRequestUriInvalid)?;
-    // The guest's headers are taken over as the map they already are (the request owns it
-    // alone), not hashed and copied into a new one header by header.
-    let mut headers = HeaderMap::from(request.headers);
+    // Host first, as RFC 9112 asks of a client; the guest's headers (which cannot include
+    // Host: wasi-http forbids it) are moved over from the map the request owns, not cloned.
     let host = HeaderValue::from_str(&authority).map_err(|_| ErrorCode::HttpRequestUriInvalid)?;
+    let guest_headers = HeaderMap::from(request.headers);
+    let mut headers = HeaderMap::with_capacity(guest_headers.len() + 1);
     headers.insert(HOST, host);
+    headers.extend(guest_headers);
     let body = Empty::new().map_err(|never| match never {}).boxed_unsync();
     let mut built = Request::builder()
         .method(method)
@@ -198,6 +200,7 @@ mod tests {
             "http://127.0.0.1:8080/v2/repositories/library/alpine/tags?page=2"
         );
         assert_eq!(built.headers()[HOST], "127.0.0.1:8080");
+        assert_eq!(built.headers().keys().next(), Some(&HOST), "Host goes first");
         assert_eq!(built.headers()["authorization"], "Bearer placeholder");
         assert_eq!(built.headers()["accept"], "application/json");
     }
