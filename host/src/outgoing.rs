@@ -200,7 +200,11 @@ mod tests {
             "http://127.0.0.1:8080/v2/repositories/library/alpine/tags?page=2"
         );
         assert_eq!(built.headers()[HOST], "127.0.0.1:8080");
-        assert_eq!(built.headers().keys().next(), Some(&HOST), "Host goes first");
+        assert_eq!(
+            built.headers().keys().next(),
+            Some(&HOST),
+            "Host goes first"
+        );
         assert_eq!(built.headers()["authorization"], "Bearer placeholder");
         assert_eq!(built.headers()["accept"], "application/json");
     }
