@@ -5,7 +5,7 @@
 use serde_json::Value;
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 
 /// What one run of the binary left behind.
 pub struct Run {
@@ -32,8 +32,25 @@ impl Run {
     }
 }
 
-/// Runs `dockhand <args>` with a clean environment (no real credentials or config leak in)
-/// plus `env`, feeding it `stdin`.
+impl From<Output> for Run {
+    fn from(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// `command` with a clean environment: no real credentials or config leak in.
+fn clean_env<'a>(command: &'a mut Command, home: &Path) -> &'a mut Command {
+    command
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", "/usr/bin:/bin")
+}
+
+/// Runs `dockhand <args>` with a clean environment plus `env`, feeding it `stdin`.
 pub async fn dockhand(home: &Path, args: &[&str], env: &[(&str, &str)], stdin: &str) -> Run {
     let home = home.to_path_buf();
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
@@ -44,11 +61,9 @@ pub async fn dockhand(home: &Path, args: &[&str], env: &[(&str, &str)], stdin: &
     let stdin = stdin.to_string();
     // Blocking: the mock keeps serving on the runtime's other worker meanwhile.
     tokio::task::spawn_blocking(move || {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_dockhand"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_dockhand"));
+        let mut child = clean_env(&mut command, &home)
             .args(&args)
-            .env_clear()
-            .env("HOME", &home)
-            .env("PATH", "/usr/bin:/bin")
             .envs(env)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -57,12 +72,7 @@ pub async fn dockhand(home: &Path, args: &[&str], env: &[(&str, &str)], stdin: &
             .expect("start dockhand");
         // A closed pipe just means the command did not read its input.
         let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-        let out = child.wait_with_output().unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::from(child.wait_with_output().unwrap())
     })
     .await
     .unwrap()
@@ -74,25 +84,19 @@ pub async fn dockhand_with_address_limit(home: &Path, limit_kib: u64, args: &[&s
     let home = home.to_path_buf();
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     tokio::task::spawn_blocking(move || {
-        let out = Command::new("/bin/sh")
+        let mut command = Command::new("/bin/sh");
+        let out = clean_env(&mut command, &home)
             .arg("-c")
             .arg(format!("ulimit -v {limit_kib} && exec \"$0\" \"$@\""))
             .arg(env!("CARGO_BIN_EXE_dockhand"))
             .args(&args)
-            .env_clear()
-            .env("HOME", &home)
-            .env("PATH", "/usr/bin:/bin")
             // Compiling spawns a thread per core, each with a stack and a malloc arena to fit
             // under the limit; two are plenty.
             .env("RAYON_NUM_THREADS", "2")
             .stdin(Stdio::null())
             .output()
             .expect("start dockhand through /bin/sh");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::from(out)
     })
     .await
     .unwrap()

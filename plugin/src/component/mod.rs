@@ -44,7 +44,6 @@ unsafe impl<T> Sync for SingleThreaded<T> {}
 
 /// A panic is a bug, and the host reports the trap; there is nowhere to print its message (the
 /// component imports no stdio).
-#[cfg(not(test))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     core::arch::wasm32::unreachable()
