@@ -290,7 +290,8 @@ pub(crate) struct HubState {
 fn time_or(text: &Option<String>, fallback: u64, what: &str) -> Result<u64, String> {
     match text {
         None => Ok(fallback),
-        Some(t) => clock::parse_rfc3339(t).ok_or_else(|| format!("{what}: bad timestamp {t:?}")),
+        Some(t) => clock::parse_rfc3339(t)
+            .ok_or_else(|| format!("{what}: {t:?} is not a valid RFC 3339 date-time")),
     }
 }
 
