@@ -35,6 +35,12 @@ pub struct MockConfig {
     /// Like the real Hub, refuse JWTs minted from a personal access token on the organization
     /// admin routes (organization access tokens and organization settings) with 403.
     pub pat_forbidden_on_org_admin: bool,
+    /// How many requests [`MockHub::requests`](crate::MockHub::requests) keeps; the oldest go
+    /// first, so a mock left running does not grow without bound.
+    pub request_log_limit: usize,
+    /// The most bytes (method, path, query, headers and bodies) the request log keeps, since a
+    /// count alone does not bound a log of large bodies. The newest request is always kept.
+    pub request_log_bytes: usize,
 }
 
 /// What the rate-limit headers report while no limit is enforced: high enough that a client
@@ -52,6 +58,8 @@ impl Default for MockConfig {
             token_lifetime: Duration::from_secs(600),
             rate_limit: None,
             pat_forbidden_on_org_admin: true,
+            request_log_limit: 10_000,
+            request_log_bytes: 64 << 20,
         }
     }
 }

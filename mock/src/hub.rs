@@ -16,7 +16,7 @@ use crate::faults::{Fault, FaultKind, FaultQueue};
 use crate::handlers;
 use crate::http::{Reply, Request};
 use crate::ratelimit::{RateStatus, RateWindow};
-use crate::record::RecordedRequest;
+use crate::record::{RecordedRequest, RequestLog};
 use crate::server;
 use crate::state::HubState;
 
@@ -29,7 +29,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 pub(crate) struct Shared {
     state: Mutex<HubState>,
-    requests: Mutex<Vec<RecordedRequest>>,
+    requests: Mutex<RequestLog>,
     faults: Mutex<FaultQueue>,
     rate: Mutex<(Option<RateLimit>, RateWindow)>,
     connections: AtomicU64,
@@ -79,7 +79,10 @@ impl MockHub {
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
-            requests: Mutex::new(Vec::new()),
+            requests: Mutex::new(RequestLog::new(
+                config.request_log_limit,
+                config.request_log_bytes,
+            )),
             faults: Mutex::new(FaultQueue::default()),
             rate: Mutex::new((config.rate_limit, RateWindow::new())),
             connections: AtomicU64::new(0),
@@ -103,9 +106,16 @@ impl MockHub {
         format!("http://{}", self.shared.addr)
     }
 
-    /// Every request received so far, oldest first, faulted ones included.
+    /// The requests received so far, oldest first, faulted ones included; only the newest
+    /// [`MockConfig::request_log_limit`] (and [`MockConfig::request_log_bytes`]) are kept.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.shared.requests).clone()
+        lock(&self.shared.requests).snapshot()
+    }
+
+    /// How many requests the log has let go of to stay within its limits, since start, so a test
+    /// can tell a short log from a truncated one.
+    pub fn requests_dropped(&self) -> u64 {
+        lock(&self.shared.requests).dropped()
     }
 
     pub fn clear_requests(&self) {
