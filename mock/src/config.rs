@@ -35,6 +35,9 @@ pub struct MockConfig {
     /// Like the real Hub, refuse JWTs minted from a personal access token on the organization
     /// admin routes (organization access tokens and organization settings) with 403.
     pub pat_forbidden_on_org_admin: bool,
+    /// The largest request body the mock reads; past it the answer is 413 and the rest is never
+    /// read. The Hub's largest field, a repository's `full_description`, is 25,000 characters.
+    pub max_request_body: usize,
     /// How many requests [`MockHub::requests`](crate::MockHub::requests) keeps; the oldest go
     /// first, so a mock left running does not grow without bound.
     pub request_log_limit: usize,
@@ -58,6 +61,7 @@ impl Default for MockConfig {
             token_lifetime: Duration::from_secs(600),
             rate_limit: None,
             pat_forbidden_on_org_admin: true,
+            max_request_body: 1 << 20,
             request_log_limit: 10_000,
             request_log_bytes: 64 << 20,
         }

@@ -34,6 +34,7 @@ pub(crate) struct Shared {
     rate: Mutex<(Option<RateLimit>, RateWindow)>,
     connections: AtomicU64,
     pub(crate) addr: SocketAddr,
+    pub(crate) max_request_body: usize,
 }
 
 impl Shared {
@@ -87,6 +88,7 @@ impl MockHub {
             rate: Mutex::new((config.rate_limit, RateWindow::new())),
             connections: AtomicU64::new(0),
             addr,
+            max_request_body: config.max_request_body,
         });
         let (shutdown, watcher) = watch::channel(false);
         let task = tokio::spawn(server::accept_loop(listener, shared.clone(), watcher));

@@ -1,8 +1,16 @@
-//! One request from arrival to response: record it, count it, apply any fault, answer it.
+//! One request from arrival to response: read its body (up to the limit), record it, count it,
+//! apply any fault, answer it.
+//!
+//! A body over [`MockConfig::max_request_body`](crate::MockConfig::max_request_body) is answered
+//! 413 as soon as the mock knows: from Content-Length before reading any of it, or while
+//! counting a chunked body. The unread rest is never buffered; hyper then closes the connection,
+//! since it cannot find where the next request starts.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 
+use bytes::{Bytes, BytesMut};
+use http_body::Body as _;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderName, HeaderValue};
@@ -11,10 +19,11 @@ use hyper::{Response, StatusCode};
 use crate::body::MockBody;
 use crate::clock;
 use crate::faults::{self, FaultKind, Shaped};
-use crate::http::{Reply, Request};
+use crate::http::{ApiError, Reply, Request};
 use crate::hub::Shared;
 use crate::ratelimit::RateStatus;
 use crate::record::RecordedRequest;
+use crate::routing;
 use crate::server::ConnControl;
 
 pub(crate) async fn respond(
@@ -23,20 +32,17 @@ pub(crate) async fn respond(
     request: hyper::Request<Incoming>,
 ) -> Result<Response<MockBody>, Infallible> {
     let (parts, body) = request.into_parts();
-    // A client that goes away mid-body still gets its (partial) request recorded.
-    let body = body
-        .collect()
-        .await
-        .map(|c| c.to_bytes())
-        .unwrap_or_default();
+    let limit = shared.max_request_body;
+    let body = read_body(body, limit).await;
     let raw_path = parts.uri.path().to_string();
     let raw_query = parts.uri.query().map(str::to_string);
+    // A refused body is recorded as empty: the request arrived, its body was never kept.
     shared.record(RecordedRequest::new(
         parts.method.as_str(),
         &raw_path,
         raw_query.as_deref(),
         &parts.headers,
-        &body,
+        body.as_deref().unwrap_or_default(),
     ));
 
     let rate = shared.count_request();
@@ -45,6 +51,15 @@ pub(crate) async fn respond(
             .with_header("retry-after", seconds.to_string());
         return Ok(build(Shaped::plain(reply), &rate));
     }
+    let Some(body) = body else {
+        let reply = ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body is larger than the mock's limit of {limit} bytes"),
+        )
+        .into_reply(routing::is_scim_path(&raw_path))
+        .with_header("connection", "close");
+        return Ok(build(Shaped::plain(reply), &rate));
+    };
 
     let now = clock::now();
     let fault = shared.take_fault(parts.method.as_str(), &raw_path);
@@ -88,6 +103,25 @@ pub(crate) async fn respond(
         None => Shaped::plain(reply),
     };
     Ok(build(shaped, &rate))
+}
+
+/// The whole body, or `None` once it is known to exceed `limit` bytes. A client that goes away
+/// mid-body gets what arrived, so its (partial) request is still recorded.
+async fn read_body(mut body: Incoming, limit: usize) -> Option<Bytes> {
+    if body.size_hint().lower() > limit as u64 {
+        return None;
+    }
+    let mut read = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else { break };
+        if let Ok(data) = frame.into_data() {
+            if read.len() + data.len() > limit {
+                return None;
+            }
+            read.extend_from_slice(&data);
+        }
+    }
+    Some(read.freeze())
 }
 
 fn build(shaped: Shaped, rate: &RateStatus) -> Response<MockBody> {

@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::{start, start_with};
+use std::time::Duration;
+
+use common::{raw, split_response, start, start_with};
 use dockhand_mock::MockConfig;
 use dockhand_mock::fixtures as fx;
 
@@ -118,4 +120,80 @@ async fn the_request_log_is_bounded_in_bytes_too() {
     let requests = hub.requests();
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].query.as_deref(), Some("last"));
+}
+
+fn small_body_limit() -> MockConfig {
+    MockConfig {
+        max_request_body: 1024,
+        ..MockConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn a_declared_length_over_the_limit_is_refused_before_the_body_is_read() {
+    let (hub, _api) = start_with(small_body_limit()).await;
+    // Only the head is sent: an answer proves the mock did not wait for the body.
+    let head = "POST /v2/auth/token HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+                Content-Type: application/json\r\nContent-Length: 1025\r\n\r\n";
+    let (bytes, _) = raw(hub.addr(), head, Duration::from_secs(5)).await;
+    let (status, body) = split_response(&bytes);
+    assert!(status.starts_with("HTTP/1.1 413"), "{status}");
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("1024 bytes"),
+        "{body}"
+    );
+    let recorded = hub.requests();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].path, "/v2/auth/token");
+    assert!(recorded[0].body.is_empty());
+}
+
+#[tokio::test]
+async fn a_chunked_body_is_read_only_up_to_the_limit() {
+    let (hub, _api) = start_with(small_body_limit()).await;
+    let mut request = String::from(
+        "POST /v2/auth/token HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+    );
+    for _ in 0..3 {
+        request.push_str(&format!("200\r\n{}\r\n", " ".repeat(512)));
+    }
+    // No last chunk: the body never ends, so only the count can stop the read.
+    let (bytes, _) = raw(hub.addr(), &request, Duration::from_secs(5)).await;
+    let (status, _) = split_response(&bytes);
+    assert!(status.starts_with("HTTP/1.1 413"), "{status}");
+}
+
+#[tokio::test]
+async fn bodies_up_to_the_limit_are_served() {
+    let (_hub, api) = start_with(small_body_limit()).await;
+    let mut body = br#"{"identifier": "alice", "secret": "mock-password-alice"}"#.to_vec();
+    body.resize(1024, b' ');
+    let r = api
+        .send(
+            "POST",
+            "/v2/auth/token",
+            None,
+            Some(("application/json", body)),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    // The default limit is far above the Hub's largest request.
+    let (_hub, api) = start().await;
+    let pat = api.token(fx::ALICE, fx::ALICE_PAT).await;
+    let r = api
+        .json(
+            "POST",
+            "/v2/namespaces/alice/repositories",
+            Some(&pat),
+            serde_json::json!({
+                "name": "long-readme",
+                "namespace": "alice",
+                "full_description": "x".repeat(25_000),
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
 }
