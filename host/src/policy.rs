@@ -57,6 +57,88 @@ impl Origin {
     }
 }
 
+/// A Hub base URL, normalised once for everything that builds a URL from it (the component's
+/// requests and the broker's token exchange): a scheme, a lower-case host and a port, with the
+/// `/v2` that older configurations end in, and any trailing `/`, removed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BaseUrl {
+    origin: Origin,
+    /// `scheme://host[:port]`, the port written only when it is not the scheme's default.
+    text: String,
+}
+
+impl BaseUrl {
+    /// Docker Hub's own base URL.
+    pub fn docker_hub() -> BaseUrl {
+        BaseUrl::parse(DEFAULT_BASE_URL).expect("the default base URL parses")
+    }
+
+    /// Parses `https://hub.docker.com`, `http://127.0.0.1:8080/v2/` and the like. Anything
+    /// after the authority but `/v2` is refused: the catalog's paths start with `/v2`, and a
+    /// base that silently dropped a path would send requests somewhere the user did not mean.
+    pub fn parse(url: &str) -> Result<BaseUrl, String> {
+        let origin = Origin::parse(url)?;
+        let trimmed = url.trim();
+        let rest = &trimmed[trimmed.find("://").map_or(0, |i| i + 3)..];
+        let path = rest.find(['/', '?', '#']).map_or("", |i| &rest[i..]);
+        let path = path.trim_end_matches('/');
+        if !(path.is_empty() || path == "/v2") {
+            return Err(format!(
+                "`{url}` has a path; give only a scheme, a host and an optional port (and /v2)"
+            ));
+        }
+        let default_port = if origin.scheme == "https" { 443 } else { 80 };
+        let host = if origin.host.contains(':') {
+            format!("[{}]", origin.host)
+        } else {
+            origin.host.clone()
+        };
+        let text = if origin.port == default_port {
+            format!("{}://{host}", origin.scheme)
+        } else {
+            format!("{}://{host}:{}", origin.scheme, origin.port)
+        };
+        Ok(BaseUrl { origin, text })
+    }
+
+    /// The origin requests to this base go to.
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    /// The normalised URL, without a trailing `/`.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The URL of `path` (which starts with `/`) on this base.
+    pub fn join(&self, path: &str) -> String {
+        format!("{}{path}", self.text)
+    }
+
+    /// Whether the host is this machine: `localhost`, 127.0.0.0/8 or `::1`.
+    pub fn is_loopback(&self) -> bool {
+        let host = self.origin.host.as_str();
+        // Only the exact name: a resolver need not send `*.localhost` to this machine.
+        host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+
+    /// Whether a secret may travel to this base: over TLS, or to this machine (where
+    /// `dockhand mock` listens) over plain http.
+    pub fn carries_secrets(&self) -> bool {
+        self.origin.scheme == "https" || self.is_loopback()
+    }
+}
+
+impl std::fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 impl std::fmt::Display for Origin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
@@ -159,6 +241,59 @@ mod tests {
         assert!(Origin::parse("ftp://x").is_err());
         assert!(Origin::parse("https://user@evil").is_err());
         assert!(Origin::parse("https://x:notaport").is_err());
+    }
+
+    #[test]
+    fn base_urls_are_normalised_once() {
+        let base = |u: &str| BaseUrl::parse(u).map(|b| b.to_string());
+        assert_eq!(
+            base("https://hub.docker.com").unwrap(),
+            "https://hub.docker.com"
+        );
+        assert_eq!(
+            base("https://hub.docker.com/v2").unwrap(),
+            "https://hub.docker.com"
+        );
+        assert_eq!(
+            base("https://HUB.docker.com:443/v2/").unwrap(),
+            "https://hub.docker.com"
+        );
+        assert_eq!(
+            base(" http://127.0.0.1:8080/ ").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(base("http://[::1]:9/v2").unwrap(), "http://[::1]:9");
+        assert_eq!(
+            BaseUrl::parse("https://hub.docker.com/v2")
+                .unwrap()
+                .join("/v2/auth/token"),
+            "https://hub.docker.com/v2/auth/token"
+        );
+        assert!(base("https://hub.docker.com/api").is_err());
+        assert!(base("https://hub.docker.com/v2/x").is_err());
+        assert!(base("https://hub.docker.com?x=1").is_err());
+        assert!(base("https://u:p@hub.docker.com").is_err());
+        assert_eq!(
+            BaseUrl::docker_hub(),
+            BaseUrl::parse("https://hub.docker.com/").unwrap()
+        );
+    }
+
+    #[test]
+    fn secrets_travel_over_tls_or_to_this_machine_only() {
+        let carries = |u: &str| BaseUrl::parse(u).unwrap().carries_secrets();
+        assert!(carries("https://hub.docker.com"));
+        assert!(carries("https://10.0.0.1:8443"));
+        assert!(carries("http://127.0.0.1:8080"));
+        assert!(carries("http://127.8.9.10"));
+        assert!(carries("http://localhost:1"));
+        assert!(carries("http://[::1]:1"));
+        assert!(!carries("http://hub.docker.com"));
+        assert!(!carries("http://10.0.0.1"));
+        assert!(!carries("http://127.0.0.1.evil.example"));
+        assert!(!carries("http://localhost.evil.example"));
+        assert!(!carries("http://a.localhost"));
+        assert!(!carries("http://[::2]:1"));
     }
 
     #[test]
