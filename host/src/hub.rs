@@ -21,13 +21,14 @@ use crate::bindings::Plugin;
 use crate::bindings::exports::dockhand::hub::catalog::{Access, OperationInfo};
 use crate::bindings::exports::dockhand::hub::types::{self as wit};
 use crate::credentials::{
-    Accounts, Broker, ExchangeError, ExchangeFuture, HttpTokenExchange, Secret, TokenExchange,
+    AccountSpec, Accounts, Broker, DEFAULT_ACCOUNT, ExchangeError, ExchangeFuture,
+    HttpTokenExchange, Secret, TokenExchange, Withheld,
 };
 use crate::engine::{EMBEDDED_COMPONENT, LoadedFrom, Runtime};
 use crate::hooks::HubHooks;
 use crate::http_client::{HttpClient, HttpClientConfig};
 use crate::pacing::RateBudget;
-use crate::policy::{DEFAULT_BASE_URL, Origin, Policy};
+use crate::policy::{BaseUrl, DEFAULT_BASE_URL, Policy};
 use crate::state::CallState;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -157,14 +158,19 @@ pub fn describe_hub_error(e: &HubError) -> String {
 pub struct Dockhand {
     runtime: Runtime,
     hooks: HubHooks,
-    base_url: String,
+    base_url: BaseUrl,
     operations: OnceLock<Vec<OperationInfo>>,
 }
 
 impl Dockhand {
-    /// Loads (or compiles) the component and prepares the broker and the HTTP pool.
+    /// Loads (or compiles) the component and prepares the broker and the HTTP pool. Accounts
+    /// whose secrets must not go to the base URL are anonymous or refused here (see
+    /// [`Accounts::for_base_url`]).
     pub fn new(config: HostConfig, accounts: Accounts) -> Result<Dockhand, CallError> {
-        let base = Origin::parse(&config.base_url).map_err(CallError::Host)?;
+        let base_url = BaseUrl::parse(&config.base_url)
+            .map_err(|e| CallError::Host(format!("the base URL: {e}")))?;
+        let base = base_url.origin().clone();
+        let accounts = accounts.for_base_url(&base_url);
         let mut policy = config.policy;
         if policy.allowed.is_empty() {
             policy.allowed.push(base.clone());
@@ -179,7 +185,7 @@ impl Dockhand {
         // requests go there; otherwise calls run anonymously and the hook denies them.
         let base_allowed = policy.allowed.contains(&base);
         let exchange: Arc<dyn TokenExchange> = if base_allowed {
-            Arc::new(HttpTokenExchange::new(client.clone(), &config.base_url))
+            Arc::new(HttpTokenExchange::new(client.clone(), &base_url))
         } else {
             Arc::new(RefusedExchange)
         };
@@ -199,7 +205,7 @@ impl Dockhand {
                 deadline: None,
                 idle_tasks: Arc::default(),
             },
-            base_url: config.base_url,
+            base_url,
             operations: OnceLock::new(),
         })
     }
@@ -212,8 +218,9 @@ impl Dockhand {
         &self.hooks.policy
     }
 
+    /// The base URL, normalised (no trailing `/` or `/v2`).
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        self.base_url.as_str()
     }
 
     /// The compiled component and its engine.
@@ -355,6 +362,20 @@ impl Dockhand {
         options: &CallOptions,
     ) -> Result<CallResult, CallError> {
         self.check_access(operation).await?;
+        let account = self
+            .broker()
+            .accounts()
+            .get(options.account.as_deref().unwrap_or(DEFAULT_ACCOUNT));
+        if let Some(spec) = account
+            && let Some(why @ Withheld::PlainHttp { .. }) = &spec.withheld
+        {
+            // Refused here as well as in the broker, so that the caller sees a policy denial
+            // (nothing was sent) rather than the component's reading of a credential failure.
+            return Err(CallError::Hub(HubError::Denied(format!(
+                "account '{}' is not used: {why}",
+                spec.name
+            ))));
+        }
         let deadline = self.hooks.policy.timeouts.call;
         let ends_at = tokio::time::Instant::now() + deadline;
         let run = async {
@@ -371,7 +392,7 @@ impl Dockhand {
                 .min(deadline);
             let wit_options = wit::CallOptions {
                 account: options.account.clone(),
-                base_url: Some(self.base_url.clone()),
+                base_url: Some(self.base_url.as_str().to_owned()),
                 all_pages: Some(options.all_pages),
                 max_pages: options.max_pages,
                 max_retries: options.max_retries,
@@ -392,7 +413,7 @@ impl Dockhand {
                         trap(e)
                     }
                 })?;
-            let response = answer.map_err(CallError::Hub)?;
+            let response = answer.map_err(|e| CallError::Hub(explain_withheld(e, account)))?;
             // The component checks that answers are JSON and passes them on as text; a
             // document serde_json will not build (a number beyond f64, nesting past 128) ends here.
             let body = serde_json::from_str(&response.body).map_err(|e| {
@@ -412,6 +433,25 @@ impl Dockhand {
             Ok(result) => result,
             Err(_) => Err(CallError::Deadline(deadline)),
         }
+    }
+}
+
+/// An authentication failure with an account that is anonymous here because its credentials
+/// belong to another base URL says so: otherwise the user sees a bare 401 and a configured
+/// account.
+fn explain_withheld(error: HubError, account: Option<&AccountSpec>) -> HubError {
+    let Some(why) = account.and_then(|spec| spec.withheld.as_ref()) else {
+        return error;
+    };
+    let name = account.map_or("", |spec| spec.name.as_str());
+    match error {
+        HubError::Unauthorized(m) => {
+            HubError::Unauthorized(format!("{m} (account '{name}' is anonymous here: {why})"))
+        }
+        HubError::Forbidden(m) => {
+            HubError::Forbidden(format!("{m} (account '{name}' is anonymous here: {why})"))
+        }
+        other => other,
     }
 }
 

@@ -4,6 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use super::{CredentialError, Secret};
+use crate::policy::BaseUrl;
 
 /// The name of the account used when a call names none.
 pub const DEFAULT_ACCOUNT: &str = "default";
@@ -190,6 +191,48 @@ pub struct AccountSpec {
     pub origin: Origin,
     /// The SCIM token, if any; it may come from a different source than `auth`.
     pub scim: Option<ScimToken>,
+    /// The only base URL this account's secrets may go to; `None`: whichever the host uses.
+    /// Docker's login belongs to Docker Hub; a config-file account may name its own.
+    pub base_url: Option<BaseUrl>,
+    /// Set by [`Accounts::for_base_url`] when the account's secrets are kept from the host's
+    /// base URL.
+    pub withheld: Option<Withheld>,
+}
+
+/// Why an account's secrets are not used with the host's base URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Withheld {
+    /// They belong to another base URL; the account is anonymous here.
+    OtherBase {
+        /// Where they belong.
+        home: BaseUrl,
+        /// The host's base URL.
+        base: BaseUrl,
+    },
+    /// The base URL is plain http to another machine, where anyone on the path could read
+    /// them; calls with the account are refused.
+    PlainHttp {
+        /// The host's base URL.
+        base: BaseUrl,
+    },
+}
+
+impl fmt::Display for Withheld {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Withheld::OtherBase { home, base } => write!(
+                f,
+                "its credentials belong to {home} and are never sent to {base}, so it is \
+                 anonymous there"
+            ),
+            Withheld::PlainHttp { base } => write!(
+                f,
+                "{base} is plain http to another machine and dockhand sends no password, token \
+                 or bearer over plain http (except to this machine); use an https:// base URL, \
+                 or --anonymous for public reads"
+            ),
+        }
+    }
 }
 
 impl AccountSpec {
@@ -200,7 +243,34 @@ impl AccountSpec {
             auth: AccountAuth::Anonymous,
             origin: Origin::Implicit,
             scim: None,
+            base_url: None,
+            withheld: None,
         }
+    }
+
+    /// Whether any secret (a Hub credential or a SCIM token) is configured.
+    pub fn has_secret(&self) -> bool {
+        !matches!(self.auth, AccountAuth::Anonymous) || self.scim.is_some()
+    }
+
+    /// This account as used against `base`: anonymous where its secrets belong elsewhere,
+    /// marked withheld where `base` cannot carry secrets.
+    fn for_base_url(mut self, base: &BaseUrl) -> AccountSpec {
+        self.withheld = match &self.base_url {
+            Some(home) if home != base && self.has_secret() => Some(Withheld::OtherBase {
+                home: home.clone(),
+                base: base.clone(),
+            }),
+            _ if !base.carries_secrets() && self.has_secret() => {
+                Some(Withheld::PlainHttp { base: base.clone() })
+            }
+            _ => None,
+        };
+        if matches!(self.withheld, Some(Withheld::OtherBase { .. })) {
+            self.auth = AccountAuth::Anonymous;
+            self.scim = None;
+        }
+        self
     }
 
     /// What `dockhand accounts` shows for this account.
@@ -211,6 +281,8 @@ impl AccountSpec {
             identity: self.auth.identity().map(str::to_owned),
             origin: self.origin.to_string(),
             scim_origin: self.scim.as_ref().map(|s| s.origin.to_string()),
+            base_url: self.base_url.as_ref().map(BaseUrl::to_string),
+            withheld: self.withheld.as_ref().map(Withheld::to_string),
         }
     }
 }
@@ -228,6 +300,10 @@ pub struct AccountSummary {
     pub origin: String,
     /// Where the SCIM token came from, if the account has one.
     pub scim_origin: Option<String>,
+    /// The only base URL the account's secrets go to, if it is bound to one.
+    pub base_url: Option<String>,
+    /// Why the account's secrets are not used with the host's base URL, if they are not.
+    pub withheld: Option<String>,
 }
 
 impl fmt::Display for AccountSummary {
@@ -239,6 +315,12 @@ impl fmt::Display for AccountSummary {
         write!(f, ", from {}", self.origin)?;
         if let Some(scim) = &self.scim_origin {
             write!(f, "; SCIM token from {scim}")?;
+        }
+        if let Some(base) = &self.base_url {
+            write!(f, "; used only with {base}")?;
+        }
+        if let Some(why) = &self.withheld {
+            write!(f, "; not used here: {why}")?;
         }
         Ok(())
     }
@@ -315,6 +397,18 @@ impl Accounts {
             list,
             warnings: Vec::new(),
         })
+    }
+
+    /// The accounts as a host whose base URL is `base` may use them (see [`Withheld`]).
+    pub fn for_base_url(self, base: &BaseUrl) -> Accounts {
+        Accounts {
+            list: self
+                .list
+                .into_iter()
+                .map(|spec| spec.for_base_url(base))
+                .collect(),
+            warnings: self.warnings,
+        }
     }
 
     pub(crate) fn with_warnings(mut self, warnings: Vec<String>) -> Accounts {

@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::account::{AccountAuth, AccountSpec, Accounts, CredentialKind};
 use super::{CredentialError, Secret, jwt};
 use crate::http_client::HttpClient;
+use crate::policy::BaseUrl;
 
 /// What every sealed placeholder starts with, followed by 32 random hex digits.
 pub const PLACEHOLDER_PREFIX: &str = "dockhand-sealed-";
@@ -63,10 +64,10 @@ const EXCHANGE_BODY_LIMIT: usize = 256 * 1024;
 
 impl HttpTokenExchange {
     /// Exchanges against `base_url` (such as `https://hub.docker.com`), with a 30 s deadline.
-    pub fn new(client: HttpClient, base_url: &str) -> HttpTokenExchange {
+    pub fn new(client: HttpClient, base_url: &BaseUrl) -> HttpTokenExchange {
         HttpTokenExchange {
             client,
-            url: format!("{}/v2/auth/token", base_url.trim_end_matches('/')),
+            url: base_url.join("/v2/auth/token"),
             timeout: Duration::from_secs(30),
         }
     }
@@ -217,6 +218,16 @@ impl Broker {
         kind: CredentialKind,
     ) -> Result<Option<String>, CredentialError> {
         let (spec, slot) = self.lookup(account)?;
+        let anonymous_read =
+            kind == CredentialKind::Hub && matches!(spec.auth, AccountAuth::Anonymous);
+        if let Some(why) = &spec.withheld
+            && !anonymous_read
+        {
+            return Err(CredentialError::Withheld {
+                account: spec.name.clone(),
+                why: why.clone(),
+            });
+        }
         let source = match kind {
             CredentialKind::Hub => match &spec.auth {
                 AccountAuth::Anonymous => return Ok(None),

@@ -13,6 +13,8 @@ use super::account::{
 };
 use super::env::{Env, Paths};
 use super::{CredentialError, Secret, docker};
+use crate::ownership::{Exposure, exposure};
+use crate::policy::BaseUrl;
 
 /// What the command line said about credentials. The CLI fills it from its flags (`--account`,
 /// `--username`, `--org`, `--token` or `--token-stdin` through [`super::read_secret`],
@@ -40,6 +42,8 @@ pub struct FlagCredentials {
 struct Layer {
     auth: Option<(AccountAuth, Origin)>,
     scim: Option<ScimToken>,
+    /// Where this source's secrets for the account may go, if it says.
+    base_url: Option<BaseUrl>,
 }
 
 type Source = BTreeMap<String, Layer>;
@@ -66,13 +70,20 @@ impl Accounts {
         for name in names {
             let mut auth = None;
             let mut scim = None;
+            let mut base_url = None;
             for source in &mut sources {
                 if let Some(layer) = source.get_mut(&name) {
+                    let mut used = false;
                     if auth.is_none() {
                         auth = layer.auth.take();
+                        used |= auth.is_some();
                     }
                     if scim.is_none() {
                         scim = layer.scim.take();
+                        used |= scim.is_some();
+                    }
+                    if used && base_url.is_none() {
+                        base_url = layer.base_url.take();
                     }
                 }
             }
@@ -83,6 +94,9 @@ impl Accounts {
                 && let Some(path) = &paths.docker_config
             {
                 auth = docker::discover(path, env, &mut warnings);
+                if auth.is_some() {
+                    base_url = Some(BaseUrl::docker_hub());
+                }
             }
             let (auth, origin) = auth.unwrap_or((AccountAuth::Anonymous, Origin::Implicit));
             specs.push(AccountSpec {
@@ -90,6 +104,8 @@ impl Accounts {
                 auth,
                 origin,
                 scim,
+                base_url,
+                withheld: None,
             });
         }
         Ok(Accounts::from_specs(specs)?.with_warnings(warnings))
@@ -199,6 +215,7 @@ fn from_flags(flags: &FlagCredentials) -> Result<Source, CredentialError> {
             Layer {
                 auth: auth.map(|a| (a, Origin::Flags)),
                 scim,
+                base_url: None,
             },
         );
     }
@@ -260,6 +277,7 @@ fn from_env(env: &dyn Env) -> Result<Source, CredentialError> {
             Layer {
                 auth: auth.map(|a| (a, Origin::Env { vars: auth_vars })),
                 scim,
+                base_url: None,
             },
         );
     }
@@ -311,6 +329,8 @@ struct ConfigAccount {
     scim_token_file: Option<PathBuf>,
     #[serde(default)]
     anonymous: bool,
+    /// The only base URL this account's secrets go to.
+    base_url: Option<String>,
 }
 
 /// A secret in the YAML. serde's usual type errors quote the offending value, so an unquoted
@@ -426,6 +446,12 @@ fn from_config_file(path: &Path, home: Option<&Path>) -> Result<Source, Credenti
                  (or token_file), username with password, bearer, scim_token, or anonymous: true"
             )));
         }
+        let base_url = entry
+            .base_url
+            .as_deref()
+            .map(BaseUrl::parse)
+            .transpose()
+            .map_err(|m| config_error(format!("account '{name}': base_url: {m}")))?;
         let origin = Origin::ConfigFile {
             path: path.to_owned(),
         };
@@ -434,37 +460,39 @@ fn from_config_file(path: &Path, home: Option<&Path>) -> Result<Source, Credenti
             Layer {
                 auth: auth.map(|a| (a, origin)),
                 scim,
+                base_url,
             },
         );
     }
     Ok(source)
 }
 
-/// Secrets in a file others can read are already leaked, and one others can write can be
-/// pointed at their own token files; refuse both, the way ssh refuses a shared private key.
-#[cfg(unix)]
+/// Secrets in a file others can read are already leaked, and one others can write (or own)
+/// can be pointed at their own token files; refuse both, the way ssh refuses a shared private
+/// key. The check is made on the file that was opened, not on whatever the path names later.
 fn check_private(path: &Path, file: &fs::File) -> Result<(), CredentialError> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = file
-        .metadata()
-        .map_err(|e| CredentialError::Config {
-            path: path.to_owned(),
-            message: format!("cannot be read: {e}"),
-        })?
-        .permissions()
-        .mode();
-    if mode & 0o066 != 0 {
-        return Err(CredentialError::InsecureConfig {
+    let meta = file.metadata().map_err(|e| CredentialError::Config {
+        path: path.to_owned(),
+        message: format!("cannot be read: {e}"),
+    })?;
+    match exposure(&meta, SECRET_FORBIDDEN) {
+        None => Ok(()),
+        Some(Exposure::OpenMode { mode }) => Err(CredentialError::InsecureConfig {
             path: path.to_owned(),
             mode,
-        });
+        }),
+        Some(Exposure::OtherOwner { uid }) => Err(CredentialError::Config {
+            path: path.to_owned(),
+            message: foreign_owner(uid),
+        }),
     }
-    Ok(())
 }
 
-#[cfg(not(unix))]
-fn check_private(_path: &Path, _file: &fs::File) -> Result<(), CredentialError> {
-    Ok(())
+/// What no one but the owner may do to a file that holds secrets: read or write it.
+const SECRET_FORBIDDEN: u32 = 0o066;
+
+fn foreign_owner(uid: u32) -> String {
+    format!("belongs to another user (uid {uid}); a file that holds credentials must be your own")
 }
 
 fn resolve_path(file: &Path, base_dir: &Path, home: Option<&Path>) -> PathBuf {
@@ -484,9 +512,23 @@ fn read_secret_file(account: &str, path: &Path) -> Result<Secret, CredentialErro
         path: path.to_owned(),
         message,
     };
+    let file = fs::File::open(path).map_err(|e| fail(format!("cannot be read: {e}")))?;
+    let meta = file
+        .metadata()
+        .map_err(|e| fail(format!("cannot be read: {e}")))?;
+    match exposure(&meta, SECRET_FORBIDDEN) {
+        None => {}
+        Some(Exposure::OtherOwner { uid }) => return Err(fail(foreign_owner(uid))),
+        Some(Exposure::OpenMode { mode }) => {
+            return Err(fail(format!(
+                "is readable or writable by other users (mode {mode:04o}); run `chmod 600 {}`",
+                path.display()
+            )));
+        }
+    }
     let mut text = String::new();
-    fs::File::open(path)
-        .and_then(|f| f.take(MAX_FILE_LEN).read_to_string(&mut text))
+    file.take(MAX_FILE_LEN)
+        .read_to_string(&mut text)
         .map_err(|e| fail(format!("cannot be read: {e}")))?;
     let secret = Secret::new(text.trim());
     if secret.is_empty() {

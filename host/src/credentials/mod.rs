@@ -81,7 +81,7 @@ use std::path::PathBuf;
 
 pub use account::{
     AccountAuth, AccountSpec, AccountSummary, Accounts, CredentialKind, DEFAULT_ACCOUNT, Origin,
-    ScimToken, canonical_name, env_prefix,
+    ScimToken, Withheld, canonical_name, env_prefix,
 };
 pub use broker::{
     Broker, ExchangeError, ExchangeFuture, HttpTokenExchange, PLACEHOLDER_PREFIX, TokenExchange,
@@ -158,6 +158,13 @@ pub enum CredentialError {
     },
     /// The operating system's random number generator failed.
     Random(String),
+    /// The account's secrets are kept from the host's base URL.
+    Withheld {
+        /// The account.
+        account: String,
+        /// Why.
+        why: Withheld,
+    },
 }
 
 impl CredentialError {
@@ -234,6 +241,9 @@ impl fmt::Display for CredentialError {
             }
             CredentialError::Random(message) => {
                 write!(f, "the system random number generator failed: {message}")
+            }
+            CredentialError::Withheld { account, why } => {
+                write!(f, "account '{account}' is not used: {why}")
             }
         }
     }

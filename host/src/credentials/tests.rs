@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::http_client::{HttpClient, HttpClientConfig};
+use crate::policy::BaseUrl;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -187,7 +188,10 @@ impl FakeHub {
 
     fn exchanger(&self) -> Arc<dyn TokenExchange> {
         let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
-        Arc::new(HttpTokenExchange::new(client, &format!("{}/", self.base)))
+        Arc::new(HttpTokenExchange::new(
+            client,
+            &BaseUrl::parse(&format!("{}/", self.base)).unwrap(),
+        ))
     }
 }
 
@@ -204,6 +208,8 @@ fn pat_accounts() -> Accounts {
                 token: Secret::new("scim-secret"),
                 origin: Origin::Other("test".into()),
             }),
+            base_url: None,
+            withheld: None,
         },
         AccountSpec {
             name: "Work".into(),
@@ -215,12 +221,16 @@ fn pat_accounts() -> Accounts {
                 vars: vec!["DOCKHAND_WORK_ORG".into(), "DOCKHAND_WORK_TOKEN".into()],
             },
             scim: None,
+            base_url: None,
+            withheld: None,
         },
         AccountSpec {
             name: "ready".into(),
             auth: AccountAuth::Bearer(Secret::new("ready-bearer")),
             origin: Origin::Flags,
             scim: None,
+            base_url: None,
+            withheld: None,
         },
         AccountSpec::anonymous("public"),
     ])
@@ -975,7 +985,10 @@ async fn unreachable_hub_is_an_exchange_error_without_status() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     drop(listener);
     let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
-    let exchanger = Arc::new(HttpTokenExchange::new(client, &base));
+    let exchanger = Arc::new(HttpTokenExchange::new(
+        client,
+        &BaseUrl::parse(&base).unwrap(),
+    ));
     let broker = Broker::new(pat_accounts(), exchanger, false);
     let err = broker
         .get("default", CredentialKind::Hub)
@@ -1135,4 +1148,123 @@ fn broker_is_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<Broker>();
     check::<Accounts>();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Secret files and where secrets may go
+
+#[cfg(unix)]
+#[test]
+fn secret_files_readable_by_others_or_of_another_user_are_refused() {
+    let home = Home::new();
+    let secret = home.path().join("secrets/pat");
+    write_file(&secret, "dckr_pat_leaky", 0o644);
+    home.write_config(
+        "accounts:\n  default:\n    username: ivy\n    token_file: ~/secrets/pat\n",
+        0o600,
+    );
+    let env = home.env();
+    let err = Accounts::discover(&FlagCredentials::default(), &env, &home.paths(&env)).unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, CredentialError::SecretFile { .. }), "{text}");
+    assert!(text.contains(&secret.display().to_string()), "{text}");
+    assert!(
+        text.contains("0644") && text.contains("chmod 600"),
+        "{text}"
+    );
+    assert!(!text.contains("leaky"), "{text}");
+
+    set_mode(&secret, 0o600);
+    discover(&env, &home.paths(&env));
+
+    if crate::ownership::current_uid() == 0 {
+        std::os::unix::fs::chown(&secret, Some(65534), None).unwrap();
+        let err =
+            Accounts::discover(&FlagCredentials::default(), &env, &home.paths(&env)).unwrap_err();
+        assert!(err.to_string().contains("another user"), "{err}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_config_file_of_another_user_is_refused() {
+    if crate::ownership::current_uid() != 0 {
+        // Only root can hand a file to another user; elsewhere the mode test stands for it.
+        return;
+    }
+    let home = Home::new();
+    let path = home.write_config(
+        "accounts:\n  default:\n    username: jo\n    token: dckr_pat_theirs\n",
+        0o600,
+    );
+    std::os::unix::fs::chown(&path, Some(65534), None).unwrap();
+    let env = home.env();
+    let err = Accounts::discover(&FlagCredentials::default(), &env, &home.paths(&env)).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("another user") && text.contains(&path.display().to_string()));
+    assert!(!text.contains("theirs"), "{text}");
+}
+
+#[test]
+fn a_config_account_may_name_its_own_base_url() {
+    let home = Home::new();
+    home.write_config(
+        "accounts:\n\
+         \x20 default: { username: kai, token: dckr_pat_k, base_url: \"https://hub.docker.com/v2/\" }\n\
+         \x20 mirror: { bearer: b, base_url: \"http://127.0.0.1:8080\" }\n",
+        0o600,
+    );
+    let env = home.env();
+    let accounts = discover(&env, &home.paths(&env));
+    assert_eq!(
+        accounts.get("default").unwrap().base_url,
+        Some(BaseUrl::docker_hub())
+    );
+
+    let elsewhere = accounts.for_base_url(&BaseUrl::parse("http://127.0.0.1:8080").unwrap());
+    let default = elsewhere.get("default").unwrap();
+    assert!(matches!(default.auth, AccountAuth::Anonymous));
+    assert!(matches!(default.withheld, Some(Withheld::OtherBase { .. })));
+    assert!(elsewhere.get("mirror").unwrap().withheld.is_none());
+    let line = default.summary().to_string();
+    assert!(
+        line.contains("not used here") && line.contains("https://hub.docker.com"),
+        "{line}"
+    );
+
+    home.write_config(
+        "accounts:\n  default: { username: kai, token: dckr_pat_k, base_url: \"https://hub.docker.com/api\" }\n",
+        0o600,
+    );
+    let err = Accounts::discover(&FlagCredentials::default(), &env, &home.paths(&env)).unwrap_err();
+    assert!(err.to_string().contains("base_url"), "{err}");
+}
+
+#[tokio::test]
+async fn no_secret_is_handed_out_for_plain_http_to_another_machine() {
+    let base = BaseUrl::parse("http://hub.example.com").unwrap();
+    let hub = FakeHub::minting(Some(3600)).await;
+    let broker = Broker::new(pat_accounts().for_base_url(&base), hub.exchanger(), true);
+    for (account, kind) in [
+        ("default", CredentialKind::Hub),
+        ("default", CredentialKind::Scim),
+        ("work", CredentialKind::Hub),
+        ("ready", CredentialKind::Hub),
+    ] {
+        let err = broker.get(account, kind).await.unwrap_err();
+        let text = err.to_string();
+        assert!(matches!(err, CredentialError::Withheld { .. }), "{text}");
+        assert!(text.contains("http://hub.example.com"), "{text}");
+    }
+    assert_eq!(
+        broker.get("public", CredentialKind::Hub).await.unwrap(),
+        None
+    );
+    assert_eq!(hub.requests(), 0, "nothing was exchanged");
+
+    // To this machine over http, or anywhere over https, they are.
+    for base in ["http://127.0.0.1:1", "https://hub.example.com"] {
+        let accounts = pat_accounts().for_base_url(&BaseUrl::parse(base).unwrap());
+        assert!(accounts.iter().all(|a| a.withheld.is_none()), "{base}");
+    }
 }

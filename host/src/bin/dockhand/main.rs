@@ -7,7 +7,7 @@ use clap::Parser;
 use cli::{CallArgs, Cli, Command, Global, LuaArgs, McpArgs};
 use dockhand_host::credentials::{Accounts, FlagCredentials, Paths, ProcessEnv, read_secret};
 use dockhand_host::engine::LoadedFrom;
-use dockhand_host::policy::{Policy, Timeouts};
+use dockhand_host::policy::{BaseUrl, Policy, Timeouts};
 use dockhand_host::{CallError, CallOptions, Dockhand, HostConfig, HubError};
 use output::{exit, print_json, report, say, usage};
 use serde_json::{Map, Value, json};
@@ -33,7 +33,11 @@ async fn run(cli: Cli) -> ExitCode {
     let g = &cli.global;
     match &cli.command {
         Command::Mock { addr, data } => mock(addr, data.as_deref()).await,
-        Command::Accounts => match accounts(g) {
+        Command::Accounts => match accounts(g).and_then(|accounts| {
+            let base = BaseUrl::parse(&g.base_url)
+                .map_err(|e| usage(format!("--base-url: {e}"), g.json))?;
+            Ok(accounts.for_base_url(&base))
+        }) {
             Ok(accounts) => {
                 let listing = accounts.listing();
                 if g.json {
