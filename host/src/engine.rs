@@ -3,6 +3,7 @@
 
 use crate::bindings::PluginIndices;
 use crate::bindings::exports::dockhand::hub::catalog::GuestIndices as CatalogIndices;
+use crate::ownership::{Exposure, exposure};
 use crate::state::CallState;
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
@@ -171,16 +172,17 @@ fn cache_key(engine: &Engine, wasm: &[u8]) -> String {
 
 /// Loads the precompiled component for `wasm` from `dir`, or compiles and stores it.
 ///
-/// Deserialising runs native code from the file, so the file is trusted only when it sits in a
-/// directory that no one else can write, and its checksum (kept beside it) matches: a stale,
-/// truncated or foreign file is compiled again and replaced.
+/// Deserialising runs native code from the file, in the process that holds every secret, so
+/// the directory and the files loaded from it must be this user's and writable by no one else
+/// (anything else is refused, naming the path), and the file's checksum (kept beside it) must
+/// match: a stale, truncated or corrupt file is compiled again and replaced.
 fn load_cached(engine: &Engine, wasm: &[u8], dir: &Path) -> Result<(Component, LoadedFrom)> {
     ensure_private_dir(dir)?;
     let key = cache_key(engine, wasm);
     let path = dir.join(format!("component-{key}.cwasm"));
     let sum_path = dir.join(format!("component-{key}.sha256"));
-    if let (Ok(bytes), Ok(sum)) = (std::fs::read(&path), std::fs::read_to_string(&sum_path))
-        && hex_sha256(&bytes) == sum.trim()
+    if let (Some(bytes), Some(sum)) = (read_private(&path)?, read_private(&sum_path)?)
+        && hex_sha256(&bytes).as_bytes() == sum.trim_ascii()
     {
         // Mapped from the file rather than deserialised from `bytes`: that would copy the
         // ~830 KB artefact into fresh memory, page fault by page fault, which was most of a
@@ -213,43 +215,105 @@ fn hex_sha256(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// The file's bytes (`None` when there is no such file), checked as [`check_private`] says on
+/// the file that was opened, not on whatever the path names a moment later.
+fn read_private(path: &Path) -> Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    let meta = file
+        .metadata()
+        .with_context(|| format!("reading {}", path.display()))?;
+    check_private(path, &meta)?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.read_to_end(&mut bytes)
+        .with_context(|| format!("reading {}", path.display()))?;
+    Ok(Some(bytes))
+}
+
+/// Writes `bytes` to a temporary file of its own in the same directory, then renames it over
+/// `path`: a reader never sees half a file, and two writers (two hosts starting at once on an
+/// empty cache) never share a temporary name. The temporary file is removed on error.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .with_context(|| format!("writing a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes)
+        .with_context(|| format!("writing {}", tmp.path().display()))?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
 
 fn ensure_private_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
     #[cfg(unix)]
-    {
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .with_context(|| format!("creating {}", dir.display()))?;
+    let meta = std::fs::metadata(dir).with_context(|| format!("reading {}", dir.display()))?;
+    #[cfg(unix)]
+    if let Some(Exposure::OpenMode { .. }) = exposure(&meta, CACHE_FORBIDDEN) {
+        // Ours but shared with the group or everyone: make it private, then check again.
         use std::os::unix::fs::PermissionsExt;
-        let writable_by_others = |d: &Path| -> Result<bool> {
-            Ok(std::fs::metadata(d)?.permissions().mode() & 0o022 != 0)
-        };
-        if writable_by_others(dir)? {
-            // Make it private if it is ours; refuse it if that fails.
-            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
-            if writable_by_others(dir)? {
-                bail!(
-                    "the cache directory {} can be written by other users; use a private directory",
-                    dir.display()
-                );
-            }
-        }
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+        let meta = std::fs::metadata(dir).with_context(|| format!("reading {}", dir.display()))?;
+        return check_private(dir, &meta);
     }
-    Ok(())
+    check_private(dir, &meta)
 }
 
-/// The default cache directory: `$XDG_CACHE_HOME/dockhand`, else `~/.cache/dockhand`.
-pub fn default_cache_dir() -> Option<PathBuf> {
-    if let Some(xdg) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
-        return Some(PathBuf::from(xdg).join("dockhand"));
+/// What no one but the owner may do to the cache: write to it.
+const CACHE_FORBIDDEN: u32 = 0o022;
+
+/// Whether the file is the current user's and no one else may write it: the condition for
+/// running native code from it.
+fn check_private(path: &Path, meta: &std::fs::Metadata) -> Result<()> {
+    match exposure(meta, CACHE_FORBIDDEN) {
+        None => Ok(()),
+        Some(Exposure::OtherOwner { uid }) => bail!(
+            "{} belongs to another user (uid {uid}), and compiled code is loaded only from the \
+             current user's files; remove it or choose another cache directory",
+            path.display(),
+        ),
+        Some(Exposure::OpenMode { mode }) => bail!(
+            "{} can be written by other users (mode {mode:04o}); compiled code is loaded only \
+             from files no one else can change: run `chmod go-w` on it or use another cache \
+             directory",
+            path.display(),
+        ),
     }
-    std::env::var_os("HOME")
-        .filter(|v| !v.is_empty())
-        .map(|home| PathBuf::from(home).join(".cache").join("dockhand"))
+}
+
+/// The default cache directory: `$XDG_CACHE_HOME/dockhand`, else `~/.cache/dockhand`. A
+/// relative `XDG_CACHE_HOME` is ignored, as the XDG specification asks (and as the config
+/// file's lookup does): it would put native code wherever the command happens to run.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    cache_dir_from(std::env::var_os("XDG_CACHE_HOME"), std::env::var_os("HOME"))
+}
+
+fn cache_dir_from(
+    xdg_cache_home: Option<std::ffi::OsString>,
+    home: Option<std::ffi::OsString>,
+) -> Option<PathBuf> {
+    if let Some(xdg) = xdg_cache_home
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+    {
+        return Some(xdg.join("dockhand"));
+    }
+    home.map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .map(|home| home.join(".cache").join("dockhand"))
 }
 
 /// Advances the engine's epoch while a runtime exists.
@@ -281,5 +345,128 @@ impl EpochTicker {
 impl Drop for EpochTicker {
     fn drop(&mut self) {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// A directory that belongs to someone else: as root, a fresh one handed to `nobody`;
+    /// otherwise one of the system's own, which root owns.
+    fn foreign_dir(scratch: &Path) -> PathBuf {
+        if crate::ownership::current_uid() == 0 {
+            let dir = scratch.join("theirs");
+            std::fs::create_dir(&dir).unwrap();
+            std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).unwrap();
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+            dir
+        } else {
+            PathBuf::from("/usr")
+        }
+    }
+
+    #[test]
+    fn a_cache_directory_of_another_user_is_refused() {
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = foreign_dir(scratch.path());
+        let (engine, _) = build_engine().unwrap();
+        let err = load_cached(&engine, b"not reached", &dir)
+            .err()
+            .expect("a foreign directory is refused");
+        let message = format!("{err:#}");
+        assert!(message.contains("belongs to another user"), "{message}");
+        assert!(message.contains(&dir.display().to_string()), "{message}");
+    }
+
+    #[test]
+    fn cache_files_of_another_user_or_writable_by_others_are_refused() {
+        let (engine, _) = build_engine().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let (_, from) = load_cached(&engine, EMBEDDED_COMPONENT, dir.path()).unwrap();
+        assert_eq!(from, LoadedFrom::Compiled);
+        let cwasm = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "cwasm"))
+            .unwrap();
+        let (_, from) = load_cached(&engine, EMBEDDED_COMPONENT, dir.path()).unwrap();
+        assert_eq!(from, LoadedFrom::Cache(cwasm.clone()));
+
+        std::fs::set_permissions(&cwasm, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let message = format!(
+            "{:#}",
+            load_cached(&engine, EMBEDDED_COMPONENT, dir.path())
+                .err()
+                .expect("a world-writable artefact is refused")
+        );
+        assert!(
+            message.contains("can be written by other users"),
+            "{message}"
+        );
+        assert!(message.contains(&cwasm.display().to_string()), "{message}");
+        std::fs::set_permissions(&cwasm, std::fs::Permissions::from_mode(0o644)).unwrap();
+
+        if crate::ownership::current_uid() == 0 {
+            std::os::unix::fs::chown(&cwasm, Some(65534), None).unwrap();
+            let message = format!(
+                "{:#}",
+                load_cached(&engine, EMBEDDED_COMPONENT, dir.path())
+                    .err()
+                    .expect("an artefact of another user is refused")
+            );
+            assert!(message.contains("belongs to another user"), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_shared_cache_directory_of_ours_is_made_private() {
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path().join("cache");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        ensure_private_dir(&dir).unwrap();
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
+
+    #[test]
+    fn concurrent_writers_of_one_cache_file_all_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("component-x.cwasm");
+        std::thread::scope(|scope| {
+            let writers: Vec<_> = (0..8u8)
+                .map(|i| {
+                    let path = &path;
+                    scope
+                        .spawn(move || (0..50).try_for_each(|_| write_atomically(path, &[i; 4096])))
+                })
+                .collect();
+            for writer in writers {
+                writer.join().unwrap().expect("every writer succeeds");
+            }
+        });
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(bytes.len() == 4096 && bytes.iter().all(|b| *b == bytes[0]));
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "no temporary file is left behind");
+    }
+
+    #[test]
+    fn a_relative_xdg_cache_home_is_ignored() {
+        let dir = |xdg: Option<&str>, home: Option<&str>| {
+            cache_dir_from(xdg.map(Into::into), home.map(Into::into))
+        };
+        assert_eq!(
+            dir(Some("/var/cache/me"), Some("/home/me")),
+            Some(PathBuf::from("/var/cache/me/dockhand"))
+        );
+        assert_eq!(
+            dir(Some("cache"), Some("/home/me")),
+            Some(PathBuf::from("/home/me/.cache/dockhand"))
+        );
+        assert_eq!(dir(Some(""), Some("/home/me")), dir(None, Some("/home/me")));
+        assert_eq!(dir(Some("cache"), Some("relative")), None);
     }
 }

@@ -10,8 +10,11 @@ mod hub;
 pub mod lua;
 pub mod mcp;
 mod outgoing;
+mod ownership;
 mod pacing;
 pub mod policy;
+mod routes;
+mod scrub;
 mod state;
 
 pub use hub::{
