@@ -16,6 +16,9 @@
 //! When the wait would run past the call's deadline, the request is not sent: the guest gets a
 //! 429 with `Retry-After` made here, which its retry rules then treat like the Hub's own.
 //!
+//! A reset more than an hour ahead is not believed (see [`MAX_WINDOW`]): one such answer would
+//! otherwise refuse every later request of the process.
+//!
 //! Clocks: `X-RateLimit-Reset` is a unix time, so pacing trusts that this machine's clock roughly
 //! agrees with the Hub's; if not, the Hub's 429 and the guest's retry are the fallback. Requests the
 //! host makes itself (the token exchange) are not paced.
@@ -31,6 +34,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 use wasmtime_wasi_http::WasiBody;
+
+/// The longest rate-limit window believed: the Hub's are an hour at most (its pull limits
+/// count over six hours, but those are the registry's, not this API's).
+const MAX_WINDOW: Duration = Duration::from_secs(60 * 60);
 
 /// Windows are forgotten once this many are kept and theirs has passed with nothing in flight.
 const PRUNE_ABOVE: usize = 256;
@@ -134,6 +141,14 @@ impl Window {
             num("x-ratelimit-remaining"),
             num("x-ratelimit-reset"),
         ) {
+            // A reset further ahead than any window the Hub keeps (a broken or hostile answer)
+            // would otherwise hold every later request of a long-running host until restart:
+            // treat the headers as unknown, send, and learn from the next answer.
+            (Some(_), Some(_), Some(reset))
+                if Duration::from_secs(reset) > now.saturating_add(MAX_WINDOW) =>
+            {
+                self.limits = Limits::Unpaced;
+            }
             (Some(limit), Some(remaining), Some(reset)) => {
                 self.limits = match self.limits {
                     // Answers arrive out of order: within one window the lowest count is the
@@ -359,6 +374,23 @@ mod tests {
         w.observe(&HeaderMap::new(), NOW);
         w.in_flight = 0;
         assert_eq!(w.admit(NOW), Admit::Wait(Some(Duration::from_secs(RESET))));
+    }
+
+    #[test]
+    fn a_reset_beyond_any_real_window_is_not_believed() {
+        let ten_years = NOW.as_secs() + 10 * 365 * 24 * 60 * 60;
+        let mut w = Window::default();
+        w.observe(&rate(10, 0, ten_years), NOW);
+        assert_eq!(w.admit(NOW), Admit::Go, "nothing is held for ten years");
+        // Also when it follows a window that was known.
+        w.observe(&rate(10, 0, RESET), NOW);
+        assert_eq!(w.admit(NOW), Admit::Wait(Some(Duration::from_secs(RESET))));
+        w.observe(&rate(10, 0, ten_years), NOW);
+        assert_eq!(w.admit(NOW), Admit::Go);
+        // An hour ahead is still a window the Hub may keep.
+        let hour = NOW.as_secs() + 3600;
+        w.observe(&rate(10, 0, hour), NOW);
+        assert_eq!(w.admit(NOW), Admit::Wait(Some(Duration::from_secs(hour))));
     }
 
     #[test]
