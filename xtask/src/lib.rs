@@ -68,6 +68,10 @@ pub fn generate(catalog: &Catalog) -> Vec<GeneratedFile> {
         path: "plugin/src/generated/exports.rs".into(),
         text: rustfmt(tables::exports_file(catalog)),
     });
+    files.push(GeneratedFile {
+        path: "host/src/generated/routes.rs".into(),
+        text: rustfmt(tables::routes_file(catalog)),
+    });
     files
 }
 

@@ -39,6 +39,35 @@ fn opt_str(s: Option<&str>) -> String {
     }
 }
 
+/// The host's route table (`host/src/generated/routes.rs`): what the send hook needs to tell a
+/// write from a read by a request's method and path alone, whichever entry point sent it.
+pub fn routes_file(catalog: &Catalog) -> String {
+    let mut w = String::new();
+    w.push_str(&GENERATED_HEADER.replace("{}", "//"));
+    w.push_str("\nuse super::Route;\n\n");
+    w.push_str(
+        "/// Every catalog operation's method, path template and access, in catalog order.\n\
+         pub(super) static ROUTES: &[Route] = &[\n",
+    );
+    for area in &catalog.areas {
+        for op in &area.operations {
+            let m = method(op.method)
+                .trim_start_matches("Method::")
+                .to_uppercase();
+            writeln!(
+                w,
+                "    Route {{ name: {:?}, method: {m:?}, path: {:?}, writes: {} }},",
+                op.name,
+                op.path,
+                op.access == Access::Write
+            )
+            .unwrap();
+        }
+    }
+    w.push_str("];\n");
+    w
+}
+
 pub fn operations_file(catalog: &Catalog) -> String {
     let mut w = String::new();
     w.push_str(&GENERATED_HEADER.replace("{}", "//"));
