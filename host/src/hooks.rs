@@ -1,11 +1,14 @@
 //! The `wasi:http` send hook: every request the component makes passes through here.
 //!
-//! In order: the destination must be on the allow-list (else `HttpRequestDenied`, before any
-//! connection); the request waits for its turn under the Hub's rate limit ([`crate::pacing`]),
+//! In order: the destination must be on the allow-list, and in read-only mode the request must
+//! be a catalog read by its method and path (else `HttpRequestDenied`, before any connection:
+//! this holds for every entry point, typed exports included); the request waits for its turn under the Hub's rate limit ([`crate::pacing`]),
 //! or is answered 429 here if its turn would come after the call's deadline; a sealed
 //! placeholder in `Authorization` is swapped for the real bearer (only here, only for allowed
 //! destinations); the request goes out on the shared keep-alive pool; the response body is
-//! streamed back under the size cap and the between-bytes timeout.
+//! streamed back under the size cap and the between-bytes timeout. If a bearer was swapped in,
+//! the answer is handed back with every echo of it turned into the placeholder again
+//! ([`crate::scrub`]).
 //!
 //! Redirects are never followed here: a 3xx goes back to the guest as it is, so nothing (least
 //! of all a credential) is sent to wherever it points.
@@ -14,9 +17,10 @@ use crate::credentials::Broker;
 use crate::http_client::{HttpClient, HttpError};
 use crate::pacing::{BudgetKey, Permit, RateBudget, Refusal};
 use crate::policy::Policy;
+use crate::scrub::{ScrubbedBody, Swap};
 use bytes::Bytes;
 use http::header::AUTHORIZATION;
-use http::{HeaderMap, HeaderValue, Request, Response, Uri};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, Uri};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Full};
 use std::future::Future;
@@ -74,7 +78,10 @@ impl HubHooks {
         &self,
         request: Request<WasiBody>,
     ) -> Result<(Response<WasiBody>, IoFuture), Error> {
-        let permit = match self.admit(request.uri(), request.headers()).await? {
+        let permit = match self
+            .admit(request.method(), request.uri(), request.headers())
+            .await?
+        {
             Ok(permit) => permit,
             Err(refusal) => return Ok((refusal.response(), Box::new(async { Ok(()) }))),
         };
@@ -94,6 +101,7 @@ impl HubHooks {
     /// rate limit: `Ok(Err(refusal))` when that turn would come after the call's deadline.
     async fn admit(
         &self,
+        method: &Method,
         uri: &Uri,
         headers: &HeaderMap,
     ) -> Result<Result<Permit, Refusal>, Error> {
@@ -101,6 +109,11 @@ impl HubHooks {
             return Err(Error::HttpRequestUriInvalid);
         };
         if !self.policy.allows(scheme, authority.as_str()) {
+            return Err(Error::HttpRequestDenied);
+        }
+        if self.policy.read_only
+            && crate::routes::allowed_read_only(method.as_str(), uri.path()).is_err()
+        {
             return Err(Error::HttpRequestDenied);
         }
         Ok(self.pace(authority.as_str(), headers).await)
@@ -124,22 +137,27 @@ impl HubHooks {
         &self,
         request: Request<WasiBody>,
     ) -> Result<Response<WasiBody>, Error> {
-        let permit = match self.admit(request.uri(), request.headers()).await? {
+        let permit = match self
+            .admit(request.method(), request.uri(), request.headers())
+            .await?
+        {
             Ok(permit) => permit,
             Err(refusal) => return Ok(refusal.response()),
         };
 
         let (mut parts, body) = request.into_parts();
+        let mut swap = None;
         if let Some(value) = parts
             .headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             && let Some(real) = self.broker.unseal(value)
         {
-            let mut real = HeaderValue::from_str(real.expose())
+            let mut header = HeaderValue::from_str(real.expose())
                 .map_err(|_| Error::InternalError(Some("unusable bearer".into())))?;
-            real.set_sensitive(true);
-            parts.headers.insert(AUTHORIZATION, real);
+            header.set_sensitive(true);
+            swap = Swap::new(bearer_token(real.expose()), bearer_token(value));
+            parts.headers.insert(AUTHORIZATION, header);
         }
         // Hub request bodies are small JSON documents; buffering them lets the pool reuse
         // one body type for every request.
@@ -152,7 +170,7 @@ impl HubHooks {
         // here cost a timer registration per request, and each one that lands before the
         // runtime's next wake-up makes tokio wake the worker parked on the driver.
         let response = self.client.send(request).await.map_err(error_code)?;
-        let (parts, incoming) = response.into_parts();
+        let (mut parts, incoming) = response.into_parts();
         // The Hub has counted the request by the time it answers: its place is free again.
         permit.record(&parts.headers);
         drop(permit);
@@ -170,8 +188,22 @@ impl HubHooks {
             self.policy.max_response_bytes,
             timeouts.between_bytes,
         );
-        Ok(Response::from_parts(parts, body.boxed_unsync()))
+        Ok(match swap {
+            Some(swap) => {
+                swap.headers(&mut parts.headers);
+                Response::from_parts(parts, ScrubbedBody::new(body, swap).boxed_unsync())
+            }
+            None => Response::from_parts(parts, body.boxed_unsync()),
+        })
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` value.
+fn bearer_token(value: &str) -> &str {
+    let value = value.trim();
+    value
+        .split_once(' ')
+        .map_or(value, |(_, token)| token.trim())
 }
 
 /// The wasi-http error the guest should see for a failed exchange. The pool reports connect

@@ -9,7 +9,8 @@ use crate::request::HttpRequest;
 use crate::response::HttpResponse;
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
-    ErrorCode, Fields, HeaderError, IncomingBody, Method, OutgoingBody, OutgoingRequest, Scheme,
+    ErrorCode, Fields, FutureIncomingResponse, HeaderError, IncomingBody, IncomingResponse, Method,
+    OutgoingBody, OutgoingRequest, Scheme,
 };
 use wasi::io::streams::StreamError;
 
@@ -84,19 +85,18 @@ impl Transport for WasiHttp {
             None => None,
         };
         let future = outgoing_handler::handle(outgoing, None).map_err(from_error_code)?;
-        if let Some((body, bytes)) = body {
-            write_body(body, bytes)?;
+        if let Some((body, bytes)) = body
+            && let Err(write_error) = write_body(body, bytes)
+        {
+            // The host may have refused or failed the request while the body was being
+            // written (its policy, a refused connection); the body stream then only says
+            // "closed", and the reason is in the response future.
+            return Err(match wait(&future) {
+                Ok(Err(code)) => from_error_code(code),
+                _ => write_error,
+            });
         }
-
-        let incoming = loop {
-            match future.get() {
-                Some(Ok(result)) => break result.map_err(from_error_code)?,
-                Some(Err(())) => {
-                    return Err(HubError::transport("other", "response already taken"));
-                }
-                None => future.subscribe().block(),
-            }
-        };
+        let incoming = wait(&future)?.map_err(from_error_code)?;
         let status = incoming.status();
         // Names and values are taken over as they come (wasi-http hands out lowercase names
         // and, from the Hub, ASCII values); only an exception is copied.
@@ -123,6 +123,17 @@ impl Transport for WasiHttp {
             .map_err(|()| HubError::transport("other", "response body already taken"))?;
         response.body = read_body(body, declared_length)?;
         Ok(response)
+    }
+}
+
+/// The response, or the error code the host failed the request with, once there is one.
+fn wait(future: &FutureIncomingResponse) -> Result<Result<IncomingResponse, ErrorCode>, HubError> {
+    loop {
+        match future.get() {
+            Some(Ok(result)) => return Ok(result),
+            Some(Err(())) => return Err(HubError::transport("other", "response already taken")),
+            None => future.subscribe().block(),
+        }
     }
 }
 
@@ -204,7 +215,10 @@ fn body_error(text: String) -> HubError {
 fn from_error_code(code: ErrorCode) -> HubError {
     let (kind, message) = match &code {
         ErrorCode::HttpRequestDenied => {
-            return HubError::Denied("the host's egress policy does not allow this request".into());
+            return HubError::Denied(
+                "the host's policy refused this request (egress allow-list or read-only mode)"
+                    .into(),
+            );
         }
         ErrorCode::DnsTimeout | ErrorCode::DnsError(_) => ("dns", "could not resolve the host"),
         ErrorCode::DestinationNotFound
