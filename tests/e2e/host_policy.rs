@@ -38,6 +38,8 @@ fn personal(name: &str, username: &str, token: &str) -> AccountSpec {
         },
         origin: CredentialOrigin::Other("host_policy test".into()),
         scim: None,
+        base_url: None,
+        withheld: None,
     }
 }
 
@@ -50,6 +52,8 @@ fn org_token(name: &str, org: &str, token: &str) -> AccountSpec {
         },
         origin: CredentialOrigin::Other("host_policy test".into()),
         scim: None,
+        base_url: None,
+        withheld: None,
     }
 }
 

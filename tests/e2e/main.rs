@@ -7,6 +7,7 @@ mod component;
 mod coverage;
 mod faults;
 mod groups;
+mod hardening;
 mod host_policy;
 mod instances;
 mod invalid_arguments;

@@ -109,6 +109,8 @@ fn spec(name: &str, auth: AccountAuth, scim: Option<&str>) -> AccountSpec {
             token: Secret::new(token),
             origin: Origin::Other("e2e harness".into()),
         }),
+        base_url: None,
+        withheld: None,
     }
 }
 
