@@ -35,6 +35,13 @@ pub struct MockConfig {
     /// Like the real Hub, refuse JWTs minted from a personal access token on the organization
     /// admin routes (organization access tokens and organization settings) with 403.
     pub pat_forbidden_on_org_admin: bool,
+    /// How long a connection has to send a request's head, counted from when it opens or from
+    /// the first byte after an idle spell; past it the connection is closed (slowloris).
+    pub header_read_timeout: Duration,
+    /// How long a kept-alive connection may wait for its next request. Longer than the idle
+    /// time of common client pools (90 s in hyper-util, reqwest and dockhand's host), so that
+    /// a pooled client rarely sends into a connection the mock is just closing.
+    pub idle_timeout: Duration,
     /// The largest request body the mock reads; past it the answer is 413 and the rest is never
     /// read. The Hub's largest field, a repository's `full_description`, is 25,000 characters.
     pub max_request_body: usize,
@@ -61,6 +68,8 @@ impl Default for MockConfig {
             token_lifetime: Duration::from_secs(600),
             rate_limit: None,
             pat_forbidden_on_org_admin: true,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(120),
             max_request_body: 1 << 20,
             request_log_limit: 10_000,
             request_log_bytes: 64 << 20,

@@ -4,6 +4,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -35,6 +36,8 @@ pub(crate) struct Shared {
     connections: AtomicU64,
     pub(crate) addr: SocketAddr,
     pub(crate) max_request_body: usize,
+    pub(crate) header_read_timeout: Duration,
+    pub(crate) idle_timeout: Duration,
 }
 
 impl Shared {
@@ -89,6 +92,8 @@ impl MockHub {
             connections: AtomicU64::new(0),
             addr,
             max_request_body: config.max_request_body,
+            header_read_timeout: config.header_read_timeout,
+            idle_timeout: config.idle_timeout,
         });
         let (shutdown, watcher) = watch::channel(false);
         let task = tokio::spawn(server::accept_loop(listener, shared.clone(), watcher));

@@ -1,38 +1,161 @@
-//! Sockets: the accept loop, one hyper connection task per TCP stream, and abrupt resets.
+//! Sockets: the accept loop, one hyper connection task per TCP stream, stalled-connection
+//! deadlines, and abrupt resets.
 //!
 //! Each accepted stream is counted and served by its own `serve_connection` task, so tests can
 //! see keep-alive reuse. A connection-reset fault makes the task drop the socket with
 //! `SO_LINGER = 0`, which sends a TCP RST instead of an orderly close.
+//!
+//! A connection is closed when it takes longer than
+//! [`MockConfig::header_read_timeout`](crate::MockConfig::header_read_timeout) to send a
+//! request's head (counted from when it opens, or from the first byte after an idle spell), or
+//! waits longer than [`MockConfig::idle_timeout`](crate::MockConfig::idle_timeout) for its next
+//! request. While a request is being answered no deadline runs: answers slowed by faults take as
+//! long as the fault says.
 
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
 
+use crate::body::MockBody;
 use crate::hub::Shared;
 use crate::pipeline;
 
-/// Lets a request ask for its connection to be reset.
-#[derive(Debug, Default)]
+/// Where a connection is in its request cycle, which decides the deadline it is held to.
+#[derive(Debug, Clone, Copy)]
+enum Phase {
+    /// Waiting for a request's head since the instant given.
+    Head(Instant),
+    /// A request is being read or answered.
+    Busy,
+    /// The last answer went out at the instant given; nothing has arrived since.
+    Idle(Instant),
+}
+
+/// Lets a request ask for its connection to be reset, and tracks the connection's [`Phase`].
+#[derive(Debug)]
 pub(crate) struct ConnControl {
     reset: AtomicBool,
     notify: Notify,
+    phase: Mutex<Phase>,
+    /// Wakes [`stalled`] when the phase, and so the deadline, changes.
+    phase_changed: Notify,
 }
 
 impl ConnControl {
+    fn new() -> ConnControl {
+        ConnControl {
+            reset: AtomicBool::new(false),
+            notify: Notify::new(),
+            phase: Mutex::new(Phase::Head(Instant::now())),
+            phase_changed: Notify::new(),
+        }
+    }
+
     pub(crate) fn reset(&self) {
         self.reset.store(true, Ordering::SeqCst);
         // notify_one keeps a permit, so the wake-up is not lost if nobody waits yet.
         self.notify.notify_one();
+    }
+
+    fn phase(&self) -> std::sync::MutexGuard<'_, Phase> {
+        self.phase
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn set_phase(&self, phase: Phase) {
+        *self.phase() = phase;
+        // A permit, as for `reset`: a change while `stalled` is not waiting is still seen.
+        self.phase_changed.notify_one();
+    }
+
+    /// Bytes arrived: after an idle spell they start the next head, and its clock.
+    fn bytes_arrived(&self) {
+        let mut phase = self.phase();
+        if let Phase::Idle(_) = *phase {
+            *phase = Phase::Head(Instant::now());
+            drop(phase);
+            self.phase_changed.notify_one();
+        }
+    }
+
+    fn request_started(&self) {
+        self.set_phase(Phase::Busy);
+    }
+
+    fn answer_sent(&self) {
+        self.set_phase(Phase::Idle(Instant::now()));
+    }
+
+    /// When the connection is to be closed if nothing changes; `None` while it is busy, or when
+    /// a timeout is too long to be an instant (`Duration::MAX`, meaning never).
+    fn deadline(&self, head: Duration, idle: Duration) -> Option<Instant> {
+        match *self.phase() {
+            Phase::Head(since) => since.checked_add(head),
+            Phase::Busy => None,
+            Phase::Idle(since) => since.checked_add(idle),
+        }
+    }
+}
+
+/// Ends when the connection has missed its deadline. It waits on the phase as well as the
+/// clock, since a change can bring the deadline nearer (an idle timeout shorter than the head's).
+async fn stalled(control: &ConnControl, head: Duration, idle: Duration) {
+    loop {
+        match control.deadline(head, idle) {
+            Some(deadline) if deadline <= Instant::now() => return,
+            Some(deadline) => tokio::select! {
+                _ = tokio::time::sleep_until(deadline) => {}
+                _ = control.phase_changed.notified() => {}
+            },
+            None => control.phase_changed.notified().await,
+        }
+    }
+}
+
+/// An answer's body that marks the connection idle once hyper is done with it (sent in full, or
+/// abandoned), which is when the wait for the next request begins.
+struct Answer {
+    body: MockBody,
+    control: Arc<ConnControl>,
+}
+
+impl Drop for Answer {
+    fn drop(&mut self) {
+        self.control.answer_sent();
+    }
+}
+
+impl Body for Answer {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
     }
 }
 
@@ -56,7 +179,13 @@ impl AsyncRead for ResettableStream {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            this.control.bytes_arrived();
+        }
+        polled
     }
 }
 
@@ -113,24 +242,34 @@ pub(crate) async fn accept_loop(
 }
 
 async fn serve(stream: TcpStream, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
-    let control = Arc::new(ConnControl::default());
+    let control = Arc::new(ConnControl::new());
     let io = TokioIo::new(ResettableStream {
         inner: stream,
         control: control.clone(),
     });
+    let (head_timeout, idle_timeout) = (shared.header_read_timeout, shared.idle_timeout);
     let service_control = control.clone();
-    let service =
-        service_fn(move |req| pipeline::respond(shared.clone(), service_control.clone(), req));
+    let service = service_fn(move |req| {
+        let control = service_control.clone();
+        control.request_started();
+        let respond = pipeline::respond(shared.clone(), control.clone(), req);
+        async move {
+            let response = respond.await?;
+            Ok::<_, std::convert::Infallible>(response.map(|body| Answer { body, control }))
+        }
+    });
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
         .keep_alive(true)
-        // Idle keep-alive connections stay open until the client closes them, so a pooled
-        // client never races a server-side idle close.
+        // hyper's own header timer also runs while a kept-alive connection waits for its next
+        // request, so it cannot give a short deadline for a head and a long one for an idle
+        // connection; `stalled` does both.
         .header_read_timeout(None)
         .serve_connection(io, service);
     tokio::select! {
         _ = connection => {}
         _ = control.notify.notified() => {}
+        _ = stalled(&control, head_timeout, idle_timeout) => {}
         _ = shutdown.changed() => {}
     }
 }

@@ -5,9 +5,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::{raw, split_response, start, start_with};
+use common::{head_value, raw, split_response, start, start_with};
 use dockhand_mock::MockConfig;
 use dockhand_mock::fixtures as fx;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
 
 #[tokio::test]
 async fn audit_log_filters_refuse_impossible_dates() {
@@ -196,4 +199,116 @@ async fn bodies_up_to_the_limit_are_served() {
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.text());
+}
+
+fn short_timeouts(header: Duration, idle: Duration) -> MockConfig {
+    MockConfig {
+        header_read_timeout: header,
+        idle_timeout: idle,
+        ..MockConfig::default()
+    }
+}
+
+/// Whether the peer closes (or resets) `stream` within `limit`, discarding what it sends.
+async fn closed_within(stream: &mut TcpStream, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Err(_) => return false,
+            Ok(Ok(0) | Err(_)) => return true,
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+/// Reads one response with a Content-Length body and returns its status line.
+async fn read_response(stream: &mut TcpStream) -> String {
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(at) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+            let (head, _) = split_response(&bytes);
+            let length: usize = head_value(&head, "content-length")
+                .unwrap()
+                .parse()
+                .unwrap();
+            if bytes.len() >= at + 4 + length {
+                return head.lines().next().unwrap().to_string();
+            }
+        }
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+            .await
+            .expect("a response within 5 s")
+            .unwrap();
+        assert!(
+            n > 0,
+            "closed mid-response: {}",
+            String::from_utf8_lossy(&bytes)
+        );
+        bytes.extend_from_slice(&buf[..n]);
+    }
+}
+
+const KEEP_ALIVE_GET: &str =
+    "GET /v2/namespaces/library/repositories/alpine HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+
+#[tokio::test]
+async fn a_connection_that_never_finishes_its_head_is_closed() {
+    let (hub, _api) = start_with(short_timeouts(
+        Duration::from_millis(200),
+        Duration::from_secs(30),
+    ))
+    .await;
+
+    // Silent from the start.
+    let mut silent = TcpStream::connect(hub.addr()).await.unwrap();
+    assert!(closed_within(&mut silent, Duration::from_secs(2)).await);
+
+    // Slowloris: a byte at a time, each well within the timeout, the head never complete.
+    let mut dribbling = TcpStream::connect(hub.addr()).await.unwrap();
+    let started = Instant::now();
+    let mut closed = false;
+    for byte in KEEP_ALIVE_GET.bytes().cycle().take(40) {
+        if dribbling.write_all(&[byte]).await.is_err() {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(closed || closed_within(&mut dribbling, Duration::from_secs(2)).await);
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[tokio::test]
+async fn an_idle_kept_alive_connection_is_closed_after_the_idle_timeout() {
+    let (hub, _api) = start_with(short_timeouts(
+        Duration::from_secs(30),
+        Duration::from_millis(300),
+    ))
+    .await;
+    let mut stream = TcpStream::connect(hub.addr()).await.unwrap();
+    stream.write_all(KEEP_ALIVE_GET.as_bytes()).await.unwrap();
+    assert!(read_response(&mut stream).await.starts_with("HTTP/1.1 200"));
+    let idle_from = Instant::now();
+    assert!(closed_within(&mut stream, Duration::from_secs(3)).await);
+    // Not at once: the connection was given its idle time first.
+    assert!(idle_from.elapsed() >= Duration::from_millis(100));
+}
+
+#[tokio::test]
+async fn waiting_between_requests_is_not_held_against_the_next_head() {
+    // The head timeout is shorter than the pause; the idle timeout is not.
+    let (hub, _api) = start_with(short_timeouts(
+        Duration::from_millis(200),
+        Duration::from_secs(30),
+    ))
+    .await;
+    let mut stream = TcpStream::connect(hub.addr()).await.unwrap();
+    for _ in 0..2 {
+        stream.write_all(KEEP_ALIVE_GET.as_bytes()).await.unwrap();
+        assert!(read_response(&mut stream).await.starts_with("HTTP/1.1 200"));
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    assert_eq!(hub.connections_accepted(), 1);
 }
