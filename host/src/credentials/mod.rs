@@ -32,7 +32,9 @@
 //!    unusable there altogether.
 //! 3. **dockhand's config file**, `$XDG_CONFIG_HOME/dockhand/config.yaml` (else
 //!    `~/.config/dockhand/config.yaml`; see [`Paths`]). It must not be readable or writable by
-//!    group or others (`chmod 600`), or discovery fails. Each secret may be inline or in a file
+//!    group or others (`chmod 600`) and must belong to the user, or discovery fails; so must every
+//!    secret file it names. `base_url:` binds an account's secrets to one base URL (see
+//!    [`Accounts::for_base_url`]). Each secret may be inline or in a file
 //!    (`token_file:`, `password_file:`, `bearer_file:`, `scim_token_file:`; `~/` is the home
 //!    directory, a relative path is relative to the config file; the content is trimmed):
 //!
@@ -54,7 +56,14 @@
 //!    `credHelpers` entry wins, then `credsStore`, then an inline `auths` entry (`auth` being
 //!    base64 `user:secret`). Helpers run as `docker-credential-<name> get`, found on the `PATH`
 //!    of the given [`Env`]. Problems there are not fatal (Docker's config is not ours); they are
-//!    collected in [`Accounts::warnings`].
+//!    collected in [`Accounts::warnings`]. Docker's login belongs to Docker Hub: the account is
+//!    bound to `https://hub.docker.com` and is anonymous with any other base URL.
+//!
+//! # Where secrets may go
+//!
+//! [`Accounts::for_base_url`] (which the host applies) keeps a bound account's secrets from
+//! any other base URL, and marks every account with a secret as withheld when the base URL is
+//! plain http to another machine; the broker then refuses to hand out its credentials.
 //!
 //! The default account always exists (anonymous when nothing configures it); other accounts
 //! exist when a source names them. Account names are case-insensitive, with `_` and `-` equal.
