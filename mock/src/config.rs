@@ -27,6 +27,9 @@ impl RateLimit {
 pub struct MockConfig {
     /// Defaults to `127.0.0.1:0`, a free port.
     pub addr: SocketAddr,
+    /// Lets `addr` be a non-loopback address (`dockhand mock --public`); see
+    /// [`check_listen_addr`].
+    pub public: bool,
     pub seed: Seed,
     /// How long minted JWTs live (the `exp` claim). The Hub documents ten minutes.
     pub token_lifetime: Duration,
@@ -64,6 +67,7 @@ impl Default for MockConfig {
     fn default() -> Self {
         MockConfig {
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            public: false,
             seed: Seed::builtin(),
             token_lifetime: Duration::from_secs(600),
             rate_limit: None,
@@ -75,6 +79,35 @@ impl Default for MockConfig {
             request_log_bytes: 64 << 20,
         }
     }
+}
+
+/// Whether the mock may listen on `addr`: a loopback address always, any other only when
+/// `public` is set. The mock lets anyone sign in with its fixture credentials, which are
+/// published (see [`fixtures`](crate::fixtures)), so on a reachable address it is an open door.
+/// [`MockHub::start`](crate::MockHub::start) checks this too; the CLI checks first to say why.
+pub fn check_listen_addr(addr: SocketAddr, public: bool) -> Result<(), String> {
+    // `::ffff:127.0.0.1` is loopback too, though Ipv6Addr::is_loopback says otherwise.
+    if public || addr.ip().to_canonical().is_loopback() {
+        return Ok(());
+    }
+    Err(format!(
+        "refusing to listen on {addr}: it is not a loopback address, and anyone who can reach \
+         the mock can sign in with its fixture credentials, which are public; pass --public to \
+         listen there anyway"
+    ))
+}
+
+/// Reads a listening address: `IP:PORT`, `[IPv6]:PORT` or `localhost:PORT` (as 127.0.0.1, so
+/// no resolver decides which loopback it is). Other host names are refused: whether one is
+/// loopback would depend on the resolver.
+pub fn parse_listen_addr(text: &str) -> Result<SocketAddr, String> {
+    let localhost = text
+        .strip_prefix("localhost:")
+        .and_then(|port| port.parse::<u16>().ok())
+        .map(|port| SocketAddr::from((Ipv4Addr::LOCALHOST, port)));
+    localhost.or_else(|| text.parse().ok()).ok_or_else(|| {
+        format!("`{text}` is not an address such as 127.0.0.1:8080 or localhost:8080")
+    })
 }
 
 #[derive(Deserialize, Default)]

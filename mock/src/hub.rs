@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::auth;
 use crate::clock;
-use crate::config::{MockConfig, NOMINAL_RATE_LIMIT, RateLimit};
+use crate::config::{MockConfig, NOMINAL_RATE_LIMIT, RateLimit, check_listen_addr};
 use crate::faults::{Fault, FaultKind, FaultQueue};
 use crate::handlers;
 use crate::http::{Reply, Request};
@@ -75,8 +75,11 @@ pub struct MockHub {
 }
 
 impl MockHub {
-    /// Binds `config.addr` and starts serving. Fails on a bind error or an inconsistent seed.
+    /// Binds `config.addr` and starts serving. Fails on a bind error, an inconsistent seed, or a
+    /// non-loopback address without [`MockConfig::public`] (see [`check_listen_addr`]).
     pub async fn start(config: MockConfig) -> io::Result<MockHub> {
+        check_listen_addr(config.addr, config.public)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let state = HubState::from_config(&config)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let listener = TcpListener::bind(config.addr).await?;

@@ -34,7 +34,7 @@ pub mod seed;
 mod server;
 mod state;
 
-pub use config::{MockConfig, NOMINAL_RATE_LIMIT, RateLimit};
+pub use config::{MockConfig, NOMINAL_RATE_LIMIT, RateLimit, check_listen_addr, parse_listen_addr};
 pub use faults::{Fault, FaultKind};
 pub use hub::{MockHub, serve_forever};
 pub use record::RecordedRequest;

@@ -6,8 +6,8 @@ mod common;
 use std::time::Duration;
 
 use common::{head_value, raw, split_response, start, start_with};
-use dockhand_mock::MockConfig;
 use dockhand_mock::fixtures as fx;
+use dockhand_mock::{MockConfig, MockHub, check_listen_addr, parse_listen_addr};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -311,4 +311,66 @@ async fn waiting_between_requests_is_not_held_against_the_next_head() {
         tokio::time::sleep(Duration::from_millis(400)).await;
     }
     assert_eq!(hub.connections_accepted(), 1);
+}
+
+#[test]
+fn only_loopback_addresses_are_allowed_without_public() {
+    for addr in [
+        "127.0.0.1:8080",
+        "127.8.9.10:0",
+        "[::1]:8080",
+        "[::ffff:127.0.0.1]:8080",
+    ] {
+        let addr = addr.parse().unwrap();
+        assert_eq!(check_listen_addr(addr, false), Ok(()), "{addr}");
+    }
+    for addr in [
+        "0.0.0.0:8080",
+        "[::]:8080",
+        "192.168.1.10:8080",
+        "[2001:db8::1]:8080",
+        "[::ffff:10.0.0.1]:8080",
+    ] {
+        let addr = addr.parse().unwrap();
+        let err = check_listen_addr(addr, false).unwrap_err();
+        assert!(
+            err.contains(&addr.to_string()) && err.contains("loopback") && err.contains("--public"),
+            "{err}"
+        );
+        assert_eq!(check_listen_addr(addr, true), Ok(()), "{addr}");
+    }
+}
+
+#[test]
+fn listen_addresses_may_name_localhost() {
+    assert_eq!(
+        parse_listen_addr("localhost:8080"),
+        Ok("127.0.0.1:8080".parse().unwrap())
+    );
+    assert_eq!(parse_listen_addr("[::1]:0"), Ok("[::1]:0".parse().unwrap()));
+    for bad in ["localhost", "example.com:80", "127.0.0.1", ":8080", ""] {
+        let err = parse_listen_addr(bad).unwrap_err();
+        assert!(err.contains("127.0.0.1:8080"), "{bad}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn start_refuses_a_public_address_unless_told() {
+    // TEST-NET-1, never a local address: nothing is bound however the check goes.
+    let config = MockConfig {
+        addr: "192.0.2.1:8080".parse().unwrap(),
+        ..MockConfig::default()
+    };
+    let err = MockHub::start(config.clone()).await.err().unwrap();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("--public"), "{err}");
+    // Told, it gets as far as the bind, which fails here only because the address is not ours.
+    let err = MockHub::start(MockConfig {
+        public: true,
+        ..config
+    })
+    .await
+    .err()
+    .unwrap();
+    assert!(!err.to_string().contains("--public"), "{err}");
 }
