@@ -408,3 +408,63 @@ async fn demo_falls_back_to_the_mock_hub_offline() {
         run.stdout
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mock_refuses_a_public_address_unless_told() {
+    let home = tempfile::tempdir().unwrap();
+    // 192.0.2.1 (TEST-NET-1) comes first: it is never a local address, so nothing is bound
+    // even by a build that lacks the check.
+    for addr in ["192.0.2.1:8080", "0.0.0.0:8080", "[::]:8080"] {
+        let run = dockhand(home.path(), &["mock", "--addr", addr], &[], "").await;
+        assert_eq!(run.code, 2, "{addr}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("not a loopback address") && run.stderr.contains("--public"),
+            "{}",
+            run.stderr
+        );
+    }
+    // With --public the check passes and the bind is tried, failing only because the address
+    // is not this machine's.
+    let run = dockhand(
+        home.path(),
+        &["mock", "--public", "--addr", "192.0.2.1:8080"],
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(!run.stderr.contains("--public"), "{}", run.stderr);
+}
+
+#[test]
+fn mock_listens_on_localhost() {
+    use std::io::BufRead;
+    let home = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dockhand"))
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", "/usr/bin:/bin")
+        .args(["mock", "--addr", "localhost:0"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start dockhand mock");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let serving = line
+        .trim()
+        .strip_prefix("mock Docker Hub listening on http://")
+        .map(|addr| std::net::TcpStream::connect(addr).is_ok());
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        serving,
+        Some(true),
+        "{line}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(line.contains("http://127.0.0.1:"), "{line}");
+}

@@ -114,12 +114,16 @@ pub enum Command {
     Precompile,
     /// Run a mock Docker Hub on loopback for offline use and tests.
     Mock {
-        /// Address to listen on.
+        /// Address to listen on: IP:PORT or localhost:PORT, loopback unless --public.
         #[arg(long, default_value = "127.0.0.1:0")]
         addr: String,
         /// A seed file describing users, organizations and repositories.
         #[arg(long, value_name = "SEED.yaml")]
         data: Option<PathBuf>,
+        /// Allow a non-loopback --addr. Anyone who can reach the mock can then sign in with its
+        /// fixture credentials, which are public.
+        #[arg(long)]
+        public: bool,
     },
     /// Build-and-run check: list a few tags of library/alpine, from Docker Hub or, when it cannot be
     /// reached, from a built-in mock Hub.

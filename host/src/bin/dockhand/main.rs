@@ -32,7 +32,7 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> ExitCode {
     let g = &cli.global;
     match &cli.command {
-        Command::Mock { addr, data } => mock(addr, data.as_deref()).await,
+        Command::Mock { addr, data, public } => mock(addr, data.as_deref(), *public).await,
         Command::Accounts => match accounts(g).and_then(|accounts| {
             let base = BaseUrl::parse(&g.base_url)
                 .map_err(|e| usage(format!("--base-url: {e}"), g.json))?;
@@ -290,7 +290,7 @@ async fn ops(hub: &Dockhand, as_json: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-async fn mock(addr: &str, data: Option<&std::path::Path>) -> ExitCode {
+async fn mock(addr: &str, data: Option<&std::path::Path>, public: bool) -> ExitCode {
     let mut config = match data {
         Some(path) => match std::fs::read_to_string(path)
             .map_err(|e| e.to_string())
@@ -301,15 +301,15 @@ async fn mock(addr: &str, data: Option<&std::path::Path>) -> ExitCode {
         },
         None => dockhand_mock::MockConfig::default(),
     };
-    config.addr = match addr.parse() {
+    config.addr = match dockhand_mock::parse_listen_addr(addr) {
         Ok(a) => a,
-        Err(_) => {
-            return usage(
-                format!("--addr `{addr}` is not an address such as 127.0.0.1:8080"),
-                false,
-            );
-        }
+        Err(e) => return usage(format!("--addr {e}"), false),
     };
+    // Checked here as well as in start, so that a refusal is a usage error (exit 2).
+    if let Err(e) = dockhand_mock::check_listen_addr(config.addr, public) {
+        return usage(e, false);
+    }
+    config.public = public;
     let hub = match dockhand_mock::MockHub::start(config).await {
         Ok(hub) => hub,
         Err(e) => {
