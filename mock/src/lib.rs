@@ -3,7 +3,13 @@
 //! It implements all 54 operations of the Hub's OpenAPI description against an in-memory world
 //! (users, organizations, repositories, tokens, groups, invites, audit log, SCIM users), checks
 //! what the Hub checks (bearer tokens, permissions, required fields, content types), records
-//! every request, and can be told to misbehave ([`Fault`], [`RateLimit`], expired tokens).
+//! the requests it receives, and can be told to misbehave ([`Fault`], [`RateLimit`], expired
+//! tokens).
+//!
+//! It is safe to leave running: it listens only on loopback unless told otherwise
+//! ([`MockConfig::public`]), since its credentials are public fixtures; it answers 413 past a
+//! body limit, closes connections that stall on a request head or idle too long, and keeps a
+//! bounded log of recent requests. Each limit is a field of [`MockConfig`].
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
