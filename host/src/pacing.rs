@@ -144,8 +144,12 @@ impl Window {
             // A reset further ahead than any window the Hub keeps (a broken or hostile answer)
             // would otherwise hold every later request of a long-running host until restart:
             // treat the headers as unknown, send, and learn from the next answer.
-            (Some(_), Some(_), Some(reset))
-                if Duration::from_secs(reset) > now.saturating_add(MAX_WINDOW) =>
+            // So would a window that allows nothing (limit 0) or counts more left than it
+            // allows: no answer could ever free it.
+            (Some(limit), Some(remaining), Some(reset))
+                if Duration::from_secs(reset) > now.saturating_add(MAX_WINDOW)
+                    || limit == 0
+                    || remaining > limit =>
             {
                 self.limits = Limits::Unpaced;
             }
@@ -386,6 +390,12 @@ mod tests {
         w.observe(&rate(10, 0, RESET), NOW);
         assert_eq!(w.admit(NOW), Admit::Wait(Some(Duration::from_secs(RESET))));
         w.observe(&rate(10, 0, ten_years), NOW);
+        assert_eq!(w.admit(NOW), Admit::Go);
+        // A window that allows nothing, or has more left than it allows, is not believed.
+        w.observe(&rate(0, 0, RESET), NOW);
+        assert_eq!(w.admit(Duration::from_secs(RESET)), Admit::Go);
+        w.observe(&rate(10, 0, RESET), NOW);
+        w.observe(&rate(10, 11, RESET), NOW);
         assert_eq!(w.admit(NOW), Admit::Go);
         // An hour ahead is still a window the Hub may keep.
         let hour = NOW.as_secs() + 3600;
