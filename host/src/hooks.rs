@@ -2,13 +2,14 @@
 //!
 //! In order: the destination must be on the allow-list, and in read-only mode the request must
 //! be a catalog read by its method and path (else `HttpRequestDenied`, before any connection:
-//! this holds for every entry point, typed exports included); the request waits for its turn under the Hub's rate limit ([`crate::pacing`]),
-//! or is answered 429 here if its turn would come after the call's deadline; a sealed
-//! placeholder in `Authorization` is swapped for the real bearer (only here, only for allowed
-//! destinations); the request goes out on the shared keep-alive pool; the response body is
-//! streamed back under the size cap and the between-bytes timeout. If a bearer was swapped in,
-//! the answer is handed back with every echo of it turned into the placeholder again
-//! ([`crate::scrub`]).
+//! this holds for every entry point, typed exports included); the request waits for its turn
+//! under the Hub's rate limit ([`crate::pacing`]), or is answered 429 here if its turn would
+//! come after the call's deadline; a sealed placeholder in `Authorization` is swapped for the
+//! real bearer (only here, and only on requests to the base URL's origin, where it was
+//! minted); the request goes out on the shared keep-alive pool; the response body is streamed
+//! back under the size cap and the between-bytes timeout. If a bearer was swapped in, the
+//! answer comes back with every echo of it turned into the placeholder again
+//! ([`crate::scrub`]), and still under the size cap.
 //!
 //! Redirects are never followed here: a 3xx goes back to the guest as it is, so nothing (least
 //! of all a credential) is sent to wherever it points.
@@ -16,7 +17,7 @@
 use crate::credentials::Broker;
 use crate::http_client::{HttpClient, HttpError};
 use crate::pacing::{BudgetKey, Permit, RateBudget, Refusal};
-use crate::policy::Policy;
+use crate::policy::{Origin, Policy};
 use crate::scrub::{ScrubbedBody, Swap};
 use bytes::Bytes;
 use http::header::AUTHORIZATION;
@@ -37,8 +38,9 @@ pub struct HubHooks {
     pub(crate) policy: Arc<Policy>,
     pub(crate) client: HttpClient,
     pub(crate) broker: Arc<Broker>,
-    /// Whether the base URL (where credentials are minted) is on the allow-list.
-    pub(crate) base_allowed: bool,
+    /// The base URL's origin, where credentials are minted and the only place a bearer is
+    /// attached; `None` when the policy does not allow it (calls then run anonymously).
+    pub(crate) secret_origin: Option<Origin>,
     /// Send with wasmtime's own sender (a new connection per request) instead of the pool;
     /// only for measuring what the pool saves.
     pub(crate) wasmtime_sender: bool,
@@ -147,10 +149,18 @@ impl HubHooks {
 
         let (mut parts, body) = request.into_parts();
         let mut swap = None;
-        if let Some(value) = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
+        // Only at the base URL's origin: an embedder's policy may allow other origins, and a
+        // guest may name any of them in its call options.
+        let to_secret_origin = self.secret_origin.as_ref().is_some_and(|origin| {
+            let uri = &parts.uri;
+            let authority = uri.authority().map_or("", |a| a.as_str());
+            origin.matches(uri.scheme_str().unwrap_or(""), authority)
+        });
+        if to_secret_origin
+            && let Some(value) = parts
+                .headers
+                .get(AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
             && let Some(real) = self.broker.unseal(value)
         {
             let mut header = HeaderValue::from_str(real.expose())
@@ -191,7 +201,11 @@ impl HubHooks {
         Ok(match swap {
             Some(swap) => {
                 swap.headers(&mut parts.headers);
-                Response::from_parts(parts, ScrubbedBody::new(body, swap).boxed_unsync())
+                let limit = self.policy.max_response_bytes;
+                let body = ScrubbedBody::new(body, swap, limit, |limit| {
+                    Error::HttpResponseBodySize(Some(limit))
+                });
+                Response::from_parts(parts, body.boxed_unsync())
             }
             None => Response::from_parts(parts, body.boxed_unsync()),
         })

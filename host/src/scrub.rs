@@ -40,11 +40,12 @@ impl Swap {
         for value in headers.values_mut() {
             if finder.find(value.as_bytes()).is_some() {
                 let replaced = self.replace_all(value.as_bytes(), &finder);
-                // The placeholder is plain ASCII, so the value stays a valid header value.
-                if let Ok(mut new) = HeaderValue::from_bytes(&replaced) {
-                    new.set_sensitive(value.is_sensitive());
-                    *value = new;
-                }
+                // The placeholder is plain ASCII, so the value stays a valid header value; were
+                // it not, the value is emptied rather than kept with the bearer in it.
+                let mut new = HeaderValue::from_bytes(&replaced)
+                    .unwrap_or_else(|_| HeaderValue::from_static(""));
+                new.set_sensitive(value.is_sensitive());
+                *value = new;
             }
         }
     }
@@ -63,22 +64,46 @@ impl Swap {
 }
 
 /// A body with every occurrence of the bearer replaced by the placeholder.
-pub(crate) struct ScrubbedBody<B> {
+pub(crate) struct ScrubbedBody<B: Body> {
     inner: B,
     swap: Swap,
     /// The tail of what has been read that could still begin an occurrence.
     held: BytesMut,
     ended: bool,
+    /// The size cap holds for what comes out too: a placeholder longer than a short bearer
+    /// grows the body.
+    limit: u64,
+    sent: u64,
+    too_large: fn(u64) -> B::Error,
 }
 
-impl<B> ScrubbedBody<B> {
-    pub(crate) fn new(inner: B, swap: Swap) -> ScrubbedBody<B> {
+impl<B: Body> ScrubbedBody<B> {
+    /// `too_large(limit)` is the error once more than `limit` bytes would come out.
+    pub(crate) fn new(
+        inner: B,
+        swap: Swap,
+        limit: u64,
+        too_large: fn(u64) -> B::Error,
+    ) -> ScrubbedBody<B> {
         ScrubbedBody {
             inner,
             swap,
             held: BytesMut::new(),
             ended: false,
+            limit,
+            sent: 0,
+            too_large,
         }
+    }
+
+    /// `out` as the next frame, unless it takes the body past the cap.
+    fn emit(&mut self, out: Bytes) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
+        self.sent += out.len() as u64;
+        if self.sent > self.limit {
+            self.ended = true;
+            return Poll::Ready(Some(Err((self.too_large)(self.limit))));
+        }
+        Poll::Ready(Some(Ok(Frame::data(out))))
     }
 
     /// Everything of `held` + `data` that can no longer be part of an occurrence, rewritten.
@@ -123,7 +148,7 @@ where
                     Ok(data) => {
                         let out = this.feed(&data);
                         if !out.is_empty() {
-                            return Poll::Ready(Some(Ok(Frame::data(out))));
+                            return this.emit(out);
                         }
                     }
                     // Trailers end the data: what is held goes first, the trailers are dropped
@@ -132,7 +157,7 @@ where
                         this.ended = true;
                         let rest = this.held.split().freeze();
                         if !rest.is_empty() {
-                            return Poll::Ready(Some(Ok(Frame::data(rest))));
+                            return this.emit(rest);
                         }
                     }
                 },
@@ -141,7 +166,7 @@ where
                     this.ended = true;
                     let rest = this.held.split().freeze();
                     if !rest.is_empty() {
-                        return Poll::Ready(Some(Ok(Frame::data(rest))));
+                        return this.emit(rest);
                     }
                 }
             }
@@ -171,7 +196,7 @@ mod tests {
 
     impl Body for Pieces {
         type Data = Bytes;
-        type Error = std::convert::Infallible;
+        type Error = u64;
 
         fn poll_frame(
             mut self: Pin<&mut Self>,
@@ -182,9 +207,14 @@ mod tests {
     }
 
     async fn scrub(pieces: &[&[u8]]) -> Vec<u8> {
+        scrub_within(pieces, u64::MAX, BEARER).await.unwrap()
+    }
+
+    async fn scrub_within(pieces: &[&[u8]], limit: u64, bearer: &str) -> Result<Vec<u8>, u64> {
         let inner = Pieces(pieces.iter().map(|p| Bytes::copy_from_slice(p)).collect());
-        let body = ScrubbedBody::new(inner, Swap::new(BEARER, PLACEHOLDER).unwrap());
-        body.collect().await.unwrap().to_bytes().to_vec()
+        let swap = Swap::new(bearer, PLACEHOLDER).unwrap();
+        let body = ScrubbedBody::new(inner, swap, limit, |limit| limit);
+        Ok(body.collect().await?.to_bytes().to_vec())
     }
 
     #[tokio::test]
@@ -207,6 +237,15 @@ mod tests {
         let text = br#"{"name":"alpine","almost":"eyJhbGciOi.secret-part.si"}"#;
         assert_eq!(scrub(&[&text[..10], &text[10..]]).await, text);
         assert_eq!(scrub(&[]).await, b"");
+    }
+
+    #[tokio::test]
+    async fn what_comes_out_stays_under_the_size_cap() {
+        // A bearer shorter than the placeholder grows the body with each echo.
+        let body = "ab,".repeat(100);
+        let pieces = [body.as_bytes()];
+        assert_eq!(scrub_within(&pieces, 300, "zz").await.unwrap().len(), 300);
+        assert_eq!(scrub_within(&pieces, 1000, "ab").await, Err(1000));
     }
 
     #[test]

@@ -125,7 +125,7 @@ impl credentials::Host for CallState {
         account: String,
         kind: CredentialKind,
     ) -> Result<Option<Credential>, String> {
-        if !self.hooks.base_allowed {
+        if self.hooks.secret_origin.is_none() {
             // Nothing minted for a destination the policy forbids: the request goes out
             // without credentials and the send hook denies it.
             return Ok(None);
