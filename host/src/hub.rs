@@ -183,8 +183,8 @@ impl Dockhand {
         .map_err(|e| CallError::Host(e.to_string()))?;
         // Secrets are exchanged at the base URL, so they may go there only if the policy lets
         // requests go there; otherwise calls run anonymously and the hook denies them.
-        let base_allowed = policy.allowed.contains(&base);
-        let exchange: Arc<dyn TokenExchange> = if base_allowed {
+        let secret_origin = policy.allowed.contains(&base).then(|| base.clone());
+        let exchange: Arc<dyn TokenExchange> = if secret_origin.is_some() {
             Arc::new(HttpTokenExchange::new(client.clone(), &base_url))
         } else {
             Arc::new(RefusedExchange)
@@ -199,7 +199,7 @@ impl Dockhand {
                 policy: Arc::new(policy),
                 client,
                 broker,
-                base_allowed,
+                secret_origin,
                 wasmtime_sender: config.wasmtime_sender,
                 budget: Arc::new(RateBudget::default()),
                 deadline: None,
@@ -343,6 +343,15 @@ impl Dockhand {
         }
     }
 
+    /// Whether `operation` sends the account's credential (an unknown name is left for the
+    /// component to report, so it counts as yes).
+    async fn uses_credential(&self, operation: &str) -> Result<bool, CallError> {
+        Ok(match self.resolve(operation).await? {
+            Some(op) => crate::routes::by_name(&op.name).is_none_or(|r| r.credential),
+            None => true,
+        })
+    }
+
     /// Markdown reference for the API, an area, or one operation.
     pub async fn docs(&self, topic: Option<&str>) -> Result<String, CallError> {
         let mut session = self.instantiate_catalog().await?;
@@ -362,12 +371,17 @@ impl Dockhand {
         options: &CallOptions,
     ) -> Result<CallResult, CallError> {
         self.check_access(operation).await?;
-        let account = self
-            .broker()
-            .accounts()
-            .get(options.account.as_deref().unwrap_or(DEFAULT_ACCOUNT));
+        // Named as the component names it: absent or empty is `default`.
+        let account = self.broker().accounts().get(
+            options
+                .account
+                .as_deref()
+                .filter(|a| !a.is_empty())
+                .unwrap_or(DEFAULT_ACCOUNT),
+        );
         if let Some(spec) = account
             && let Some(why @ Withheld::PlainHttp { .. }) = &spec.withheld
+            && self.uses_credential(operation).await?
         {
             // Refused here as well as in the broker, so that the caller sees a policy denial
             // (nothing was sent) rather than the component's reading of a credential failure.
@@ -413,14 +427,18 @@ impl Dockhand {
                         trap(e)
                     }
                 })?;
-            let response = answer.map_err(|e| CallError::Hub(explain_withheld(e, account)))?;
+            let response = answer.map_err(|mut e| {
+                reseal_error(&mut e, self.broker());
+                CallError::Hub(explain_withheld(e, account))
+            })?;
             // The component checks that answers are JSON and passes them on as text; a
             // document serde_json will not build (a number beyond f64, nesting past 128) ends here.
-            let body = serde_json::from_str(&response.body).map_err(|e| {
+            let mut body = serde_json::from_str(&response.body).map_err(|e| {
                 CallError::Hub(HubError::Decode(format!(
                     "the answer is JSON but cannot be read as a value: {e}"
                 )))
             })?;
+            reseal_value(&mut body, self.broker());
             Ok(CallResult {
                 status: response.status,
                 content_type: response.content_type,
@@ -433,6 +451,54 @@ impl Dockhand {
             Ok(result) => result,
             Err(_) => Err(CallError::Deadline(deadline)),
         }
+    }
+}
+
+/// Every string of a decoded answer with the bearers the host attached turned back into their
+/// placeholders (see [`Broker::reseal`]).
+fn reseal_value(value: &mut serde_json::Value, broker: &Broker) {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => {
+            if let Some(sealed) = broker.reseal(text) {
+                *text = sealed;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| reseal_value(v, broker)),
+        Value::Object(map) => {
+            let keys: Vec<String> = map
+                .keys()
+                .filter(|k| broker.reseal(k).is_some())
+                .cloned()
+                .collect();
+            for key in keys {
+                if let Some(v) = map.remove(&key) {
+                    map.insert(broker.reseal(&key).unwrap_or(key), v);
+                }
+            }
+            map.values_mut().for_each(|v| reseal_value(v, broker));
+        }
+        _ => {}
+    }
+}
+
+/// The same for the texts of a typed error (the Hub's message may quote what it was sent).
+fn reseal_error(error: &mut HubError, broker: &Broker) {
+    let text = match error {
+        HubError::InvalidArgument(a) => &mut a.reason,
+        HubError::UnknownOperation(m)
+        | HubError::Unauthorized(m)
+        | HubError::Forbidden(m)
+        | HubError::NotFound(m)
+        | HubError::Conflict(m)
+        | HubError::Denied(m)
+        | HubError::Decode(m) => m,
+        HubError::Upstream(u) => &mut u.message,
+        HubError::Transport(t) => &mut t.message,
+        HubError::RateLimited(_) => return,
+    };
+    if let Some(sealed) = broker.reseal(text) {
+        *text = sealed;
     }
 }
 

@@ -17,6 +17,14 @@ pub(crate) struct Route {
     pub method: &'static str,
     pub path: &'static str,
     pub writes: bool,
+    /// Whether the operation sends the account's credential (its catalog `auth` is not
+    /// `none`).
+    pub credential: bool,
+}
+
+/// The catalog operation called `name` (its canonical name).
+pub(crate) fn by_name(name: &str) -> Option<&'static Route> {
+    table::ROUTES.iter().find(|r| r.name == name)
 }
 
 /// The catalog operation `method` and `path` (query and fragment ignored) address, if any.
@@ -85,6 +93,8 @@ mod tests {
             Some("list_repository_tags")
         );
         assert_eq!(name("POST", "/v2/auth/token"), Some("create_auth_token"));
+        assert!(!by_name("create_auth_token").unwrap().credential);
+        assert!(by_name("get_repository").unwrap().credential);
         assert_eq!(name("GET", "/v2/namespaces//repositories/alpine"), None);
         assert_eq!(name("GET", "/v2/nowhere"), None);
     }

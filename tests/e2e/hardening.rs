@@ -386,6 +386,74 @@ async fn an_echoed_bearer_never_comes_back() {
         assert!(echo.starts_with("Bearer dockhand-sealed-"), "{echo}");
         assert_eq!(result.body["again"][1], echo);
     }
+
+    // Escaped as JSON allows (every character as \u00XX), in an answer and in an error: the
+    // bytes never match the bearer, what the caller gets once decoded would.
+    for status in ["200 OK", "403 Forbidden"] {
+        let server = Scripted::start(move |head| {
+            let auth = head
+                .lines()
+                .find_map(|l| l.strip_prefix("authorization: "))
+                .unwrap_or("none");
+            let escaped: String = auth.chars().map(|c| format!("\\u{:04x}", c as u32)).collect();
+            let body = format!(r#"{{"name":"alpine","detail":"{escaped}","{escaped}":1}}"#);
+            format!(
+                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes()
+        })
+        .await;
+        let hub = host(
+            &server.base_url,
+            account(AccountAuth::Bearer(Secret::new(BEARER)), None),
+        );
+        let seen = match hub
+            .call("get_repository", &alpine(), &CallOptions::default())
+            .await
+        {
+            Ok(result) => result.body.to_string(),
+            Err(error) => format!("{error:?} {error}"),
+        };
+        assert!(server.heads()[0].contains(BEARER));
+        assert!(!seen.contains(BEARER), "{status}: {seen}");
+        assert!(seen.contains("dockhand-sealed-"), "{status}: {seen}");
+    }
+}
+
+/// A policy that allows a second origin (an embedder's choice) still attaches the bearer only
+/// at the base URL, where it was minted: a typed call that names the other origin as its
+/// base URL sends it the placeholder, which is worth nothing there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bearer_is_attached_only_at_the_base_url() {
+    let mock = MockHub::start(MockConfig::default()).await.unwrap();
+    let other = Scripted::start(|_| answer("", r#"{"name":"alpine"}"#)).await;
+    let mut policy = Policy::for_base_url(&mock.base_url()).unwrap();
+    policy
+        .allowed
+        .push(dockhand_host::policy::Origin::parse(&other.base_url).unwrap());
+    let hub = host_with(&mock.base_url(), policy, account(alice_pat(), None));
+    let mut session = hub.instantiate().await.unwrap();
+    let result = session
+        .plugin
+        .dockhand_hub_access_tokens()
+        .call_list_personal_access_tokens(
+            &mut session.store,
+            all_tokens(),
+            &wit_call_options(other.base_url.clone()),
+        )
+        .await
+        .expect("no trap");
+    assert!(result.is_ok(), "{result:?}");
+    let heads = other.heads();
+    assert_eq!(heads.len(), 1);
+    let auth = heads[0]
+        .lines()
+        .find_map(|l| l.strip_prefix("authorization: "))
+        .expect("the placeholder is sent");
+    assert!(auth.starts_with("Bearer dockhand-sealed-"), "{auth}");
+    // The exchange happened at the base URL, where the bearer stays.
+    assert!(mock.requests().iter().any(|r| r.path == "/v2/auth/token"));
 }
 
 /// A body past the size cap is a `transport` error of kind `body-too-large` however it is

@@ -11,7 +11,7 @@ use dockhand_host::credentials::{
     AccountAuth, AccountSpec, Accounts, CredentialKind, FlagCredentials, MapEnv,
     Origin as CredentialOrigin, PLACEHOLDER_PREFIX, Paths, Secret,
 };
-use dockhand_host::policy::{Origin, Policy};
+use dockhand_host::policy::{BaseUrl, Origin, Policy};
 use dockhand_host::{CallError, CallOptions, CallResult, Dockhand, HostConfig, HubError};
 use dockhand_mock::fixtures as fx;
 use dockhand_mock::{Fault, MockConfig, MockHub, RecordedRequest};
@@ -255,7 +255,9 @@ fn discover_from_docker_config(dir: &Path, config: &Value) -> Accounts {
 }
 
 /// After a call with alice's discovered account: it succeeded on a private repository, and the
-/// mock saw alice's PAT exchanged.
+/// mock saw alice's PAT exchanged. Docker's login belongs to Docker Hub, so the account is
+/// bound there; the mock stands in for the Hub by taking over that binding (that the binding
+/// holds against any other base URL is `hardening::dockers_login_is_never_sent_to_another_base_url`).
 async fn assert_authenticated_as_alice(mock: &MockHub, accounts: Accounts) {
     let spec = accounts.get("default").unwrap();
     assert_eq!(
@@ -265,6 +267,12 @@ async fn assert_authenticated_as_alice(mock: &MockHub, accounts: Accounts) {
         accounts.listing()
     );
     assert!(accounts.warnings().is_empty(), "{:?}", accounts.warnings());
+    assert_eq!(spec.base_url, Some(BaseUrl::docker_hub()));
+    let as_the_hub = AccountSpec {
+        base_url: Some(BaseUrl::parse(&mock.base_url()).unwrap()),
+        ..spec.clone()
+    };
+    let accounts = Accounts::from_specs(vec![as_the_hub]).unwrap();
 
     let hub = host(mock, accounts);
     let result = call(&hub, "get_repository", private_repo()).await.unwrap();

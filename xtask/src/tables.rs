@@ -40,7 +40,8 @@ fn opt_str(s: Option<&str>) -> String {
 }
 
 /// The host's route table (`host/src/generated/routes.rs`): what the send hook needs to tell a
-/// write from a read by a request's method and path alone, whichever entry point sent it.
+/// write from a read by a request's method and path alone, whichever entry point sent it, and
+/// whether an operation uses the account's credential at all.
 pub fn routes_file(catalog: &Catalog) -> String {
     let mut w = String::new();
     w.push_str(&GENERATED_HEADER.replace("{}", "//"));
@@ -56,10 +57,11 @@ pub fn routes_file(catalog: &Catalog) -> String {
                 .to_uppercase();
             writeln!(
                 w,
-                "    Route {{ name: {:?}, method: {m:?}, path: {:?}, writes: {} }},",
+                "    Route {{ name: {:?}, method: {m:?}, path: {:?}, writes: {}, credential: {} }},",
                 op.name,
                 op.path,
-                op.access == Access::Write
+                op.access == Access::Write,
+                op.auth != Auth::None
             )
             .unwrap();
         }

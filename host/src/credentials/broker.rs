@@ -225,7 +225,7 @@ impl Broker {
         {
             return Err(CredentialError::Withheld {
                 account: spec.name.clone(),
-                why: why.clone(),
+                why: Box::new(why.clone()),
             });
         }
         let source = match kind {
@@ -275,7 +275,7 @@ impl Broker {
     /// Given an `Authorization` header value carrying a placeholder (`Bearer dockhand-sealed-…`),
     /// the header value with the current bearer instead; `None` if the value is not one of this
     /// broker's placeholders. Cheap and non-blocking, for the HTTP hook; the hook must call it
-    /// only for allow-listed destinations.
+    /// only for the origin the bearers were minted at.
     pub fn unseal(&self, header_value: &str) -> Option<Secret> {
         let (scheme, token) = header_value.trim().split_once(' ')?;
         let token = token.trim();
@@ -288,6 +288,28 @@ impl Broker {
             .unwrap_or_else(PoisonError::into_inner);
         map.get(token)
             .map(|bearer| Secret::new(format!("Bearer {}", bearer.expose())))
+    }
+
+    /// Replaces every bearer this broker has handed out (sealed) with its placeholder in
+    /// `text`. The send hook rewrites the raw answer already; this is for what the host has
+    /// decoded from it, where a JSON escape (`\u0065`, `\/`) could have hidden a bearer from
+    /// the byte-level rewrite. `None` when nothing needed replacing.
+    pub fn reseal(&self, text: &str) -> Option<String> {
+        if !self.sealed {
+            return None;
+        }
+        let map = self
+            .placeholders
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut out: Option<String> = None;
+        for (placeholder, bearer) in map.iter() {
+            let current = out.as_deref().unwrap_or(text);
+            if !bearer.is_empty() && current.contains(bearer.expose()) {
+                out = Some(current.replace(bearer.expose(), placeholder));
+            }
+        }
+        out
     }
 
     fn lookup(&self, account: &str) -> Result<(&AccountSpec, &[Slot; 2]), CredentialError> {

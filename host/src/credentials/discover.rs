@@ -93,9 +93,20 @@ impl Accounts {
                 && name == DEFAULT_ACCOUNT
                 && let Some(path) = &paths.docker_config
             {
-                auth = docker::discover(path, env, &mut warnings);
-                if auth.is_some() {
-                    base_url = Some(BaseUrl::docker_hub());
+                let hub = BaseUrl::docker_hub();
+                match &base_url {
+                    // Docker's login belongs to Docker Hub; an account already bound elsewhere
+                    // (a SCIM token with its own base_url) must not be rebound to the Hub.
+                    Some(bound) if *bound != hub => warnings.push(format!(
+                        "Docker's login is not used for account '{name}': the config file binds \
+                         it to {bound}, and Docker's login belongs to {hub}"
+                    )),
+                    _ => {
+                        auth = docker::discover(path, env, &mut warnings);
+                        if auth.is_some() {
+                            base_url = Some(hub);
+                        }
+                    }
                 }
             }
             let (auth, origin) = auth.unwrap_or((AccountAuth::Anonymous, Origin::Implicit));

@@ -171,8 +171,8 @@ pub enum CredentialError {
     Withheld {
         /// The account.
         account: String,
-        /// Why.
-        why: Withheld,
+        /// Why (boxed: it holds two base URLs, and every credential result carries this type).
+        why: Box<Withheld>,
     },
 }
 

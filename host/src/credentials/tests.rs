@@ -1268,3 +1268,34 @@ async fn no_secret_is_handed_out_for_plain_http_to_another_machine() {
         assert!(accounts.iter().all(|a| a.withheld.is_none()), "{base}");
     }
 }
+
+#[test]
+fn dockers_login_does_not_rebind_an_account_bound_elsewhere() {
+    let home = Home::new();
+    home.write_config(
+        "accounts:\n  default: { scim_token: s, base_url: \"https://hub.staging.example\" }\n",
+        0o600,
+    );
+    home.write_docker_config(&json!({
+        "auths": { "https://index.docker.io/v1/": { "auth": basic_auth("lee", "dckr_pat_lee") } }
+    }));
+    let env = home.env();
+    let accounts = discover(&env, &home.paths(&env));
+    let default = accounts.get("default").unwrap();
+    assert!(
+        matches!(default.auth, AccountAuth::Anonymous),
+        "{default:?}"
+    );
+    assert_eq!(
+        default.base_url,
+        Some(BaseUrl::parse("https://hub.staging.example").unwrap())
+    );
+    assert!(
+        accounts.warnings().iter().any(|w| w.contains("staging")),
+        "{:?}",
+        accounts.warnings()
+    );
+    // At Docker Hub the staging SCIM token stays home.
+    let at_hub = accounts.for_base_url(&BaseUrl::docker_hub());
+    assert!(at_hub.get("default").unwrap().scim.is_none());
+}
