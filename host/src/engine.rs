@@ -181,20 +181,21 @@ fn load_cached(engine: &Engine, wasm: &[u8], dir: &Path) -> Result<(Component, L
     let key = cache_key(engine, wasm);
     let path = dir.join(format!("component-{key}.cwasm"));
     let sum_path = dir.join(format!("component-{key}.sha256"));
-    if let (Some(bytes), Some(sum)) = (read_private(&path)?, read_private(&sum_path)?)
+    if let (Some((file, bytes)), Some((_, sum))) = (read_private(&path)?, read_private(&sum_path)?)
         && hex_sha256(&bytes).as_bytes() == sum.trim_ascii()
     {
-        // Mapped from the file rather than deserialised from `bytes`: that would copy the
-        // ~830 KB artefact into fresh memory, page fault by page fault, which was most of a
-        // load. This host only ever replaces a cache file whole (written aside, then renamed
-        // over) with the artefact of the same key, so what is mapped is what was checked, and
-        // no writer of ours truncates it under the map.
+        // Mapped rather than deserialised from `bytes`: that would copy the ~830 KB artefact
+        // into fresh memory, page fault by page fault, which was most of a load. Mapped through
+        // the descriptor that was checked, not by its path again: a directory above the cache
+        // that others can write could otherwise swap the file in between.
         //
         // SAFETY: the file was written by `Engine::precompile_component` of an engine with the
-        // same settings (the key says so), in a directory only this user can write, and its
-        // checksum matches; wasmtime checks the version and settings in the header again.
+        // same settings (the key says so), it is this user's and no one else's to write, and
+        // its checksum matches; wasmtime checks the version and settings in the header again.
+        // This host only ever replaces a cache file whole (written aside, then renamed over),
+        // so no writer of ours truncates the mapped file.
         drop(bytes);
-        if let Ok(component) = unsafe { Component::deserialize_file(engine, &path) } {
+        if let Ok(component) = unsafe { Component::deserialize_file(engine, checked(&file)) } {
             return Ok((component, LoadedFrom::Cache(path)));
         }
     }
@@ -217,7 +218,7 @@ fn hex_sha256(bytes: &[u8]) -> String {
 
 /// The file's bytes (`None` when there is no such file), checked as [`check_private`] says on
 /// the file that was opened, not on whatever the path names a moment later.
-fn read_private(path: &Path) -> Result<Option<Vec<u8>>> {
+fn read_private(path: &Path) -> Result<Option<(std::fs::File, Vec<u8>)>> {
     use std::io::Read;
     let mut file = match std::fs::File::open(path) {
         Ok(file) => file,
@@ -231,7 +232,15 @@ fn read_private(path: &Path) -> Result<Option<Vec<u8>>> {
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     file.read_to_end(&mut bytes)
         .with_context(|| format!("reading {}", path.display()))?;
-    Ok(Some(bytes))
+    Ok(Some((file, bytes)))
+}
+
+/// A path that opens the very file `file` is (`/dev/fd/N`), whatever its name now points to.
+/// Where there is no such path the load fails and the component is compiled again: slower,
+/// never less safe.
+fn checked(file: &std::fs::File) -> PathBuf {
+    use std::os::fd::AsRawFd;
+    PathBuf::from(format!("/dev/fd/{}", file.as_raw_fd()))
 }
 
 /// Writes `bytes` to a temporary file of its own in the same directory, then renames it over
@@ -372,9 +381,8 @@ mod tests {
         let scratch = tempfile::tempdir().unwrap();
         let dir = foreign_dir(scratch.path());
         let (engine, _) = build_engine().unwrap();
-        let err = load_cached(&engine, b"not reached", &dir)
-            .err()
-            .expect("a foreign directory is refused");
+        let err =
+            load_cached(&engine, b"not reached", &dir).expect_err("a foreign directory is refused");
         let message = format!("{err:#}");
         assert!(message.contains("belongs to another user"), "{message}");
         assert!(message.contains(&dir.display().to_string()), "{message}");
@@ -398,8 +406,7 @@ mod tests {
         let message = format!(
             "{:#}",
             load_cached(&engine, EMBEDDED_COMPONENT, dir.path())
-                .err()
-                .expect("a world-writable artefact is refused")
+                .expect_err("a world-writable artefact is refused")
         );
         assert!(
             message.contains("can be written by other users"),
@@ -413,8 +420,7 @@ mod tests {
             let message = format!(
                 "{:#}",
                 load_cached(&engine, EMBEDDED_COMPONENT, dir.path())
-                    .err()
-                    .expect("an artefact of another user is refused")
+                    .expect_err("an artefact of another user is refused")
             );
             assert!(message.contains("belongs to another user"), "{message}");
         }

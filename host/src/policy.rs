@@ -13,25 +13,49 @@ pub struct Origin {
     pub port: u16,
 }
 
+/// A URL as an error message may quote it: without user information, query or fragment (where
+/// a mistyped secret would sit), and not at all when it is not a URL (it may be the secret).
+pub fn quoted_url(url: &str) -> String {
+    let url = url.trim();
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "the URL given".to_owned();
+    };
+    let end = rest.find(['?', '#']).unwrap_or(rest.len());
+    let (rest, dropped) = (&rest[..end], end < rest.len());
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    let user = if host.len() < authority.len() {
+        "***@"
+    } else {
+        ""
+    };
+    let more = if dropped { "?***" } else { "" };
+    format!("`{scheme}://{user}{host}{path}{more}`")
+}
+
 impl Origin {
     /// Parses the origin of a base URL such as `https://hub.docker.com` or `http://127.0.0.1:8080/v2`.
     pub fn parse(url: &str) -> Result<Origin, String> {
+        let shown = quoted_url(url);
         let url = url.trim();
         let (scheme, rest) = url
             .split_once("://")
-            .ok_or_else(|| format!("`{url}` is not an http:// or https:// URL"))?;
+            .ok_or_else(|| format!("{shown} is not an http:// or https:// URL"))?;
         let scheme = scheme.to_ascii_lowercase();
         let default_port = match scheme.as_str() {
             "https" => 443,
             "http" => 80,
-            _ => return Err(format!("`{url}` is not an http:// or https:// URL")),
+            _ => return Err(format!("{shown} is not an http:// or https:// URL")),
         };
         let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
         if authority.is_empty() || authority.contains('@') {
-            return Err(format!("`{url}` has no usable host"));
+            return Err(format!("{shown} has no usable host"));
         }
         let (host, port) = split_host_port(authority, default_port)
-            .ok_or_else(|| format!("`{url}` has an invalid port"))?;
+            .ok_or_else(|| format!("{shown} has an invalid port"))?;
         Ok(Origin {
             scheme,
             host: host.to_ascii_lowercase(),
@@ -84,7 +108,8 @@ impl BaseUrl {
         let path = path.trim_end_matches('/');
         if !(path.is_empty() || path == "/v2") {
             return Err(format!(
-                "`{url}` has a path; give only a scheme, a host and an optional port (and /v2)"
+                "{} has a path; give only a scheme, a host and an optional port (and /v2)",
+                quoted_url(url)
             ));
         }
         let default_port = if origin.scheme == "https" { 443 } else { 80 };
@@ -277,6 +302,26 @@ mod tests {
             BaseUrl::docker_hub(),
             BaseUrl::parse("https://hub.docker.com/").unwrap()
         );
+    }
+
+    #[test]
+    fn urls_in_errors_keep_no_secret() {
+        for (url, hidden) in [
+            ("https://alice:dckr_pat_x@hub.docker.com", "dckr_pat_x"),
+            ("https://hub.docker.com/v2?token=dckr_pat_y", "dckr_pat_y"),
+            ("https://hub.docker.com/api#dckr_pat_z", "dckr_pat_z"),
+            ("dckr_pat_w", "dckr_pat_w"),
+            ("ftp://u:dckr_pat_v@x", "dckr_pat_v"),
+            ("https://u:dckr_pat_u@x:notaport", "dckr_pat_u"),
+        ] {
+            let message = BaseUrl::parse(url).unwrap_err();
+            assert!(!message.contains(hidden), "{message}");
+        }
+        assert_eq!(
+            quoted_url("https://a:b@hub.docker.com/x?y"),
+            "`https://***@hub.docker.com/x?***`"
+        );
+        assert_eq!(quoted_url("http://h:1/p"), "`http://h:1/p`");
     }
 
     #[test]

@@ -53,7 +53,13 @@ pub fn base_origin(base: Option<&str>) -> Result<Origin, HubError> {
         .map(str::trim)
         .filter(|b| !b.is_empty())
         .unwrap_or(DEFAULT_BASE_URL);
-    let bad = |why: &str| HubError::invalid("base-url", format!("{why} (got {base:?})"));
+    // The value is quoted only when nothing in it can be a secret typed in the wrong place
+    // (user information, a query, or no URL at all).
+    let quotable = base.contains("://") && !base.contains(['@', '?', '#']);
+    let bad = |why: &str| match quotable {
+        true => HubError::invalid("base-url", format!("{why} (got {base:?})")),
+        false => HubError::invalid("base-url", why.to_string()),
+    };
     let (scheme, rest) = base
         .split_once("://")
         .ok_or_else(|| bad("expected an http:// or https:// URL"))?;
@@ -263,6 +269,19 @@ mod tests {
             match base_origin(Some(bad)) {
                 Err(HubError::InvalidArgument { name, .. }) => assert_eq!(name, "base-url"),
                 other => panic!("{bad}: {other:?}"),
+            }
+        }
+        // A secret typed into the base URL is not repeated in the error.
+        for leaky in [
+            "https://alice:dckr_pat_x@hub.docker.com",
+            "https://hub.docker.com/x?dckr_pat_x",
+            "dckr_pat_x",
+        ] {
+            match base_origin(Some(leaky)) {
+                Err(HubError::InvalidArgument { reason, .. }) => {
+                    assert!(!reason.contains("dckr_pat_x"), "{reason}")
+                }
+                other => panic!("{leaky}: {other:?}"),
             }
         }
     }
