@@ -4,7 +4,7 @@
 use crate::bindings::PluginIndices;
 use crate::bindings::exports::dockhand::hub::catalog::GuestIndices as CatalogIndices;
 use crate::ownership::{Exposure, exposure};
-use crate::state::CallState;
+use crate::store::CallState;
 use sha2::{Digest, Sha256};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};

@@ -24,12 +24,12 @@ use crate::credentials::{
     AccountSpec, Accounts, Broker, DEFAULT_ACCOUNT, ExchangeError, ExchangeFuture,
     HttpTokenExchange, Secret, TokenExchange, Withheld,
 };
+use crate::egress::Egress;
 use crate::engine::{EMBEDDED_COMPONENT, LoadedFrom, Runtime};
-use crate::hooks::HubHooks;
+use crate::hooks::CallHooks;
 use crate::http_client::{HttpClient, HttpClientConfig};
-use crate::pacing::RateBudget;
 use crate::policy::{BaseUrl, DEFAULT_BASE_URL, Policy};
-use crate::state::CallState;
+use crate::store::CallState;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -157,7 +157,7 @@ pub fn describe_hub_error(e: &HubError) -> String {
 /// A loaded component plus everything calls share.
 pub struct Dockhand {
     runtime: Runtime,
-    hooks: HubHooks,
+    egress: Arc<Egress>,
     base_url: BaseUrl,
     operations: OnceLock<Vec<OperationInfo>>,
 }
@@ -195,27 +195,26 @@ impl Dockhand {
             .map_err(|e| CallError::Host(format!("loading the component: {e:#}")))?;
         Ok(Dockhand {
             runtime,
-            hooks: HubHooks {
-                policy: Arc::new(policy),
+            egress: Arc::new(Egress {
+                policy,
                 client,
                 broker,
                 secret_origin,
                 wasmtime_sender: config.wasmtime_sender,
-                budget: Arc::new(RateBudget::default()),
-                deadline: None,
-                idle_tasks: Arc::default(),
-            },
+                budget: Arc::default(),
+                idle_tasks: Default::default(),
+            }),
             base_url,
             operations: OnceLock::new(),
         })
     }
 
     pub fn broker(&self) -> &Broker {
-        &self.hooks.broker
+        &self.egress.broker
     }
 
     pub fn policy(&self) -> &Policy {
-        &self.hooks.policy
+        &self.egress.policy
     }
 
     /// The base URL, normalised (no trailing `/` or `/v2`).
@@ -271,13 +270,13 @@ impl Dockhand {
         deadline: Option<tokio::time::Instant>,
     ) -> Result<(Store<CallState>, wasmtime::component::Instance), CallError> {
         let limits = StoreLimitsBuilder::new()
-            .memory_size(self.hooks.policy.max_memory_bytes)
+            .memory_size(self.egress.policy.max_memory_bytes)
             .build();
-        let hooks = HubHooks {
+        let hooks = CallHooks {
+            egress: self.egress.clone(),
             deadline,
-            ..self.hooks.clone()
         };
-        let state = CallState::new(hooks, self.hooks.broker.clone(), limits);
+        let state = CallState::new(hooks, limits);
         let mut store = Store::new(&self.runtime.engine, state);
         store.limiter(|s| &mut s.limits);
         // The guest yields at every epoch tick, so the deadline below can interrupt even a
@@ -302,7 +301,7 @@ impl Dockhand {
     fn memory_limit(&self) -> String {
         format!(
             "{} MiB",
-            self.hooks.policy.max_memory_bytes as f64 / (1 << 20) as f64
+            self.egress.policy.max_memory_bytes as f64 / (1 << 20) as f64
         )
     }
 
@@ -332,7 +331,7 @@ impl Dockhand {
 
     /// Refuses `write` operations in read-only mode.
     pub async fn check_access(&self, name: &str) -> Result<(), CallError> {
-        if !self.hooks.policy.read_only {
+        if !self.egress.policy.read_only {
             return Ok(());
         }
         match self.resolve(name).await? {
@@ -390,7 +389,7 @@ impl Dockhand {
                 spec.name
             ))));
         }
-        let deadline = self.hooks.policy.timeouts.call;
+        let deadline = self.egress.policy.timeouts.call;
         let ends_at = tokio::time::Instant::now() + deadline;
         let run = async {
             let (mut store, instance) = self.new_instance(Some(ends_at)).await?;

@@ -8,6 +8,8 @@
 pub mod bindings;
 pub mod credentials;
 #[cfg(feature = "runtime")]
+mod egress;
+#[cfg(feature = "runtime")]
 pub mod engine;
 #[cfg(feature = "runtime")]
 mod hooks;
@@ -21,19 +23,17 @@ pub mod mcp;
 #[cfg(feature = "runtime")]
 mod outgoing;
 mod ownership;
-#[cfg(feature = "runtime")]
-mod pacing;
 pub mod policy;
-// Only the send hook reads these two; without it they are kept compiling, not used.
+// Only the send path reads it; without the runtime it is kept compiling, not used.
 #[cfg_attr(not(feature = "runtime"), allow(dead_code))]
 mod routes;
-#[cfg_attr(not(feature = "runtime"), allow(dead_code))]
-mod scrub;
 #[cfg(feature = "runtime")]
-mod state;
+mod store;
 
 #[cfg(feature = "runtime")]
 pub use hub::{
     CallError, CallOptions, CallResult, CatalogSession, DEFAULT_MAX_RETRY_WAIT, Dockhand,
     HostConfig, HubError, RateLimit, Session, describe_hub_error,
 };
+#[cfg(feature = "runtime")]
+pub use store::CallState;

@@ -6,17 +6,14 @@
 //! request without a body (the component opens no body resource for GET, HEAD and DELETE) is
 //! sent here instead, awaited inside the host call through the same [`HubHooks::send`], and
 //! handed to the guest as a response future that is already complete. A request with a body is
-//! written by the guest after `handle` returns, so it must go wasi-http's way, as must
-//! everything when the benchmark asks for wasmtime's own sender.
+//! written by the guest after `handle` returns, so it must go wasi-http's way (and through
+//! [`crate::hooks`]), as must everything when the benchmark asks for wasmtime's own sender.
 
-use crate::hooks::HubHooks;
-use crate::state::CallState;
+use crate::hooks::CallHooks;
 use http::header::{CONTENT_LENGTH, HOST};
 use http::{HeaderMap, HeaderValue, Method as HttpMethod, Request, Uri};
 use http_body_util::{BodyExt, Empty};
-use std::sync::{Mutex, PoisonError};
 use wasmtime::component::{Linker, Resource};
-use wasmtime_wasi::runtime::AbortOnDropJoinHandle;
 use wasmtime_wasi_http::p2::bindings::LinkOptions;
 use wasmtime_wasi_http::p2::bindings::http::outgoing_handler::Host as _;
 use wasmtime_wasi_http::p2::bindings::http::types::{self, ErrorCode, Method, Scheme};
@@ -29,14 +26,15 @@ const OUTGOING_HANDLER: &str = "wasi:http/outgoing-handler@0.2.12";
 
 type HandleResult = Result<Resource<HostFutureIncomingResponse>, ErrorCode>;
 
+/// What a store's data gives this module: wasi-http's view, and the call's hooks.
+pub(crate) trait OutgoingView: WasiHttpView + Send + 'static {
+    fn call_hooks(&self) -> &CallHooks;
+}
+
 /// Links `wasi:http/types` from wasi-http and `outgoing-handler.handle` from here.
-pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+pub(crate) fn add_to_linker<T: OutgoingView>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     let options = LinkOptions::default();
-    types::add_to_linker::<CallState, WasiHttp>(
-        linker,
-        &options.into(),
-        <CallState as WasiHttpView>::http,
-    )?;
+    types::add_to_linker::<T, WasiHttp>(linker, &options.into(), <T as WasiHttpView>::http)?;
     linker.instance(OUTGOING_HANDLER)?.func_wrap_async(
         "handle",
         |mut store,
@@ -53,13 +51,13 @@ pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> wasmtime::Result<
     )
 }
 
-async fn handle(
-    state: &mut CallState,
+async fn handle<T: OutgoingView>(
+    state: &mut T,
     request: Resource<HostOutgoingRequest>,
     options: Option<Resource<types::RequestOptions>>,
 ) -> wasmtime::Result<HandleResult> {
     let has_body = state.http().table.get(&request)?.body.is_some();
-    if has_body || state.hooks().wasmtime_sender {
+    if has_body || state.call_hooks().egress.wasmtime_sender {
         return match state.http().handle(request, options) {
             Ok(future) => Ok(Ok(future)),
             Err(e) => e.downcast().map(Err),
@@ -75,36 +73,12 @@ async fn handle(
         Ok(request) => request,
         Err(code) => return Ok(Err(code)),
     };
-    let hooks: HubHooks = state.hooks().clone();
-    let result = hooks.send(request).await;
-    let idle = hooks.idle_tasks.take();
+    let hooks = state.call_hooks();
+    let (egress, deadline) = (hooks.egress.clone(), hooks.deadline);
+    let result = egress.send(request, deadline).await;
+    let idle = egress.idle_tasks.take();
     let ready = HostFutureIncomingResponse::Ready(result.map(|response| (response, idle)));
     Ok(Ok(state.http().table.push(ready)?))
-}
-
-/// Finished tasks for wasi-http to keep beside response bodies sent from here.
-///
-/// wasi-http wants a task handle with every response, for the task that would be feeding its
-/// body; here the body needs none, but a handle exists only for a spawned task. A spawn per
-/// call woke the runtime's other worker, and the two workers then traded the call's I/O
-/// between them: 2.2 context switches per call on a reused instance, 0.1 with the spawns made
-/// a batch at a time (the bench's `--only component --workers 2` under `perf stat`).
-#[derive(Default)]
-pub(crate) struct IdleTasks {
-    spare: Mutex<Vec<AbortOnDropJoinHandle<()>>>,
-}
-
-const IDLE_TASK_BATCH: usize = 64;
-
-impl IdleTasks {
-    pub(crate) fn take(&self) -> AbortOnDropJoinHandle<()> {
-        let mut spare = self.spare.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(handle) = spare.pop() {
-            return handle;
-        }
-        spare.extend((1..IDLE_TASK_BATCH).map(|_| wasmtime_wasi::runtime::spawn(async {})));
-        wasmtime_wasi::runtime::spawn(async {})
-    }
 }
 
 /// The guest's request as an `http::Request` with an empty body, as wasi-http would build it.

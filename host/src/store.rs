@@ -1,21 +1,23 @@
-//! What one call's `Store` holds: an empty WASI context, the wasi-http context with the hub
-//! hooks, the memory limiter, and the broker behind the `credentials` import.
+//! The data of one instance's `Store`: an empty WASI context, the wasi-http context with the
+//! call's hooks, the memory limiter, and the host side of the `credentials` import (the
+//! broker, reached through the hooks' send path).
 
 use crate::bindings::dockhand::hub::credentials::{self, Credential, CredentialKind};
-use crate::credentials::{Broker, CredentialKind as BrokerKind};
-use crate::hooks::HubHooks;
-use std::sync::Arc;
+use crate::credentials::CredentialKind as BrokerKind;
+use crate::hooks::CallHooks;
+use crate::outgoing::OutgoingView;
 use wasmtime::{ResourceLimiter, StoreLimits};
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+/// What every store of a [`crate::Dockhand`] holds (the `T` of its `Store<T>`, so that users
+/// of [`crate::Session`] can name the store's type).
 pub struct CallState {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     table: ResourceTable,
-    hooks: HubHooks,
+    hooks: CallHooks,
     pub(crate) limits: MemoryCap,
-    broker: Arc<Broker>,
 }
 
 /// The instance's memory cap, remembering whether it refused to grow memory: the guest's
@@ -66,7 +68,7 @@ impl ResourceLimiter for MemoryCap {
 }
 
 impl CallState {
-    pub(crate) fn new(hooks: HubHooks, broker: Arc<Broker>, limits: StoreLimits) -> CallState {
+    pub(crate) fn new(hooks: CallHooks, limits: StoreLimits) -> CallState {
         CallState {
             // No environment, arguments, stdio, preopened directories or socket permissions:
             // the builder's defaults, which `WasiCtx::default()` gives without the builder
@@ -80,11 +82,12 @@ impl CallState {
                 limits,
                 refused: false,
             },
-            broker,
         }
     }
+}
 
-    pub(crate) fn hooks(&self) -> &HubHooks {
+impl OutgoingView for CallState {
+    fn call_hooks(&self) -> &CallHooks {
         &self.hooks
     }
 }
@@ -125,12 +128,14 @@ impl credentials::Host for CallState {
         account: String,
         kind: CredentialKind,
     ) -> Result<Option<Credential>, String> {
-        if self.hooks.secret_origin.is_none() {
+        let egress = &self.hooks.egress;
+        if egress.secret_origin.is_none() {
             // Nothing minted for a destination the policy forbids: the request goes out
             // without credentials and the send hook denies it.
             return Ok(None);
         }
-        self.broker
+        egress
+            .broker
             .get(&account, broker_kind(kind))
             .await
             .map(|token| token.map(|token| Credential { token }))
@@ -138,6 +143,9 @@ impl credentials::Host for CallState {
     }
 
     async fn invalidate(&mut self, account: String, kind: CredentialKind) {
-        self.broker.invalidate(&account, broker_kind(kind));
+        self.hooks
+            .egress
+            .broker
+            .invalidate(&account, broker_kind(kind));
     }
 }
