@@ -21,8 +21,10 @@ use http::{HeaderMap, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::client::legacy::connect::HttpConnector;
 
+mod failure;
 mod pool;
 
+pub use failure::{DnsFailure, Failure};
 pub use pool::ResponseBody;
 
 /// The `User-Agent` the host sends when the caller has not set one.
@@ -53,7 +55,8 @@ impl Default for HttpClientConfig {
 }
 
 /// Why a request got no response. Messages never include request headers or bodies, so an
-/// `Authorization` value cannot end up in one.
+/// `Authorization` value cannot end up in one. The cause is kept as the error's source, and
+/// classified ([`Failure`]) where it happened.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum HttpError {
@@ -62,13 +65,23 @@ pub enum HttpError {
     /// The request itself is unusable (for example, a relative or non-HTTP URL).
     InvalidRequest(String),
     /// DNS, TCP connect or TLS handshake failed.
-    Connect(String),
+    Connect {
+        /// What kind of failure it was.
+        failure: Failure,
+        /// The connector's error.
+        source: BoxError,
+    },
     /// A deadline passed; the string names which one.
     Timeout(&'static str),
     /// The connection failed after it was established.
-    Request(String),
+    Request {
+        /// What kind of failure it was.
+        failure: Failure,
+        /// hyper's error.
+        source: BoxError,
+    },
     /// Reading the response body failed.
-    Body(String),
+    Body(BoxError),
     /// The response body was larger than the caller allowed.
     BodyTooLarge {
         /// The limit, in bytes.
@@ -76,15 +89,44 @@ pub enum HttpError {
     },
 }
 
+/// An error from below, kept whole.
+pub type BoxError = Box<dyn StdError + Send + Sync>;
+
+impl HttpError {
+    pub(crate) fn connect(source: impl Into<BoxError>) -> HttpError {
+        let source = source.into();
+        HttpError::Connect {
+            failure: Failure::of(&*source),
+            source,
+        }
+    }
+
+    pub(crate) fn request(source: impl Into<BoxError>) -> HttpError {
+        let source = source.into();
+        HttpError::Request {
+            failure: Failure::of(&*source),
+            source,
+        }
+    }
+}
+
 impl fmt::Display for HttpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             HttpError::Tls(m) => write!(f, "TLS setup failed: {m}"),
             HttpError::InvalidRequest(m) => write!(f, "invalid request: {m}"),
-            HttpError::Connect(m) => write!(f, "connection failed: {m}"),
+            HttpError::Connect { source, .. } => {
+                write!(f, "connection failed: {}", error_chain(&**source))
+            }
             HttpError::Timeout(what) => write!(f, "timed out waiting for {what}"),
-            HttpError::Request(m) => write!(f, "request failed: {m}"),
-            HttpError::Body(m) => write!(f, "reading the response body failed: {m}"),
+            HttpError::Request { source, .. } => {
+                write!(f, "request failed: {}", error_chain(&**source))
+            }
+            HttpError::Body(source) => write!(
+                f,
+                "reading the response body failed: {}",
+                error_chain(&**source)
+            ),
             HttpError::BodyTooLarge { limit } => {
                 write!(f, "response body is larger than {limit} bytes")
             }
@@ -92,7 +134,16 @@ impl fmt::Display for HttpError {
     }
 }
 
-impl StdError for HttpError {}
+impl StdError for HttpError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            HttpError::Connect { source, .. }
+            | HttpError::Request { source, .. }
+            | HttpError::Body(source) => Some(&**source),
+            _ => None,
+        }
+    }
+}
 
 /// A response read to the end.
 #[derive(Debug, Clone)]
@@ -124,7 +175,8 @@ impl HttpClient {
     /// Builds a client. No connection is made until the first request, and no tokio runtime is
     /// needed until then either.
     pub fn new(config: &HttpClientConfig) -> Result<HttpClient, HttpError> {
-        let mut http = HttpConnector::new();
+        // getaddrinfo, with its errors marked as DNS failures for [`Failure::of`].
+        let mut http = HttpConnector::new_with_resolver(failure::Resolver::default());
         // The https wrapper hands `https://` URIs to this connector, which by default refuses them.
         http.enforce_http(false);
         // Requests are small writes followed by a read; Nagle plus delayed ACK would add ~40 ms.
@@ -227,7 +279,7 @@ pub async fn read_body(
         if e.is::<http_body_util::LengthLimitError>() {
             HttpError::BodyTooLarge { limit }
         } else {
-            HttpError::Body(error_chain(&*e))
+            HttpError::Body(e)
         }
     })?;
     Ok(BufferedResponse {
@@ -439,7 +491,7 @@ mod tests {
             .body(Full::new(Bytes::from_static(b"{}")))
             .unwrap();
         let err = client.send_buffered(post, 1024).await.unwrap_err();
-        assert!(matches!(err, HttpError::Request(_)), "{err:?}");
+        assert!(matches!(err, HttpError::Request { .. }), "{err:?}");
         let posts = seen
             .lock()
             .unwrap()
@@ -507,7 +559,16 @@ mod tests {
             .body(Full::new(Bytes::new()))
             .unwrap();
         let err = client.send(req).await.unwrap_err();
-        assert!(matches!(err, HttpError::Connect(_)), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                HttpError::Connect {
+                    failure: Failure::Refused,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
     }
 
     #[tokio::test]
@@ -523,7 +584,16 @@ mod tests {
         let url = base.replacen("http://", "https://", 1);
         let req = Request::get(url).body(Full::new(Bytes::new())).unwrap();
         let err = client.send(req).await.unwrap_err();
-        assert!(matches!(err, HttpError::Connect(_)), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                HttpError::Connect {
+                    failure: Failure::Tls,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
     }
 
     #[tokio::test]

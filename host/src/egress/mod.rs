@@ -22,7 +22,7 @@ pub(crate) mod pacing;
 mod scrub;
 
 use crate::credentials::Broker;
-use crate::http_client::{HttpClient, HttpError};
+use crate::http_client::{Failure, HttpClient, HttpError};
 use crate::policy::{Origin, Policy};
 use body::GuardedBody;
 use http::header::AUTHORIZATION;
@@ -212,38 +212,28 @@ fn bearer_token(value: &str) -> &str {
         .map_or(value, |(_, token)| token.trim())
 }
 
-/// The wasi-http error the guest should see for a failed exchange. The pool reports connect
-/// failures as text, so the common causes are recognised by their wording.
+/// The wasi-http error the guest should see for a failed exchange, by the failure's kind as the
+/// HTTP client classified it.
 fn error_code(e: HttpError) -> Error {
     match e {
         HttpError::Timeout(_) => Error::HttpResponseTimeout,
-        HttpError::Connect(message) => {
-            let m = message.to_ascii_lowercase();
-            if m.contains("timed out") || m.contains("timeout") {
-                Error::ConnectionTimeout
-            } else if m.contains("dns") || m.contains("resolve") || m.contains("lookup") {
-                Error::DnsError {
-                    rcode: Some("lookup failed".into()),
-                    info_code: None,
-                }
-            } else if m.contains("certificate") || m.contains("tls") || m.contains("handshake") {
-                Error::TlsProtocolError
-            } else {
-                Error::ConnectionRefused
-            }
-        }
-        HttpError::Request(message) => {
-            let m = message.to_ascii_lowercase();
-            if m.contains("closed")
-                || m.contains("reset")
-                || m.contains("incomplete")
-                || m.contains("eof")
-            {
-                Error::ConnectionTerminated
-            } else {
-                Error::HttpProtocolError
-            }
-        }
+        HttpError::Connect { failure, .. } => match failure {
+            Failure::Dns => Error::DnsError {
+                rcode: Some("lookup failed".into()),
+                info_code: None,
+            },
+            Failure::Timeout => Error::ConnectionTimeout,
+            Failure::Tls => Error::TlsProtocolError,
+            Failure::Closed => Error::ConnectionTerminated,
+            // Whatever kept the connection from being made: the destination is unreachable.
+            _ => Error::ConnectionRefused,
+        },
+        HttpError::Request { failure, .. } => match failure {
+            Failure::Closed => Error::ConnectionTerminated,
+            Failure::Timeout => Error::HttpResponseTimeout,
+            Failure::Tls => Error::TlsProtocolError,
+            _ => Error::HttpProtocolError,
+        },
         HttpError::BodyTooLarge { limit } => Error::HttpResponseBodySize(Some(limit as u64)),
         HttpError::InvalidRequest(_) => Error::HttpRequestUriInvalid,
         HttpError::Tls(_) => Error::TlsProtocolError,

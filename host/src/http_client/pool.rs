@@ -23,9 +23,11 @@ use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
+
+use super::failure::Resolver;
 use tower_service::Service;
 
-use super::{HttpError, error_chain};
+use super::HttpError;
 
 type Sender = SendRequest<Full<Bytes>>;
 
@@ -46,7 +48,7 @@ struct IdleConnection {
 const SETTLE_LIMIT: Duration = Duration::from_secs(1);
 
 pub(super) struct Pool {
-    connector: HttpsConnector<HttpConnector>,
+    connector: HttpsConnector<HttpConnector<Resolver>>,
     idle: Mutex<HashMap<PoolKey, Vec<IdleConnection>>>,
     idle_timeout: Duration,
     max_idle_per_host: usize,
@@ -54,7 +56,7 @@ pub(super) struct Pool {
 
 impl Pool {
     pub(super) fn new(
-        connector: HttpsConnector<HttpConnector>,
+        connector: HttpsConnector<HttpConnector<Resolver>>,
         idle_timeout: Duration,
         max_idle_per_host: usize,
     ) -> Pool {
@@ -98,7 +100,7 @@ impl Pool {
                 Err(mut failed) => match (failed.take_message(), again) {
                     (Some(unsent), _) if reused => req = unsent,
                     (None, Some(copy)) if closed_before_answering(failed.error()) => req = copy,
-                    _ => return Err(HttpError::Request(error_chain(failed.error()))),
+                    _ => return Err(HttpError::request(failed.into_error())),
                 },
             }
         }
@@ -159,10 +161,8 @@ impl Pool {
             .clone()
             .call(target)
             .await
-            .map_err(|e| HttpError::Connect(error_chain(&*e)))?;
-        let (sender, connection) = http1::handshake(io)
-            .await
-            .map_err(|e| HttpError::Connect(error_chain(&e)))?;
+            .map_err(HttpError::connect)?;
+        let (sender, connection) = http1::handshake(io).await.map_err(HttpError::connect)?;
         // The connection's errors reach the caller through the sender and the body.
         tokio::spawn(async move {
             let _ = connection.await;
