@@ -1,102 +1,14 @@
 //! The operation table's types and lookup. The table itself is generated from spec/ into
 //! `generated/operations.rs`.
+//!
+//! The records here are `&'static` views of the catalog's, shaped for a table compiled into the
+//! component; the enums they hold are `dockhand-vocab`'s, the same types the generator read
+//! from the catalog, so the generated table names their variants directly.
 
 use crate::prelude::*;
 
 pub use crate::generated::operations::{AREAS, NAME_INDEX, OPERATIONS};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    Get,
-    Head,
-    Post,
-    Put,
-    Patch,
-    Delete,
-}
-
-impl Method {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Head => "HEAD",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Patch => "PATCH",
-            Method::Delete => "DELETE",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    Read,
-    Write,
-}
-
-impl Access {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Access::Read => "read",
-            Access::Write => "write",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Auth {
-    Bearer,
-    Optional,
-    Scim,
-    None,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pagination {
-    None,
-    Page,
-    Scim,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Location {
-    Path,
-    Query,
-    Header,
-}
-
-impl Location {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Location::Path => "path",
-            Location::Query => "query",
-            Location::Header => "header",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Type {
-    String,
-    Integer,
-    Number,
-    Boolean,
-    Array,
-    Object,
-}
-
-impl Type {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Type::String => "string",
-            Type::Integer => "integer",
-            Type::Number => "number",
-            Type::Boolean => "boolean",
-            Type::Array => "array",
-            Type::Object => "object",
-        }
-    }
-}
+pub use dockhand_vocab::{Access, Auth, Location, Method, Pagination, Type};
 
 #[derive(Debug)]
 pub struct Area {

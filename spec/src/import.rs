@@ -89,7 +89,7 @@ pub fn read_openapi(text: &str) -> Result<Vec<UpstreamOperation>, ImportError> {
         let item = resolve(&root, item);
         let shared_params = item.get("parameters");
         for (key, op) in item.as_mapping().into_iter().flatten() {
-            let Some(method) = key.as_str().and_then(Method::parse) else {
+            let Some(method) = key.as_str().and_then(Method::parse_any_case) else {
                 continue;
             };
             let at = format!("{} {path}", method.as_str());
@@ -230,11 +230,9 @@ fn read_param(p: &Value, root: &Value) -> Result<UpstreamParam, ImportError> {
         .get("name")
         .and_then(Value::as_str)
         .ok_or_else(|| ImportError("a parameter has no name".into()))?;
-    let location = match p.get("in").and_then(Value::as_str) {
-        Some("path") => Location::Path,
-        Some("query") => Location::Query,
-        Some("header") => Location::Header,
-        other => return Err(ImportError(format!("parameter `{name}` is in {other:?}"))),
+    let place = p.get("in").and_then(Value::as_str);
+    let Some(location) = place.and_then(Location::parse) else {
+        return Err(ImportError(format!("parameter `{name}` is in {place:?}")));
     };
     let schema = p
         .get("schema")
@@ -342,14 +340,13 @@ fn collect_properties(
 }
 
 fn schema_type(root: &Value, schema: &Value) -> Option<Type> {
-    match schema.get("type").and_then(Value::as_str) {
-        Some("string") => Some(Type::String),
-        Some("integer") => Some(Type::Integer),
-        Some("number") => Some(Type::Number),
-        Some("boolean") => Some(Type::Boolean),
-        Some("array") => Some(Type::Array),
-        Some("object") => Some(Type::Object),
-        _ => {
+    match schema
+        .get("type")
+        .and_then(Value::as_str)
+        .and_then(Type::parse)
+    {
+        Some(ty) => Some(ty),
+        None => {
             if let Some(first) = schema
                 .get("allOf")
                 .and_then(Value::as_sequence)

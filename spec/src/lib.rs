@@ -6,9 +6,10 @@
 
 pub mod import;
 mod model;
-pub mod names;
 mod validate;
 
+/// The naming rules, kept with the vocabulary so the generator and the tests share them.
+pub use dockhand_vocab::names;
 pub use model::*;
 pub use validate::CatalogError;
 

@@ -1,6 +1,13 @@
 //! The catalog's data model, as written in `spec/areas/*.yaml`.
+//!
+//! The records (areas, operations, parameters, bodies) are the catalog's own; the closed sets
+//! they are described in (method, access, auth, pagination, parameter place and type) are
+//! `dockhand-vocab`'s, re-exported here, so that the generator writes into the component's
+//! tables the very values it read, and every other crate matches on the same types.
 
 use serde::{Deserialize, Serialize};
+
+pub use dockhand_vocab::{Access, Auth, Location, Method, Pagination, Type};
 
 /// One API area: a group of operations that becomes one WIT interface.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -46,106 +53,6 @@ pub struct Operation {
     /// Where the catalog departs from Docker's description, and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fixes: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Method {
-    Get,
-    Head,
-    Post,
-    Put,
-    Patch,
-    Delete,
-}
-
-impl Method {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Head => "HEAD",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Patch => "PATCH",
-            Method::Delete => "DELETE",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Method> {
-        Some(match s.to_ascii_uppercase().as_str() {
-            "GET" => Method::Get,
-            "HEAD" => Method::Head,
-            "POST" => Method::Post,
-            "PUT" => Method::Put,
-            "PATCH" => Method::Patch,
-            "DELETE" => Method::Delete,
-            _ => return None,
-        })
-    }
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Access {
-    Read,
-    Write,
-}
-
-/// How a request authenticates, after the importer's normalisation.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Auth {
-    /// A Hub bearer (JWT) is required.
-    Bearer,
-    /// A bearer is sent when the account has one; anonymous calls work for public data.
-    Optional,
-    /// The organisation's SCIM bearer token.
-    Scim,
-    /// No Authorization header: login and token-exchange operations.
-    None,
-}
-
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Pagination {
-    #[default]
-    None,
-    /// `page`/`page_size` query parameters and a `next` link in the body.
-    Page,
-    /// SCIM `startIndex`/`count` with `totalResults` and `Resources`.
-    Scim,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Location {
-    Path,
-    Query,
-    Header,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Type {
-    String,
-    Integer,
-    Number,
-    Boolean,
-    Array,
-    Object,
-}
-
-impl Type {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Type::String => "string",
-            Type::Integer => "integer",
-            Type::Number => "number",
-            Type::Boolean => "boolean",
-            Type::Array => "array",
-            Type::Object => "object",
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -1,7 +1,6 @@
 //! Code generation from the catalog. Everything generated is produced here, in memory, so the
 //! golden test can compare it with the files on disk.
 
-pub mod naming;
 pub mod tables;
 pub mod wit;
 

@@ -1,30 +1,16 @@
 //! Generates the plugin's Rust tables (`plugin/src/generated/operations.rs`) and the typed WIT
 //! export glue (`plugin/src/generated/exports.rs`).
 
-use crate::{GENERATED_HEADER, naming, wit};
-use dockhand_spec::{Access, Auth, Catalog, Location, Method, Operation, Pagination, Type};
+use crate::{GENERATED_HEADER, wit};
+use dockhand_spec::{Access, Auth, Catalog, Operation, Type};
+use dockhand_vocab::names;
 use std::fmt::Write;
 
-fn method(m: Method) -> &'static str {
-    match m {
-        Method::Get => "Method::Get",
-        Method::Head => "Method::Head",
-        Method::Post => "Method::Post",
-        Method::Put => "Method::Put",
-        Method::Patch => "Method::Patch",
-        Method::Delete => "Method::Delete",
-    }
-}
-
-fn ty(t: Type) -> &'static str {
-    match t {
-        Type::String => "Type::String",
-        Type::Integer => "Type::Integer",
-        Type::Number => "Type::Number",
-        Type::Boolean => "Type::Boolean",
-        Type::Array => "Type::Array",
-        Type::Object => "Type::Object",
-    }
+/// How a vocabulary value is written in the plugin's table: `Method::Get`. The table holds the
+/// same `dockhand-vocab` enums this generator reads from the catalog, and a vocabulary enum's
+/// derived `Debug` is its variant's name, so no translation between two copies is needed.
+fn variant<T: std::fmt::Debug>(ty: &str, value: T) -> String {
+    format!("{ty}::{value:?}")
 }
 
 fn strs<S: AsRef<str>>(items: &[S]) -> String {
@@ -52,9 +38,7 @@ pub fn routes_file(catalog: &Catalog) -> String {
     );
     for area in &catalog.areas {
         for op in &area.operations {
-            let m = method(op.method)
-                .trim_start_matches("Method::")
-                .to_uppercase();
+            let m = op.method.as_str();
             writeln!(
                 w,
                 "    Route {{ name: {:?}, method: {m:?}, path: {:?}, writes: {}, credential: {} }},",
@@ -121,43 +105,29 @@ fn operation(w: &mut String, area: &str, op: &Operation) {
     writeln!(w, "        name: {:?},", op.name).unwrap();
     writeln!(w, "        aliases: {},", strs(&op.aliases())).unwrap();
     writeln!(w, "        area: {area:?},").unwrap();
-    writeln!(w, "        method: {},", method(op.method)).unwrap();
+    writeln!(w, "        method: {},", variant("Method", op.method)).unwrap();
     writeln!(w, "        path: {:?},", op.path).unwrap();
-    let access = match op.access {
-        Access::Read => "Access::Read",
-        Access::Write => "Access::Write",
-    };
-    writeln!(w, "        access: {access},").unwrap();
+    writeln!(w, "        access: {},", variant("Access", op.access)).unwrap();
     writeln!(w, "        destructive: {},", op.destructive).unwrap();
     writeln!(w, "        idempotent: {},", op.idempotent).unwrap();
-    let auth = match op.auth {
-        Auth::Bearer => "Auth::Bearer",
-        Auth::Optional => "Auth::Optional",
-        Auth::Scim => "Auth::Scim",
-        Auth::None => "Auth::None",
-    };
-    writeln!(w, "        auth: {auth},").unwrap();
+    writeln!(w, "        auth: {},", variant("Auth", op.auth)).unwrap();
     writeln!(w, "        deprecated: {},", op.deprecated).unwrap();
-    let pagination = match op.pagination {
-        Pagination::None => "Pagination::None",
-        Pagination::Page => "Pagination::Page",
-        Pagination::Scim => "Pagination::Scim",
-    };
-    writeln!(w, "        pagination: {pagination},").unwrap();
+    writeln!(
+        w,
+        "        pagination: {},",
+        variant("Pagination", op.pagination)
+    )
+    .unwrap();
     writeln!(w, "        summary: {:?},", op.summary.trim()).unwrap();
     w.push_str("        params: &[\n");
     for p in &op.params {
-        let location = match p.location {
-            Location::Path => "Location::Path",
-            Location::Query => "Location::Query",
-            Location::Header => "Location::Header",
-        };
         writeln!(
             w,
-            "            Param {{ name: {:?}, aliases: {}, location: {location}, ty: {}, required: {}, enum_values: {}, default: {}, description: {:?} }},",
+            "            Param {{ name: {:?}, aliases: {}, location: {}, ty: {}, required: {}, enum_values: {}, default: {}, description: {:?} }},",
             p.name,
             strs(&p.aliases()),
-            ty(p.ty),
+            variant("Location", p.location),
+            variant("Type", p.ty),
             p.required,
             strs(&p.enum_values),
             opt_str(p.default.as_deref()),
@@ -179,8 +149,8 @@ fn operation(w: &mut String, area: &str, op: &Operation) {
                     "                Field {{ name: {:?}, aliases: {}, ty: {}, items: {}, required: {}, enum_values: {}, format: {}, description: {:?} }},",
                     f.name,
                     strs(&f.aliases()),
-                    ty(f.ty),
-                    f.items.map(|t| format!("Some({})", ty(t))).unwrap_or_else(|| "None".into()),
+                    variant("Type", f.ty),
+                    f.items.map(|t| format!("Some({})", variant("Type", t))).unwrap_or_else(|| "None".into()),
                     f.required,
                     strs(&f.enum_values),
                     opt_str(f.format.as_deref()),
@@ -346,7 +316,7 @@ pub fn exports_file(catalog: &Catalog) -> String {
          path: \"../wit\",\n            world: \"dockhand:hub/plugin\",\n            skip: [\n",
     );
     for (_, op) in catalog.operations() {
-        writeln!(w, "                {:?},", naming::wit_ident(&op.name)).unwrap();
+        writeln!(w, "                {:?},", names::wit_ident(&op.name)).unwrap();
     }
     w.push_str("            ],\n        });\n    };\n}\n\n");
     w.push_str(
@@ -362,8 +332,8 @@ pub fn exports_file(catalog: &Catalog) -> String {
 }
 
 fn export_fn(w: &mut String, area: &str, op: &Operation) {
-    let wit_name = format!("dockhand:hub/{area}@0.1.0#{}", naming::wit_ident(&op.name));
-    let func = naming::rust_ident(&naming::wit_ident(&op.name));
+    let wit_name = format!("dockhand:hub/{area}@0.1.0#{}", names::wit_ident(&op.name));
+    let func = names::rust_ident(&names::wit_ident(&op.name));
     let members = wit::members(op);
     let fields: Vec<AbiField> = members
         .iter()

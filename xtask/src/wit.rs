@@ -3,8 +3,9 @@
 //! The shared types, the credentials import and the catalog interface are hand-written in
 //! `wit/`; what depends on the list of operations is generated here.
 
-use crate::{GENERATED_HEADER, doc_comment, naming};
-use dockhand_spec::{Area, Catalog, Field, Location, Operation, Param, Type};
+use crate::{GENERATED_HEADER, doc_comment};
+use dockhand_spec::{Area, Catalog, Field, Operation, Param, Type};
+use dockhand_vocab::names;
 use std::fmt::Write;
 
 /// The WIT type of a parameter or body field. Enums stay strings: Hub enum values such as
@@ -62,12 +63,7 @@ pub fn members(op: &Operation) -> Vec<Member<'_>> {
 
 fn param_member(p: &Param) -> Member<'_> {
     let mut description = p.description.trim().to_string();
-    let place = match p.location {
-        Location::Path => "path",
-        Location::Query => "query",
-        Location::Header => "header",
-    };
-    write!(description, " ({place} parameter `{}`", p.name).unwrap();
+    write!(description, " ({} parameter `{}`", p.location, p.name).unwrap();
     if !p.enum_values.is_empty() {
         write!(description, "; one of {}", quoted_list(&p.enum_values)).unwrap();
     }
@@ -77,7 +73,7 @@ fn param_member(p: &Param) -> Member<'_> {
     description.push(')');
     Member {
         name: &p.name,
-        wit_name: naming::wit_ident(&p.name),
+        wit_name: names::wit_ident(&p.name),
         ty: p.ty,
         items: None,
         required: p.required,
@@ -97,7 +93,7 @@ fn field_member(f: &Field) -> Member<'_> {
     description.push(')');
     Member {
         name: &f.name,
-        wit_name: naming::wit_ident(&f.name),
+        wit_name: names::wit_ident(&f.name),
         ty: f.ty,
         items: f.items,
         required: f.required,
@@ -114,7 +110,7 @@ fn quoted_list(values: &[String]) -> String {
 }
 
 pub fn args_record_name(op: &Operation) -> String {
-    format!("{}-args", naming::wit_ident(&op.name))
+    format!("{}-args", names::wit_ident(&op.name))
 }
 
 pub fn interface_file(area: &Area) -> String {
@@ -127,7 +123,7 @@ pub fn interface_file(area: &Area) -> String {
         let members = members(op);
         if !members.is_empty() {
             w.push_str(&doc_comment(
-                &format!("Arguments of `{}`.", naming::wit_ident(&op.name)),
+                &format!("Arguments of `{}`.", names::wit_ident(&op.name)),
                 "    ",
             ));
             writeln!(w, "    record {} {{", args_record_name(op)).unwrap();
@@ -139,7 +135,7 @@ pub fn interface_file(area: &Area) -> String {
                 } else {
                     format!("option<{ty}>")
                 };
-                writeln!(w, "        {}: {ty},", naming::wit_escape(&m.wit_name)).unwrap();
+                writeln!(w, "        {}: {ty},", names::wit_escape(&m.wit_name)).unwrap();
             }
             w.push_str("    }\n\n");
         }
@@ -152,7 +148,7 @@ pub fn interface_file(area: &Area) -> String {
         writeln!(
             w,
             "    {}: func({params}) -> result<response, hub-error>;",
-            naming::wit_ident(&op.name)
+            names::wit_ident(&op.name)
         )
         .unwrap();
     }
@@ -174,11 +170,7 @@ fn operation_doc(op: &Operation) -> String {
         "\n\n`{} {}` · {} · catalog name `{}`",
         op.method.as_str(),
         op.path,
-        if op.access == dockhand_spec::Access::Read {
-            "read"
-        } else {
-            "write"
-        },
+        op.access,
         op.name
     )
     .unwrap();

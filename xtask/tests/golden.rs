@@ -45,7 +45,7 @@ fn wit_has_a_function_and_doc_for_every_operation() {
         .map(|f| f.text.as_str())
         .collect();
     for (_, op) in catalog.operations() {
-        let func = format!("    {}: func(", xtask::naming::wit_ident(&op.name));
+        let func = format!("    {}: func(", dockhand_vocab::names::wit_ident(&op.name));
         let at = wit
             .find(&func)
             .unwrap_or_else(|| panic!("no WIT function for {}", op.name));
