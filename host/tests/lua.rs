@@ -1,12 +1,15 @@
 //! `dockhand lua` as a user runs it, against the mock Hub: the seed document's own examples,
-//! a workflow file, a named account, a refused write, and errors caught with pcall.
+//! a workflow file, a named account, a refused write, errors caught with pcall, and the limits
+//! a script cannot dodge.
 
 mod support;
 
 use dockhand_mock::{MockConfig, MockHub, fixtures};
 use serde_json::Value;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 use support::Run;
 
 /// Runs `dockhand --base-url <mock> --no-cache <args>` with a clean environment plus `env`.
@@ -381,4 +384,99 @@ async fn the_options_table_bounds_retries_and_refuses_unknown_keys() {
         .filter(|r| r.path.starts_with(repo))
         .count();
     assert_eq!(sent, 3);
+}
+
+/// [`dockhand`] that gives up after `within`, so a run that outlives its own time limit fails
+/// the test instead of hanging it. Also returns how long the run took.
+async fn dockhand_within(
+    home: &Path,
+    base: &str,
+    args: &[&str],
+    within: Duration,
+) -> (Run, Duration) {
+    let mut all = vec!["--base-url", base, "--no-cache"];
+    all.extend_from_slice(args);
+    let args: Vec<String> = all.iter().map(|s| s.to_string()).collect();
+    let home = home.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dockhand"))
+            .env_clear()
+            .env("HOME", &home)
+            .env("PATH", "/usr/bin:/bin")
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start dockhand");
+        let drain = |mut pipe: Box<dyn Read + Send>| {
+            std::thread::spawn(move || {
+                let mut text = String::new();
+                let _ = pipe.read_to_string(&mut text);
+                text
+            })
+        };
+        let stdout = drain(Box::new(child.stdout.take().unwrap()));
+        let stderr = drain(Box::new(child.stderr.take().unwrap()));
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > within {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("dockhand {args:?} was still running after {within:?}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let took = started.elapsed();
+        let run = Run {
+            code: status.code().unwrap_or(-1),
+            stdout: stdout.join().unwrap(),
+            stderr: stderr.join().unwrap(),
+        };
+        (run, took)
+    })
+    .await
+    .unwrap()
+}
+
+/// `dockhand lua --json --time-limit <secs> --eval <code>` must end with a `limit` error whose
+/// message contains `says`, exit code 1, well within `within`.
+async fn ends_with_limit(
+    home: &Path,
+    base: &str,
+    secs: &str,
+    code: &str,
+    says: &str,
+    within: Duration,
+) -> Value {
+    let args = ["lua", "--json", "--time-limit", secs, "--eval", code];
+    let (run, took) = dockhand_within(home, base, &args, within * 3).await;
+    assert!(took < within, "{code}: took {took:?}");
+    assert_eq!(run.code, 1, "{code}\n{}\n{}", run.stdout, run.stderr);
+    let out = run.json();
+    assert_eq!(out["error"]["kind"], "limit", "{code}: {out}");
+    let message = out["error"]["message"].as_str().unwrap();
+    assert!(message.contains(says), "{code}: {message}");
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_time_limit_ends_the_run_whatever_the_script_does() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    // Starting dockhand (compiling the component without the cache) takes a few seconds of the
+    // allowance; the scripts get one second.
+    let within = Duration::from_secs(20);
+    for code in [
+        // The hook's error, caught by the inner pcall every time.
+        "while true do pcall(function() while true do end end) end",
+        // Backtracking inside one C call, where no hook fires.
+        r#"return string.find(("a"):rep(40), ("a*"):rep(12) .. "b")"#,
+    ] {
+        let says = "time limit of 1 s";
+        ends_with_limit(home.path(), &hub.base_url(), "1", code, says, within).await;
+    }
 }

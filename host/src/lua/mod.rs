@@ -2,24 +2,37 @@
 //! integration (`app.integrations.docker.*`, `docs.read`, `json`, `regex`, `dump`).
 //!
 //! Scripts are untrusted in the same way tool calls from a model are: the state has no `os`,
-//! `io`, `package`, `debug` or file loading, only text chunks load, and a wall-clock limit and a
-//! memory cap stop runaway scripts. Every Hub call goes through [`Dockhand::call`], so the
-//! host's egress policy and sealed credentials apply unchanged.
+//! `io`, `package`, `debug` or file loading, only text chunks load, and limits stop runaway
+//! scripts. Every Hub call goes through [`Dockhand::call`], so the host's egress policy and
+//! sealed credentials apply unchanged.
+//!
+//! # Limits
+//!
+//! A run ends with `{kind: "limit", message}` (exit code 1 from the CLI), the message naming the
+//! limit, when the script passes one of these:
+//!
+//! - **time**: [`LuaOptions::time_limit`], Hub calls included. Once it has passed the run ends
+//!   whatever the script does: the error cannot be caught (`pcall` and its kin raise it again),
+//!   and the C functions that could loop without the VM are replaced (patterns run on a
+//!   matcher that watches the clock; see `limits.rs` for the list);
+//! - **memory**: [`LuaOptions::memory_limit`] on the Lua heap, which the script may catch.
+
+mod limits;
+mod pattern;
+mod strings;
 
 use crate::bindings::exports::dockhand::hub::catalog::Access;
 use crate::mcp::error_fields;
 use crate::{CallError, CallOptions, Dockhand};
-use mlua::{
-    Function, HookTriggers, Lua, LuaSerdeExt, MultiValue, Table, Value as LuaValue, Variadic,
-    VmState,
-};
+use limits::{Limits, limit_hit};
+use mlua::{Function, Lua, LuaSerdeExt, MultiValue, Table, Value as LuaValue, Variadic};
 use serde_json::{Map, Value, json};
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How a script runs.
 #[derive(Debug, Clone)]
@@ -87,19 +100,22 @@ impl LuaOutcome {
 /// Runs `chunks` in order in one fresh sandboxed state; the first failure stops the run.
 pub async fn run(hub: Arc<Dockhand>, chunks: &[Chunk], options: &LuaOptions) -> LuaOutcome {
     let output = Rc::new(RefCell::new(String::new()));
-    let timed_out = Rc::new(Cell::new(false));
-    let run = execute(hub, chunks, options, output.clone(), timed_out.clone());
+    let limits = Rc::new(Limits::new(options.time_limit, options.memory_limit));
+    let run = execute(hub, chunks, options, output.clone(), limits.clone());
     // The instruction hook stops busy Lua; this stops a script waiting on Hub calls.
     let outcome = tokio::time::timeout(options.time_limit + Duration::from_secs(1), run).await;
     let (result, error) = match outcome {
         Ok(Ok(result)) => (result, None),
-        Ok(Err(mut error)) => {
-            if timed_out.get() {
-                error.insert("kind".into(), "limit".into());
-            }
-            (Value::Null, Some(error))
-        }
-        Err(_) => (Value::Null, Some(limit_error(options.time_limit))),
+        Ok(Err(error)) => (Value::Null, Some(error)),
+        Err(_) => (
+            Value::Null,
+            Some(script_error("limit", limits.time_message())),
+        ),
+    };
+    // A limit that ends the run is why it ended, whatever became of its error on the way out.
+    let (result, error) = match limits.stopped() {
+        Some(message) => (Value::Null, Some(script_error("limit", message))),
+        None => (result, error),
     };
     let output = output.borrow().clone();
     LuaOutcome {
@@ -107,13 +123,6 @@ pub async fn run(hub: Arc<Dockhand>, chunks: &[Chunk], options: &LuaOptions) -> 
         result,
         error,
     }
-}
-
-fn limit_error(limit: Duration) -> Map<String, Value> {
-    script_error(
-        "limit",
-        format!("the script ran past its {} s time limit", limit.as_secs()),
-    )
 }
 
 fn script_error(kind: &str, message: impl Into<String>) -> Map<String, Value> {
@@ -128,23 +137,16 @@ async fn execute(
     chunks: &[Chunk],
     options: &LuaOptions,
     output: Rc<RefCell<String>>,
-    timed_out: Rc<Cell<bool>>,
+    limits: Rc<Limits>,
 ) -> Result<Value, Map<String, Value>> {
-    let lua = sandbox(options, timed_out)
-        .map_err(|e| script_error("host", format!("preparing Lua: {e}")))?;
+    let preparing = |e: mlua::Error| script_error("host", format!("preparing Lua: {e}"));
+    let (lua, pcall) = sandbox(options, &limits).map_err(preparing)?;
     let sink = if options.capture_output {
         Sink::Capture(output)
     } else {
         Sink::Stdout
     };
-    install(&lua, hub, options, sink)
-        .await
-        .map_err(|e| script_error("host", format!("preparing Lua: {e}")))?;
-    // Taken before any script runs, so a script that replaces `pcall` cannot hide its errors.
-    let pcall: Function = lua
-        .globals()
-        .get("pcall")
-        .map_err(|e| script_error("host", e.to_string()))?;
+    install(&lua, hub, options, sink).await.map_err(preparing)?;
     let mut result = Value::Null;
     for chunk in chunks {
         let function = lua
@@ -163,7 +165,7 @@ async fn execute(
         let ok = matches!(values.pop_front(), Some(LuaValue::Boolean(true)));
         if !ok {
             let error = values.pop_front().unwrap_or(LuaValue::Nil);
-            return Err(lua_error_fields(&lua, error));
+            return Err(lua_error_fields(&lua, error, options));
         }
         result = match values.len() {
             0 => Value::Null,
@@ -174,9 +176,14 @@ async fn execute(
     Ok(result)
 }
 
-/// A Lua error value as the JSON error: typed Hub errors (tables with `kind`) pass through,
-/// strings and other values become `{kind: "lua", message}`.
-fn lua_error_fields(lua: &Lua, error: LuaValue) -> Map<String, Value> {
+/// A Lua error value as the JSON error: limits are `limit`, typed Hub errors (tables with
+/// `kind`) pass through, strings and other values become `{kind: "lua", message}`.
+fn lua_error_fields(lua: &Lua, error: LuaValue, options: &LuaOptions) -> Map<String, Value> {
+    if let LuaValue::Error(e) = &error
+        && let Some(hit) = limit_hit(e)
+    {
+        return script_error("limit", hit.0.clone());
+    }
     if let LuaValue::Table(t) = &error
         && let Ok(Some(_)) = t.get::<Option<String>>("kind")
         && let Value::Object(map) = to_json(lua, error.clone())
@@ -191,12 +198,14 @@ fn lua_error_fields(lua: &Lua, error: LuaValue) -> Map<String, Value> {
         }
         other => lua_tostring(lua, other.clone()),
     };
-    let kind = if message.contains("not enough memory") {
-        "limit"
-    } else {
-        "lua"
-    };
-    let mut fields = script_error(kind, message);
+    if message.contains("not enough memory") {
+        let limit = options.memory_limit >> 20;
+        return script_error(
+            "limit",
+            format!("the script passed its memory limit of {limit} MiB ({message})"),
+        );
+    }
+    let mut fields = script_error("lua", message);
     if let LuaValue::Table(_) = &error {
         fields.insert("value".into(), to_json(lua, error));
     }
@@ -210,35 +219,25 @@ fn lua_tostring(lua: &Lua, value: LuaValue) -> String {
         .unwrap_or_else(|_| "<value>".into())
 }
 
-fn sandbox(options: &LuaOptions, timed_out: Rc<Cell<bool>>) -> mlua::Result<Lua> {
+/// A fresh state with only the safe libraries and the limits and their guards in place, and
+/// Lua's own `pcall` to run chunks with: taken before any script runs, so a script that
+/// replaces the global cannot hide its errors.
+fn sandbox(options: &LuaOptions, limits: &Rc<Limits>) -> mlua::Result<(Lua, Function)> {
     use mlua::StdLib;
     // No IO, OS, PACKAGE or DEBUG: scripts reach the outside world only through the component.
     let libs = StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::UTF8 | StdLib::COROUTINE;
     let lua = Lua::new_with(libs, mlua::LuaOptions::default())?;
     lua.set_memory_limit(options.memory_limit)?;
-    let deadline = Instant::now() + options.time_limit;
-    let limit = options.time_limit.as_secs();
-    // Once past the deadline every hook errors, so even a script that catches the error with
-    // pcall in a loop is stopped at the next hook outside that pcall.
-    let flag = timed_out;
-    let hook = move |_: &Lua, _: &mlua::debug::Debug| {
-        if Instant::now() >= deadline {
-            flag.set(true);
-            Err(mlua::Error::runtime(format!(
-                "the script ran past its {limit} s time limit"
-            )))
-        } else {
-            Ok(VmState::Continue)
-        }
-    };
-    lua.set_global_hook(HookTriggers::new().every_nth_instruction(1000), hook)?;
     let globals = lua.globals();
     for name in ["dofile", "loadfile", "require", "collectgarbage"] {
         globals.set(name, LuaValue::Nil)?;
     }
     let string: Table = globals.get("string")?;
     string.set("dump", LuaValue::Nil)?;
-    Ok(lua)
+    let pcall: Function = globals.get("pcall")?;
+    limits::install(&lua, limits)?;
+    strings::install(&lua, limits)?;
+    Ok((lua, pcall))
 }
 
 enum Sink {
@@ -265,9 +264,9 @@ impl Sink {
 
 /// Helpers written in Lua because only Lua code can raise an arbitrary value (our typed error
 /// table) as an error; the Rust callbacks return `ok, value` pairs and these turn them into
-/// results or errors. `load` is rebound to text-only mode, so bytecode never loads.
+/// results or errors.
 const PRELUDE: &str = r#"
-local raw_call, raw_docs, raw_load = ...
+local raw_call, raw_docs = ...
 local error, setmetatable, type, tostring = error, setmetatable, type, tostring
 
 local error_mt = {
@@ -299,12 +298,7 @@ local function strict(t, what)
   })
 end
 
-local function safe_load(chunk, name, _mode, env)
-  if env == nil then return raw_load(chunk, name, "t") end
-  return raw_load(chunk, name, "t", env)
-end
-
-return bind, read, strict, safe_load
+return bind, read, strict
 "#;
 
 async fn install(
@@ -337,12 +331,10 @@ async fn install(
             async move { read_docs(&lua, &hub, topic).await }
         })?
     };
-    let raw_load: Function = globals.get("load")?;
-    let (bind, read, strict, safe_load): (Function, Function, Function, Function) = lua
+    let (bind, read, strict): (Function, Function, Function) = lua
         .load(PRELUDE)
         .set_name("=dockhand")
-        .call((raw_call, raw_docs, raw_load))?;
-    globals.set("load", safe_load)?;
+        .call((raw_call, raw_docs))?;
 
     let ops = hub
         .operations()
@@ -722,27 +714,4 @@ fn pretty(value: &Value) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_round_trips_arrays_and_drops_nulls() {
-        let lua = Lua::new();
-        let v = to_lua(&lua, &json!({"a": [], "b": null, "c": [1, 2]})).unwrap();
-        assert_eq!(to_json(&lua, v), json!({"a": [], "c": [1, 2]}));
-    }
-
-    #[test]
-    fn sandbox_has_no_escape_hatches() {
-        let options = LuaOptions::default();
-        let lua = sandbox(&options, Rc::new(Cell::new(false))).unwrap();
-        let missing: bool = lua
-            .load(
-                "return os == nil and io == nil and package == nil and debug == nil \
-                 and dofile == nil and loadfile == nil and require == nil and string.dump == nil",
-            )
-            .eval()
-            .unwrap();
-        assert!(missing);
-    }
-}
+mod tests;
