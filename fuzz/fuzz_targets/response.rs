@@ -66,13 +66,8 @@ fn response(a: &Answer) -> HttpResponse {
 }
 
 fn failure(kind: u8) -> HubError {
-    let kinds = [
-        "timeout",
-        "connection-reset",
-        "connection-refused",
-        "body-too-large",
-        "dns",
-    ];
+    use dockhand_plugin::error::TransportKind::*;
+    let kinds = [Timeout, ConnectionReset, ConnectionRefused, BodyTooLarge, Dns];
     HubError::transport(kinds[kind as usize % kinds.len()], "fuzzed")
 }
 

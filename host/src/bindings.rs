@@ -7,3 +7,27 @@ wasmtime::component::bindgen!({
     exports: { default: async },
     additional_derives: [PartialEq],
 });
+
+use exports::dockhand::hub::types::TransportKind;
+
+impl TransportKind {
+    /// The WIT spelling (`connection-reset`), which every JSON rendering of an error uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransportKind::Dns => "dns",
+            TransportKind::ConnectionRefused => "connection-refused",
+            TransportKind::ConnectionReset => "connection-reset",
+            TransportKind::Timeout => "timeout",
+            TransportKind::Tls => "tls",
+            TransportKind::Protocol => "protocol",
+            TransportKind::BodyTooLarge => "body-too-large",
+            TransportKind::Other => "other",
+        }
+    }
+}
+
+impl std::fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -406,7 +406,7 @@ pub fn error_fields(e: &CallError) -> Map<String, Value> {
                 "upstream"
             }
             HubError::Transport(t) => {
-                put("transport_kind", t.kind.clone().into());
+                put("transport_kind", t.kind.as_str().into());
                 "transport"
             }
             HubError::Denied(_) => "denied",

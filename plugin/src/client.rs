@@ -10,6 +10,8 @@ use crate::prelude::*;
 
 use crate::args;
 use crate::catalog::{self, Auth, Method, Operation, Pagination};
+#[cfg(test)]
+use crate::error::TransportKind;
 use crate::error::{HubError, RateLimit};
 use crate::paginate::{self, Next};
 use crate::request::{self, HttpRequest};
@@ -258,7 +260,7 @@ mod tests {
             self
         }
 
-        fn fail(mut self, kind: &str) -> Self {
+        fn fail(mut self, kind: TransportKind) -> Self {
             self.answers
                 .push_back(Err(HubError::transport(kind, "scripted failure")));
             self
@@ -800,14 +802,16 @@ mod tests {
         assert!(matches!(out, Err(HubError::Upstream { status: 503, .. })));
         assert_eq!((t.sent.len(), slept.len()), (1, 0));
 
-        let mut t = Scripted::default().fail("connection-reset");
+        let mut t = Scripted::default().fail(TransportKind::ConnectionReset);
         let (out, _) = timed(
             "create_repository",
             new_repo(),
             CallOptions::default(),
             &mut t,
         );
-        assert!(matches!(out, Err(HubError::Transport { kind, .. }) if kind == "connection-reset"));
+        assert!(
+            matches!(out, Err(HubError::Transport { kind, .. }) if kind == TransportKind::ConnectionReset)
+        );
         assert_eq!(t.sent.len(), 1);
     }
 
@@ -831,13 +835,13 @@ mod tests {
     #[test]
     fn transport_failures_on_a_get_are_retried() {
         let mut t = Scripted::default()
-            .fail("connection-refused")
-            .fail("timeout")
+            .fail(TransportKind::ConnectionRefused)
+            .fail(TransportKind::Timeout)
             .answer(200, json!({}));
         let (out, slept) = timed("get_repository", repo(), CallOptions::default(), &mut t);
         assert!(out.is_ok());
         assert_eq!(slept.len(), 2);
-        let mut t = Scripted::default().fail("dns");
+        let mut t = Scripted::default().fail(TransportKind::Dns);
         let (out, _) = timed("get_repository", repo(), CallOptions::default(), &mut t);
         assert!(out.is_err());
         assert_eq!(t.sent.len(), 1);

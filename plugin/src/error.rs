@@ -18,6 +18,35 @@ impl RateLimit {
     }
 }
 
+/// How a request failed below HTTP; the WIT `transport-kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportKind {
+    Dns,
+    ConnectionRefused,
+    ConnectionReset,
+    Timeout,
+    Tls,
+    Protocol,
+    BodyTooLarge,
+    Other,
+}
+
+impl TransportKind {
+    /// The WIT spelling (`connection-reset`), which the JSON renderings use too.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransportKind::Dns => "dns",
+            TransportKind::ConnectionRefused => "connection-refused",
+            TransportKind::ConnectionReset => "connection-reset",
+            TransportKind::Timeout => "timeout",
+            TransportKind::Tls => "tls",
+            TransportKind::Protocol => "protocol",
+            TransportKind::BodyTooLarge => "body-too-large",
+            TransportKind::Other => "other",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum HubError {
     InvalidArgument {
@@ -38,7 +67,7 @@ pub enum HubError {
         message: String,
     },
     Transport {
-        kind: String,
+        kind: TransportKind,
         message: String,
     },
     Denied(String),
@@ -53,9 +82,9 @@ impl HubError {
         }
     }
 
-    pub fn transport(kind: &str, message: impl Into<String>) -> HubError {
+    pub fn transport(kind: TransportKind, message: impl Into<String>) -> HubError {
         HubError::Transport {
-            kind: kind.to_string(),
+            kind,
             message: message.into(),
         }
     }
@@ -95,7 +124,7 @@ impl fmt::Display for HubError {
             },
             HubError::Upstream { status, message } => write!(f, "Hub answered {status}: {message}"),
             HubError::Transport { kind, message } => {
-                write!(f, "transport error ({kind}): {message}")
+                write!(f, "transport error ({}): {message}", kind.as_str())
             }
             HubError::Denied(m) => write!(f, "denied by host policy: {m}"),
             HubError::Decode(m) => write!(f, "could not decode the response: {m}"),

@@ -5,7 +5,7 @@
 
 use crate::catalog::{Method, NAME_INDEX, OPERATIONS, Operation, Type};
 use crate::client::{CallOptions, CredentialKind, Credentials, Transport, call};
-use crate::error::HubError;
+use crate::error::{HubError, TransportKind};
 use crate::request::HttpRequest;
 use crate::response::{HttpResponse, decode};
 use crate::retry::{FakeClock, RetryPolicy};
@@ -219,10 +219,10 @@ fn response() -> impl Strategy<Value = HttpResponse> {
 
 fn transport_error() -> impl Strategy<Value = HubError> {
     prop_oneof![
-        Just(HubError::transport("timeout", "t")),
-        Just(HubError::transport("connection-reset", "r")),
-        Just(HubError::transport("connection-refused", "c")),
-        Just(HubError::transport("body-too-large", "b")),
+        Just(HubError::transport(TransportKind::Timeout, "t")),
+        Just(HubError::transport(TransportKind::ConnectionReset, "r")),
+        Just(HubError::transport(TransportKind::ConnectionRefused, "c")),
+        Just(HubError::transport(TransportKind::BodyTooLarge, "b")),
         Just(HubError::Denied("d".into())),
     ]
 }

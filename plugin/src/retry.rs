@@ -12,7 +12,7 @@
 //! fail the same way again. The waits come from a [`Clock`], so native tests run instantly and
 //! check them exactly.
 
-use crate::error::HubError;
+use crate::error::{HubError, TransportKind};
 use core::time::Duration;
 
 /// Retries per request when the caller does not say.
@@ -99,8 +99,10 @@ impl Budget {
             HubError::Transport { kind, .. }
                 if idempotent
                     && matches!(
-                        kind.as_str(),
-                        "connection-refused" | "connection-reset" | "timeout"
+                        kind,
+                        TransportKind::ConnectionRefused
+                            | TransportKind::ConnectionReset
+                            | TransportKind::Timeout
                     ) =>
             {
                 backoff(attempt, clock.random())
@@ -295,16 +297,17 @@ mod tests {
 
     #[test]
     fn transport_failures_are_retried_by_kind_only_when_idempotent() {
-        for kind in ["connection-refused", "connection-reset", "timeout"] {
+        use TransportKind::*;
+        for kind in [ConnectionRefused, ConnectionReset, Timeout] {
             let e = HubError::transport(kind, "x");
             let mut b = Budget::new(RetryPolicy::default());
-            assert!(b.next_wait(&e, true, 0, &mut clock()).is_some(), "{kind}");
-            assert_eq!(b.next_wait(&e, false, 0, &mut clock()), None, "{kind}");
+            assert!(b.next_wait(&e, true, 0, &mut clock()).is_some(), "{kind:?}");
+            assert_eq!(b.next_wait(&e, false, 0, &mut clock()), None, "{kind:?}");
         }
-        for kind in ["dns", "tls", "protocol", "body-too-large", "other"] {
+        for kind in [Dns, Tls, Protocol, BodyTooLarge, Other] {
             let e = HubError::transport(kind, "x");
             let mut b = Budget::new(RetryPolicy::default());
-            assert_eq!(b.next_wait(&e, true, 0, &mut clock()), None, "{kind}");
+            assert_eq!(b.next_wait(&e, true, 0, &mut clock()), None, "{kind:?}");
         }
     }
 }

@@ -65,7 +65,7 @@ impl Outcome {
     #[track_caller]
     fn transport_kind(&self) -> &str {
         match self.hub_error() {
-            HubError::Transport(t) => &t.kind,
+            HubError::Transport(t) => t.kind.as_str(),
             other => panic!("expected a transport error, got {other:?}"),
         }
     }
@@ -430,7 +430,7 @@ async fn a_refused_connection_is_retried_then_connection_refused() {
     let elapsed = started.elapsed();
     match &result {
         Err(CallError::Hub(HubError::Transport(t))) => {
-            assert_eq!(t.kind, "connection-refused", "{t:?}")
+            assert_eq!(t.kind.as_str(), "connection-refused", "{t:?}")
         }
         other => panic!("{other:?}"),
     }

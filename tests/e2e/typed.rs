@@ -123,7 +123,7 @@ async fn every_typed_function_sends_what_call_sends() {
             .get_export_index(
                 &mut session.store,
                 None,
-                &format!("dockhand:hub/{}@0.1.0", op.area),
+                &format!("dockhand:hub/{}@0.2.0", op.area),
             )
             .unwrap_or_else(|| panic!("no interface {}", op.area));
         let index = session

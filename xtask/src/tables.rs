@@ -332,7 +332,11 @@ pub fn exports_file(catalog: &Catalog) -> String {
 }
 
 fn export_fn(w: &mut String, area: &str, op: &Operation) {
-    let wit_name = format!("dockhand:hub/{area}@0.1.0#{}", names::wit_ident(&op.name));
+    let wit_name = format!(
+        "dockhand:hub/{area}@{}#{}",
+        wit::WIT_VERSION,
+        names::wit_ident(&op.name)
+    );
     let func = names::rust_ident(&names::wit_ident(&op.name));
     let members = wit::members(op);
     let fields: Vec<AbiField> = members

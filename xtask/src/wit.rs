@@ -10,6 +10,10 @@ use std::fmt::Write;
 
 /// The WIT type of a parameter or body field. Enums stay strings: Hub enum values such as
 /// `-last_updated` are not WIT identifiers, and the plugin validates them anyway.
+/// The version of the `dockhand:hub` package; hand-written WIT files state the same (a test
+/// checks), and so do the bindings. 0.2.0: `transport-error.kind` became an enum.
+pub const WIT_VERSION: &str = "0.2.0";
+
 pub fn wit_type(ty: Type, items: Option<Type>) -> &'static str {
     match (ty, items) {
         (Type::String, _) => "string",
@@ -114,7 +118,7 @@ pub fn args_record_name(op: &Operation) -> String {
 }
 
 pub fn interface_file(area: &Area) -> String {
-    let mut w = String::from("package dockhand:hub@0.1.0;\n\n");
+    let mut w = format!("package dockhand:hub@{WIT_VERSION};\n\n");
     w.push_str(&doc_comment(&area.summary, ""));
     writeln!(w, "interface {} {{", area.area).unwrap();
     w.push_str("    use types.{call-options, response, hub-error};\n");
@@ -193,7 +197,7 @@ fn quoted_list_str(values: &[&str]) -> String {
 }
 
 pub fn world_file(catalog: &Catalog) -> String {
-    let mut w = String::from("package dockhand:hub@0.1.0;\n\n");
+    let mut w = format!("package dockhand:hub@{WIT_VERSION};\n\n");
     w.push_str(&doc_comment(
         "The dockhand component: every Docker Hub operation as a typed function, a catalog for \
          agents, and a dynamic `call`. It imports only `credentials` from the host (plus \

@@ -62,3 +62,35 @@ fn wit_has_a_function_and_doc_for_every_operation() {
         );
     }
 }
+
+/// One package version everywhere it is written by hand: the WIT files and the bindings,
+/// which name the interfaces they link with it.
+#[test]
+fn the_wit_version_is_the_same_everywhere() {
+    let root = xtask::repo_root();
+    let version = xtask::wit::WIT_VERSION;
+    for file in ["wit/types.wit", "wit/credentials.wit", "wit/catalog.wit"] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        assert!(
+            text.contains(&format!("package dockhand:hub@{version};")),
+            "{file} does not declare dockhand:hub@{version}"
+        );
+    }
+    for (file, line) in [
+        (
+            "bindings/node/src/index.js",
+            format!("const WIT_VERSION = '{version}';"),
+        ),
+        (
+            "bindings/python/dockhand/_hub.py",
+            format!("WIT_VERSION = \"{version}\""),
+        ),
+        (
+            "host/src/engine.rs",
+            format!("\"dockhand:hub/catalog@{version}\""),
+        ),
+    ] {
+        let text = std::fs::read_to_string(root.join(file)).unwrap();
+        assert!(text.contains(&line), "{file} should contain {line}");
+    }
+}

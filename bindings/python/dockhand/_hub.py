@@ -29,7 +29,7 @@ from wasmtime.component import Component, FuncType, Linker, OptionType, Record, 
 
 DEFAULT_BASE_URL = "https://hub.docker.com"
 WIT_PACKAGE = "dockhand:hub"
-WIT_VERSION = "0.1.0"
+WIT_VERSION = "0.2.0"
 
 # Keyword arguments of `Hub.call` and the typed functions that are call options, not operation
 # arguments. (`account` is an operation argument of the audit-log operations, hence `as_account`.)

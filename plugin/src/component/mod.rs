@@ -10,7 +10,7 @@ mod transport;
 mod typed;
 
 use crate::client::{self, CredentialKind};
-use crate::error::{HubError as CoreError, RateLimit as CoreRateLimit};
+use crate::error::{HubError as CoreError, RateLimit as CoreRateLimit, TransportKind as CoreKind};
 use crate::retry::{self, RetryPolicy};
 use core::time::Duration;
 use serde_json::{Map, Value};
@@ -29,7 +29,7 @@ use bindings::dockhand::hub::credentials;
 use bindings::exports::dockhand::hub::catalog::{self as wit_catalog, OperationInfo};
 use bindings::exports::dockhand::hub::types::{
     CallOptions, HubError, InvalidArgument, RateLimit, RateLimited, Response, TransportError,
-    UpstreamError,
+    TransportKind, UpstreamError,
 };
 
 pub(crate) struct Component;
@@ -236,10 +236,24 @@ fn to_wit_error(e: CoreError) -> HubError {
         CoreError::Upstream { status, message } => {
             HubError::Upstream(UpstreamError { status, message })
         }
-        CoreError::Transport { kind, message } => {
-            HubError::Transport(TransportError { kind, message })
-        }
+        CoreError::Transport { kind, message } => HubError::Transport(TransportError {
+            kind: to_wit_transport_kind(kind),
+            message,
+        }),
         CoreError::Denied(m) => HubError::Denied(m),
         CoreError::Decode(m) => HubError::Decode(m),
+    }
+}
+
+fn to_wit_transport_kind(kind: CoreKind) -> TransportKind {
+    match kind {
+        CoreKind::Dns => TransportKind::Dns,
+        CoreKind::ConnectionRefused => TransportKind::ConnectionRefused,
+        CoreKind::ConnectionReset => TransportKind::ConnectionReset,
+        CoreKind::Timeout => TransportKind::Timeout,
+        CoreKind::Tls => TransportKind::Tls,
+        CoreKind::Protocol => TransportKind::Protocol,
+        CoreKind::BodyTooLarge => TransportKind::BodyTooLarge,
+        CoreKind::Other => TransportKind::Other,
     }
 }

@@ -4,7 +4,7 @@
 use crate::prelude::*;
 
 use crate::client::Transport;
-use crate::error::HubError;
+use crate::error::{HubError, TransportKind};
 use crate::request::HttpRequest;
 use crate::response::HttpResponse;
 use wasi::http::outgoing_handler;
@@ -21,10 +21,9 @@ pub struct WasiHttp;
 
 impl Transport for WasiHttp {
     fn send(&mut self, request: &HttpRequest) -> Result<HttpResponse, HubError> {
-        let (scheme, rest) = request
-            .url
-            .split_once("://")
-            .ok_or_else(|| HubError::transport("other", "request URL has no scheme"))?;
+        let (scheme, rest) = request.url.split_once("://").ok_or_else(|| {
+            HubError::transport(TransportKind::Other, "request URL has no scheme")
+        })?;
         let split = rest.find(['/', '?']).unwrap_or(rest.len());
         let (authority, path_and_query) = rest.split_at(split);
         let path_and_query = if path_and_query.is_empty() {
@@ -44,7 +43,10 @@ impl Transport for WasiHttp {
                 HeaderError::Forbidden => "HeaderError::Forbidden",
                 HeaderError::Immutable => "HeaderError::Immutable",
             };
-            HubError::transport("protocol", format!("invalid request header: {reason}"))
+            HubError::transport(
+                TransportKind::Protocol,
+                format!("invalid request header: {reason}"),
+            )
         })?;
         let outgoing = OutgoingRequest::new(fields);
         let method = match request.method {
@@ -60,8 +62,9 @@ impl Transport for WasiHttp {
             "http" => Scheme::Http,
             other => Scheme::Other(other.to_string()),
         };
-        let invalid =
-            |what: &str| HubError::transport("protocol", format!("invalid request {what}"));
+        let invalid = |what: &str| {
+            HubError::transport(TransportKind::Protocol, format!("invalid request {what}"))
+        };
         // GET is a new request's method already: one host call fewer for most operations.
         if !matches!(method, Method::Get) {
             outgoing
@@ -118,9 +121,9 @@ impl Transport for WasiHttp {
         let declared_length = response
             .header("content-length")
             .and_then(|value| value.trim().parse::<usize>().ok());
-        let body = incoming
-            .consume()
-            .map_err(|()| HubError::transport("other", "response body already taken"))?;
+        let body = incoming.consume().map_err(|()| {
+            HubError::transport(TransportKind::Other, "response body already taken")
+        })?;
         response.body = read_body(body, declared_length)?;
         Ok(response)
     }
@@ -131,16 +134,21 @@ fn wait(future: &FutureIncomingResponse) -> Result<Result<IncomingResponse, Erro
     loop {
         match future.get() {
             Some(Ok(result)) => return Ok(result),
-            Some(Err(())) => return Err(HubError::transport("other", "response already taken")),
+            Some(Err(())) => {
+                return Err(HubError::transport(
+                    TransportKind::Other,
+                    "response already taken",
+                ));
+            }
             None => future.subscribe().block(),
         }
     }
 }
 
 fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), HubError> {
-    let stream = body
-        .write()
-        .map_err(|()| HubError::transport("other", "request body stream unavailable"))?;
+    let stream = body.write().map_err(|()| {
+        HubError::transport(TransportKind::Other, "request body stream unavailable")
+    })?;
     for chunk in bytes.chunks(CHUNK) {
         stream
             .blocking_write_and_flush(chunk)
@@ -157,9 +165,9 @@ fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), HubError> {
 fn read_body(body: IncomingBody, declared_length: Option<usize>) -> Result<Vec<u8>, HubError> {
     let mut out = Vec::new();
     {
-        let stream = body
-            .stream()
-            .map_err(|()| HubError::transport("other", "response body stream unavailable"))?;
+        let stream = body.stream().map_err(|()| {
+            HubError::transport(TransportKind::Other, "response body stream unavailable")
+        })?;
         while declared_length != Some(out.len()) {
             match stream.blocking_read(64 * 1024) {
                 // Most answers arrive in one piece, which then needs no copy.
@@ -176,9 +184,10 @@ fn read_body(body: IncomingBody, declared_length: Option<usize>) -> Result<Vec<u
 
 fn stream_error(e: StreamError) -> HubError {
     match e {
-        StreamError::Closed => {
-            HubError::transport("connection-reset", "the connection closed early")
-        }
+        StreamError::Closed => HubError::transport(
+            TransportKind::ConnectionReset,
+            "the connection closed early",
+        ),
         StreamError::LastOperationFailed(err) => match wasi::http::types::http_error_code(&err) {
             Some(code) => from_error_code(code),
             None => body_error(err.to_debug_string()),
@@ -194,18 +203,18 @@ fn body_error(text: String) -> HubError {
     let kind = if lower.contains("timeout") || lower.contains("timed out") {
         // Once the body streams, the only timeout left is the pause between its pieces.
         return HubError::transport(
-            "timeout",
+            TransportKind::Timeout,
             format!("the response body stalled past the between-bytes timeout ({text})"),
         );
     } else if lower.contains("body size") || lower.contains("too large") {
-        "body-too-large"
+        TransportKind::BodyTooLarge
     } else if lower.contains("terminated")
         || lower.contains("incomplete")
         || lower.contains("reset")
     {
-        "connection-reset"
+        TransportKind::ConnectionReset
     } else {
-        "other"
+        TransportKind::Other
     };
     HubError::transport(kind, text)
 }
@@ -220,34 +229,53 @@ fn from_error_code(code: ErrorCode) -> HubError {
                     .into(),
             );
         }
-        ErrorCode::DnsTimeout | ErrorCode::DnsError(_) => ("dns", "could not resolve the host"),
+        ErrorCode::DnsTimeout | ErrorCode::DnsError(_) => {
+            (TransportKind::Dns, "could not resolve the host")
+        }
         ErrorCode::DestinationNotFound
         | ErrorCode::DestinationUnavailable
         | ErrorCode::DestinationIpProhibited
-        | ErrorCode::DestinationIpUnroutable => {
-            ("connection-refused", "the destination is unreachable")
-        }
-        ErrorCode::ConnectionRefused => ("connection-refused", "the connection was refused"),
-        ErrorCode::ConnectionTerminated => ("connection-reset", "the connection was closed early"),
-        ErrorCode::ConnectionTimeout => ("timeout", "connecting timed out (connect timeout)"),
+        | ErrorCode::DestinationIpUnroutable => (
+            TransportKind::ConnectionRefused,
+            "the destination is unreachable",
+        ),
+        ErrorCode::ConnectionRefused => (
+            TransportKind::ConnectionRefused,
+            "the connection was refused",
+        ),
+        ErrorCode::ConnectionTerminated => (
+            TransportKind::ConnectionReset,
+            "the connection was closed early",
+        ),
+        ErrorCode::ConnectionTimeout => (
+            TransportKind::Timeout,
+            "connecting timed out (connect timeout)",
+        ),
         ErrorCode::HttpResponseTimeout => (
-            "timeout",
+            TransportKind::Timeout,
             "no response head arrived in time (first-byte timeout)",
         ),
-        ErrorCode::ConnectionReadTimeout => {
-            ("timeout", "the response stalled (between-bytes timeout)")
+        ErrorCode::ConnectionReadTimeout => (
+            TransportKind::Timeout,
+            "the response stalled (between-bytes timeout)",
+        ),
+        ErrorCode::ConnectionWriteTimeout => {
+            (TransportKind::Timeout, "sending the request timed out")
         }
-        ErrorCode::ConnectionWriteTimeout => ("timeout", "sending the request timed out"),
         ErrorCode::TlsProtocolError
         | ErrorCode::TlsCertificateError
-        | ErrorCode::TlsAlertReceived(_) => ("tls", "the TLS handshake failed"),
+        | ErrorCode::TlsAlertReceived(_) => (TransportKind::Tls, "the TLS handshake failed"),
         ErrorCode::HttpResponseBodySize(_) => (
-            "body-too-large",
+            TransportKind::BodyTooLarge,
             "the response body exceeds the host's limit",
         ),
-        ErrorCode::HttpResponseIncomplete => ("connection-reset", "the response ended early"),
-        ErrorCode::InternalError(Some(m)) => return HubError::transport("other", m.clone()),
-        _ => ("protocol", "the HTTP exchange failed"),
+        ErrorCode::HttpResponseIncomplete => {
+            (TransportKind::ConnectionReset, "the response ended early")
+        }
+        ErrorCode::InternalError(Some(m)) => {
+            return HubError::transport(TransportKind::Other, m.clone());
+        }
+        _ => (TransportKind::Protocol, "the HTTP exchange failed"),
     };
     HubError::transport(kind, format!("{message} (ErrorCode::{})", case_name(&code)))
 }

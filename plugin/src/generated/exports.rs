@@ -72,7 +72,7 @@ use crate::prelude::*;
 
 // access-tokens
 
-#[unsafe(export_name = "dockhand:hub/access-tokens@0.1.0#list-personal-access-tokens")]
+#[unsafe(export_name = "dockhand:hub/access-tokens@0.2.0#list-personal-access-tokens")]
 unsafe extern "C" fn export_list_personal_access_tokens(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -82,12 +82,12 @@ unsafe extern "C" fn export_list_personal_access_tokens(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.1.0#list-personal-access-tokens")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.2.0#list-personal-access-tokens")]
 unsafe extern "C" fn post_return_list_personal_access_tokens(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/access-tokens@0.1.0#create-personal-access-token")]
+#[unsafe(export_name = "dockhand:hub/access-tokens@0.2.0#create-personal-access-token")]
 unsafe extern "C" fn export_create_personal_access_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -98,12 +98,12 @@ unsafe extern "C" fn export_create_personal_access_token(p: *mut u8) -> *mut u8 
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.1.0#create-personal-access-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.2.0#create-personal-access-token")]
 unsafe extern "C" fn post_return_create_personal_access_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/access-tokens@0.1.0#get-personal-access-token")]
+#[unsafe(export_name = "dockhand:hub/access-tokens@0.2.0#get-personal-access-token")]
 unsafe extern "C" fn export_get_personal_access_token(
     a0: *mut u8,
     a1: usize,
@@ -145,12 +145,12 @@ unsafe extern "C" fn export_get_personal_access_token(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.1.0#get-personal-access-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.2.0#get-personal-access-token")]
 unsafe extern "C" fn post_return_get_personal_access_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/access-tokens@0.1.0#delete-personal-access-token")]
+#[unsafe(export_name = "dockhand:hub/access-tokens@0.2.0#delete-personal-access-token")]
 unsafe extern "C" fn export_delete_personal_access_token(
     a0: *mut u8,
     a1: usize,
@@ -192,12 +192,12 @@ unsafe extern "C" fn export_delete_personal_access_token(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.1.0#delete-personal-access-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.2.0#delete-personal-access-token")]
 unsafe extern "C" fn post_return_delete_personal_access_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/access-tokens@0.1.0#update-personal-access-token")]
+#[unsafe(export_name = "dockhand:hub/access-tokens@0.2.0#update-personal-access-token")]
 unsafe extern "C" fn export_update_personal_access_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -208,14 +208,14 @@ unsafe extern "C" fn export_update_personal_access_token(p: *mut u8) -> *mut u8 
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.1.0#update-personal-access-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.2.0#update-personal-access-token")]
 unsafe extern "C" fn post_return_update_personal_access_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // audit-logs
 
-#[unsafe(export_name = "dockhand:hub/audit-logs@0.1.0#list-audit-log-actions")]
+#[unsafe(export_name = "dockhand:hub/audit-logs@0.2.0#list-audit-log-actions")]
 unsafe extern "C" fn export_list_audit_log_actions(
     a0: *mut u8,
     a1: usize,
@@ -257,12 +257,12 @@ unsafe extern "C" fn export_list_audit_log_actions(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/audit-logs@0.1.0#list-audit-log-actions")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/audit-logs@0.2.0#list-audit-log-actions")]
 unsafe extern "C" fn post_return_list_audit_log_actions(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/audit-logs@0.1.0#list-audit-log-events")]
+#[unsafe(export_name = "dockhand:hub/audit-logs@0.2.0#list-audit-log-events")]
 unsafe extern "C" fn export_list_audit_log_events(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -278,14 +278,14 @@ unsafe extern "C" fn export_list_audit_log_events(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/audit-logs@0.1.0#list-audit-log-events")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/audit-logs@0.2.0#list-audit-log-events")]
 unsafe extern "C" fn post_return_list_audit_log_events(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // authentication
 
-#[unsafe(export_name = "dockhand:hub/authentication@0.1.0#login")]
+#[unsafe(export_name = "dockhand:hub/authentication@0.2.0#login")]
 unsafe extern "C" fn export_login(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -295,12 +295,12 @@ unsafe extern "C" fn export_login(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/authentication@0.1.0#login")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/authentication@0.2.0#login")]
 unsafe extern "C" fn post_return_login(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/authentication@0.1.0#login-second-factor")]
+#[unsafe(export_name = "dockhand:hub/authentication@0.2.0#login-second-factor")]
 unsafe extern "C" fn export_login_second_factor(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -310,12 +310,12 @@ unsafe extern "C" fn export_login_second_factor(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/authentication@0.1.0#login-second-factor")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/authentication@0.2.0#login-second-factor")]
 unsafe extern "C" fn post_return_login_second_factor(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/authentication@0.1.0#create-auth-token")]
+#[unsafe(export_name = "dockhand:hub/authentication@0.2.0#create-auth-token")]
 unsafe extern "C" fn export_create_auth_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -325,14 +325,14 @@ unsafe extern "C" fn export_create_auth_token(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/authentication@0.1.0#create-auth-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/authentication@0.2.0#create-auth-token")]
 unsafe extern "C" fn post_return_create_auth_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // groups
 
-#[unsafe(export_name = "dockhand:hub/groups@0.1.0#list-org-groups")]
+#[unsafe(export_name = "dockhand:hub/groups@0.2.0#list-org-groups")]
 unsafe extern "C" fn export_list_org_groups(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -345,12 +345,12 @@ unsafe extern "C" fn export_list_org_groups(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.1.0#list-org-groups")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.2.0#list-org-groups")]
 unsafe extern "C" fn post_return_list_org_groups(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/groups@0.1.0#create-org-group")]
+#[unsafe(export_name = "dockhand:hub/groups@0.2.0#create-org-group")]
 unsafe extern "C" fn export_create_org_group(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -361,12 +361,12 @@ unsafe extern "C" fn export_create_org_group(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.1.0#create-org-group")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.2.0#create-org-group")]
 unsafe extern "C" fn post_return_create_org_group(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/groups@0.1.0#get-org-group")]
+#[unsafe(export_name = "dockhand:hub/groups@0.2.0#get-org-group")]
 unsafe extern "C" fn export_get_org_group(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -376,12 +376,12 @@ unsafe extern "C" fn export_get_org_group(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.1.0#get-org-group")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.2.0#get-org-group")]
 unsafe extern "C" fn post_return_get_org_group(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/groups@0.1.0#update-org-group")]
+#[unsafe(export_name = "dockhand:hub/groups@0.2.0#update-org-group")]
 unsafe extern "C" fn export_update_org_group(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -393,12 +393,12 @@ unsafe extern "C" fn export_update_org_group(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.1.0#update-org-group")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.2.0#update-org-group")]
 unsafe extern "C" fn post_return_update_org_group(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/groups@0.1.0#delete-org-group")]
+#[unsafe(export_name = "dockhand:hub/groups@0.2.0#delete-org-group")]
 unsafe extern "C" fn export_delete_org_group(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -408,12 +408,12 @@ unsafe extern "C" fn export_delete_org_group(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.1.0#delete-org-group")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.2.0#delete-org-group")]
 unsafe extern "C" fn post_return_delete_org_group(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/groups@0.1.0#patch-org-group")]
+#[unsafe(export_name = "dockhand:hub/groups@0.2.0#patch-org-group")]
 unsafe extern "C" fn export_patch_org_group(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -425,12 +425,12 @@ unsafe extern "C" fn export_patch_org_group(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.1.0#patch-org-group")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.2.0#patch-org-group")]
 unsafe extern "C" fn post_return_patch_org_group(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/groups@0.1.0#list-group-members")]
+#[unsafe(export_name = "dockhand:hub/groups@0.2.0#list-group-members")]
 unsafe extern "C" fn export_list_group_members(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -443,12 +443,12 @@ unsafe extern "C" fn export_list_group_members(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.1.0#list-group-members")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.2.0#list-group-members")]
 unsafe extern "C" fn post_return_list_group_members(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/groups@0.1.0#add-group-member")]
+#[unsafe(export_name = "dockhand:hub/groups@0.2.0#add-group-member")]
 unsafe extern "C" fn export_add_group_member(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -459,12 +459,12 @@ unsafe extern "C" fn export_add_group_member(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.1.0#add-group-member")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.2.0#add-group-member")]
 unsafe extern "C" fn post_return_add_group_member(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/groups@0.1.0#remove-group-member")]
+#[unsafe(export_name = "dockhand:hub/groups@0.2.0#remove-group-member")]
 unsafe extern "C" fn export_remove_group_member(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -475,14 +475,14 @@ unsafe extern "C" fn export_remove_group_member(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.1.0#remove-group-member")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.2.0#remove-group-member")]
 unsafe extern "C" fn post_return_remove_group_member(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // invites
 
-#[unsafe(export_name = "dockhand:hub/invites@0.1.0#list-org-invites")]
+#[unsafe(export_name = "dockhand:hub/invites@0.2.0#list-org-invites")]
 unsafe extern "C" fn export_list_org_invites(
     a0: *mut u8,
     a1: usize,
@@ -524,12 +524,12 @@ unsafe extern "C" fn export_list_org_invites(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/invites@0.1.0#list-org-invites")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/invites@0.2.0#list-org-invites")]
 unsafe extern "C" fn post_return_list_org_invites(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/invites@0.1.0#cancel-invite")]
+#[unsafe(export_name = "dockhand:hub/invites@0.2.0#cancel-invite")]
 unsafe extern "C" fn export_cancel_invite(
     a0: *mut u8,
     a1: usize,
@@ -571,12 +571,12 @@ unsafe extern "C" fn export_cancel_invite(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/invites@0.1.0#cancel-invite")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/invites@0.2.0#cancel-invite")]
 unsafe extern "C" fn post_return_cancel_invite(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/invites@0.1.0#resend-invite")]
+#[unsafe(export_name = "dockhand:hub/invites@0.2.0#resend-invite")]
 unsafe extern "C" fn export_resend_invite(
     a0: *mut u8,
     a1: usize,
@@ -618,12 +618,12 @@ unsafe extern "C" fn export_resend_invite(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/invites@0.1.0#resend-invite")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/invites@0.2.0#resend-invite")]
 unsafe extern "C" fn post_return_resend_invite(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/invites@0.1.0#bulk-create-invites")]
+#[unsafe(export_name = "dockhand:hub/invites@0.2.0#bulk-create-invites")]
 unsafe extern "C" fn export_bulk_create_invites(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -637,14 +637,14 @@ unsafe extern "C" fn export_bulk_create_invites(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/invites@0.1.0#bulk-create-invites")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/invites@0.2.0#bulk-create-invites")]
 unsafe extern "C" fn post_return_bulk_create_invites(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // org-access-tokens
 
-#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.1.0#list-org-access-tokens")]
+#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.2.0#list-org-access-tokens")]
 unsafe extern "C" fn export_list_org_access_tokens(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -655,12 +655,12 @@ unsafe extern "C" fn export_list_org_access_tokens(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.1.0#list-org-access-tokens")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.2.0#list-org-access-tokens")]
 unsafe extern "C" fn post_return_list_org_access_tokens(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.1.0#create-org-access-token")]
+#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.2.0#create-org-access-token")]
 unsafe extern "C" fn export_create_org_access_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -673,12 +673,12 @@ unsafe extern "C" fn export_create_org_access_token(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.1.0#create-org-access-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.2.0#create-org-access-token")]
 unsafe extern "C" fn post_return_create_org_access_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.1.0#get-org-access-token")]
+#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.2.0#get-org-access-token")]
 unsafe extern "C" fn export_get_org_access_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -688,12 +688,12 @@ unsafe extern "C" fn export_get_org_access_token(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.1.0#get-org-access-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.2.0#get-org-access-token")]
 unsafe extern "C" fn post_return_get_org_access_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.1.0#delete-org-access-token")]
+#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.2.0#delete-org-access-token")]
 unsafe extern "C" fn export_delete_org_access_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -703,12 +703,12 @@ unsafe extern "C" fn export_delete_org_access_token(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.1.0#delete-org-access-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.2.0#delete-org-access-token")]
 unsafe extern "C" fn post_return_delete_org_access_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.1.0#update-org-access-token")]
+#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.2.0#update-org-access-token")]
 unsafe extern "C" fn export_update_org_access_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -722,14 +722,14 @@ unsafe extern "C" fn export_update_org_access_token(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.1.0#update-org-access-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.2.0#update-org-access-token")]
 unsafe extern "C" fn post_return_update_org_access_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // org-settings
 
-#[unsafe(export_name = "dockhand:hub/org-settings@0.1.0#get-org-settings")]
+#[unsafe(export_name = "dockhand:hub/org-settings@0.2.0#get-org-settings")]
 unsafe extern "C" fn export_get_org_settings(
     a0: *mut u8,
     a1: usize,
@@ -771,12 +771,12 @@ unsafe extern "C" fn export_get_org_settings(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/org-settings@0.1.0#get-org-settings")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/org-settings@0.2.0#get-org-settings")]
 unsafe extern "C" fn post_return_get_org_settings(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/org-settings@0.1.0#update-org-settings")]
+#[unsafe(export_name = "dockhand:hub/org-settings@0.2.0#update-org-settings")]
 unsafe extern "C" fn export_update_org_settings(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -786,14 +786,14 @@ unsafe extern "C" fn export_update_org_settings(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/org-settings@0.1.0#update-org-settings")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/org-settings@0.2.0#update-org-settings")]
 unsafe extern "C" fn post_return_update_org_settings(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // orgs
 
-#[unsafe(export_name = "dockhand:hub/orgs@0.1.0#list-org-members")]
+#[unsafe(export_name = "dockhand:hub/orgs@0.2.0#list-org-members")]
 unsafe extern "C" fn export_list_org_members(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -808,12 +808,12 @@ unsafe extern "C" fn export_list_org_members(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/orgs@0.1.0#list-org-members")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/orgs@0.2.0#list-org-members")]
 unsafe extern "C" fn post_return_list_org_members(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/orgs@0.1.0#export-org-members")]
+#[unsafe(export_name = "dockhand:hub/orgs@0.2.0#export-org-members")]
 unsafe extern "C" fn export_export_org_members(
     a0: *mut u8,
     a1: usize,
@@ -855,12 +855,12 @@ unsafe extern "C" fn export_export_org_members(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/orgs@0.1.0#export-org-members")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/orgs@0.2.0#export-org-members")]
 unsafe extern "C" fn post_return_export_org_members(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/orgs@0.1.0#update-org-member-role")]
+#[unsafe(export_name = "dockhand:hub/orgs@0.2.0#update-org-member-role")]
 unsafe extern "C" fn export_update_org_member_role(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -871,12 +871,12 @@ unsafe extern "C" fn export_update_org_member_role(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/orgs@0.1.0#update-org-member-role")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/orgs@0.2.0#update-org-member-role")]
 unsafe extern "C" fn post_return_update_org_member_role(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/orgs@0.1.0#remove-org-member")]
+#[unsafe(export_name = "dockhand:hub/orgs@0.2.0#remove-org-member")]
 unsafe extern "C" fn export_remove_org_member(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -886,14 +886,14 @@ unsafe extern "C" fn export_remove_org_member(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/orgs@0.1.0#remove-org-member")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/orgs@0.2.0#remove-org-member")]
 unsafe extern "C" fn post_return_remove_org_member(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // repositories
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.1.0#list-repository-tags")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.2.0#list-repository-tags")]
 unsafe extern "C" fn export_list_repository_tags(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -905,12 +905,12 @@ unsafe extern "C" fn export_list_repository_tags(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.1.0#list-repository-tags")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.2.0#list-repository-tags")]
 unsafe extern "C" fn post_return_list_repository_tags(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.1.0#check-repository-tags")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.2.0#check-repository-tags")]
 unsafe extern "C" fn export_check_repository_tags(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -920,12 +920,12 @@ unsafe extern "C" fn export_check_repository_tags(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.1.0#check-repository-tags")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.2.0#check-repository-tags")]
 unsafe extern "C" fn post_return_check_repository_tags(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.1.0#get-repository-tag")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.2.0#get-repository-tag")]
 unsafe extern "C" fn export_get_repository_tag(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -936,12 +936,12 @@ unsafe extern "C" fn export_get_repository_tag(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.1.0#get-repository-tag")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.2.0#get-repository-tag")]
 unsafe extern "C" fn post_return_get_repository_tag(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.1.0#check-repository-tag")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.2.0#check-repository-tag")]
 unsafe extern "C" fn export_check_repository_tag(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -952,12 +952,12 @@ unsafe extern "C" fn export_check_repository_tag(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.1.0#check-repository-tag")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.2.0#check-repository-tag")]
 unsafe extern "C" fn post_return_check_repository_tag(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.1.0#update-repository-immutable-tags")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.2.0#update-repository-immutable-tags")]
 unsafe extern "C" fn export_update_repository_immutable_tags(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -969,12 +969,12 @@ unsafe extern "C" fn export_update_repository_immutable_tags(p: *mut u8) -> *mut
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.1.0#update-repository-immutable-tags")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.2.0#update-repository-immutable-tags")]
 unsafe extern "C" fn post_return_update_repository_immutable_tags(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.1.0#verify-repository-immutable-tags")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.2.0#verify-repository-immutable-tags")]
 unsafe extern "C" fn export_verify_repository_immutable_tags(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -985,12 +985,12 @@ unsafe extern "C" fn export_verify_repository_immutable_tags(p: *mut u8) -> *mut
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.1.0#verify-repository-immutable-tags")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.2.0#verify-repository-immutable-tags")]
 unsafe extern "C" fn post_return_verify_repository_immutable_tags(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.1.0#assign-repository-group")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.2.0#assign-repository-group")]
 unsafe extern "C" fn export_assign_repository_group(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1002,12 +1002,12 @@ unsafe extern "C" fn export_assign_repository_group(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.1.0#assign-repository-group")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.2.0#assign-repository-group")]
 unsafe extern "C" fn post_return_assign_repository_group(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.1.0#list-repositories")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.2.0#list-repositories")]
 unsafe extern "C" fn export_list_repositories(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1020,12 +1020,12 @@ unsafe extern "C" fn export_list_repositories(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.1.0#list-repositories")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.2.0#list-repositories")]
 unsafe extern "C" fn post_return_list_repositories(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.1.0#create-repository")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.2.0#create-repository")]
 unsafe extern "C" fn export_create_repository(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1039,12 +1039,12 @@ unsafe extern "C" fn export_create_repository(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.1.0#create-repository")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.2.0#create-repository")]
 unsafe extern "C" fn post_return_create_repository(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.1.0#get-repository")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.2.0#get-repository")]
 unsafe extern "C" fn export_get_repository(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1054,12 +1054,12 @@ unsafe extern "C" fn export_get_repository(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.1.0#get-repository")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.2.0#get-repository")]
 unsafe extern "C" fn post_return_get_repository(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.1.0#check-repository")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.2.0#check-repository")]
 unsafe extern "C" fn export_check_repository(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1069,14 +1069,14 @@ unsafe extern "C" fn export_check_repository(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.1.0#check-repository")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.2.0#check-repository")]
 unsafe extern "C" fn post_return_check_repository(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // scim
 
-#[unsafe(export_name = "dockhand:hub/scim@0.1.0#scim-get-service-provider-config")]
+#[unsafe(export_name = "dockhand:hub/scim@0.2.0#scim-get-service-provider-config")]
 unsafe extern "C" fn export_scim_get_service_provider_config(
     o0: i32,
     o1: *mut u8,
@@ -1115,12 +1115,12 @@ unsafe extern "C" fn export_scim_get_service_provider_config(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.1.0#scim-get-service-provider-config")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.2.0#scim-get-service-provider-config")]
 unsafe extern "C" fn post_return_scim_get_service_provider_config(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/scim@0.1.0#scim-list-resource-types")]
+#[unsafe(export_name = "dockhand:hub/scim@0.2.0#scim-list-resource-types")]
 unsafe extern "C" fn export_scim_list_resource_types(
     o0: i32,
     o1: *mut u8,
@@ -1159,12 +1159,12 @@ unsafe extern "C" fn export_scim_list_resource_types(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.1.0#scim-list-resource-types")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.2.0#scim-list-resource-types")]
 unsafe extern "C" fn post_return_scim_list_resource_types(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/scim@0.1.0#scim-get-resource-type")]
+#[unsafe(export_name = "dockhand:hub/scim@0.2.0#scim-get-resource-type")]
 unsafe extern "C" fn export_scim_get_resource_type(
     a0: *mut u8,
     a1: usize,
@@ -1206,12 +1206,12 @@ unsafe extern "C" fn export_scim_get_resource_type(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.1.0#scim-get-resource-type")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.2.0#scim-get-resource-type")]
 unsafe extern "C" fn post_return_scim_get_resource_type(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/scim@0.1.0#scim-list-schemas")]
+#[unsafe(export_name = "dockhand:hub/scim@0.2.0#scim-list-schemas")]
 unsafe extern "C" fn export_scim_list_schemas(
     o0: i32,
     o1: *mut u8,
@@ -1250,12 +1250,12 @@ unsafe extern "C" fn export_scim_list_schemas(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.1.0#scim-list-schemas")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.2.0#scim-list-schemas")]
 unsafe extern "C" fn post_return_scim_list_schemas(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/scim@0.1.0#scim-get-schema")]
+#[unsafe(export_name = "dockhand:hub/scim@0.2.0#scim-get-schema")]
 unsafe extern "C" fn export_scim_get_schema(
     a0: *mut u8,
     a1: usize,
@@ -1297,12 +1297,12 @@ unsafe extern "C" fn export_scim_get_schema(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.1.0#scim-get-schema")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.2.0#scim-get-schema")]
 unsafe extern "C" fn post_return_scim_get_schema(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/scim@0.1.0#scim-list-users")]
+#[unsafe(export_name = "dockhand:hub/scim@0.2.0#scim-list-users")]
 unsafe extern "C" fn export_scim_list_users(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1316,12 +1316,12 @@ unsafe extern "C" fn export_scim_list_users(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.1.0#scim-list-users")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.2.0#scim-list-users")]
 unsafe extern "C" fn post_return_scim_list_users(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/scim@0.1.0#scim-create-user")]
+#[unsafe(export_name = "dockhand:hub/scim@0.2.0#scim-create-user")]
 unsafe extern "C" fn export_scim_create_user(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1332,12 +1332,12 @@ unsafe extern "C" fn export_scim_create_user(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.1.0#scim-create-user")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.2.0#scim-create-user")]
 unsafe extern "C" fn post_return_scim_create_user(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/scim@0.1.0#scim-get-user")]
+#[unsafe(export_name = "dockhand:hub/scim@0.2.0#scim-get-user")]
 unsafe extern "C" fn export_scim_get_user(
     a0: *mut u8,
     a1: usize,
@@ -1379,12 +1379,12 @@ unsafe extern "C" fn export_scim_get_user(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.1.0#scim-get-user")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.2.0#scim-get-user")]
 unsafe extern "C" fn post_return_scim_get_user(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/scim@0.1.0#scim-update-user")]
+#[unsafe(export_name = "dockhand:hub/scim@0.2.0#scim-update-user")]
 unsafe extern "C" fn export_scim_update_user(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1396,7 +1396,7 @@ unsafe extern "C" fn export_scim_update_user(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.1.0#scim-update-user")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.2.0#scim-update-user")]
 unsafe extern "C" fn post_return_scim_update_user(ret: *mut u8) {
     unsafe { post_return(ret) }
 }

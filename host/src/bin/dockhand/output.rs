@@ -77,7 +77,7 @@ pub fn error_json(e: &CallError) -> Value {
                 "reset": r.rate_limit.as_ref().and_then(|l| l.reset),
             }),
             HubError::Upstream(u) => json!({"kind": "upstream", "status": u.status}),
-            HubError::Transport(t) => json!({"kind": "transport", "transport_kind": t.kind}),
+            HubError::Transport(t) => json!({"kind": "transport", "transport_kind": t.kind.as_str()}),
             HubError::Denied(_) => json!({"kind": "denied"}),
             HubError::Decode(_) => json!({"kind": "decode"}),
         },
