@@ -114,7 +114,60 @@ pub enum CallError {
     /// The call's deadline passed.
     Deadline(std::time::Duration),
     /// The component trapped or could not be instantiated; the host keeps serving other calls.
-    Host(String),
+    Host(HostError),
+}
+
+/// What went wrong in the host itself: what it was doing, and the error that stopped it,
+/// kept whole as the source (wasmtime's trap with its backtrace, an I/O error, ...).
+#[derive(Debug)]
+pub struct HostError {
+    context: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl HostError {
+    /// An error with nothing below it.
+    pub fn new(context: impl Into<String>) -> HostError {
+        HostError {
+            context: context.into(),
+            source: None,
+        }
+    }
+
+    /// `context` caused by `source`.
+    pub fn caused_by(
+        context: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> HostError {
+        HostError {
+            context: context.into(),
+            source: Some(source.into()),
+        }
+    }
+}
+
+impl std::fmt::Display for HostError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.context)?;
+        // The whole chain, as `{:#}` of wasmtime's errors would show it.
+        let mut next = self
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static));
+        while let Some(e) = next {
+            write!(f, ": {e}")?;
+            next = e.source();
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for HostError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
 }
 
 impl std::fmt::Display for CallError {
@@ -131,7 +184,14 @@ impl std::fmt::Display for CallError {
     }
 }
 
-impl std::error::Error for CallError {}
+impl std::error::Error for CallError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CallError::Host(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// A one-line description of a typed error. It carries no credential: the component never
 /// holds one, and the host's messages name accounts, not secrets.
@@ -168,7 +228,7 @@ impl Dockhand {
     /// [`Accounts::for_base_url`]).
     pub fn new(config: HostConfig, accounts: Accounts) -> Result<Dockhand, CallError> {
         let base_url = BaseUrl::parse(&config.base_url)
-            .map_err(|e| CallError::Host(format!("the base URL: {e}")))?;
+            .map_err(|e| CallError::Host(HostError::new(format!("the base URL: {e}"))))?;
         let base = base_url.origin().clone();
         let accounts = accounts.for_base_url(&base_url);
         let mut policy = config.policy;
@@ -180,7 +240,7 @@ impl Dockhand {
             response_timeout: Some(policy.timeouts.first_byte),
             ..HttpClientConfig::default()
         })
-        .map_err(|e| CallError::Host(e.to_string()))?;
+        .map_err(|e| CallError::Host(HostError::caused_by("building the HTTP client", e)))?;
         // Secrets are exchanged at the base URL, so they may go there only if the policy lets
         // requests go there; otherwise calls run anonymously and the hook denies them.
         let secret_origin = policy.allowed.contains(&base).then(|| base.clone());
@@ -192,7 +252,7 @@ impl Dockhand {
         let broker = Arc::new(Broker::new(accounts, exchange, config.sealed));
         let wasm = config.component.as_deref().unwrap_or(EMBEDDED_COMPONENT);
         let runtime = Runtime::new(wasm, config.cache_dir.as_deref())
-            .map_err(|e| CallError::Host(format!("loading the component: {e:#}")))?;
+            .map_err(|e| CallError::Host(HostError::caused_by("loading the component", e)))?;
         Ok(Dockhand {
             runtime,
             egress: Arc::new(Egress {
@@ -288,12 +348,16 @@ impl Dockhand {
         store.set_epoch_deadline(1);
         match self.runtime.pre.instantiate_async(&mut store).await {
             Ok(instance) => Ok((store, instance)),
-            Err(e) if store.data().limits.refused => Err(CallError::Host(format!(
-                "the instance memory limit ({}) is too small for the component: {e:#}",
-                self.memory_limit()
+            Err(e) if store.data().limits.refused => Err(CallError::Host(HostError::caused_by(
+                format!(
+                    "the instance memory limit ({}) is too small for the component",
+                    self.memory_limit()
+                ),
+                e,
             ))),
-            Err(e) => Err(CallError::Host(format!(
-                "instantiating the component: {e:#}"
+            Err(e) => Err(CallError::Host(HostError::caused_by(
+                "instantiating the component",
+                e,
             ))),
         }
     }
@@ -418,9 +482,12 @@ impl Dockhand {
                 .await
                 .map_err(|e| {
                     if store.data().limits.refused {
-                        CallError::Host(format!(
-                            "the call hit the instance memory limit ({}): {e:#}",
-                            self.memory_limit()
+                        CallError::Host(HostError::caused_by(
+                            format!(
+                                "the call hit the instance memory limit ({})",
+                                self.memory_limit()
+                            ),
+                            e,
                         ))
                     } else {
                         trap(e)
@@ -533,11 +600,11 @@ fn seconds_or_millis(d: Duration) -> String {
 }
 
 fn exports_error(e: wasmtime::Error) -> CallError {
-    CallError::Host(format!("loading the component's exports: {e:#}"))
+    CallError::Host(HostError::caused_by("loading the component's exports", e))
 }
 
 fn trap(e: wasmtime::Error) -> CallError {
-    CallError::Host(format!("the component trapped: {e:#}"))
+    CallError::Host(HostError::caused_by("the component trapped", e))
 }
 
 /// Stands in for the token exchange when the policy forbids the base URL: no secret leaves.
@@ -578,6 +645,22 @@ impl Accounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_host_error_keeps_its_cause_as_the_source() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let error = CallError::Host(HostError::caused_by("loading the component", io));
+        assert_eq!(
+            error.to_string(),
+            "host error: loading the component: no such file"
+        );
+        let source = std::error::Error::source(&error).and_then(std::error::Error::source);
+        let io = source.and_then(|e| e.downcast_ref::<std::io::Error>());
+        assert_eq!(
+            io.map(std::io::Error::kind),
+            Some(std::io::ErrorKind::NotFound)
+        );
+    }
 
     #[test]
     fn a_deadline_error_names_its_limit_even_under_a_second() {

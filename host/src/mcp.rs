@@ -184,10 +184,10 @@ impl ServerHandler for McpServer {
 
 fn operation_tool(op: &OperationInfo, allow_write: bool) -> Result<Tool, CallError> {
     let schema = input_schema(&op.args_schema).map_err(|e| {
-        CallError::Host(format!(
+        CallError::Host(crate::HostError::new(format!(
             "the catalog schema of `{}` is unusable: {e}",
             op.name
-        ))
+        )))
     })?;
     let write = op.access == Access::Write;
     let mut description = op.summary.trim().to_string();

@@ -461,7 +461,10 @@ async fn a_body_too_big_for_the_memory_cap_names_the_limit_and_the_host_goes_on(
     mock.inject(Fault::oversized_body(16 * 1024 * 1024).path_prefix(REPO));
     let out = run(&hub, &mock, "get_repository", alpine()).await;
     match &out.result {
-        Err(CallError::Host(m)) => assert!(m.contains("memory limit (4 MiB)"), "{m}"),
+        Err(CallError::Host(m)) => {
+            let m = m.to_string();
+            assert!(m.contains("memory limit (4 MiB)"), "{m}")
+        }
         other => panic!("{other:?}"),
     }
     out.within_deadline();
