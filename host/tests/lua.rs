@@ -480,3 +480,35 @@ async fn the_time_limit_ends_the_run_whatever_the_script_does() {
         ends_with_limit(home.path(), &hub.base_url(), "1", code, says, within).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conversions_and_collected_output_are_bounded() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    // Small in Lua, 8 million values once every shared subtable is copied out.
+    let shared = "local t = { 1 } for i = 1, 22 do t = { t, t } end ";
+    let within = Duration::from_secs(60);
+    let bound = "passed the JSON conversion bound";
+    for code in [
+        "return #json.encode(t)",
+        "return t",
+        "dump(t)",
+        "app.integrations.docker.get_repository({ namespace = 'library', repository = 'alpine', x = t })",
+    ] {
+        let code = format!("{shared}{code}");
+        ends_with_limit(home.path(), &base, "60", &code, bound, within).await;
+    }
+    assert!(
+        hub.requests().iter().all(|r| !r.path.contains("alpine")),
+        "arguments over the bound are refused before any request"
+    );
+
+    let code = r#"local s = ("x"):rep(1 << 20) for i = 1, 64 do pcall(print, s) end"#;
+    let out = ends_with_limit(home.path(), &base, "60", code, "cap of 16 MiB", within).await;
+    let output = out["output"].as_str().unwrap().len();
+    assert!((15 << 20..=16 << 20).contains(&output), "{output}");
+
+    let code = r#"return regex.replace(".+", ("x"):rep(1 << 20), ("$0"):rep(100))"#;
+    ends_with_limit(home.path(), &base, "60", code, "64 MiB", within).await;
+}

@@ -15,21 +15,35 @@
 //!   whatever the script does: the error cannot be caught (`pcall` and its kin raise it again),
 //!   and the C functions that could loop without the VM are replaced (patterns run on a
 //!   matcher that watches the clock; see `limits.rs` for the list);
-//! - **memory**: [`LuaOptions::memory_limit`] on the Lua heap, which the script may catch.
+//! - **memory**: [`LuaOptions::memory_limit`] on the Lua heap;
+//! - **conversion**: a Lua value converted to JSON (`json.encode`, `json.decode`, `dump`, call
+//!   arguments, the script's result) may have at most 2,000,000 values and 64 MiB of strings
+//!   and keys, and its JSON text at most 64 MiB. A table that appears in several places counts
+//!   each time, since it is copied each time;
+//! - **output**: what `print` and `dump` collect for `--json` ([`LuaOptions::capture_output`])
+//!   is capped at 16 MiB; printing to stdout is not buffered and not capped;
+//! - **replacement**: `regex.replace` may produce at most 64 MiB, `string.gsub` no more than
+//!   the memory limit.
+//!
+//! The time and output limits end the run on the spot; the others fail the one call, which the
+//! script may catch, as it may catch running out of Lua memory.
 
+mod convert;
+mod libs;
 mod limits;
+mod output;
 mod pattern;
 mod strings;
 
 use crate::bindings::exports::dockhand::hub::catalog::Access;
-use crate::mcp::error_fields;
+use crate::report::error_fields;
 use crate::{CallError, CallOptions, Dockhand};
-use limits::{Limits, limit_hit};
-use mlua::{Function, Lua, LuaSerdeExt, MultiValue, Table, Value as LuaValue, Variadic};
+use convert::{ConvertError, to_lua};
+use limits::{Limits, limit_error, limit_hit};
+use mlua::{Function, Lua, MultiValue, Table, Value as LuaValue};
+use output::Sink;
 use serde_json::{Map, Value, json};
 use std::cell::RefCell;
-use std::collections::HashMap;
-use std::io::Write as _;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -146,7 +160,9 @@ async fn execute(
     } else {
         Sink::Stdout
     };
-    install(&lua, hub, options, sink).await.map_err(preparing)?;
+    install(&lua, hub, options, sink, &limits)
+        .await
+        .map_err(preparing)?;
     let mut result = Value::Null;
     for chunk in chunks {
         let function = lua
@@ -167,14 +183,17 @@ async fn execute(
             let error = values.pop_front().unwrap_or(LuaValue::Nil);
             return Err(lua_error_fields(&lua, error, options));
         }
-        result = match values.len() {
-            0 => Value::Null,
-            1 => to_json(&lua, values.pop_front().unwrap_or(LuaValue::Nil)),
-            _ => Value::Array(values.into_iter().map(|v| to_json(&lua, v)).collect()),
+        let shown = match values.len() {
+            0 => Ok(Value::Null),
+            1 => convert::to_json(values.pop_front().unwrap_or(LuaValue::Nil), RESULT),
+            _ => convert::to_json_each(values.into_iter().collect(), RESULT).map(Value::Array),
         };
+        result = shown.map_err(|hit| script_error("limit", hit.0))?;
     }
     Ok(result)
 }
+
+const RESULT: &str = "the script's result";
 
 /// A Lua error value as the JSON error: limits are `limit`, typed Hub errors (tables with
 /// `kind`) pass through, strings and other values become `{kind: "lua", message}`.
@@ -186,7 +205,7 @@ fn lua_error_fields(lua: &Lua, error: LuaValue, options: &LuaOptions) -> Map<Str
     }
     if let LuaValue::Table(t) = &error
         && let Ok(Some(_)) = t.get::<Option<String>>("kind")
-        && let Value::Object(map) = to_json(lua, error.clone())
+        && let Ok(Value::Object(map)) = convert::to_json(error.clone(), "the error")
     {
         return map;
     }
@@ -206,8 +225,10 @@ fn lua_error_fields(lua: &Lua, error: LuaValue, options: &LuaOptions) -> Map<Str
         );
     }
     let mut fields = script_error("lua", message);
-    if let LuaValue::Table(_) = &error {
-        fields.insert("value".into(), to_json(lua, error));
+    if let LuaValue::Table(_) = &error
+        && let Ok(value) = convert::to_json(error, "the error")
+    {
+        fields.insert("value".into(), value);
     }
     fields
 }
@@ -238,28 +259,6 @@ fn sandbox(options: &LuaOptions, limits: &Rc<Limits>) -> mlua::Result<(Lua, Func
     limits::install(&lua, limits)?;
     strings::install(&lua, limits)?;
     Ok((lua, pcall))
-}
-
-enum Sink {
-    Capture(Rc<RefCell<String>>),
-    Stdout,
-}
-
-impl Sink {
-    fn line(&self, text: &str) {
-        match self {
-            Sink::Capture(buffer) => {
-                let mut b = buffer.borrow_mut();
-                b.push_str(text);
-                b.push('\n');
-            }
-            Sink::Stdout => {
-                let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "{text}");
-                let _ = out.flush();
-            }
-        }
-    }
 }
 
 /// Helpers written in Lua because only Lua code can raise an arbitrary value (our typed error
@@ -301,12 +300,22 @@ end
 return bind, read, strict
 "#;
 
+/// The namespaces that need no Hub: `json`, `regex`, `print` and `dump`.
+fn install_libraries(lua: &Lua, sink: Sink, limits: &Rc<Limits>) -> mlua::Result<()> {
+    let globals = lua.globals();
+    globals.set("json", libs::json_table(lua)?)?;
+    globals.set("regex", libs::regex_table(lua)?)?;
+    output::install(lua, sink, limits)
+}
+
 async fn install(
     lua: &Lua,
     hub: Arc<Dockhand>,
     options: &LuaOptions,
     sink: Sink,
+    limits: &Rc<Limits>,
 ) -> mlua::Result<()> {
+    install_libraries(lua, sink, limits)?;
     let globals = lua.globals();
     let raw_call = {
         let hub = hub.clone();
@@ -375,33 +384,6 @@ async fn install(
     docs.set("read", read)?;
     globals.set("docs", docs)?;
 
-    globals.set("json", json_table(lua)?)?;
-    globals.set("regex", regex_table(lua)?)?;
-
-    let sink = Rc::new(sink);
-    let tostring: Function = globals.get("tostring")?;
-    let print = {
-        let sink = sink.clone();
-        let tostring = tostring.clone();
-        lua.create_function(move |_, values: Variadic<LuaValue>| {
-            let parts: Vec<String> = values
-                .into_iter()
-                .map(|v| tostring.call::<String>(v))
-                .collect::<mlua::Result<_>>()?;
-            sink.line(&parts.join("\t"));
-            Ok(())
-        })?
-    };
-    globals.set("print", print)?;
-    let dump = lua.create_function(move |lua, value: LuaValue| {
-        let text = match &value {
-            LuaValue::Table(_) => pretty(&to_json(lua, value)),
-            other => tostring.call::<String>(other.clone())?,
-        };
-        sink.line(&text);
-        Ok(())
-    })?;
-    globals.set("dump", dump)?;
     Ok(())
 }
 
@@ -416,12 +398,13 @@ async fn call_operation(
 ) -> mlua::Result<(bool, LuaValue)> {
     let args = match args {
         LuaValue::Nil => json!({}),
-        table @ LuaValue::Table(_) => match from_lua(lua, table) {
+        table @ LuaValue::Table(_) => match convert::from_lua(table, &format!("`{name}`'s args")) {
             Ok(v @ Value::Object(_)) => v,
             // An empty Lua table is `{}` either way; anything else array-like is not arguments.
             Ok(Value::Array(a)) if a.is_empty() => json!({}),
             Ok(_) => return invalid(lua, &name, "args", "a table of named arguments"),
-            Err(e) => {
+            Err(ConvertError::Limit(hit)) => return Err(limit_error(hit.0)),
+            Err(ConvertError::Invalid(e)) => {
                 let expected = format!("JSON-compatible values: {e}");
                 return invalid(lua, &name, "args", &expected);
             }
@@ -573,145 +556,6 @@ Results are Lua tables (JSON `null` becomes `nil`). Errors are tables with `kind
 where they apply, `status`, `argument` and `retry_after`: catch them with `pcall`. Write
 operations need `--force`.
 ";
-
-fn json_table(lua: &Lua) -> mlua::Result<Table> {
-    let t = lua.create_table()?;
-    t.set(
-        "encode",
-        lua.create_function(|lua, (value, opts): (LuaValue, Option<Table>)| {
-            let value = from_lua(lua, value)?;
-            let indent = match opts {
-                Some(o) => o.get::<Option<bool>>("pretty")?.unwrap_or(false),
-                None => false,
-            };
-            Ok(if indent {
-                pretty(&value)
-            } else {
-                value.to_string()
-            })
-        })?,
-    )?;
-    t.set(
-        "decode",
-        lua.create_function(|lua, text: mlua::LuaString| {
-            let value: Value = serde_json::from_slice(&text.as_bytes())
-                .map_err(|e| mlua::Error::runtime(format!("json.decode: {e}")))?;
-            to_lua(lua, &value)
-        })?,
-    )?;
-    // Decoding maps null to nil; `json.null` lets a script send an explicit null.
-    t.set("null", lua.null())?;
-    Ok(t)
-}
-
-/// Compiled patterns are kept per run: workflows tend to apply one pattern to many tags.
-struct Patterns(RefCell<HashMap<String, regex::Regex>>);
-
-impl Patterns {
-    fn get(&self, pattern: &str) -> mlua::Result<regex::Regex> {
-        if let Some(re) = self.0.borrow().get(pattern) {
-            return Ok(re.clone());
-        }
-        let re = regex::RegexBuilder::new(pattern)
-            .size_limit(1 << 20)
-            .build()
-            .map_err(|e| mlua::Error::runtime(format!("regex: {e}")))?;
-        let mut cache = self.0.borrow_mut();
-        if cache.len() < 256 {
-            cache.insert(pattern.to_string(), re.clone());
-        }
-        Ok(re)
-    }
-}
-
-fn regex_table(lua: &Lua) -> mlua::Result<Table> {
-    let patterns = Rc::new(Patterns(RefCell::new(HashMap::new())));
-    let t = lua.create_table()?;
-    let p = patterns.clone();
-    t.set(
-        "is_match",
-        lua.create_function(move |_, (pattern, s): (String, String)| {
-            Ok(p.get(&pattern)?.is_match(&s))
-        })?,
-    )?;
-    let p = patterns.clone();
-    t.set(
-        "match",
-        lua.create_function(move |lua, (pattern, s): (String, String)| {
-            let re = p.get(&pattern)?;
-            let Some(caps) = re.captures(&s) else {
-                return Ok(LuaValue::Nil);
-            };
-            // m[0] is the whole match, m[1].. the groups, and named groups by name.
-            let m = lua.create_table()?;
-            for (i, group) in caps.iter().enumerate() {
-                if let Some(g) = group {
-                    m.raw_set(i, g.as_str())?;
-                }
-            }
-            for name in re.capture_names().flatten() {
-                if let Some(g) = caps.name(name) {
-                    m.raw_set(name, g.as_str())?;
-                }
-            }
-            Ok(LuaValue::Table(m))
-        })?,
-    )?;
-    let p = patterns.clone();
-    t.set(
-        "find_all",
-        lua.create_function(move |lua, (pattern, s): (String, String)| {
-            let re = p.get(&pattern)?;
-            lua.create_sequence_from(re.find_iter(&s).map(|m| m.as_str().to_string()))
-        })?,
-    )?;
-    let p = patterns.clone();
-    t.set(
-        "replace",
-        lua.create_function(
-            move |_, (pattern, s, replacement): (String, String, String)| {
-                Ok(p.get(&pattern)?
-                    .replace_all(&s, replacement.as_str())
-                    .into_owned())
-            },
-        )?,
-    )?;
-    let p = patterns;
-    t.set(
-        "split",
-        lua.create_function(move |lua, (pattern, s): (String, String)| {
-            let re = p.get(&pattern)?;
-            lua.create_sequence_from(re.split(&s).map(str::to_string))
-        })?,
-    )?;
-    Ok(t)
-}
-
-/// JSON to Lua: objects and arrays become tables (arrays keep an array marker so they encode
-/// back as arrays, even when empty), and null becomes nil so `if page.next then` reads naturally.
-fn to_lua(lua: &Lua, value: &Value) -> mlua::Result<LuaValue> {
-    let options = mlua::serde::SerializeOptions::new()
-        .serialize_none_to_null(false)
-        .serialize_unit_to_null(false);
-    lua.to_value_with(value, options)
-}
-
-fn from_lua(lua: &Lua, value: LuaValue) -> mlua::Result<Value> {
-    lua.from_value(value)
-}
-
-/// Lua to JSON for showing values: functions and other non-data values are skipped rather
-/// than failing, since `dump` and results are for reading.
-fn to_json(lua: &Lua, value: LuaValue) -> Value {
-    let options = mlua::serde::DeserializeOptions::new()
-        .deny_unsupported_types(false)
-        .deny_recursive_tables(false);
-    lua.from_value_with(value, options).unwrap_or(Value::Null)
-}
-
-fn pretty(value: &Value) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
-}
 
 #[cfg(test)]
 mod tests;
