@@ -1,4 +1,5 @@
-//! Personal access tokens of the signed-in user. The secret is shown once, in the create reply.
+//! The `access-tokens` area: personal access tokens of the signed-in user. The secret is shown
+//! once, in the create reply.
 
 use hyper::StatusCode;
 use serde_json::{Value, json};

@@ -1,4 +1,4 @@
-//! Reading the audit log: the action catalogue and filtered, paged events of one account.
+//! The `audit-logs` area, reading the audit log: the action catalogue and filtered, paged events of one account.
 
 use serde_json::{Map, Value, json};
 

@@ -1,4 +1,5 @@
-//! The three unauthenticated routes: token exchange, password login, and its second factor.
+//! The `authentication` area: the three unauthenticated routes (token exchange, password login,
+//! and its second factor).
 
 use serde_json::{Value, json};
 

@@ -1,4 +1,4 @@
-//! Groups (teams) of an organization and their members.
+//! The `groups` area: groups (teams) of an organization and their members.
 
 use hyper::StatusCode;
 use serde_json::{Value, json};

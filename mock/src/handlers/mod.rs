@@ -1,18 +1,25 @@
 //! From a resolved route to a reply: authentication first, then the operation's handler.
+//!
+//! One module per catalog area (the SCIM area is `crate::scim`). Which credentials a route
+//! needs is the kind of route it is ([`Route`]); each kind is checked here, once, before its
+//! handler runs, and every route is matched by name, so a route without a handler does not
+//! compile.
 
-mod audit;
+mod access_tokens;
+mod audit_logs;
+mod authentication;
 mod groups;
-mod login;
-mod oats;
+mod invites;
+mod org_access_tokens;
+mod org_settings;
 mod orgs;
-mod pats;
-mod repos;
+mod repositories;
 
 use crate::auth;
 use crate::http::{ApiError, Reply, Request};
-use crate::routing::{self, Access, Route};
+use crate::routing::{self, HubRoute, OpenRoute, PublicRoute, Route, ScimRoute};
 use crate::scim;
-use crate::state::HubState;
+use crate::state::{HubState, Principal};
 
 /// Answers one request against the state; never fails, errors become error replies.
 pub(crate) fn handle(state: &mut HubState, req: &Request) -> Reply {
@@ -21,99 +28,127 @@ pub(crate) fn handle(state: &mut HubState, req: &Request) -> Reply {
 }
 
 fn run(state: &mut HubState, req: &Request) -> Result<Reply, ApiError> {
-    use Route::*;
-    let route = routing::resolve(&req.method, &req.raw_path)?;
-    match route.access() {
-        Access::None => match route {
-            Login => login::login(state, req),
-            SecondFactorLogin => login::second_factor(state, req),
-            _ => login::create_auth_token(state, req),
-        },
-        Access::Scim => {
-            let org = auth::scim_org(state, req)?;
-            match route {
-                ScimServiceProviderConfig => Ok(scim::service_provider_config()),
-                ScimResourceTypes => Ok(scim::resource_types()),
-                ScimResourceType { name } => scim::resource_type(&name),
-                ScimSchemas => Ok(scim::schemas()),
-                ScimSchema { id } => scim::schema(&id),
-                ScimListUsers => scim::list_users(state, req, &org),
-                ScimCreateUser => scim::create_user(state, req, &org),
-                ScimGetUser { id } => scim::get_user(state, req, &org, &id),
-                ScimPutUser { id } => scim::put_user(state, req, &org, &id),
-                _ => Err(ApiError::not_found("no such SCIM route")),
-            }
-        }
-        Access::Optional => {
+    match routing::resolve(&req.method, &req.raw_path)? {
+        Route::Open(route) => open(state, req, route),
+        Route::Public(route) => {
             let principal = auth::authenticate(state, req)?;
-            let p = principal.as_ref();
-            match route {
-                ListRepos { ns } => repos::list(state, req, p, &ns),
-                GetRepo { ns, repo } | HeadRepo { ns, repo } => repos::get(state, p, &ns, &repo),
-                ListTags { ns, repo } => repos::list_tags(state, req, p, &ns, &repo),
-                HeadTags { ns, repo } => repos::head_tags(state, p, &ns, &repo),
-                GetTag { ns, repo, tag } | HeadTag { ns, repo, tag } => {
-                    repos::get_tag(state, p, &ns, &repo, &tag)
-                }
-                _ => Err(ApiError::not_found("no such route")),
-            }
+            public(state, req, principal.as_ref(), route)
         }
-        Access::Bearer => {
+        Route::Hub(route) => {
             let principal = auth::authenticate(state, req)?;
             let p = auth::required(principal.as_ref())?;
-            match route {
-                ListPats => pats::list(state, req, p),
-                CreatePat => pats::create(state, req, p),
-                GetPat { uuid } => pats::get(state, p, &uuid),
-                PatchPat { uuid } => pats::patch(state, req, p, &uuid),
-                DeletePat { uuid } => pats::delete(state, req, p, &uuid),
-
-                AuditActions { account } => audit::actions(state, p, &account),
-                AuditLogs { account } => audit::logs(state, req, p, &account),
-
-                GetOrgSettings { org } => orgs::get_settings(state, p, &org),
-                PutOrgSettings { org } => orgs::put_settings(state, req, p, &org),
-
-                ListOats { org } => oats::list(state, req, p, &org),
-                CreateOat { org } => oats::create(state, req, p, &org),
-                GetOat { org, id } => oats::get(state, p, &org, &id),
-                PatchOat { org, id } => oats::patch(state, req, p, &org, &id),
-                DeleteOat { org, id } => oats::delete(state, req, p, &org, &id),
-
-                CreateRepo { ns } => repos::create(state, req, p, &ns),
-                PatchImmutableTags { ns, repo } => {
-                    repos::patch_immutable_tags(state, req, p, &ns, &repo)
-                }
-                VerifyImmutableTags { ns, repo } => {
-                    repos::verify_immutable_tags(state, req, p, &ns, &repo)
-                }
-                AssignRepoGroup { ns, repo } => repos::assign_group(state, req, p, &ns, &repo),
-
-                ListMembers { org } => orgs::list_members(state, req, p, &org),
-                ExportMembers { org } => orgs::export_members(state, req, p, &org),
-                PutMember { org, user } => orgs::put_member(state, req, p, &org, &user),
-                DeleteMember { org, user } => orgs::delete_member(state, req, p, &org, &user),
-
-                ListInvites { org } => orgs::list_invites(state, p, &org),
-                CancelInvite { id } => orgs::cancel_invite(state, req, p, &id),
-                ResendInvite { id } => orgs::resend_invite(state, req, p, &id),
-                BulkInvite => orgs::bulk_invite(state, req, p),
-
-                ListGroups { org } => groups::list(state, req, p, &org),
-                CreateGroup { org } => groups::create(state, req, p, &org),
-                GetGroup { org, group } => groups::get(state, p, &org, &group),
-                PutGroup { org, group } => groups::update(state, req, p, &org, &group, true),
-                PatchGroup { org, group } => groups::update(state, req, p, &org, &group, false),
-                DeleteGroup { org, group } => groups::delete(state, req, p, &org, &group),
-                ListGroupMembers { org, group } => {
-                    groups::list_members(state, req, p, &org, &group)
-                }
-                AddGroupMember { org, group } => groups::add_member(state, req, p, &org, &group),
-                RemoveGroupMember { org, group, user } => {
-                    groups::remove_member(state, req, p, &org, &group, &user)
-                }
-                _ => Err(ApiError::not_found("no such route")),
-            }
+            hub(state, req, p, route)
         }
+        Route::Scim(route) => {
+            let org = auth::scim_org(state, req)?;
+            scim_route(state, req, &org, route)
+        }
+    }
+}
+
+fn open(state: &mut HubState, req: &Request, route: OpenRoute) -> Result<Reply, ApiError> {
+    match route {
+        OpenRoute::Login => authentication::login(state, req),
+        OpenRoute::LoginSecondFactor => authentication::second_factor(state, req),
+        OpenRoute::CreateAuthToken => authentication::create_auth_token(state, req),
+    }
+}
+
+fn public(
+    state: &mut HubState,
+    req: &Request,
+    p: Option<&Principal>,
+    route: PublicRoute,
+) -> Result<Reply, ApiError> {
+    use PublicRoute::*;
+    match route {
+        ListRepositories { ns } => repositories::list(state, req, p, &ns),
+        GetRepository { ns, repo } | CheckRepository { ns, repo } => {
+            repositories::get(state, p, &ns, &repo)
+        }
+        ListRepositoryTags { ns, repo } => repositories::list_tags(state, req, p, &ns, &repo),
+        CheckRepositoryTags { ns, repo } => repositories::head_tags(state, p, &ns, &repo),
+        GetRepositoryTag { ns, repo, tag } | CheckRepositoryTag { ns, repo, tag } => {
+            repositories::get_tag(state, p, &ns, &repo, &tag)
+        }
+    }
+}
+
+fn hub(
+    state: &mut HubState,
+    req: &Request,
+    p: &Principal,
+    route: HubRoute,
+) -> Result<Reply, ApiError> {
+    use HubRoute::*;
+    match route {
+        ListPersonalAccessTokens => access_tokens::list(state, req, p),
+        CreatePersonalAccessToken => access_tokens::create(state, req, p),
+        GetPersonalAccessToken { uuid } => access_tokens::get(state, p, &uuid),
+        UpdatePersonalAccessToken { uuid } => access_tokens::patch(state, req, p, &uuid),
+        DeletePersonalAccessToken { uuid } => access_tokens::delete(state, req, p, &uuid),
+
+        ListAuditLogActions { account } => audit_logs::actions(state, p, &account),
+        ListAuditLogEvents { account } => audit_logs::logs(state, req, p, &account),
+
+        GetOrgSettings { org } => org_settings::get(state, p, &org),
+        UpdateOrgSettings { org } => org_settings::put(state, req, p, &org),
+
+        ListOrgAccessTokens { org } => org_access_tokens::list(state, req, p, &org),
+        CreateOrgAccessToken { org } => org_access_tokens::create(state, req, p, &org),
+        GetOrgAccessToken { org, id } => org_access_tokens::get(state, p, &org, &id),
+        UpdateOrgAccessToken { org, id } => org_access_tokens::patch(state, req, p, &org, &id),
+        DeleteOrgAccessToken { org, id } => org_access_tokens::delete(state, req, p, &org, &id),
+
+        CreateRepository { ns } => repositories::create(state, req, p, &ns),
+        UpdateRepositoryImmutableTags { ns, repo } => {
+            repositories::patch_immutable_tags(state, req, p, &ns, &repo)
+        }
+        VerifyRepositoryImmutableTags { ns, repo } => {
+            repositories::verify_immutable_tags(state, req, p, &ns, &repo)
+        }
+        AssignRepositoryGroup { ns, repo } => repositories::assign_group(state, req, p, &ns, &repo),
+
+        ListOrgMembers { org } => orgs::list_members(state, req, p, &org),
+        ExportOrgMembers { org } => orgs::export_members(state, req, p, &org),
+        UpdateOrgMemberRole { org, user } => orgs::put_member(state, req, p, &org, &user),
+        RemoveOrgMember { org, user } => orgs::delete_member(state, req, p, &org, &user),
+
+        ListOrgInvites { org } => invites::list(state, p, &org),
+        CancelInvite { id } => invites::cancel(state, req, p, &id),
+        ResendInvite { id } => invites::resend(state, req, p, &id),
+        BulkCreateInvites => invites::bulk_create(state, req, p),
+
+        ListOrgGroups { org } => groups::list(state, req, p, &org),
+        CreateOrgGroup { org } => groups::create(state, req, p, &org),
+        GetOrgGroup { org, group } => groups::get(state, p, &org, &group),
+        UpdateOrgGroup { org, group } => groups::update(state, req, p, &org, &group, true),
+        PatchOrgGroup { org, group } => groups::update(state, req, p, &org, &group, false),
+        DeleteOrgGroup { org, group } => groups::delete(state, req, p, &org, &group),
+        ListGroupMembers { org, group } => groups::list_members(state, req, p, &org, &group),
+        AddGroupMember { org, group } => groups::add_member(state, req, p, &org, &group),
+        RemoveGroupMember { org, group, user } => {
+            groups::remove_member(state, req, p, &org, &group, &user)
+        }
+    }
+}
+
+fn scim_route(
+    state: &mut HubState,
+    req: &Request,
+    org: &str,
+    route: ScimRoute,
+) -> Result<Reply, ApiError> {
+    use ScimRoute::*;
+    match route {
+        ScimGetServiceProviderConfig => Ok(scim::service_provider_config()),
+        ScimListResourceTypes => Ok(scim::resource_types()),
+        ScimGetResourceType { name } => scim::resource_type(&name),
+        ScimListSchemas => Ok(scim::schemas()),
+        ScimGetSchema { id } => scim::schema(&id),
+        ScimListUsers => scim::list_users(state, req, org),
+        ScimCreateUser => scim::create_user(state, req, org),
+        ScimGetUser { id } => scim::get_user(state, req, org, &id),
+        ScimUpdateUser { id } => scim::put_user(state, req, org, &id),
     }
 }

@@ -1,4 +1,4 @@
-//! Organization access tokens. The secret is shown once, in the create reply; the exchange at
+//! The `org-access-tokens` area: organization access tokens. The secret is shown once, in the create reply; the exchange at
 //! `/v2/auth/token` takes it with the organization's name as identifier.
 
 use hyper::StatusCode;

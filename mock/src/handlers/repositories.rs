@@ -1,4 +1,4 @@
-//! Repositories and their tags: listing, creation, lookups, immutable-tag rules, group grants.
+//! The `repositories` area, repositories and their tags: listing, creation, lookups, immutable-tag rules, group grants.
 
 use std::sync::LazyLock;
 
