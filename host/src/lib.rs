@@ -11,6 +11,9 @@ pub mod credentials;
 mod egress;
 #[cfg(feature = "runtime")]
 pub mod engine;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 #[cfg(feature = "runtime")]
 mod hooks;
 pub mod http_client;
