@@ -67,7 +67,13 @@ fn response(a: &Answer) -> HttpResponse {
 
 fn failure(kind: u8) -> HubError {
     use dockhand_plugin::error::TransportKind::*;
-    let kinds = [Timeout, ConnectionReset, ConnectionRefused, BodyTooLarge, Dns];
+    let kinds = [
+        Timeout,
+        ConnectionReset,
+        ConnectionRefused,
+        BodyTooLarge,
+        Dns,
+    ];
     HubError::transport(kinds[kind as usize % kinds.len()], "fuzzed")
 }
 
