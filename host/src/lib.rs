@@ -27,6 +27,8 @@ pub mod mcp;
 mod outgoing;
 mod ownership;
 pub mod policy;
+#[cfg(feature = "runtime")]
+pub mod report;
 // Only the send path reads it; without the runtime it is kept compiling, not used.
 #[cfg_attr(not(feature = "runtime"), allow(dead_code))]
 mod routes;

@@ -5,7 +5,8 @@
 //! unless the server was started with writes allowed.
 
 use crate::bindings::exports::dockhand::hub::catalog::{Access, OperationInfo};
-use crate::{CallError, CallOptions, Dockhand, HubError, describe_hub_error};
+use crate::report::error_fields;
+use crate::{CallError, CallOptions, Dockhand, HubError};
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
     JsonObject, ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
@@ -356,75 +357,6 @@ fn item_label(item: &Value) -> Option<&str> {
     ]
     .iter()
     .find_map(|k| item.get(k).and_then(Value::as_str))
-}
-
-/// The typed error as JSON, in the shape `dockhand --json` prints on stderr without the outer
-/// `error` key: `kind`, `message`, and where they apply `status`, `argument`, `reason`,
-/// `retry_after`.
-pub fn error_fields(e: &CallError) -> Map<String, Value> {
-    let mut m = Map::new();
-    let mut put = |k: &str, v: Value| {
-        m.insert(k.to_string(), v);
-    };
-    let kind = match e {
-        CallError::Hub(h) => match h {
-            HubError::InvalidArgument(a) => {
-                put("argument", a.name.clone().into());
-                put("reason", a.reason.clone().into());
-                "invalid-argument"
-            }
-            HubError::UnknownOperation(_) => "unknown-operation",
-            HubError::Unauthorized(_) => {
-                put("status", 401.into());
-                "unauthorized"
-            }
-            HubError::Forbidden(reason) => {
-                put("status", 403.into());
-                put("reason", reason.clone().into());
-                "forbidden"
-            }
-            HubError::NotFound(_) => {
-                put("status", 404.into());
-                "not-found"
-            }
-            HubError::Conflict(_) => {
-                put("status", 409.into());
-                "conflict"
-            }
-            HubError::RateLimited(r) => {
-                put("status", 429.into());
-                put("retry_after", json!(r.retry_after));
-                if let Some(l) = &r.rate_limit {
-                    put("limit", json!(l.limit));
-                    put("remaining", json!(l.remaining));
-                    put("reset", json!(l.reset));
-                }
-                "rate-limited"
-            }
-            HubError::Upstream(u) => {
-                put("status", u.status.into());
-                "upstream"
-            }
-            HubError::Transport(t) => {
-                put("transport_kind", t.kind.as_str().into());
-                "transport"
-            }
-            HubError::Denied(_) => "denied",
-            HubError::Decode(_) => "decode",
-        },
-        CallError::Deadline(d) => {
-            put("seconds", d.as_secs().into());
-            "deadline"
-        }
-        CallError::Host(_) => "host",
-    };
-    let message = match e {
-        CallError::Hub(h) => describe_hub_error(h),
-        other => other.to_string(),
-    };
-    m.insert("kind".into(), kind.into());
-    m.insert("message".into(), message.into());
-    m
 }
 
 fn error_result(e: &CallError) -> CallToolResult {

@@ -1,6 +1,8 @@
 //! `dockhand mcp` driven as an MCP client drives it: rmcp's client over the child's stdio,
 //! against the mock Hub.
 
+mod support;
+
 use dockhand_mock::{Fault, MockConfig, MockHub, fixtures};
 use rmcp::model::{CallToolRequestParams, CallToolResult, JsonObject, Tool};
 use rmcp::service::RunningService;
@@ -279,5 +281,121 @@ async fn allow_write_runs_writes_with_the_configured_account() {
         r.structured_content.as_ref().unwrap()["description"],
         "made by a model"
     );
+    client.cancel().await.unwrap();
+}
+
+/// The CLI's `--json`, the MCP tools and Lua show an error the same way: one JSON object, one
+/// exit code, whichever surface met it (a missing repository, a bad argument, a 429 with its
+/// rate-limit details, a policy denial).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_surface_shows_an_error_the_same_way() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let base = hub.base_url();
+    let (client, home) = connect(&base, &[], &[]).await;
+    let cases: [(&str, Value, Option<Fault>); 4] = [
+        (
+            "get_repository",
+            json!({"namespace": "library", "repository": "nope"}),
+            None,
+        ),
+        ("get_repository", json!({"namespace": "library"}), None),
+        (
+            "get_repository",
+            json!({"namespace": "library", "repository": "alpine"}),
+            Some(Fault::retry_after(40).times(10)),
+        ),
+        (
+            "create_repository",
+            json!({"namespace": "alice", "name": "x"}),
+            None,
+        ),
+    ];
+    for (operation, args, fault) in cases {
+        let inject = |hub: &MockHub| {
+            if let Some(f) = &fault {
+                hub.inject(f.clone());
+            }
+        };
+
+        inject(&hub);
+        let mcp = call(&client, operation, args.clone()).await;
+        let mcp_error = mcp.structured_content.as_ref().unwrap()["error"].clone();
+        hub.clear_faults();
+
+        inject(&hub);
+        let cli = support::dockhand(
+            home.path(),
+            &[
+                "--base-url",
+                &base,
+                "--no-cache",
+                "--json",
+                "--read-only",
+                "call",
+                operation,
+                "--args-json",
+                &args.to_string(),
+            ],
+            &[],
+            "",
+        )
+        .await;
+        hub.clear_faults();
+
+        inject(&hub);
+        let script = format!("return app.integrations.docker.{operation}(json.decode([[{args}]]))");
+        let lua = support::dockhand(
+            home.path(),
+            &[
+                "--base-url",
+                &base,
+                "--no-cache",
+                "lua",
+                "--json",
+                "--eval",
+                &script,
+            ],
+            &[],
+            "",
+        )
+        .await;
+        hub.clear_faults();
+
+        // The mock's own count of requests left moves on with every request; that it is
+        // there, as a number, is what must agree.
+        let counted = |mut e: Value| {
+            if let Some(left) = e.get_mut("remaining") {
+                assert!(left.is_u64(), "{left}");
+                *left = json!("counted");
+            }
+            e
+        };
+        let mcp_error = counted(mcp_error);
+        // A script makes many calls, so Lua's error names the one that failed as well.
+        let mut lua_error = lua.json()["error"].clone();
+        let failed = lua_error.as_object_mut().unwrap().remove("operation");
+        assert_eq!(failed, Some(json!(operation)), "{operation} {args}");
+        // A write refused says how to allow it on that surface (--allow-write, --force, no
+        // --read-only): the message differs there, and only there.
+        let surface_hint = |mut e: Value| {
+            if e["kind"] == "denied" {
+                let message = e["message"].as_str().unwrap();
+                assert!(message.starts_with("denied: ") && message.contains(operation));
+                e["message"] = json!("denied: (how to allow it on this surface)");
+            }
+            e
+        };
+        let mcp_error = surface_hint(mcp_error);
+        let lua_error = surface_hint(lua_error);
+        let cli_error = surface_hint(counted(cli.error_json()["error"].clone()));
+        assert_eq!(cli_error, mcp_error, "{operation} {args}: CLI vs MCP");
+        assert_eq!(
+            counted(lua_error),
+            mcp_error,
+            "{operation} {args}: Lua vs MCP"
+        );
+        assert_eq!(cli.code, lua.code, "{operation} {args}: exit codes");
+        assert_ne!(cli.code, 0);
+    }
     client.cancel().await.unwrap();
 }

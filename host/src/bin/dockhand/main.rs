@@ -527,21 +527,6 @@ async fn lua(g: &Global, args: &LuaArgs) -> ExitCode {
     }
     match outcome.error_kind() {
         None => ExitCode::SUCCESS,
-        Some(kind) => ExitCode::from(lua_exit_code(kind)),
-    }
-}
-
-/// The same codes `dockhand call` uses for each kind of Hub error; a failing script is a host
-/// error (1) unless it did not even parse (2).
-fn lua_exit_code(kind: &str) -> u8 {
-    match kind {
-        "syntax" | "invalid-argument" | "unknown-operation" => exit::USAGE,
-        "unauthorized" | "forbidden" => exit::AUTH,
-        "not-found" => exit::NOT_FOUND,
-        "rate-limited" => exit::RATE_LIMITED,
-        "denied" => exit::DENIED,
-        "conflict" | "upstream" | "decode" => exit::UPSTREAM,
-        "transport" | "deadline" => exit::TRANSPORT,
-        _ => exit::HOST,
+        Some(kind) => ExitCode::from(dockhand_host::report::exit_code(kind)),
     }
 }

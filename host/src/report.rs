@@ -1,0 +1,118 @@
+//! How an error is shown, for every surface alike: the CLI's `--json` and its exit code, the
+//! MCP tools' structured error, and Lua's error table all come from here, so they cannot
+//! drift apart. One JSON shape (`kind`, `message`, and the details that apply), one exit code
+//! per kind.
+
+use crate::{CallError, HubError, describe_hub_error};
+use serde_json::{Map, Value, json};
+
+/// Stable exit codes, documented in `--help` and the README.
+pub mod exit {
+    pub const HOST: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const AUTH: u8 = 3;
+    pub const NOT_FOUND: u8 = 4;
+    pub const RATE_LIMITED: u8 = 5;
+    pub const DENIED: u8 = 6;
+    pub const UPSTREAM: u8 = 7;
+    pub const TRANSPORT: u8 = 8;
+}
+
+/// The exit code of an error `kind` (as [`error_fields`] names it, or Lua's own `syntax`,
+/// `lua` and `limit`): a script that failed on its own is a host error (1) unless it did not
+/// even parse (2).
+pub fn exit_code(kind: &str) -> u8 {
+    match kind {
+        "usage" | "syntax" | "invalid-argument" | "unknown-operation" => exit::USAGE,
+        "unauthorized" | "forbidden" => exit::AUTH,
+        "not-found" => exit::NOT_FOUND,
+        "rate-limited" => exit::RATE_LIMITED,
+        "denied" => exit::DENIED,
+        "conflict" | "upstream" | "decode" => exit::UPSTREAM,
+        "transport" | "deadline" => exit::TRANSPORT,
+        _ => exit::HOST,
+    }
+}
+
+/// The kind [`error_fields`] gives `e`.
+pub fn kind(e: &CallError) -> &'static str {
+    match e {
+        CallError::Hub(h) => match h {
+            HubError::InvalidArgument(_) => "invalid-argument",
+            HubError::UnknownOperation(_) => "unknown-operation",
+            HubError::Unauthorized(_) => "unauthorized",
+            HubError::Forbidden(_) => "forbidden",
+            HubError::NotFound(_) => "not-found",
+            HubError::Conflict(_) => "conflict",
+            HubError::RateLimited(_) => "rate-limited",
+            HubError::Upstream(_) => "upstream",
+            HubError::Transport(_) => "transport",
+            HubError::Denied(_) => "denied",
+            HubError::Decode(_) => "decode",
+        },
+        CallError::Deadline(_) => "deadline",
+        CallError::Host(_) => "host",
+    }
+}
+
+/// `{"error": fields}`: what `dockhand --json` prints on stderr.
+pub fn error_json(e: &CallError) -> Value {
+    json!({ "error": error_fields(e) })
+}
+
+/// A usage problem found before any call, in the same shape.
+pub fn usage_json(message: &str) -> Value {
+    json!({"error": {"kind": "usage", "message": message}})
+}
+
+/// The typed error as JSON, without the outer `error` key: `kind`, `message`, and where they
+/// apply `status`, `argument`, `reason`, `retry_after`, `limit`, `remaining`, `reset`,
+/// `transport_kind`, `seconds`. A detail that is not known is left out, not written as null.
+pub fn error_fields(e: &CallError) -> Map<String, Value> {
+    let mut m = Map::new();
+    let mut put = |k: &str, v: Value| {
+        if !v.is_null() {
+            m.insert(k.to_string(), v);
+        }
+    };
+    put("kind", kind(e).into());
+    match e {
+        CallError::Hub(h) => match h {
+            HubError::InvalidArgument(a) => {
+                put("argument", a.name.clone().into());
+                put("reason", a.reason.clone().into());
+            }
+            HubError::Unauthorized(_) => put("status", 401.into()),
+            HubError::Forbidden(reason) => {
+                put("status", 403.into());
+                put("reason", reason.clone().into());
+            }
+            HubError::NotFound(_) => put("status", 404.into()),
+            HubError::Conflict(_) => put("status", 409.into()),
+            HubError::RateLimited(r) => {
+                put("status", 429.into());
+                put("retry_after", json!(r.retry_after));
+                if let Some(l) = &r.rate_limit {
+                    put("limit", json!(l.limit));
+                    put("remaining", json!(l.remaining));
+                    put("reset", json!(l.reset));
+                }
+            }
+            HubError::Upstream(u) => put("status", u.status.into()),
+            HubError::Transport(t) => put("transport_kind", t.kind.as_str().into()),
+            HubError::UnknownOperation(_) | HubError::Denied(_) | HubError::Decode(_) => {}
+        },
+        CallError::Deadline(d) => put("seconds", d.as_secs().into()),
+        CallError::Host(_) => {}
+    }
+    put("message", message(e).into());
+    m
+}
+
+/// The one-line text of an error, as every surface shows it.
+pub fn message(e: &CallError) -> String {
+    match e {
+        CallError::Hub(h) => describe_hub_error(h),
+        other => other.to_string(),
+    }
+}
