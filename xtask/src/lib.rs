@@ -1,6 +1,8 @@
 //! Code generation from the catalog. Everything generated is produced here, in memory, so the
-//! golden test can compare it with the files on disk.
+//! golden test can compare it with the files on disk. Besides the catalog, the only input is the
+//! hand-written WIT in `wit/`, which the typed export glue's layouts are computed over ([`abi`]).
 
+pub mod abi;
 pub mod tables;
 pub mod wit;
 
@@ -63,9 +65,18 @@ pub fn generate(catalog: &Catalog) -> Vec<GeneratedFile> {
         path: "plugin/src/generated/operations.rs".into(),
         text: rustfmt(tables::operations_file(catalog)),
     });
+    // The export glue's layouts come from the WIT this run generates, with the hand-written
+    // files beside it.
+    let abi = abi::Abi::parse(
+        &repo_root().join("wit"),
+        files
+            .iter()
+            .filter(|f| f.path.extension().is_some_and(|e| e == "wit"))
+            .map(|f| (f.path.as_path(), f.text.as_str())),
+    );
     files.push(GeneratedFile {
         path: "plugin/src/generated/exports.rs".into(),
-        text: rustfmt(tables::exports_file(catalog)),
+        text: rustfmt(tables::exports_file(catalog, &abi)),
     });
     files.push(GeneratedFile {
         path: "host/src/generated/routes.rs".into(),

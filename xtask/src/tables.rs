@@ -1,6 +1,8 @@
-//! Generates the plugin's Rust tables (`plugin/src/generated/operations.rs`) and the typed WIT
-//! export glue (`plugin/src/generated/exports.rs`).
+//! Generates the plugin's Rust tables (`plugin/src/generated/operations.rs`), the typed WIT
+//! export glue (`plugin/src/generated/exports.rs`, with the layouts [`crate::abi`] computes) and
+//! the host's route table (`host/src/generated/routes.rs`).
 
+use crate::abi::{Abi, Params};
 use crate::{GENERATED_HEADER, wit};
 use dockhand_spec::{Access, Auth, Catalog, Operation, Type};
 use dockhand_vocab::names;
@@ -171,7 +173,8 @@ fn operation(w: &mut String, area: &str, op: &Operation) {
     w.push_str("],\n    },\n");
 }
 
-/// How a record field of a typed export crosses the canonical ABI (see `wit::wit_type`).
+/// What a record field of a typed export lifts to in the plugin (see `wit::wit_type`); where
+/// it sits and how it is passed is the canonical ABI's business (`abi`).
 #[derive(Clone, Copy)]
 enum AbiType {
     String,
@@ -226,79 +229,17 @@ impl AbiType {
             AbiType::Integers => "Vec<i64>",
         }
     }
-
-    /// The core parameters it flattens to, as Rust types.
-    fn flat(self) -> &'static [&'static str] {
-        match self {
-            AbiType::String | AbiType::JsonText | AbiType::Strings | AbiType::Integers => {
-                &["*mut u8", "usize"]
-            }
-            AbiType::S64 => &["i64"],
-            AbiType::F64 => &["f64"],
-            AbiType::Bool => &["i32"],
-        }
-    }
-
-    /// Size and alignment in memory (wasm32).
-    fn layout(self) -> (usize, usize) {
-        match self {
-            AbiType::String | AbiType::JsonText | AbiType::Strings | AbiType::Integers => (8, 4),
-            AbiType::S64 | AbiType::F64 => (8, 8),
-            AbiType::Bool => (1, 1),
-        }
-    }
 }
 
-/// A record field as the typed exports lift it.
-struct AbiField<'a> {
-    name: &'a str,
-    ty: AbiType,
-    optional: bool,
-}
-
-impl AbiField<'_> {
-    fn rust(&self) -> String {
-        if self.optional {
-            format!("Option<{}>", self.ty.rust())
-        } else {
-            self.ty.rust().to_string()
-        }
-    }
-
-    fn flat(&self) -> Vec<&'static str> {
-        let mut flat = if self.optional { vec!["i32"] } else { vec![] };
-        flat.extend(self.ty.flat());
-        flat
-    }
-
-    /// `option<T>`: a one-byte discriminant, then `T` at its alignment.
-    fn layout(&self) -> (usize, usize) {
-        let (size, align) = self.ty.layout();
-        if self.optional {
-            (align_to(align + size, align), align)
-        } else {
-            (size, align)
-        }
+/// The Rust type a field lifts as: `Option<T>` when the WIT field is an `option<T>`.
+fn lift_type(m: &wit::Member) -> String {
+    let ty = AbiType::of(m).rust();
+    if m.required {
+        ty.to_string()
+    } else {
+        format!("Option<{ty}>")
     }
 }
-
-fn align_to(offset: usize, align: usize) -> usize {
-    offset.div_ceil(align) * align
-}
-
-/// The canonical ABI passes an export's parameters flat while they flatten to this many core
-/// values, and in memory otherwise.
-const MAX_FLAT_PARAMS: usize = 16;
-/// `call-options` flattens to 14 values: two `option<string>` (3 each), an `option<bool>` and
-/// three `option<u32>` (2 each). In memory it takes 52 bytes, aligned to 4.
-const CALL_OPTIONS_FLAT: usize = 14;
-const CALL_OPTIONS_SIZE: usize = 52;
-const CALL_OPTIONS_ALIGN: usize = 4;
-/// Rust types of the flat `call-options`, as `ArgsBuilder::call` takes them.
-const CALL_OPTIONS_PARAMS: [&str; CALL_OPTIONS_FLAT] = [
-    "i32", "*mut u8", "usize", "i32", "*mut u8", "usize", "i32", "i32", "i32", "i32", "i32", "i32",
-    "i32", "i32",
-];
 
 /// The typed exports. Each WIT function turns its record into named JSON arguments and runs the
 /// same path as the dynamic `call`, so both surfaces behave identically.
@@ -307,7 +248,7 @@ const CALL_OPTIONS_PARAMS: [&str; CALL_OPTIONS_FLAT] = [
 /// each of them): the file defines `generate_bindings!`, the bindings with that skip list, and
 /// exports each function itself, lifting the record's fields from the canonical ABI through the
 /// plugin's `component::typed` and handing the call to the `catalog.call` glue.
-pub fn exports_file(catalog: &Catalog) -> String {
+pub fn exports_file(catalog: &Catalog, abi: &Abi) -> String {
     let mut w = String::new();
     w.push_str(&GENERATED_HEADER.replace("{}", "//"));
     w.push_str(
@@ -325,13 +266,13 @@ pub fn exports_file(catalog: &Catalog) -> String {
     for area in &catalog.areas {
         writeln!(w, "\n// {}", area.area).unwrap();
         for op in &area.operations {
-            export_fn(&mut w, &area.area, op);
+            export_fn(&mut w, abi, &area.area, op);
         }
     }
     w
 }
 
-fn export_fn(w: &mut String, area: &str, op: &Operation) {
+fn export_fn(w: &mut String, abi: &Abi, area: &str, op: &Operation) {
     let wit_name = format!(
         "dockhand:hub/{area}@{}#{}",
         wit::WIT_VERSION,
@@ -339,83 +280,93 @@ fn export_fn(w: &mut String, area: &str, op: &Operation) {
     );
     let func = names::rust_ident(&names::wit_ident(&op.name));
     let members = wit::members(op);
-    let fields: Vec<AbiField> = members
-        .iter()
-        .map(|m| AbiField {
-            name: m.name,
-            ty: AbiType::of(m),
-            optional: !m.required,
-        })
-        .collect();
-    let flat_count: usize =
-        fields.iter().map(|f| f.flat().len()).sum::<usize>() + CALL_OPTIONS_FLAT;
-    let spilled = flat_count > MAX_FLAT_PARAMS;
+    // The parsed WIT's record fields are the catalog's members, in order.
+    let member = |wit_name: &str, i: usize| {
+        let m = &members[i];
+        assert_eq!(m.wit_name, wit_name, "{}: field {i}", op.name);
+        m
+    };
 
     writeln!(w, "\n#[unsafe(export_name = {wit_name:?})]").unwrap();
     let mut params = Vec::new();
     let mut body = String::new();
-    if spilled {
-        params.push("p: *mut u8".to_string());
-        let mut offset = 0;
-        let mut record_align = 1;
-        for f in &fields {
-            let (size, align) = f.layout();
-            offset = align_to(offset, align);
-            record_align = record_align.max(align);
-            let at = if offset == 0 {
-                "p".to_string()
-            } else {
-                format!("p.add({offset})")
-            };
-            writeln!(body, "        a.load::<{}>({:?}, {at});", f.rust(), f.name).unwrap();
-            offset += size;
-        }
-        let options = align_to(align_to(offset, record_align), CALL_OPTIONS_ALIGN);
-        let align = record_align.max(CALL_OPTIONS_ALIGN);
-        let size = align_to(options + CALL_OPTIONS_SIZE, align);
-        writeln!(
-            body,
-            "        a.call_spilled({:?}, p, {options}, {size}, {align})",
-            op.name
-        )
-        .unwrap();
-    } else {
-        let mut n = 0;
-        for f in &fields {
-            let mut names = Vec::new();
-            for ty in f.flat() {
-                params.push(format!("a{n}: {ty}"));
-                names.push(format!("a{n}"));
-                n += 1;
+    let fields = match abi.params(area, &names::wit_ident(&op.name)) {
+        Params::Spilled {
+            fields,
+            options,
+            size,
+            align,
+        } => {
+            params.push("p: *mut u8".to_string());
+            for (i, (name, offset)) in fields.iter().enumerate() {
+                let m = member(name, i);
+                let at = if *offset == 0 {
+                    "p".to_string()
+                } else {
+                    format!("p.add({offset})")
+                };
+                writeln!(
+                    body,
+                    "        a.load::<{}>({:?}, {at});",
+                    lift_type(m),
+                    m.name
+                )
+                .unwrap();
             }
-            // The flat form's shape: `(discriminant, payload)` for an option, a pair for a
-            // string or list.
-            let payload = if f.optional { &names[1..] } else { &names[..] };
-            let payload = if payload.len() == 1 {
-                payload[0].clone()
-            } else {
-                format!("({})", payload.join(", "))
-            };
-            let flat = if f.optional {
-                format!("({}, {payload})", names[0])
-            } else {
-                payload
-            };
-            writeln!(body, "        a.put::<{}>({:?}, {flat});", f.rust(), f.name).unwrap();
+            writeln!(
+                body,
+                "        a.call_spilled({:?}, p, {options}, {size}, {align})",
+                op.name
+            )
+            .unwrap();
+            fields.len()
         }
-        let options: Vec<String> = (0..CALL_OPTIONS_FLAT).map(|i| format!("o{i}")).collect();
-        for (o, ty) in options.iter().zip(CALL_OPTIONS_PARAMS) {
-            params.push(format!("{o}: {ty}"));
+        Params::Flat { fields, options } => {
+            let mut n = 0;
+            for (i, f) in fields.iter().enumerate() {
+                let m = member(f.name, i);
+                assert_eq!(f.optional, !m.required, "{}: `{}`", op.name, m.name);
+                let mut values = Vec::new();
+                for ty in &f.types {
+                    params.push(format!("a{n}: {ty}"));
+                    values.push(format!("a{n}"));
+                    n += 1;
+                }
+                // The flat form's shape: `(discriminant, payload)` for an option, a pair for a
+                // string or list.
+                let payload = if f.optional {
+                    &values[1..]
+                } else {
+                    &values[..]
+                };
+                let payload = if payload.len() == 1 {
+                    payload[0].clone()
+                } else {
+                    format!("({})", payload.join(", "))
+                };
+                let flat = if f.optional {
+                    format!("({}, {payload})", values[0])
+                } else {
+                    payload
+                };
+                writeln!(
+                    body,
+                    "        a.put::<{}>({:?}, {flat});",
+                    lift_type(m),
+                    m.name
+                )
+                .unwrap();
+            }
+            let values: Vec<String> = (0..options.len()).map(|i| format!("o{i}")).collect();
+            for (o, ty) in values.iter().zip(&options) {
+                params.push(format!("{o}: {ty}"));
+            }
+            writeln!(body, "        a.call({:?}, {})", op.name, values.join(", ")).unwrap();
+            fields.len()
         }
-        writeln!(
-            body,
-            "        a.call({:?}, {})",
-            op.name,
-            options.join(", ")
-        )
-        .unwrap();
-    }
-    let mutable = if fields.is_empty() { "" } else { "mut " };
+    };
+    assert_eq!(fields, members.len(), "{}: record fields", op.name);
+    let mutable = if fields == 0 { "" } else { "mut " };
     writeln!(
         w,
         "unsafe extern \"C\" fn export_{func}({}) -> *mut u8 {{\n    unsafe {{\n        let {mutable}a = ArgsBuilder::start();\n{body}    }}\n}}",
