@@ -114,11 +114,12 @@ fn yaml_all(value: &serde_yaml::Value, out: &mut Vec<String>) {
     }
 }
 
-/// The user-info of a URL (`user:password@`), which a base URL must not have but may.
+/// The user-info of a URL (`user:password@`), which a base URL must not have but may. Read as a
+/// person writes it, up to the last `@`: a password with a `/` in it is still a password.
 fn user_info(url: &str) -> Option<&str> {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?', '#']).next()?;
-    authority.rsplit_once('@').map(|(info, _)| info)
+    let before_query = rest.split(['?', '#']).next()?;
+    before_query.rsplit_once('@').map(|(info, _)| info)
 }
 
 fn yaml_strings(text: &str, strings: &mut Strings) {
