@@ -8,12 +8,12 @@ use dockhand_spec::{Area, Catalog, Field, Operation, Param, Type};
 use dockhand_vocab::names;
 use std::fmt::Write;
 
-/// The WIT type of a parameter or body field. Enums stay strings: Hub enum values such as
-/// `-last_updated` are not WIT identifiers, and the plugin validates them anyway.
 /// The version of the `dockhand:hub` package; hand-written WIT files state the same (a test
 /// checks), and so do the bindings. 0.2.0: `transport-error.kind` became an enum.
 pub const WIT_VERSION: &str = "0.2.0";
 
+/// The WIT type of a parameter or body field. Enums stay strings: Hub enum values such as
+/// `-last_updated` are not WIT identifiers, and the plugin validates them anyway.
 pub fn wit_type(ty: Type, items: Option<Type>) -> &'static str {
     match (ty, items) {
         (Type::String, _) => "string",
