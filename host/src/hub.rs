@@ -635,12 +635,6 @@ pub struct Session {
     pub instance: wasmtime::component::Instance,
 }
 
-impl Accounts {
-    /// Only the anonymous default account.
-    pub fn anonymous() -> Accounts {
-        Accounts::from_specs(Vec::new()).expect("no accounts cannot conflict")
-    }
-}
 
 #[cfg(test)]
 mod tests {

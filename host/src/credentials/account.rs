@@ -399,6 +399,11 @@ impl Accounts {
         })
     }
 
+    /// Only the anonymous default account.
+    pub fn anonymous() -> Accounts {
+        Accounts::from_specs(Vec::new()).expect("no accounts cannot conflict")
+    }
+
     /// The accounts as a host whose base URL is `base` may use them (see [`Withheld`]).
     pub fn for_base_url(self, base: &BaseUrl) -> Accounts {
         Accounts {
