@@ -1,6 +1,7 @@
 //! End-to-end: the real component through the real host against the mock Hub.
 
 mod access_tokens;
+mod architecture;
 mod audit_logs;
 mod authentication;
 mod component;
