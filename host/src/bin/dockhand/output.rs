@@ -1,4 +1,5 @@
-//! Printing results and errors, and the exit code of each error kind.
+//! Printing results, and [`Failure`]: the one place a command's failure becomes stderr text and an
+//! exit code (the JSON shape and the codes themselves come from `dockhand_host::report`).
 
 use dockhand_host::{CallError, report};
 use serde_json::Value;
@@ -27,23 +28,53 @@ pub fn print_json(value: &Value, compact: bool) {
     say!("{text}");
 }
 
-/// Reports `e` on stderr and returns the exit code for it.
-pub fn report(e: &CallError, as_json: bool) -> ExitCode {
-    if as_json {
-        eprintln!("{}", report::error_json(e));
-    } else {
-        eprintln!("error: {}", report::message(e));
-    }
-    ExitCode::from(report::exit_code(report::kind(e)))
+/// Why a command stopped early: the one thing the caller still has to report. Commands return
+/// it through `?`; [`Failure::report`] is the only place that turns it into stderr and an exit code.
+#[derive(Debug)]
+pub enum Failure {
+    /// A usage problem found by the CLI itself (before any call): exit 2, JSON under `--json`.
+    Usage(String),
+    /// What a call (or opening the host) reported, in the library's shared shape and exit codes.
+    Call(CallError),
+    /// The CLI's own machinery failed (runtime, mock Hub, stdio): always plain text, exit 1.
+    Host(String),
 }
 
-/// A usage problem found by the CLI itself (before any call).
-pub fn usage(message: impl Into<String>, as_json: bool) -> ExitCode {
-    let message = message.into();
-    if as_json {
-        eprintln!("{}", report::usage_json(&message));
-    } else {
-        eprintln!("error: {message}");
+impl From<CallError> for Failure {
+    fn from(e: CallError) -> Self {
+        Failure::Call(e)
     }
-    ExitCode::from(exit::USAGE)
+}
+
+/// A usage failure, for `map_err` and `Err(...)?`.
+pub fn usage(message: impl Into<String>) -> Failure {
+    Failure::Usage(message.into())
+}
+
+impl Failure {
+    /// Reports the failure on stderr and returns its exit code.
+    pub fn report(self, as_json: bool) -> ExitCode {
+        match self {
+            Failure::Call(e) => {
+                if as_json {
+                    eprintln!("{}", report::error_json(&e));
+                } else {
+                    eprintln!("error: {}", report::message(&e));
+                }
+                ExitCode::from(report::exit_code(report::kind(&e)))
+            }
+            Failure::Usage(message) => {
+                if as_json {
+                    eprintln!("{}", report::usage_json(&message));
+                } else {
+                    eprintln!("error: {message}");
+                }
+                ExitCode::from(exit::USAGE)
+            }
+            Failure::Host(message) => {
+                eprintln!("error: {message}");
+                ExitCode::from(exit::HOST)
+            }
+        }
+    }
 }

@@ -1,0 +1,95 @@
+//! Opening the host for a command: accounts from flags, environment, config file and Docker's
+//! login, then a sealed [`Dockhand`] for one base URL. Failures come back as [`Failure`]s.
+
+use crate::cli::Global;
+use crate::output::{Failure, usage};
+use dockhand_host::credentials::{Accounts, FlagCredentials, Paths, ProcessEnv, read_secret};
+use dockhand_host::policy::{Policy, Timeouts};
+use dockhand_host::{Dockhand, HostConfig};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where precompiled components are kept, or `None` with `--no-cache`.
+pub fn cache_dir(g: &Global) -> Option<PathBuf> {
+    if g.no_cache {
+        None
+    } else {
+        g.cache_dir
+            .clone()
+            .or_else(dockhand_host::engine::default_cache_dir)
+    }
+}
+
+/// Accounts from flags (secrets only from stdin), environment, config file and Docker's login.
+pub fn accounts(g: &Global) -> Result<Accounts, Failure> {
+    let c = &g.credentials;
+    let mut flags = FlagCredentials {
+        account: g.account.clone(),
+        username: c.username.clone(),
+        org: c.org.clone(),
+        anonymous: c.anonymous,
+        ..FlagCredentials::default()
+    };
+    if c.token_stdin || c.bearer_stdin || c.scim_token_stdin {
+        let secret = read_secret(std::io::stdin().lock())
+            .map_err(|e| usage(format!("reading the secret from standard input: {e}")))?;
+        if c.token_stdin {
+            flags.token = Some(secret);
+        } else if c.bearer_stdin {
+            flags.bearer = Some(secret);
+        } else {
+            flags.scim_token = Some(secret);
+        }
+    }
+    let mut paths = Paths::from_env(&ProcessEnv);
+    if let Some(config) = &c.config {
+        paths.config_file = Some(config.clone());
+    }
+    let accounts = Accounts::discover(&flags, &ProcessEnv, &paths)
+        .map_err(|e| usage(format!("credentials: {e}")))?;
+    for w in accounts.warnings() {
+        eprintln!("warning: {w}");
+    }
+    Ok(accounts)
+}
+
+/// The host for `base_url` with the discovered accounts and the default policy.
+pub fn open(g: &Global, base_url: String) -> Result<Dockhand, Failure> {
+    let accounts = accounts(g)?;
+    open_with(g, base_url, accounts, Timeouts::default(), g.read_only)
+}
+
+/// The host for `base_url` with these accounts, timeouts (the call deadline always comes from
+/// `--timeout`) and read-only setting.
+pub fn open_with(
+    g: &Global,
+    base_url: String,
+    accounts: Accounts,
+    timeouts: Timeouts,
+    read_only: bool,
+) -> Result<Dockhand, Failure> {
+    let component = match &g.component {
+        Some(path) => Some(
+            std::fs::read(path)
+                .map_err(|e| usage(format!("reading the component {}: {e}", path.display())))?,
+        ),
+        None => None,
+    };
+    let config = HostConfig {
+        base_url,
+        policy: Policy {
+            allowed: Vec::new(),
+            read_only,
+            timeouts: Timeouts {
+                call: Duration::from_secs(g.timeout.max(1)),
+                ..timeouts
+            },
+            ..Policy::default()
+        },
+        sealed: true,
+        cache_dir: cache_dir(g),
+        component,
+        wasmtime_sender: false,
+    };
+    Ok(Dockhand::new(config, accounts)?)
+}

@@ -1,0 +1,47 @@
+//! `dockhand ops`: every operation with its access, method and path (a JSON array with `--json`).
+
+use super::Outcome;
+use super::host::open;
+use crate::cli::Global;
+use crate::output::{print_json, say};
+use dockhand_host::bindings::exports::dockhand::hub::catalog::Access;
+use serde_json::{Value, json};
+use std::process::ExitCode;
+
+pub async fn run(g: &Global) -> Outcome {
+    let hub = open(g, g.base_url.clone())?;
+    let ops = hub.operations().await?;
+    if g.json {
+        let list: Vec<Value> = ops
+            .iter()
+            .map(|op| {
+                json!({
+                    "name": op.name,
+                    "aliases": op.aliases,
+                    "area": op.area,
+                    "method": op.method,
+                    "path": op.path,
+                    "access": match op.access {
+                        Access::Read => "read",
+                        Access::Write => "write",
+                    },
+                    "destructive": op.destructive,
+                    "deprecated": op.deprecated,
+                    "summary": op.summary,
+                })
+            })
+            .collect();
+        print_json(&Value::Array(list), true);
+    } else {
+        let width = ops.iter().map(|op| op.name.len()).max().unwrap_or(0);
+        for op in ops {
+            // Padded so that the method column lines up for both kinds.
+            let access = match op.access {
+                Access::Read => "read ",
+                Access::Write => "write",
+            };
+            say!("{:width$}  {access}  {:6} {}", op.name, op.method, op.path);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
