@@ -22,18 +22,13 @@ pub fn quoted_url(url: &str) -> String {
     };
     let end = rest.find(['?', '#']).unwrap_or(rest.len());
     let (rest, dropped) = (&rest[..end], end < rest.len());
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    let user = if host.len() < authority.len() {
-        "***@"
-    } else {
-        ""
+    // User information may hold a `/` (a password), so everything up to the last `@` goes.
+    let (user, rest) = match rest.rsplit_once('@') {
+        Some((_, after)) => ("***@", after),
+        None => ("", rest),
     };
     let more = if dropped { "?***" } else { "" };
-    format!("`{scheme}://{user}{host}{path}{more}`")
+    format!("`{scheme}://{user}{rest}{more}`")
 }
 
 impl Origin {
@@ -56,6 +51,19 @@ impl Origin {
         }
         let (host, port) = split_host_port(authority, default_port)
             .ok_or_else(|| format!("{shown} has an invalid port"))?;
+        // A host the HTTP stack would read differently (or not at all) is refused here, so
+        // that what the allow-list compares is what a connection would go to.
+        let valid = if authority.starts_with('[') {
+            host.parse::<std::net::Ipv6Addr>().is_ok()
+        } else {
+            !host.is_empty()
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+        };
+        if !valid {
+            return Err(format!("{shown} has no usable host"));
+        }
         Ok(Origin {
             scheme,
             host: host.to_ascii_lowercase(),
@@ -266,6 +274,17 @@ mod tests {
         assert!(Origin::parse("ftp://x").is_err());
         assert!(Origin::parse("https://user@evil").is_err());
         assert!(Origin::parse("https://x:notaport").is_err());
+        // Hosts the HTTP stack would read differently, found by fuzzing.
+        for bad in [
+            "http://:80",
+            "http://:[:2]:9",
+            "http://a]:b:80",
+            "http://a :80",
+            "http://[zz]:1",
+            "http://a%2eb",
+        ] {
+            assert!(Origin::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -313,6 +332,7 @@ mod tests {
             ("dckr_pat_w", "dckr_pat_w"),
             ("ftp://u:dckr_pat_v@x", "dckr_pat_v"),
             ("https://u:dckr_pat_u@x:notaport", "dckr_pat_u"),
+            ("https://dan:dckr_pat_t/word@mirror.example", "dckr_pat_t"),
         ] {
             let message = BaseUrl::parse(url).unwrap_err();
             assert!(!message.contains(hidden), "{message}");
@@ -322,6 +342,10 @@ mod tests {
             "`https://***@hub.docker.com/x?***`"
         );
         assert_eq!(quoted_url("http://h:1/p"), "`http://h:1/p`");
+        assert_eq!(
+            quoted_url("https://dan:pa55/word@mirror.example"),
+            "`https://***@mirror.example`"
+        );
     }
 
     #[test]

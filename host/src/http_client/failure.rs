@@ -77,7 +77,7 @@ impl Failure {
             if h.is_incomplete_message() || h.is_closed() || h.is_canceled() {
                 return Some(Failure::Closed);
             }
-            if h.is_parse() || h.is_parse_status() || h.is_parse_too_large() {
+            if h.is_parse() || h.is_parse_status() {
                 return Some(Failure::Protocol);
             }
             if h.is_timeout() {
