@@ -635,7 +635,6 @@ pub struct Session {
     pub instance: wasmtime::component::Instance,
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,10 +16,17 @@ fn every_file_architecture_md_names_exists() {
                 && !quoted.starts_with("dockhand")
         })
         .collect();
-    assert!(named.len() > 30, "only {} paths found: {named:?}", named.len());
+    assert!(
+        named.len() > 30,
+        "only {} paths found: {named:?}",
+        named.len()
+    );
     let missing: Vec<&&str> = named
         .iter()
         .filter(|path| !root.join(path.trim_end_matches('/')).exists())
         .collect();
-    assert!(missing.is_empty(), "ARCHITECTURE.md names missing files: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md names missing files: {missing:?}"
+    );
 }

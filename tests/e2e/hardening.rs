@@ -482,7 +482,9 @@ async fn an_oversized_body_without_a_length_is_body_too_large() {
                 .await,
         );
         match &error {
-            HubError::Transport(t) => assert_eq!(t.kind.as_str(), "body-too-large", "{framing}: {t:?}"),
+            HubError::Transport(t) => {
+                assert_eq!(t.kind.as_str(), "body-too-large", "{framing}: {t:?}")
+            }
             other => panic!("{framing}: expected a transport error, got {other:?}"),
         }
     }
@@ -497,7 +499,9 @@ async fn an_oversized_body_without_a_length_is_body_too_large() {
         .call("get_repository", &alpine(), &CallOptions::default())
         .await;
     match &result {
-        Err(CallError::Hub(HubError::Transport(t))) => assert_eq!(t.kind.as_str(), "body-too-large"),
+        Err(CallError::Hub(HubError::Transport(t))) => {
+            assert_eq!(t.kind.as_str(), "body-too-large")
+        }
         other => panic!("default cap: expected body-too-large, got {other:?}"),
     }
 }
