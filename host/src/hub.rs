@@ -504,7 +504,9 @@ impl Dockhand {
                     "the answer is JSON but cannot be read as a value: {e}"
                 )))
             })?;
-            reseal_value(&mut body, self.broker());
+            if self.broker().has_sealed_bearers() {
+                reseal_value(&mut body, self.broker());
+            }
             Ok(CallResult {
                 status: response.status,
                 content_type: response.content_type,

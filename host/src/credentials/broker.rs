@@ -312,6 +312,17 @@ impl Broker {
         out
     }
 
+    /// Whether any bearer has been handed out sealed, so that [`Broker::reseal`] could find
+    /// something: a caller with a large answer checks this once instead of per string.
+    pub fn has_sealed_bearers(&self) -> bool {
+        self.sealed
+            && !self
+                .placeholders
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_empty()
+    }
+
     fn lookup(&self, account: &str) -> Result<(&AccountSpec, &[Slot; 2]), CredentialError> {
         let index =
             self.accounts
