@@ -202,6 +202,7 @@ fn load_cached(engine: &Engine, wasm: &[u8], dir: &Path) -> Result<(Component, L
     let bytes = engine
         .precompile_component(wasm)
         .context("compiling the component")?;
+    // SAFETY: the bytes are what this engine's `precompile_component` has just produced.
     let component = unsafe { Component::deserialize(engine, &bytes) }
         .context("loading the compiled component")?;
     write_atomically(&path, &bytes)?;

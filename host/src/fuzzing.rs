@@ -11,7 +11,8 @@
 #[allow(dead_code)]
 #[path = "lua/convert.rs"]
 mod convert;
-#[allow(dead_code)]
+// The limit hook goes through Lua's C API (see `lua::limits`).
+#[allow(dead_code, unsafe_code)]
 #[path = "lua/limits.rs"]
 mod limits;
 

@@ -4,12 +4,16 @@
 //! Without the default `runtime` feature only the parts that do not run the component are
 //! built: `policy`, `credentials` and `http_client` (what the fuzz targets exercise).
 
+#![deny(unsafe_code)]
+
 #[cfg(feature = "runtime")]
 pub mod bindings;
 pub mod credentials;
 #[cfg(feature = "runtime")]
 mod egress;
+// Maps the compiled-component cache as native code (`Component::deserialize_file`).
 #[cfg(feature = "runtime")]
+#[allow(unsafe_code)]
 pub mod engine;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
@@ -25,6 +29,8 @@ pub mod lua;
 pub mod mcp;
 #[cfg(feature = "runtime")]
 mod outgoing;
+// Asks libc for the effective user id (`geteuid`).
+#[allow(unsafe_code)]
 mod ownership;
 pub mod policy;
 #[cfg(feature = "runtime")]

@@ -19,6 +19,8 @@
 //! # Ok(()) }
 //! ```
 
+#![deny(unsafe_code)]
+
 mod audit;
 mod auth;
 mod body;

@@ -10,9 +10,12 @@
 // wasi-libc's own copies of wasi:io), there for a panic message nobody reads, which every
 // instantiation paid to resolve. Natively, for tests, std is there as usual.
 #![cfg_attr(target_arch = "wasm32", no_std)]
+#![deny(unsafe_code)]
 
 extern crate alloc;
 
+// An allocator: `GlobalAlloc` is an unsafe trait, and the arena hands out raw memory.
+#[allow(unsafe_code)]
 pub mod arena;
 pub mod args;
 pub mod catalog;
@@ -37,7 +40,10 @@ mod generated {
     pub mod operations;
 }
 
+// The canonical ABI's side: raw export entry points and their lowering, the component's global
+// allocator, and the `cabi_realloc` and `memcmp` symbols the component must define itself.
 #[cfg(target_arch = "wasm32")]
+#[allow(unsafe_code)]
 mod component;
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 //! dispatch tables, the docs and the tool schemas are generated from it, and the importer checks
 //! it against Docker's OpenAPI description.
 
+#![deny(unsafe_code)]
+
 pub mod import;
 mod model;
 mod validate;

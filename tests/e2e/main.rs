@@ -1,5 +1,7 @@
 //! End-to-end: the real component through the real host against the mock Hub.
 
+#![deny(unsafe_code)]
+
 mod access_tokens;
 mod architecture;
 mod audit_logs;

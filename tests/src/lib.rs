@@ -26,6 +26,8 @@
 //! [`covered`] exposes what was exercised so far in this process, test by test; it feeds check
 //! 1 and the coverage test's diagnostics.
 
+#![deny(unsafe_code)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};

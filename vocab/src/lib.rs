@@ -17,6 +17,7 @@
 //! - each enum's derived `Debug` is its variant's name, which the generator relies on to write
 //!   `Method::Get` into generated Rust.
 
+#![deny(unsafe_code)]
 // Tests run on the host with std; `names` is always tested, whatever the features.
 #![cfg_attr(not(test), no_std)]
 

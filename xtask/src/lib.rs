@@ -2,6 +2,8 @@
 //! golden test can compare it with the files on disk. Besides the catalog, the only input is the
 //! hand-written WIT in `wit/`, which the typed export glue's layouts are computed over ([`abi`]).
 
+#![deny(unsafe_code)]
+
 pub mod abi;
 pub mod tables;
 pub mod wit;

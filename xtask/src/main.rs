@@ -4,6 +4,8 @@
 //! - `import <openapi.yaml> [--skeleton]`: compare an OpenAPI description with the catalog.
 //! - `test`: every test: the Rust workspace, then the Node and Python bindings.
 
+#![deny(unsafe_code)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -30,6 +30,9 @@
 
 mod convert;
 mod libs;
+// The limit hook is a raw C hook through Lua's C API: mlua's own hooks run `__close` handlers
+// inside the hook when they fail (see the module's docs).
+#[allow(unsafe_code)]
 mod limits;
 mod output;
 mod pattern;

@@ -1,6 +1,8 @@
 //! `dockhand`: the command-line face of the dockhand host. This file parses the command line,
 //! starts the runtime, hands the command to its module in `commands/` and reports any failure.
 
+#![deny(unsafe_code)]
+
 mod cli;
 mod commands;
 mod output;
