@@ -46,7 +46,10 @@ pub struct Runtime {
     /// `catalog.call` alone: what `Dockhand::call` runs, so a fresh instance type-checks that
     /// one function instead of the interface's three.
     pub(crate) catalog_call: ComponentExportIndex,
+    /// Whether this start compiled the component or found it in the cache.
     pub loaded_from: LoadedFrom,
+    /// Whether instances come from the pooling allocator; `false` where it could not reserve
+    /// its address space (a tight `ulimit -v`, say) and each instance maps its own memory.
     pub pooling: bool,
     _ticker: Arc<EpochTicker>,
 }
@@ -90,6 +93,8 @@ impl Runtime {
         })
     }
 
+    /// The engine the component was compiled for: what anything else run alongside it, such as
+    /// a precompiled artefact loaded for comparison, must be loaded into.
     pub fn engine(&self) -> &Engine {
         &self.engine
     }

@@ -98,11 +98,15 @@ pub struct CallOptions {
 /// A successful call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CallResult {
+    /// The HTTP status of the last response (with `all_pages`, the last page's).
     pub status: u16,
+    /// The last response's `Content-Type`, if it sent one.
     pub content_type: Option<String>,
     /// The decoded result (see the WIT `response.body` for its shapes).
     pub body: serde_json::Value,
+    /// The last response's rate-limit headers, when the Hub sent them.
     pub rate_limit: Option<RateLimit>,
+    /// How many HTTP pages went into `body` (1 unless `all_pages` followed links).
     pub pages: u32,
 }
 
@@ -269,10 +273,12 @@ impl Dockhand {
         })
     }
 
+    /// The credentials broker this host's calls take their bearers from.
     pub fn broker(&self) -> &Broker {
         &self.egress.broker
     }
 
+    /// The rules every call of this host runs under, fixed when it was built.
     pub fn policy(&self) -> &Policy {
         &self.egress.policy
     }
@@ -625,15 +631,20 @@ impl TokenExchange for RefusedExchange {
 
 /// An instance whose `catalog` interface alone is loaded.
 pub struct CatalogSession {
+    /// The instance's store, which every call into it needs.
     pub store: Store<CallState>,
+    /// The `catalog` interface's functions.
     pub catalog: crate::bindings::exports::dockhand::hub::catalog::Guest,
 }
 
 /// One instance in its own store: `plugin` has the typed bindings, `instance` the raw exports
 /// (for hosts that call functions by name with dynamic values).
 pub struct Session {
+    /// The instance's store, which every call into it needs.
     pub store: Store<CallState>,
+    /// Every export of the world, typed.
     pub plugin: Plugin,
+    /// The instance itself, to look exports up by name.
     pub instance: wasmtime::component::Instance,
 }
 

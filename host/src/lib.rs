@@ -5,6 +5,11 @@
 //! built: `policy`, `credentials` and `http_client` (what the fuzz targets exercise).
 
 #![deny(unsafe_code)]
+// Every public item says what it is for: this is the API the `dockhand` CLI, the end-to-end
+// tests, the fuzz targets and other embedders build on. Set here, not in the workspace's
+// `[lints]`: the internal crates (the component, the generator, the catalog) have `pub` items
+// that are only ever read beside their code.
+#![warn(missing_docs)]
 
 #[cfg(feature = "runtime")]
 pub mod bindings;

@@ -3,13 +3,18 @@
 
 use std::time::Duration;
 
+/// The Hub the host talks to unless told otherwise, and the one origin the default
+/// [`Policy`] allows.
 pub const DEFAULT_BASE_URL: &str = "https://hub.docker.com";
 
 /// An exact `scheme://host:port` the component may send requests to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Origin {
+    /// `http` or `https`.
     pub scheme: String,
+    /// A host name or an IP address; an IPv6 address without its brackets.
     pub host: String,
+    /// As the URL gave it, or the scheme's default.
     pub port: u16,
 }
 
@@ -226,6 +231,7 @@ pub struct Policy {
     pub allowed: Vec<Origin>,
     /// Refuse operations the catalog marks `write` before anything is sent.
     pub read_only: bool,
+    /// How long each stage of an exchange, and the whole call, may take.
     pub timeouts: Timeouts,
     /// Largest response body accepted, in bytes.
     pub max_response_bytes: u64,
@@ -254,6 +260,8 @@ impl Policy {
         })
     }
 
+    /// Whether a request to `scheme` and `authority` (as in a request URI) may be sent: it goes
+    /// to one of the allowed origins.
     pub fn allows(&self, scheme: &str, authority: &str) -> bool {
         self.allowed.iter().any(|o| o.matches(scheme, authority))
     }

@@ -8,13 +8,23 @@ use serde_json::{Map, Value, json};
 
 /// Stable exit codes, documented in `--help` and the README.
 pub mod exit {
+    /// The host itself failed: the component would not load or trapped, a script failed.
     pub const HOST: u8 = 1;
+    /// The command line, a script's syntax or an operation's arguments were wrong, or the
+    /// operation does not exist.
     pub const USAGE: u8 = 2;
+    /// The Hub refused the credentials (401) or the action (403).
     pub const AUTH: u8 = 3;
+    /// The Hub answered 404.
     pub const NOT_FOUND: u8 = 4;
+    /// The Hub answered 429 and the retries (or the wait allowed) ran out.
     pub const RATE_LIMITED: u8 = 5;
+    /// The host's policy refused the request: an origin off the allow-list, or a write in
+    /// read-only mode.
     pub const DENIED: u8 = 6;
+    /// Any other answer the Hub gave: 409, another 4xx or 5xx, or one that could not be decoded.
     pub const UPSTREAM: u8 = 7;
+    /// No answer in time: a network failure, a timeout, or the call's deadline.
     pub const TRANSPORT: u8 = 8;
 }
 

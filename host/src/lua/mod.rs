@@ -81,7 +81,9 @@ impl Default for LuaOptions {
 /// A chunk of Lua text and the name it is reported under (`workflow.lua`, `--eval`).
 #[derive(Debug, Clone)]
 pub struct Chunk {
+    /// How errors and tracebacks name the chunk.
     pub name: String,
+    /// The Lua source.
     pub code: String,
 }
 
@@ -89,9 +91,12 @@ pub struct Chunk {
 /// `{kind: "lua" | "syntax" | "limit", message}` for the script's own failures.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LuaOutcome {
+    /// What `print` and `dump` wrote, when [`LuaOptions::capture_output`] was set; empty
+    /// otherwise.
     pub output: String,
     /// The last chunk's return values: `null` for none, the value for one, an array for more.
     pub result: Value,
+    /// Why the run failed, if it did (see above for its shape).
     pub error: Option<Map<String, Value>>,
 }
 
