@@ -13,16 +13,22 @@ use crate::seed::{Seed, SeedOrg, SeedRepository, SeedUser};
 /// Requests allowed per window before the mock answers 429.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimit {
+    /// How many requests a window admits; the next ones get 429 until it ends.
     pub limit: u32,
+    /// How long a window lasts; a fixed window, which starts with the first request after the
+    /// last one ended.
     pub window: Duration,
 }
 
 impl RateLimit {
+    /// `limit` requests per `window`.
     pub fn new(limit: u32, window: Duration) -> Self {
         RateLimit { limit, window }
     }
 }
 
+/// Everything a [`MockHub`](crate::MockHub) is started with; [`Default`] gives the built-in world
+/// on a free loopback port.
 #[derive(Debug, Clone)]
 pub struct MockConfig {
     /// Defaults to `127.0.0.1:0`, a free port.
@@ -30,6 +36,7 @@ pub struct MockConfig {
     /// Lets `addr` be a non-loopback address (`dockhand mock --public`); see
     /// [`check_listen_addr`].
     pub public: bool,
+    /// The world the mock starts from ([`Seed::builtin`] by default).
     pub seed: Seed,
     /// How long minted JWTs live (the `exp` claim). The Hub documents ten minutes.
     pub token_lifetime: Duration,

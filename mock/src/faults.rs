@@ -16,31 +16,54 @@ use crate::http::Reply;
 #[derive(Debug, Clone, PartialEq)]
 pub enum FaultKind {
     /// 429 with `Retry-After: <seconds>` (the Hub's header since mid-2025).
-    RetryAfter { seconds: u64 },
+    RetryAfter {
+        /// The header's value: how long the client is asked to wait.
+        seconds: u64,
+    },
     /// 429 with the older `X-Retry-After: <unix time>`, `seconds` from now.
-    XRetryAfter { seconds: u64 },
+    XRetryAfter {
+        /// How far from now the header's time lies.
+        seconds: u64,
+    },
     /// This status with a JSON body (`body`, or a generic `{"detail", "message"}`).
     Status {
+        /// The HTTP status code (one outside 100-999 is sent as 500).
         status: u16,
+        /// The body; `None` for the generic one.
         body: Option<serde_json::Value>,
     },
     /// 200, `Content-Type: application/json`, and text that is not JSON.
     MalformedJson,
     /// 200, `Content-Type: application/json`, and exactly this text (JSON a client may still
     /// find hard to read: huge numbers, deep nesting).
-    JsonText { text: String },
+    JsonText {
+        /// The body, sent as is.
+        text: String,
+    },
     /// The real answer's headers and first half of its body, a Content-Length promising the
     /// whole, then the connection closes.
     TruncatedBody,
     /// The real answer, after waiting `delay` before the status line.
-    SlowHeaders { delay: Duration },
+    SlowHeaders {
+        /// How long the client waits for the status line.
+        delay: Duration,
+    },
     /// The real answer's headers and first half of its body, then `delay`, then the rest.
-    SlowBody { delay: Duration },
+    SlowBody {
+        /// How long the body stalls halfway.
+        delay: Duration,
+    },
     /// 200 with a valid JSON body of exactly `bytes` bytes (or the smallest possible if less).
-    OversizedBody { bytes: usize },
+    OversizedBody {
+        /// The body's length.
+        bytes: usize,
+    },
     /// 302 to the same path and query on `target` (`scheme://host:port`); `None` means
     /// `http://127.0.0.2:<the mock's port>`, another host as far as an allow-list knows.
-    Redirect { target: Option<String> },
+    Redirect {
+        /// Where to: `scheme://host:port`, no trailing slash.
+        target: Option<String>,
+    },
     /// The TCP connection is reset without any response.
     ConnectionReset,
 }
@@ -48,6 +71,7 @@ pub enum FaultKind {
 /// A fault with the requests it applies to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fault {
+    /// What the requests it hits get.
     pub kind: FaultKind,
     /// Only requests with this method (any case); `None` for all.
     pub method: Option<String>,
@@ -68,69 +92,86 @@ impl Fault {
         }
     }
 
+    /// Hits this many matching requests instead of one.
     pub fn times(mut self, times: u32) -> Fault {
         self.times = times;
         self
     }
 
+    /// Hits only requests with this method (compared ignoring case); others pass it by.
     pub fn method(mut self, method: &str) -> Fault {
         self.method = Some(method.to_string());
         self
     }
 
+    /// Hits only requests whose raw path (before any query) starts with `prefix`.
     pub fn path_prefix(mut self, prefix: &str) -> Fault {
         self.path_prefix = Some(prefix.to_string());
         self
     }
 
+    /// The next request is rate limited, told to come back in `seconds` the current way.
     pub fn retry_after(seconds: u64) -> Fault {
         Fault::new(FaultKind::RetryAfter { seconds })
     }
 
+    /// The next request is rate limited, told when to come back the older way.
     pub fn x_retry_after(seconds: u64) -> Fault {
         Fault::new(FaultKind::XRetryAfter { seconds })
     }
 
+    /// The next request fails with `status` and a generic error body.
     pub fn status(status: u16) -> Fault {
         Fault::new(FaultKind::Status { status, body: None })
     }
 
+    /// The next request gets a success whose body claims to be JSON and is not.
     pub fn malformed_json() -> Fault {
         Fault::new(FaultKind::MalformedJson)
     }
 
+    /// The next request gets a success with `text` as its JSON body.
     pub fn json_text(text: &str) -> Fault {
         Fault::new(FaultKind::JsonText {
             text: text.to_string(),
         })
     }
 
+    /// The next request's answer stops halfway, short of its Content-Length.
     pub fn truncated_body() -> Fault {
         Fault::new(FaultKind::TruncatedBody)
     }
 
+    /// The next request's answer starts only after `delay`.
     pub fn slow_headers(delay: Duration) -> Fault {
         Fault::new(FaultKind::SlowHeaders { delay })
     }
 
+    /// The next request's answer pauses for `delay` halfway through its body.
     pub fn slow_body(delay: Duration) -> Fault {
         Fault::new(FaultKind::SlowBody { delay })
     }
 
+    /// The next request gets a success whose valid JSON body is `bytes` long, for size caps.
     pub fn oversized_body(bytes: usize) -> Fault {
         Fault::new(FaultKind::OversizedBody { bytes })
     }
 
+    /// The next request is redirected to the mock itself under another loopback address, which
+    /// a client's allow-list must treat as a foreign host.
     pub fn redirect() -> Fault {
         Fault::new(FaultKind::Redirect { target: None })
     }
 
+    /// The next request is redirected to the same path and query on `target`
+    /// (`scheme://host:port`).
     pub fn redirect_to(target: &str) -> Fault {
         Fault::new(FaultKind::Redirect {
             target: Some(target.trim_end_matches('/').to_string()),
         })
     }
 
+    /// The next request's connection is reset before any answer.
     pub fn connection_reset() -> Fault {
         Fault::new(FaultKind::ConnectionReset)
     }

@@ -107,6 +107,7 @@ impl MockHub {
         })
     }
 
+    /// The address it listens on, with the port it was given if `addr` asked for port 0.
     pub fn addr(&self) -> SocketAddr {
         self.shared.addr
     }
@@ -128,6 +129,8 @@ impl MockHub {
         lock(&self.shared.requests).dropped()
     }
 
+    /// Empties the request log, so that a test sees only the requests that follow;
+    /// [`requests_dropped`](Self::requests_dropped) keeps counting.
     pub fn clear_requests(&self) {
         lock(&self.shared.requests).clear();
     }

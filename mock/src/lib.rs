@@ -20,6 +20,9 @@
 //! ```
 
 #![deny(unsafe_code)]
+// Every public item says what it is for: the end-to-end tests, the host's tests and `dockhand
+// mock` drive the mock through them. (Not in the workspace's `[lints]`: see host/src/lib.rs.)
+#![warn(missing_docs)]
 
 mod audit;
 mod auth;

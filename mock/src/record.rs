@@ -11,10 +11,15 @@ use hyper::HeaderMap;
 /// lowercase.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordedRequest {
+    /// As sent, such as `GET`.
     pub method: String,
+    /// Raw, without the query.
     pub path: String,
+    /// Raw, without the `?`; `None` when the target had no `?`.
     pub query: Option<String>,
+    /// In the order received, repeated names kept; values not in UTF-8 are read lossily.
     pub headers: Vec<(String, String)>,
+    /// The body as read.
     pub body: Vec<u8>,
 }
 

@@ -8,35 +8,55 @@ use serde::{Deserialize, Serialize};
 
 use crate::fixtures as fx;
 
+/// Everything the mock knows when it starts; what a seed leaves out does not exist.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Seed {
+    /// Personal accounts; usernames must be unique and may not be an organization's name.
     pub users: Vec<SeedUser>,
+    /// Organizations, whose members must be among `users`.
     pub orgs: Vec<SeedOrg>,
+    /// Repositories, in any namespace (a user's, an organization's, or one that is neither,
+    /// such as `library`).
     pub repositories: Vec<SeedRepository>,
 }
 
+/// A personal Docker Hub account.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SeedUser {
+    /// The login name, and the user's namespace; required.
     pub username: String,
+    /// Without one, the user can sign in only with an access token.
     pub password: Option<String>,
+    /// Defaults to `<username>@mock.example`.
     pub email: Option<String>,
+    /// Profile text, empty when absent.
     pub full_name: Option<String>,
+    /// Profile text, empty when absent.
     pub company: Option<String>,
+    /// Profile text, empty when absent.
     pub location: Option<String>,
     /// When set, password logins need this code as a second factor.
     pub two_factor_code: Option<String>,
+    /// Personal access tokens, which sign in in place of the password.
     pub access_tokens: Vec<SeedAccessToken>,
 }
 
+/// A personal access token of a [`SeedUser`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SeedAccessToken {
+    /// The name the token is listed under.
     pub label: String,
+    /// What a client sends to sign in with it; required, and unique among all seeded tokens.
     pub secret: String,
+    /// `repo:admin`, `repo:write` or `repo:read`: the token does no more on a repository than
+    /// its widest scope allows, whatever its user may do there (default: `repo:admin`).
     pub scopes: Vec<String>,
+    /// Its id in the token API; made up when absent.
     pub uuid: Option<String>,
+    /// A disabled token (`false`) is refused at sign-in (default: `true`).
     pub is_active: bool,
 }
 
@@ -52,55 +72,86 @@ impl Default for SeedAccessToken {
     }
 }
 
+/// An organization and everything that belongs to it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SeedOrg {
+    /// Its namespace; required, and no user's name.
     pub name: String,
+    /// Seeded users with their role in the organization.
     pub members: Vec<SeedMember>,
+    /// Groups (teams) of members.
     pub groups: Vec<SeedGroup>,
+    /// Invitations still pending.
     pub invites: Vec<SeedInvite>,
+    /// Organization access tokens, which sign in as the organization itself.
     pub access_tokens: Vec<SeedOrgAccessToken>,
+    /// The bearer that makes a SCIM request act for this organization; without one, SCIM
+    /// cannot reach it.
     pub scim_token: Option<String>,
+    /// The users SCIM provisioning already knows.
     pub scim_users: Vec<SeedScimUser>,
+    /// The organization's image-access policy setting.
     pub restricted_images: SeedRestrictedImages,
 }
 
+/// A user's membership of an organization.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SeedMember {
+    /// A seeded user.
     pub username: String,
     /// `owner`, `editor` or `member`.
     pub role: String,
 }
 
+/// A group (team) within an organization.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SeedGroup {
+    /// Unique within the organization; the group API addresses groups by it.
     pub name: String,
+    /// Free text shown with the group.
     pub description: String,
+    /// Its numeric id; the next free one when absent.
     pub id: Option<u64>,
+    /// Usernames, each of whom must be a member of the organization.
     pub members: Vec<String>,
 }
 
+/// A pending invitation to join an organization.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SeedInvite {
+    /// Its id in the invite API; made up when absent.
     pub id: Option<String>,
+    /// Who is invited: a username or an email address.
     pub invitee: String,
+    /// Who sent it; empty when absent.
     pub inviter: Option<String>,
+    /// The group the invitee will join, if any.
     pub team: Option<String>,
+    /// `owner`, `editor` or `member` (the default).
     pub role: Option<String>,
 }
 
+/// An organization access token.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SeedOrgAccessToken {
+    /// Its id in the token API; made up when absent.
     pub id: Option<String>,
+    /// The name the token is listed under.
     pub label: String,
+    /// Free text shown with the token.
     pub description: String,
+    /// What a client sends to sign in with it; required, and unique among all seeded tokens.
     pub secret: String,
+    /// The username shown as its creator; empty when absent.
     pub created_by: Option<String>,
+    /// A disabled token (`false`) is refused at sign-in (default: `true`).
     pub is_active: bool,
+    /// What the token is for, as the token API lists it.
     pub resources: Vec<SeedResource>,
 }
 
@@ -118,25 +169,34 @@ impl Default for SeedOrgAccessToken {
     }
 }
 
+/// One resource an organization access token is granted, as the token API reports it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SeedResource {
     /// `TYPE_REPO` or `TYPE_ORG`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// The repositories or organization it covers, such as `acme/*`.
     pub path: String,
+    /// Such as `scope-image-pull`.
     pub scopes: Vec<String>,
 }
 
+/// A user as the organization's SCIM provisioning knows them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SeedScimUser {
+    /// The SCIM `id`; made up when absent.
     pub id: Option<String>,
     /// The SCIM `userName`: an email address.
     pub user_name: String,
+    /// Defaults to the part of `user_name` before the `@`.
     pub display_name: Option<String>,
+    /// The SCIM `name.givenName`.
     pub given_name: Option<String>,
+    /// The SCIM `name.familyName`.
     pub family_name: Option<String>,
+    /// The SCIM `active` flag (default: `true`).
     pub active: bool,
 }
 
@@ -153,60 +213,92 @@ impl Default for SeedScimUser {
     }
 }
 
+/// The organization setting `restricted_images`, reported and changed as stored; the mock does
+/// not enforce it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SeedRestrictedImages {
+    /// Whether the restriction is on.
     pub enabled: bool,
+    /// Whether Docker Official Images stay allowed under it.
     pub allow_official_images: bool,
+    /// Whether Verified Publisher images stay allowed under it.
     pub allow_verified_publishers: bool,
 }
 
+/// A repository and its tags.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SeedRepository {
+    /// The user, organization or other namespace it lives in; required.
     pub namespace: String,
+    /// Its name within the namespace; required, and unique there.
     pub name: String,
+    /// The short description.
     pub description: String,
+    /// The long (README) description.
     pub full_description: String,
+    /// A private repository is visible only to those with at least read access to it.
     pub is_private: bool,
+    /// Reported as is.
     pub star_count: u64,
+    /// Reported as is.
     pub pull_count: u64,
     /// RFC 3339; defaults to the seed's fixed epoch.
     pub last_updated: Option<String>,
+    /// The repository's immutable-tags setting, reported and changed as stored (the mock takes
+    /// no pushes, so there is nothing for it to refuse).
     pub immutable_tags: bool,
+    /// The setting's rules: regular expressions over tag names, each of which must compile.
     pub immutable_tags_rules: Vec<String>,
+    /// Tags, with unique names.
     pub tags: Vec<SeedTag>,
     /// Adds `count` synthetic tags `{prefix}{n}` (each with one linux/amd64 image), for
     /// pagination tests that need hundreds of tags.
     pub generated_tags: Option<GeneratedTags>,
 }
 
+/// See [`SeedRepository::generated_tags`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GeneratedTags {
+    /// How many tags: `{prefix}0` to `{prefix}{count - 1}`, higher numbers newer.
     pub count: usize,
+    /// What each tag's name starts with.
     pub prefix: String,
 }
 
+/// A tag of a repository.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SeedTag {
+    /// Unique within the repository.
     pub name: String,
+    /// RFC 3339; defaults to the repository's `last_updated`.
     pub last_updated: Option<String>,
+    /// One per platform.
     pub images: Vec<SeedImage>,
 }
 
+/// One platform's image under a tag; every field is reported as the Hub reports it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SeedImage {
+    /// Such as `amd64` or `arm64`.
     pub architecture: String,
+    /// Such as `linux`.
     pub os: String,
+    /// Such as `v8` for `arm64`.
     pub variant: Option<String>,
     /// Derived from the repository, tag and platform when absent.
     pub digest: Option<String>,
+    /// In bytes.
     pub size: u64,
+    /// The platform's CPU features.
     pub features: String,
+    /// The platform's OS features.
     pub os_features: String,
+    /// The platform's OS version (Windows images have one).
     pub os_version: String,
 }
 
