@@ -8,13 +8,15 @@
 //! compares the mock's record of each request with the one made by `call`.
 
 use dockhand_host::credentials::{Accounts, FlagCredentials, MapEnv, Paths};
-use dockhand_host::{Dockhand, HostConfig};
-use dockhand_mock::{MockConfig, MockHub, RecordedRequest, fixtures};
-use dockhand_tests::wit_call_options;
+use dockhand_host::{Dockhand, HostConfig, Session};
+use dockhand_mock::{Fault, FaultKind, MockConfig, MockHub, RecordedRequest, fixtures};
+use dockhand_tests::{
+    ANONYMOUS_ACCOUNT, ORG_ACCOUNT, host_config, standard_accounts, wit_call_options,
+};
 // The generator's own naming rule, so the test finds each function where `cargo xtask gen` put it.
 use dockhand_vocab::names::wit_ident;
 use serde_json::{Map, Value, json};
-use wasmtime::component::{Type, Val};
+use wasmtime::component::{Func, Type, Val};
 
 /// A value for one argument: as JSON for `call`, and as the WIT value for the typed function.
 fn sample(name: &str, schema: &Value, wit: &Type) -> (Value, Val) {
@@ -223,5 +225,134 @@ async fn every_typed_function_sends_what_call_sends() {
         reached.len(),
         54,
         "only these reached the mock: {reached:?}"
+    );
+}
+
+/// The typed function `area.name` of a fresh instance.
+async fn typed_function(hub: &Dockhand, area: &str, name: &str) -> (Session, Func) {
+    let mut session = hub.instantiate().await.unwrap();
+    let interface = session
+        .instance
+        .get_export_index(
+            &mut session.store,
+            None,
+            &format!("dockhand:hub/{area}@0.2.0"),
+        )
+        .unwrap();
+    let index = session
+        .instance
+        .get_export_index(&mut session.store, Some(&interface), &wit_ident(name))
+        .unwrap();
+    let func = session
+        .instance
+        .get_func(&mut session.store, index)
+        .unwrap();
+    (session, func)
+}
+
+/// `call-options` with every field set, as the typed functions take it.
+fn all_options(base_url: String, account: &str, retries: u32, wait: u32) -> Val {
+    let some = |v: Val| Val::Option(Some(Box::new(v)));
+    Val::Record(vec![
+        ("account".into(), some(Val::String(account.into()))),
+        ("base-url".into(), some(Val::String(base_url))),
+        ("all-pages".into(), some(Val::Bool(true))),
+        ("max-pages".into(), some(Val::U32(2))),
+        ("max-retries".into(), some(Val::U32(retries))),
+        ("max-retry-wait-seconds".into(), some(Val::U32(wait))),
+    ])
+}
+
+/// The options travel in memory laid out as `cargo xtask gen` computed from the WIT: the glue
+/// stores flat ones, or copies the host's lowering, into `catalog.call`'s parameter block. A
+/// wrong offset would drop or shift one. Each option here changes what is sent, through a
+/// function whose parameters arrive in memory and one whose parameters arrive flat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_functions_honour_every_call_option() {
+    let mock = MockHub::start(MockConfig::default()).await.unwrap();
+    let hub = Dockhand::new(host_config(mock.base_url()), standard_accounts()).unwrap();
+    let sent = |mock: &MockHub| -> Vec<(String, Option<String>, bool)> {
+        mock.requests()
+            .iter()
+            .filter(|r| !r.path.contains("/auth/"))
+            .map(|r| {
+                let auth = r.header("authorization").is_some();
+                (r.path.clone(), r.query.clone(), auth)
+            })
+            .collect()
+    };
+
+    // In memory: all-pages with max-pages 2 fetch two of the three pages, anonymously.
+    let (mut session, func) = typed_function(&hub, "repositories", "list_repository_tags").await;
+    let args = Val::Record(vec![
+        ("namespace".into(), Val::String("library".into())),
+        ("repository".into(), Val::String("alpine".into())),
+        ("page".into(), Val::Option(None)),
+        ("page-size".into(), Val::Option(Some(Box::new(Val::S64(2))))),
+    ]);
+    let options = all_options(mock.base_url(), ANONYMOUS_ACCOUNT, 0, 0);
+    let mut result = [Val::Bool(false)];
+    mock.clear_requests();
+    func.call_async(&mut session.store, &[args, options], &mut result)
+        .await
+        .unwrap();
+    let path = "/v2/namespaces/library/repositories/alpine/tags".to_string();
+    assert_eq!(
+        sent(&mock),
+        [
+            (path.clone(), Some("page_size=2".into()), false),
+            (path, Some("page_size=2&page=2".into()), false),
+        ]
+    );
+    let Val::Result(Ok(Some(response))) = &result[0] else {
+        panic!("list_repository_tags failed: {:?}", result[0]);
+    };
+    let Val::Record(fields) = response.as_ref() else {
+        panic!("not a record: {response:?}")
+    };
+    assert!(
+        fields.contains(&("pages".into(), Val::U32(2))),
+        "{fields:?}"
+    );
+
+    // Flat (no flat function pages): the account picks the organization's token over the
+    // default account's, max-retries allows one retry of a 429 asking for no wait, and
+    // max-retry-wait-seconds 0 refuses to wait the 1 s another 429 asks for.
+    let invites = format!("/v2/orgs/{}/invites", fixtures::ORG);
+    let args = Val::Record(vec![("org-name".into(), Val::String(fixtures::ORG.into()))]);
+    let cases = [(1, 30, 0, 2), (3, 0, 1, 1)];
+    let mut exchanged = Vec::new();
+    for (retries, wait, retry_after, expected) in cases {
+        mock.clear_requests();
+        mock.inject(
+            Fault::new(FaultKind::RetryAfter {
+                seconds: retry_after,
+            })
+            .times(5)
+            .path_prefix(&invites),
+        );
+        let (mut session, func) = typed_function(&hub, "invites", "list_org_invites").await;
+        let options = all_options(mock.base_url(), ORG_ACCOUNT, retries, wait);
+        func.call_async(&mut session.store, &[args.clone(), options], &mut result)
+            .await
+            .unwrap();
+        let to_invites = sent(&mock);
+        assert_eq!(
+            to_invites.len(),
+            expected,
+            "max-retries {retries}, max-retry-wait-seconds {wait}: {to_invites:?}"
+        );
+        assert!(to_invites.iter().all(|r| r.2), "sent without a token");
+        exchanged.extend(
+            mock.requests()
+                .into_iter()
+                .filter(|r| r.path.contains("/auth/")),
+        );
+        mock.clear_faults();
+    }
+    assert!(
+        exchanged.len() == 1
+            && String::from_utf8_lossy(&exchanged[0].body).contains(fixtures::ORG_OAT),
+        "the organization's token was not the one exchanged"
     );
 }

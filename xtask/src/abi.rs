@@ -37,6 +37,37 @@ pub enum Params<'a> {
     },
 }
 
+/// Where `catalog.call` finds its parameters when they are passed in memory (they always are: 18
+/// flat values exceed the canonical ABI's 16), and how `call-options` is laid out in them.
+pub struct CallLayout {
+    /// Size and alignment of the `(operation, args-json, options)` tuple.
+    pub size: usize,
+    pub align: usize,
+    /// Offsets of `operation`, `args-json` and `options` in that tuple.
+    pub operation: usize,
+    pub args_json: usize,
+    pub options: usize,
+    /// Size and alignment of `call-options`.
+    pub options_size: usize,
+    pub options_align: usize,
+    /// Each field of `call-options`, in order.
+    pub option_fields: Vec<OptionField>,
+}
+
+/// One `option<T>` field of `call-options`: where its discriminant and payload lie, and the
+/// core values it arrives as when passed flat (the discriminant first).
+pub struct OptionField {
+    pub name: String,
+    pub offset: usize,
+    /// The payload's offset from the field's.
+    pub payload: usize,
+    /// The Rust types of the flat values, discriminant first.
+    pub flat: Vec<&'static str>,
+    /// How the payload is stored: one `(offset from the payload, Rust type, byte width)` per
+    /// flat payload value.
+    pub stores: Vec<(usize, &'static str)>,
+}
+
 /// One argument-record field passed flat.
 pub struct FlatField<'a> {
     pub name: &'a str,
@@ -174,6 +205,98 @@ impl Abi {
                 assert_eq!(count, signature.params.len(), "{name}: flat parameters");
             }
             params
+        }
+    }
+}
+
+impl Abi {
+    /// The layout of `catalog.call`'s parameters, which the typed exports build by hand.
+    pub fn call_layout(&self) -> CallLayout {
+        let func = self.function("catalog", "call");
+        let signature = self.resolve.wasm_signature(AbiVariant::GuestExport, func);
+        assert!(
+            signature.indirect_params,
+            "catalog.call: parameters in memory"
+        );
+        let names: Vec<&str> = func.params.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["operation", "args-json", "options"],
+            "catalog.call's parameters"
+        );
+        for p in &func.params[..2] {
+            assert_eq!(p.ty, Type::String, "catalog.call: `{}` is a string", p.name);
+        }
+        let types = func.params.iter().map(|p| &p.ty);
+        let tuple = self.sizes.params(types.clone());
+        let offsets: Vec<usize> = self
+            .sizes
+            .field_offsets(types)
+            .into_iter()
+            .map(|(at, _)| at.size_wasm32())
+            .collect();
+        let options = &func.params[2].ty;
+        let TypeDefKind::Record(record) = self.kind(options) else {
+            panic!("call-options is not a record");
+        };
+        let option_fields = self
+            .sizes
+            .field_offsets(record.fields.iter().map(|f| &f.ty))
+            .into_iter()
+            .zip(&record.fields)
+            .map(|((at, _), f)| self.option_field(&f.name, at.size_wasm32(), &f.ty))
+            .collect();
+        CallLayout {
+            size: tuple.size.size_wasm32(),
+            align: tuple.align.align_wasm32(),
+            operation: offsets[0],
+            args_json: offsets[1],
+            options: offsets[2],
+            options_size: self.sizes.size(options).size_wasm32(),
+            options_align: self.sizes.align(options).align_wasm32(),
+            option_fields,
+        }
+    }
+
+    /// What a named type is, through the aliases that `use` makes.
+    fn kind(&self, ty: &Type) -> &TypeDefKind {
+        match &self.resolve.types[self.type_id(ty)].kind {
+            TypeDefKind::Type(aliased) => self.kind(aliased),
+            kind => kind,
+        }
+    }
+
+    fn option_field(&self, name: &str, offset: usize, ty: &Type) -> OptionField {
+        let TypeDefKind::Option(inner) = self.kind(ty) else {
+            panic!("call-options.{name} is not an option");
+        };
+        // An option is a variant: a u8 discriminant, then the payload at its own alignment.
+        let payload = self
+            .sizes
+            .field_offsets([&Type::U8, inner])
+            .last()
+            .unwrap()
+            .0
+            .size_wasm32();
+        let stores = match inner {
+            Type::String => vec![(0, "*mut u8"), (4, "usize")],
+            Type::Bool | Type::U8 => vec![(0, "u8")],
+            Type::U32 | Type::S32 => vec![(0, "u32")],
+            Type::U64 | Type::S64 => vec![(0, "u64")],
+            other => panic!("call-options.{name}: no memory form for {other:?}"),
+        };
+        let flat = self.flat(ty);
+        assert_eq!(
+            flat.len(),
+            1 + stores.len(),
+            "call-options.{name}: flat values"
+        );
+        OptionField {
+            name: name.to_string(),
+            offset,
+            payload,
+            flat,
+            stores,
         }
     }
 }

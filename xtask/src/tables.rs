@@ -2,7 +2,7 @@
 //! export glue (`plugin/src/generated/exports.rs`, with the layouts [`crate::abi`] computes) and
 //! the host's route table (`host/src/generated/routes.rs`).
 
-use crate::abi::{Abi, Params};
+use crate::abi::{Abi, CallLayout, Params};
 use crate::{GENERATED_HEADER, wit};
 use dockhand_spec::{Access, Auth, Catalog, Operation, Type};
 use dockhand_vocab::names;
@@ -263,6 +263,7 @@ pub fn exports_file(catalog: &Catalog, abi: &Abi) -> String {
     w.push_str(
         "use super::ArgsBuilder;\nuse super::typed::{JsonText, post_return};\nuse crate::prelude::*;\n",
     );
+    call_layout(&mut w, &abi.call_layout());
     for area in &catalog.areas {
         writeln!(w, "\n// {}", area.area).unwrap();
         for op in &area.operations {
@@ -270,6 +271,61 @@ pub fn exports_file(catalog: &Catalog, abi: &Abi) -> String {
         }
     }
     w
+}
+
+/// The layout of `catalog.call`'s parameter block, which `typed.rs` fills for every typed call,
+/// and the store of flat `call-options` into it.
+fn call_layout(w: &mut String, l: &CallLayout) {
+    writeln!(
+        w,
+        "\n/// `catalog.call`'s parameters in memory, `(operation, args-json, options)`: size and \
+         alignment.\npub(super) const CALL_PARAMS_SIZE: usize = {};\npub(super) const CALL_PARAMS_ALIGN: usize = {};\n\
+         /// Offsets of `operation`, `args-json` and `options` in that block.\n\
+         pub(super) const CALL_PARAMS_AT: [usize; 3] = [{}, {}, {}];\n\
+         /// `call-options` in memory: size and alignment.\npub(super) const OPTIONS_SIZE: usize = {};\n\
+         pub(super) const OPTIONS_ALIGN: usize = {};",
+        l.size, l.align, l.operation, l.args_json, l.options, l.options_size, l.options_align
+    )
+    .unwrap();
+    let mut params = vec!["dst: *mut u8".to_string()];
+    let mut body = String::new();
+    let mut n = 0;
+    for f in &l.option_fields {
+        let disc = n;
+        params.push(format!("o{n}: {}", f.flat[0]));
+        n += 1;
+        writeln!(
+            body,
+            "        // {}\n        dst.add({}).write(o{disc} as u8);",
+            f.name, f.offset
+        )
+        .unwrap();
+        for ((at, ty), flat) in f.stores.iter().zip(&f.flat[1..]) {
+            params.push(format!("o{n}: {flat}"));
+            let value = if ty == flat {
+                format!("o{n}")
+            } else {
+                format!("o{n} as {ty}")
+            };
+            writeln!(
+                body,
+                "        dst.add({}).cast::<{ty}>().write({value});",
+                f.offset + f.payload + at
+            )
+            .unwrap();
+            n += 1;
+        }
+    }
+    writeln!(
+        w,
+        "\n/// Stores `call-options`, flat as an export receives them, in memory form at `dst`. A \
+         payload is\n/// stored whatever its discriminant says; it counts only when that is set.\n///\n\
+         /// # Safety\n/// `dst` points to `OPTIONS_SIZE` writable bytes aligned to `OPTIONS_ALIGN`.\n\
+         #[inline(always)]\n#[allow(clippy::too_many_arguments)]\n\
+         pub(super) unsafe fn store_options({}) {{\n    unsafe {{\n{body}    }}\n}}",
+        params.join(", ")
+    )
+    .unwrap();
 }
 
 fn export_fn(w: &mut String, abi: &Abi, area: &str, op: &Operation) {

@@ -12,6 +12,9 @@
 use crate::prelude::*;
 
 use super::bindings::exports::dockhand::hub::catalog;
+use super::exports::{
+    CALL_PARAMS_ALIGN, CALL_PARAMS_AT, CALL_PARAMS_SIZE, OPTIONS_ALIGN, OPTIONS_SIZE, store_options,
+};
 use super::{ArgsBuilder, Component, SingleThreaded};
 use alloc::alloc::{Layout, alloc, dealloc, handle_alloc_error};
 use core::cell::Cell;
@@ -255,24 +258,27 @@ impl ArgsBuilder {
         o12: i32,
         o13: i32,
     ) -> *mut u8 {
-        // The same options in their memory form (see `OPTIONS_SIZE`): 32-bit words on wasm32,
-        // the option<bool>'s discriminant and value in the low two bytes of its word.
-        let words: [u32; OPTIONS_SIZE / 4] = [
-            o0 as u32,
-            o1 as usize as u32,
-            o2 as u32,
-            o3 as u32,
-            o4 as usize as u32,
-            o5 as u32,
-            (o6 as u32 & 0xff) | ((o7 as u32 & 0xff) << 8),
-            o8 as u32,
-            o9 as u32,
-            o10 as u32,
-            o11 as u32,
-            o12 as u32,
-            o13 as u32,
-        ];
-        unsafe { self.call_with_options(name, words.as_ptr().cast()) }
+        unsafe {
+            let params = Self::call_params(name, self);
+            store_options(
+                params.add(CALL_PARAMS_AT[2]),
+                o0,
+                o1,
+                o2,
+                o3,
+                o4,
+                o5,
+                o6,
+                o7,
+                o8,
+                o9,
+                o10,
+                o11,
+                o12,
+                o13,
+            );
+            catalog::_export_call_cabi::<Component>(params)
+        }
     }
 
     /// [`Self::call`] for a function whose parameters the host passed in memory at `p` (`size`
@@ -300,33 +306,41 @@ impl ArgsBuilder {
     /// Hands over to the `catalog.call` export's glue with `call-options` copied from `options`
     /// (in memory form); the strings they point to become that glue's to free.
     ///
-    /// With its 18 flat values `call`'s parameters do not fit the canonical ABI's 16, so its glue
-    /// reads them from a block in memory and frees that block: operation and args-json (a
-    /// pointer and a length each, both empty here) and then `call-options`.
-    ///
     /// # Safety
     /// `options` points to `OPTIONS_SIZE` readable bytes, a valid lowering of `call-options`.
     unsafe fn call_with_options(self, name: &'static str, options: *const u8) -> *mut u8 {
-        TYPED.0.set(Some((name, self)));
         unsafe {
-            let layout = Layout::from_size_align_unchecked(CALL_PARAMS_SIZE, 4);
+            let params = Self::call_params(name, self);
+            core::ptr::copy_nonoverlapping(options, params.add(CALL_PARAMS_AT[2]), OPTIONS_SIZE);
+            catalog::_export_call_cabi::<Component>(params)
+        }
+    }
+
+    /// Stashes the typed call and allocates the parameter block of `catalog.call`, with empty
+    /// `operation` and `args-json` and `call-options` left for the caller to store.
+    ///
+    /// With its 18 flat values `call`'s parameters do not fit the canonical ABI's 16, so its glue
+    /// reads them from a block in memory and frees that block. The layout is the WIT's, computed
+    /// by `cargo xtask gen` (`CALL_PARAMS_*`, `OPTIONS_*` in the generated exports).
+    fn call_params(name: &'static str, args: ArgsBuilder) -> *mut u8 {
+        TYPED.0.set(Some((name, args)));
+        // SAFETY: the layout has a non-zero size and a power-of-two alignment (the WIT's), and
+        // only plain integers and pointers are written, each at an offset the layout provides.
+        unsafe {
+            let layout = Layout::from_size_align_unchecked(CALL_PARAMS_SIZE, CALL_PARAMS_ALIGN);
             let params = alloc(layout);
             if params.is_null() {
                 handle_alloc_error(layout);
             }
             // Empty strings own no memory.
-            let empty = NonNull::<u8>::dangling().as_ptr() as usize as u32;
-            let strings: [u32; 4] = [empty, 0, empty, 0];
-            core::ptr::copy_nonoverlapping(strings.as_ptr().cast::<u8>(), params, 16);
-            core::ptr::copy_nonoverlapping(options, params.add(16), OPTIONS_SIZE);
-            catalog::_export_call_cabi::<Component>(params)
+            let empty = NonNull::<u8>::dangling().as_ptr();
+            for at in [CALL_PARAMS_AT[0], CALL_PARAMS_AT[1]] {
+                params.add(at).cast::<*mut u8>().write(empty);
+                params.add(at + 4).cast::<usize>().write(0);
+            }
+            params
         }
     }
 }
 
-/// `call-options` in memory: account (option<string>) at 0, base-url at 12, all-pages
-/// (option<bool>) at 24, then max-pages, max-retries and max-retry-wait-seconds (option<u32>,
-/// 8 bytes each) at 28, 36 and 44. A payload only counts when its discriminant is set.
-const OPTIONS_SIZE: usize = 52;
-/// `catalog.call`'s parameters in memory: two strings, then `call-options`.
-const CALL_PARAMS_SIZE: usize = 16 + OPTIONS_SIZE;
+const _: () = assert!(OPTIONS_ALIGN <= CALL_PARAMS_ALIGN);

@@ -70,6 +70,63 @@ use super::ArgsBuilder;
 use super::typed::{JsonText, post_return};
 use crate::prelude::*;
 
+/// `catalog.call`'s parameters in memory, `(operation, args-json, options)`: size and alignment.
+pub(super) const CALL_PARAMS_SIZE: usize = 68;
+pub(super) const CALL_PARAMS_ALIGN: usize = 4;
+/// Offsets of `operation`, `args-json` and `options` in that block.
+pub(super) const CALL_PARAMS_AT: [usize; 3] = [0, 8, 16];
+/// `call-options` in memory: size and alignment.
+pub(super) const OPTIONS_SIZE: usize = 52;
+pub(super) const OPTIONS_ALIGN: usize = 4;
+
+/// Stores `call-options`, flat as an export receives them, in memory form at `dst`. A payload is
+/// stored whatever its discriminant says; it counts only when that is set.
+///
+/// # Safety
+/// `dst` points to `OPTIONS_SIZE` writable bytes aligned to `OPTIONS_ALIGN`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn store_options(
+    dst: *mut u8,
+    o0: i32,
+    o1: *mut u8,
+    o2: usize,
+    o3: i32,
+    o4: *mut u8,
+    o5: usize,
+    o6: i32,
+    o7: i32,
+    o8: i32,
+    o9: i32,
+    o10: i32,
+    o11: i32,
+    o12: i32,
+    o13: i32,
+) {
+    unsafe {
+        // account
+        dst.add(0).write(o0 as u8);
+        dst.add(4).cast::<*mut u8>().write(o1);
+        dst.add(8).cast::<usize>().write(o2);
+        // base-url
+        dst.add(12).write(o3 as u8);
+        dst.add(16).cast::<*mut u8>().write(o4);
+        dst.add(20).cast::<usize>().write(o5);
+        // all-pages
+        dst.add(24).write(o6 as u8);
+        dst.add(25).cast::<u8>().write(o7 as u8);
+        // max-pages
+        dst.add(28).write(o8 as u8);
+        dst.add(32).cast::<u32>().write(o9 as u32);
+        // max-retries
+        dst.add(36).write(o10 as u8);
+        dst.add(40).cast::<u32>().write(o11 as u32);
+        // max-retry-wait-seconds
+        dst.add(44).write(o12 as u8);
+        dst.add(48).cast::<u32>().write(o13 as u32);
+    }
+}
+
 // access-tokens
 
 #[unsafe(export_name = "dockhand:hub/access-tokens@0.2.0#list-personal-access-tokens")]
