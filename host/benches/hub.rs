@@ -38,9 +38,9 @@ fn median(samples: &mut [Duration]) -> Duration {
 }
 
 /// The median over rounds of a kind's time over `native`'s in the same round. A round takes
-/// about a millisecond, so the machine's drift (which moved `native` from 110 to 200 µs between
-/// runs on the benchmark's VM) cancels within each pair, where a ratio of two medians keeps
-/// whatever drift differs between the kinds' samples.
+/// about a millisecond, so the machine's drift (large between runs on a shared VM: BENCHMARKS.md,
+/// round 6) cancels within each pair, where a ratio of two medians keeps whatever drift differs
+/// between the kinds' samples.
 fn paired_ratio(kind: &[Duration], native: &[Duration]) -> f64 {
     let mut ratios: Vec<f64> = kind
         .iter()

@@ -67,9 +67,9 @@ impl Runtime {
         };
         let mut linker: Linker<CallState> = Linker::new(&engine);
         // The guest's WASI is empty (no environment, arguments, files or sockets). All of WASI
-        // p2 is linked, though our component imports only io, clocks and random of it: a
-        // component built with std (an older build, measured with the benchmark's
-        // `--component`) also wants cli.
+        // p2 is linked, though our component imports only io, clocks and random of it, so that
+        // a component built with std, which imports cli as well (an older build given to the
+        // benchmark's `--component`), links too.
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         crate::outgoing::add_to_linker(&mut linker)?;
         crate::bindings::dockhand::hub::credentials::add_to_linker::<CallState, CallState>(
@@ -189,10 +189,10 @@ fn load_cached(engine: &Engine, wasm: &[u8], dir: &Path) -> Result<(Component, L
     if let (Some((file, bytes)), Some((_, sum))) = (read_private(&path)?, read_private(&sum_path)?)
         && hex_sha256(&bytes).as_bytes() == sum.trim_ascii()
     {
-        // Mapped rather than deserialised from `bytes`: that would copy the ~830 KB artefact
-        // into fresh memory, page fault by page fault, which was most of a load. Mapped through
-        // the descriptor that was checked, not by its path again: a directory above the cache
-        // that others can write could otherwise swap the file in between.
+        // Mapped rather than deserialised from `bytes`: that would copy the whole artefact into
+        // fresh memory, page fault by page fault, most of a load's time (BENCHMARKS.md, round 5).
+        // Mapped through the descriptor that was checked, not by its path again: a directory
+        // above the cache that others can write could otherwise swap the file in between.
         //
         // SAFETY: the file was written by `Engine::precompile_component` of an engine with the
         // same settings (the key says so), it is this user's and no one else's to write, and

@@ -6,9 +6,10 @@
 //! together; it is plain Rust and runs natively in tests with a scripted transport and a fake clock.
 
 // The component links no standard library: std on wasm32-wasip2 brings wasi-libc, and with it
-// 19 of the component's 56 core imports (wasi:cli stdio, environment, terminals and exit, and
+// a third of the component's core imports (wasi:cli stdio, environment, terminals and exit, and
 // wasi-libc's own copies of wasi:io), there for a panic message nobody reads, which every
-// instantiation paid to resolve. Natively, for tests, std is there as usual.
+// instantiation would resolve (BENCHMARKS.md, round 7). Natively, for tests, std is there as
+// usual.
 #![cfg_attr(target_arch = "wasm32", no_std)]
 #![deny(unsafe_code)]
 

@@ -47,9 +47,9 @@ pub struct Decoded {
 }
 
 /// A JSON document kept as text. A call passes the Hub's answer on as it came, once it has
-/// checked that it is JSON: parsing it into a tree and printing it again (and the host parsing
-/// it a third time) was most of the component's own work per call. Only page-following, which
-/// must look inside, builds the tree.
+/// checked that it is JSON: parsing it into a tree and printing it again (for the host to parse
+/// a third time) would be most of the component's own work per call (BENCHMARKS.md, round 4).
+/// Only page-following, which must look inside, builds the tree.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JsonText(String);
 

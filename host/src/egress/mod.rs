@@ -169,8 +169,9 @@ impl Egress {
         let timeouts = self.policy.timeouts;
         // The client enforces the first-byte timeout itself (the host builds it with
         // `response_timeout` = `first_byte`, which token exchanges need as well): a second timer
-        // here cost a timer registration per request, and each one that lands before the
-        // runtime's next wake-up makes tokio wake the worker parked on the driver.
+        // here would cost a timer registration per request, and each one that lands before the
+        // runtime's next wake-up makes tokio wake the worker parked on the driver (BENCHMARKS.md,
+        // round 5).
         let response = self.client.send(request).await.map_err(error_code)?;
         let (mut parts, incoming) = response.into_parts();
         // The Hub has counted the request by the time it answers: its place is free again.
@@ -245,9 +246,9 @@ fn error_code(e: HttpError) -> Error {
 ///
 /// wasi-http wants a task handle with every response, for the task that would be feeding its
 /// body; here the body needs none, but a handle exists only for a spawned task. A spawn per
-/// call woke the runtime's other worker, and the two workers then traded the call's I/O
-/// between them: 2.2 context switches per call on a reused instance, 0.1 with the spawns made
-/// a batch at a time (the bench's `--only component --workers 2` under `perf stat`).
+/// call wakes the runtime's other worker, and the two workers then trade the call's I/O
+/// between them; spawns made a batch at a time all but end those context switches (figures:
+/// BENCHMARKS.md, "Thread hand-offs in wasi-http's `handle`").
 #[derive(Default)]
 pub(crate) struct IdleTasks {
     spare: Mutex<Vec<AbortOnDropJoinHandle<()>>>,

@@ -50,8 +50,8 @@ impl BudgetKey {
     /// The key for a request to `authority` with this `Authorization` value (as the guest sent
     /// it, before any placeholder is swapped). Hashed so the table holds no credential: SipHash
     /// under a key drawn at random once per process reveals nothing of its input without the
-    /// key, and is cheaper per request than SHA-256 (~11,000 instructions on a CPU without SHA
-    /// extensions, as under callgrind). 64 bits make a collision among even thousands of keys
+    /// key, and costs a request far less than SHA-256 on a CPU without SHA extensions
+    /// (BENCHMARKS.md, round 4). 64 bits make a collision among even thousands of keys
     /// negligible.
     pub fn new(authority: &str, authorization: Option<&[u8]>) -> BudgetKey {
         static KEY: OnceLock<RandomState> = OnceLock::new();

@@ -1,8 +1,8 @@
-//! What the component used to get from the standard library and its C library, which it no
-//! longer links: the canonical ABI's `cabi_realloc` (std exports it on wasm32-wasip2, and
-//! wit-bindgen counts on that there) and C's `memcmp`, which the compiler calls for slice and
-//! string comparisons (memcpy and memset are wasm instructions; `compiler_builtins` provides
-//! no memcmp for this target).
+//! What the standard library and its C library would provide, and the component, linking
+//! neither, defines itself: the canonical ABI's `cabi_realloc` (std exports it on
+//! wasm32-wasip2, and wit-bindgen counts on that there) and C's `memcmp`, which the compiler
+//! calls for slice and string comparisons (memcpy and memset are wasm instructions;
+//! `compiler_builtins` provides no memcmp for this target).
 
 use alloc::alloc::{Layout, alloc, dealloc, handle_alloc_error, realloc};
 
