@@ -1,9 +1,7 @@
 //! The `dockhand` binary as a user runs it, against the mock Hub.
 
-mod support;
-
+use crate::support::dockhand;
 use dockhand_mock::{MockConfig, MockHub, fixtures};
-use support::dockhand;
 
 async fn mock() -> MockHub {
     MockHub::start(MockConfig::default()).await.unwrap()
@@ -354,9 +352,12 @@ async fn without_address_space_for_the_pool_instances_are_made_on_demand() {
     // 256 such slots.
     const LIMIT_KIB: u64 = 16 << 20;
 
-    let run =
-        support::dockhand_with_address_limit(home.path(), LIMIT_KIB, &["--no-cache", "precompile"])
-            .await;
+    let run = crate::support::dockhand_with_address_limit(
+        home.path(),
+        LIMIT_KIB,
+        &["--no-cache", "precompile"],
+    )
+    .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout.contains("instances: on demand"),
@@ -364,7 +365,7 @@ async fn without_address_space_for_the_pool_instances_are_made_on_demand() {
         run.stdout
     );
 
-    let run = support::dockhand_with_address_limit(
+    let run = crate::support::dockhand_with_address_limit(
         home.path(),
         LIMIT_KIB,
         &[

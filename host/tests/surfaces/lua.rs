@@ -2,21 +2,19 @@
 //! a workflow file, a named account, a refused write, errors caught with pcall, and the limits
 //! a script cannot dodge.
 
-mod support;
-
+use crate::support::Run;
 use dockhand_mock::{MockConfig, MockHub, fixtures};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use support::Run;
 
 /// Runs `dockhand --base-url <mock> --no-cache <args>` with a clean environment plus `env`.
 async fn dockhand(home: &Path, base: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut all = vec!["--base-url", base, "--no-cache"];
     all.extend_from_slice(args);
-    support::dockhand(home, &all, env, "").await
+    crate::support::dockhand(home, &all, env, "").await
 }
 
 /// `dockhand lua --json --eval <code>` without credentials; it must exit 0. Its JSON output.

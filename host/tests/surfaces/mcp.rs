@@ -1,8 +1,6 @@
 //! `dockhand mcp` driven as an MCP client drives it: rmcp's client over the child's stdio,
 //! against the mock Hub.
 
-mod support;
-
 use dockhand_mock::{Fault, MockConfig, MockHub, fixtures};
 use rmcp::model::{CallToolRequestParams, CallToolResult, JsonObject, Tool};
 use rmcp::service::RunningService;
@@ -323,7 +321,7 @@ async fn every_surface_shows_an_error_the_same_way() {
         hub.clear_faults();
 
         inject(&hub);
-        let cli = support::dockhand(
+        let cli = crate::support::dockhand(
             home.path(),
             &[
                 "--base-url",
@@ -344,7 +342,7 @@ async fn every_surface_shows_an_error_the_same_way() {
 
         inject(&hub);
         let script = format!("return app.integrations.docker.{operation}(json.decode([[{args}]]))");
-        let lua = support::dockhand(
+        let lua = crate::support::dockhand(
             home.path(),
             &[
                 "--base-url",

@@ -1,10 +1,8 @@
 //! The CLI's side of the security model, attacked as a user's environment could: a base URL
 //! that sends secrets somewhere they do not belong.
 
-mod support;
-
+use crate::support::dockhand;
 use dockhand_mock::{MockConfig, MockHub, fixtures};
-use support::dockhand;
 
 /// A PAT in the environment and a plain-http base URL on "another machine" (this one, written
 /// as an IPv4-mapped IPv6 address, so a leak would land at the mock): refused with the policy

@@ -1,7 +1,5 @@
 //! Running the real `dockhand` binary from a test, the way a user would.
 
-#![allow(dead_code)] // each test binary uses its own part of this
-
 use serde_json::Value;
 use std::io::Write;
 use std::path::Path;

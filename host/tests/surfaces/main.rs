@@ -1,0 +1,10 @@
+//! The tests that run the real `dockhand` executable, as one test binary: each module is one of
+//! its surfaces, and `support` starts the binary the way a user would.
+
+#![deny(unsafe_code)]
+
+mod cli;
+mod cli_security;
+mod lua;
+mod mcp;
+mod support;
