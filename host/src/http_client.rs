@@ -1,5 +1,5 @@
 //! The host's one outgoing HTTP client: HTTP/1.1 over plain TCP or rustls, with a pool of
-//! keep-alive connections ([`pool`]).
+//! keep-alive connections (`pool`).
 //!
 //! A real Hub call is dominated by the TCP and TLS handshakes, so every component of the host
 //! (the credential broker's token exchange now, the wasi-http `send_request` hook later) shares one

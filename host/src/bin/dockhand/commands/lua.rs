@@ -1,5 +1,5 @@
 //! `dockhand lua`: runs a workflow file and/or `--eval` code. The workflow's own error is printed
-//! here and decides the exit code (an `Ok`); only failures before it runs are [`Failure`]s.
+//! here and decides the exit code (an `Ok`); only failures before it runs are [`Failure`](crate::output::Failure)s.
 
 use super::Outcome;
 use super::host::{accounts, open_with};
