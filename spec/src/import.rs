@@ -15,6 +15,7 @@
 //!   upstream value that the catalog records beside its correction.
 
 use crate::{Auth, Body, Catalog, Field, Location, Method, Operation, Param, Response, Type};
+use serde_json::Value as Json;
 use serde_yaml::Value;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -157,18 +158,22 @@ fn read_operation(
             continue;
         };
         let resp = resolve(root, resp);
-        let content_type = if method == Method::Head {
+        let media = if method == Method::Head {
             None
         } else {
             resp.get("content")
                 .and_then(Value::as_mapping)
-                .and_then(|m| m.keys().next())
-                .and_then(Value::as_str)
-                .map(str::to_string)
+                .and_then(|m| m.iter().next())
         };
+        let content_type = media.and_then(|(ct, _)| ct.as_str()).map(str::to_string);
+        let shape = media
+            .and_then(|(_, m)| m.get("schema"))
+            .map(|schema| crate::shape::from_openapi(root, schema));
         responses.push(Response {
             status,
             content_type,
+            shape,
+            shape_fixes: Vec::new(),
         });
     }
     responses.sort_by_key(|r| r.status);
@@ -385,7 +390,7 @@ fn scalar_text(v: &Value) -> String {
 
 /// Follows local `$ref`s; a reference that leads nowhere resolves to `null` (it is reported
 /// through whatever fact it was needed for, not on its own).
-fn resolve<'a>(root: &'a Value, mut v: &'a Value) -> &'a Value {
+pub(crate) fn resolve<'a>(root: &'a Value, mut v: &'a Value) -> &'a Value {
     for _ in 0..32 {
         let Some(reference) = v.get("$ref").and_then(Value::as_str) else {
             return v;
@@ -563,13 +568,82 @@ fn differences(op: &Operation, up: &UpstreamOperation) -> Vec<String> {
         (None, Some(_)) => d.push("request body: new upstream".into()),
         (Some(b), Some(u)) => body_differences(b, u, &mut d),
     }
-    if op.responses != up.responses {
+    let statuses = |rs: &[Response]| -> Vec<(u16, Option<String>)> {
+        rs.iter()
+            .map(|r| (r.status, r.content_type.clone()))
+            .collect()
+    };
+    if statuses(&op.responses) != statuses(&up.responses) {
         d.push(format!(
             "success responses: catalog {:?}, upstream {:?}",
-            op.responses, up.responses
+            statuses(&op.responses),
+            statuses(&up.responses)
         ));
     }
+    for (ours, theirs) in op.responses.iter().zip(&up.responses) {
+        shape_differences(ours, theirs, &mut d);
+    }
     d
+}
+
+/// Compares a response's shape, with the catalog's fixes undone, against upstream's.
+fn shape_differences(ours: &Response, theirs: &Response, d: &mut Vec<String>) {
+    let status = ours.status;
+    let ours = match &ours.shape {
+        None => None,
+        Some(shape) => match crate::shape::upstream_view(shape, &ours.shape_fixes) {
+            Ok(Json::Null) => None,
+            Ok(view) => Some(view),
+            Err(e) => {
+                d.push(format!("response {status} shape: {e}"));
+                return;
+            }
+        },
+    };
+    match (ours, &theirs.shape) {
+        (None, None) => {}
+        (None, Some(_)) => d.push(format!(
+            "response {status} shape: upstream describes one, the catalog has none"
+        )),
+        (Some(_), None) => d.push(format!(
+            "response {status} shape: upstream describes none (record it as a fix at \"\")"
+        )),
+        (Some(ours), Some(theirs)) => {
+            let mut places = Vec::new();
+            differing_places(&ours, theirs, "", &mut places);
+            for place in places.iter().take(8) {
+                d.push(format!("response {status} shape: {place}"));
+            }
+            if places.len() > 8 {
+                d.push(format!(
+                    "response {status} shape: and {} more places",
+                    places.len() - 8
+                ));
+            }
+        }
+    }
+}
+
+/// The JSON Pointers where two shapes differ, each with both sides.
+fn differing_places(ours: &Json, theirs: &Json, at: &str, out: &mut Vec<String>) {
+    match (ours, theirs) {
+        (Json::Object(a), Json::Object(b)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for key in keys {
+                let inner = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
+                match (a.get(key), b.get(key)) {
+                    (Some(x), Some(y)) => differing_places(x, y, &inner, out),
+                    (x, y) => out.push(format!(
+                        "`{inner}`: catalog {}, upstream {}",
+                        x.map_or("nothing".into(), |v| v.to_string()),
+                        y.map_or("nothing".into(), |v| v.to_string())
+                    )),
+                }
+            }
+        }
+        (a, b) if a == b => {}
+        (a, b) => out.push(format!("`{at}`: catalog {a}, upstream {b}")),
+    }
 }
 
 fn body_differences(b: &Body, u: &UpstreamBody, d: &mut Vec<String>) {

@@ -8,6 +8,7 @@
 
 pub mod import;
 mod model;
+pub mod shape;
 mod validate;
 
 /// The naming rules, kept with the vocabulary so the generator and the tests share them.
@@ -69,13 +70,22 @@ impl Catalog {
         for file in files {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| CatalogError::new(format!("reading {}: {e}", file.display())))?;
-            let area: Area = serde_yaml::from_str(&text)
+            let mut area: Area = serde_yaml::from_str(&text)
                 .map_err(|e| CatalogError::new(format!("{}: {e}", file.display())))?;
+            let shapes = Catalog::shapes_dir(dir).join(format!("{}.yaml", area.area));
+            if shapes.exists() {
+                add_shapes(&mut area, &shapes)?;
+            }
             areas.push(area);
         }
         let catalog = Catalog { areas };
         catalog.validate()?;
         Ok(catalog)
+    }
+
+    /// Where the result shapes of the catalog in `dir` live: `shapes/` beside `areas/`.
+    pub fn shapes_dir(dir: &Path) -> PathBuf {
+        dir.parent().unwrap_or(dir).join("shapes")
     }
 
     pub fn operations(&self) -> impl Iterator<Item = (&Area, &Operation)> {
@@ -88,6 +98,44 @@ impl Catalog {
         self.operations()
             .map(|(_, op)| op)
             .find(|op| op.all_names().any(|n| n == name))
+    }
+}
+
+/// Puts the shapes of `file` on the responses of `area`; an entry for an operation or status the
+/// area does not have, or a shape outside the subset, is an error naming it.
+fn add_shapes(area: &mut Area, file: &Path) -> Result<(), CatalogError> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| CatalogError::new(format!("reading {}: {e}", file.display())))?;
+    let shapes: ShapesFile = serde_yaml::from_str(&text)
+        .map_err(|e| CatalogError::new(format!("{}: {e}", file.display())))?;
+    let mut problems = Vec::new();
+    for (name, statuses) in shapes {
+        let Some(op) = area.operations.iter_mut().find(|op| op.name == name) else {
+            problems.push(format!(
+                "{}: no operation `{name}` in this area",
+                file.display()
+            ));
+            continue;
+        };
+        for (status, entry) in statuses {
+            let Some(response) = op.responses.iter_mut().find(|r| r.status == status) else {
+                problems.push(format!(
+                    "{}: `{name}` has no {status} response",
+                    file.display()
+                ));
+                continue;
+            };
+            for p in shape::check(&entry.shape) {
+                problems.push(format!("{}: `{name}` {status}: {p}", file.display()));
+            }
+            response.shape = Some(entry.shape);
+            response.shape_fixes = entry.fixes;
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(CatalogError { problems })
     }
 }
 

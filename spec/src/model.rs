@@ -114,4 +114,24 @@ pub struct Response {
     /// `None` for a response without a body (204, HEAD).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
+    /// What the body looks like, as a shape (see [`crate::shape`]); read from
+    /// `spec/shapes/<area>.yaml`, not from the area file.
+    #[serde(skip)]
+    pub shape: Option<serde_json::Value>,
+    /// Where `shape` corrects Docker's description (from the same file).
+    #[serde(skip)]
+    pub shape_fixes: Vec<crate::shape::ShapeFix>,
 }
+
+/// One response's entry in `spec/shapes/<area>.yaml`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ShapeEntry {
+    pub shape: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<crate::shape::ShapeFix>,
+}
+
+/// A shapes file: operation name -> status -> entry.
+pub type ShapesFile =
+    std::collections::BTreeMap<String, std::collections::BTreeMap<u16, ShapeEntry>>;

@@ -28,6 +28,7 @@
 
 #![deny(unsafe_code)]
 
+use dockhand_spec::Catalog;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
@@ -265,12 +266,38 @@ impl Harness {
         {
             record_covered(&self.test, &op.name);
         }
+        if let Ok(r) = &result {
+            check_shape(operation, r);
+        }
         Call {
             operation: operation.to_string(),
             result,
             requests,
         }
     }
+}
+
+/// Every answer a test gets through the harness must fit its operation's result shape in the
+/// catalog, so neither the mock nor the catalog can drift from the other unnoticed.
+#[track_caller]
+fn check_shape(operation: &str, result: &CallResult) {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    let catalog = CATALOG.get_or_init(|| Catalog::load_default().expect("load the catalog"));
+    let Some(op) = catalog.find(operation) else {
+        return;
+    };
+    let Some(shape) = dockhand_spec::shape::result_shape(op) else {
+        return;
+    };
+    let problems = dockhand_spec::shape::mismatches(&shape, &result.body);
+    assert!(
+        problems.is_empty(),
+        "`{}` answered {} in a shape its catalog entry does not describe:\n  {}\n{}",
+        op.name,
+        result.status,
+        problems.join("\n  "),
+        result.body
+    );
 }
 
 /// Whether raw `path` is an instance of `template` (`/v2/orgs/{org_name}/groups`): same

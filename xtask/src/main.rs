@@ -1,7 +1,8 @@
 //! `cargo xtask <command>`: the project's own commands.
 //!
 //! - `gen [--check]`: regenerate wit/ and the plugin's tables from spec/ (or check they are fresh).
-//! - `import <openapi.yaml> [--skeleton]`: compare an OpenAPI description with the catalog.
+//! - `import <openapi.yaml> [--skeleton] [--write-shapes]`: compare an OpenAPI description with
+//!   the catalog; print entries for operations it lacks; start the shapes files it lacks.
 //! - `test`: every test: the Rust workspace, then the Node and Python bindings.
 
 #![deny(unsafe_code)]
@@ -26,8 +27,7 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str =
-    "usage: cargo xtask gen [--check]\n       cargo xtask import <openapi.yaml> [--skeleton]";
+const USAGE: &str = "usage: cargo xtask gen [--check]\n       cargo xtask import <openapi.yaml> [--skeleton] [--write-shapes]";
 
 fn catalog() -> Result<dockhand_spec::Catalog, String> {
     dockhand_spec::Catalog::load_default().map_err(|e| e.to_string())
@@ -55,6 +55,48 @@ fn generate(check: bool) -> Result<ExitCode, String> {
     }
     println!("{} generated files, {} changed", files.len(), stale.len());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Starts `spec/shapes/<area>.yaml` for every area that has none, from upstream's response
+/// schemas as shapes (structure only: the descriptions are then written in our own words, and
+/// corrections recorded as fixes). An existing file is never overwritten.
+fn write_shapes(
+    catalog: &dockhand_spec::Catalog,
+    upstream: &[dockhand_spec::import::UpstreamOperation],
+) -> Result<(), String> {
+    let dir = dockhand_spec::Catalog::shapes_dir(&dockhand_spec::Catalog::default_dir());
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for area in &catalog.areas {
+        let file = dir.join(format!("{}.yaml", area.area));
+        if file.exists() {
+            println!("kept {}", file.display());
+            continue;
+        }
+        let mut shapes = dockhand_spec::ShapesFile::new();
+        for op in &area.operations {
+            let Some(up) = upstream
+                .iter()
+                .find(|u| u.method == op.method && u.path == op.path)
+            else {
+                continue;
+            };
+            for r in &up.responses {
+                if let Some(shape) = &r.shape {
+                    shapes.entry(op.name.clone()).or_default().insert(
+                        r.status,
+                        dockhand_spec::ShapeEntry {
+                            shape: shape.clone(),
+                            fixes: Vec::new(),
+                        },
+                    );
+                }
+            }
+        }
+        let yaml = serde_yaml::to_string(&shapes).map_err(|e| e.to_string())?;
+        std::fs::write(&file, yaml).map_err(|e| format!("{}: {e}", file.display()))?;
+        println!("wrote {}", file.display());
+    }
+    Ok(())
 }
 
 /// Runs both suites even when the first fails, so one run reports everything.
@@ -90,6 +132,9 @@ fn import(args: &[String]) -> Result<ExitCode, String> {
     let catalog = catalog()?;
     let report = dockhand_spec::import::compare(&catalog, &upstream);
     print!("{report}");
+    if args.iter().any(|a| a == "--write-shapes") {
+        write_shapes(&catalog, &upstream)?;
+    }
     if args.iter().any(|a| a == "--skeleton") {
         for op in &report.added {
             let entry = dockhand_spec::import::skeleton(op);

@@ -60,3 +60,28 @@ fn the_importer_reports_changed_added_and_removed_operations() {
     );
     assert!(printed.contains("ListTagsRenamed"), "{printed}");
 }
+
+#[test]
+fn the_importer_compares_result_shapes() {
+    let Some(text) = shared_spec() else { return };
+    // A field of the personal access token list changes type upstream.
+    let edited = text.replacen(
+        "active_count:\n          type: number",
+        "active_count:\n          type: string",
+        1,
+    );
+    assert_ne!(edited, text, "the edit applies");
+    let report = compare(
+        &Catalog::load_default().unwrap(),
+        &read_openapi(&edited).unwrap(),
+    );
+    let printed = report.to_string();
+    assert!(
+        printed.contains("changed: list_personal_access_tokens")
+            && printed.contains(
+                "`/properties/active_count/type`: catalog \"number\", upstream \"string\""
+            ),
+        "{printed}"
+    );
+    assert_eq!(report.changed.len(), 1, "{printed}");
+}
