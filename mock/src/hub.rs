@@ -17,7 +17,7 @@ use crate::faults::{Fault, FaultKind, FaultQueue};
 use crate::handlers;
 use crate::http::{Reply, Request};
 use crate::ratelimit::{RateStatus, RateWindow};
-use crate::record::{RecordedRequest, RequestLog};
+use crate::record::{RecordedAnswer, RecordedRequest, RequestLog};
 use crate::server;
 use crate::state::HubState;
 
@@ -41,8 +41,14 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn record(&self, request: RecordedRequest) {
-        lock(&self.requests).push(request);
+    /// Logs a request as it arrives; the number is for [`Self::record_answer`].
+    pub(crate) fn record(&self, request: RecordedRequest) -> u64 {
+        lock(&self.requests).push(request)
+    }
+
+    /// Adds the route's answer to a logged request.
+    pub(crate) fn record_answer(&self, id: u64, answer: RecordedAnswer) {
+        lock(&self.requests).answer(id, answer);
     }
 
     pub(crate) fn count_request(&self) -> RateStatus {

@@ -48,5 +48,5 @@ mod state;
 pub use config::{MockConfig, NOMINAL_RATE_LIMIT, RateLimit, check_listen_addr, parse_listen_addr};
 pub use faults::{Fault, FaultKind};
 pub use hub::{MockHub, serve_forever};
-pub use record::RecordedRequest;
+pub use record::{RecordedAnswer, RecordedRequest};
 pub use seed::Seed;

@@ -22,7 +22,7 @@ use crate::faults::{self, FaultKind, Shaped};
 use crate::http::{ApiError, Reply, Request};
 use crate::hub::Shared;
 use crate::ratelimit::RateStatus;
-use crate::record::RecordedRequest;
+use crate::record::{RecordedAnswer, RecordedRequest};
 use crate::routing;
 use crate::server::ConnControl;
 
@@ -37,7 +37,7 @@ pub(crate) async fn respond(
     let raw_path = parts.uri.path().to_string();
     let raw_query = parts.uri.query().map(str::to_string);
     // A refused body is recorded as empty: the request arrived, its body was never kept.
-    shared.record(RecordedRequest::new(
+    let id = shared.record(RecordedRequest::new(
         parts.method.as_str(),
         &raw_path,
         raw_query.as_deref(),
@@ -94,6 +94,14 @@ pub(crate) async fn respond(
         now,
     );
     let reply = shared.answer(&req);
+    shared.record_answer(
+        id,
+        RecordedAnswer {
+            status: reply.status.as_u16(),
+            content_type: reply.content_type.map(str::to_string),
+            body: reply.body.to_vec(),
+        },
+    );
     let shaped = match &fault {
         Some(FaultKind::SlowHeaders { delay }) => {
             tokio::time::sleep(*delay).await;

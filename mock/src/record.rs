@@ -21,6 +21,27 @@ pub struct RecordedRequest {
     pub headers: Vec<(String, String)>,
     /// The body as read.
     pub body: Vec<u8>,
+    /// What the mock's route answered, when it answered (a fault or a refused request has
+    /// none).
+    pub answer: Option<RecordedAnswer>,
+}
+
+/// The mock's own answer to a request, before any fault reshaped it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedAnswer {
+    /// Such as 200.
+    pub status: u16,
+    /// The `Content-Type` it was sent with.
+    pub content_type: Option<String>,
+    /// The body as sent.
+    pub body: Vec<u8>,
+}
+
+impl RecordedAnswer {
+    /// The body parsed as JSON, if it is JSON.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
 }
 
 impl RecordedRequest {
@@ -45,6 +66,7 @@ impl RecordedRequest {
                 })
                 .collect(),
             body: body.to_vec(),
+            answer: None,
         }
     }
 
@@ -70,13 +92,16 @@ impl RecordedRequest {
             + self.query.as_ref().map_or(0, String::len)
             + headers
             + self.body.len()
+            + self.answer.as_ref().map_or(0, |a| a.body.len())
     }
 }
 
 /// The newest requests, oldest first, within `max_entries` and `max_bytes`.
 #[derive(Debug)]
 pub(crate) struct RequestLog {
-    entries: VecDeque<(RecordedRequest, usize)>,
+    /// Each entry with its size and its number in arrival order.
+    entries: VecDeque<(RecordedRequest, usize, u64)>,
+    next: u64,
     bytes: usize,
     max_entries: usize,
     max_bytes: usize,
@@ -87,6 +112,7 @@ impl RequestLog {
     pub(crate) fn new(max_entries: usize, max_bytes: usize) -> RequestLog {
         RequestLog {
             entries: VecDeque::new(),
+            next: 0,
             bytes: 0,
             max_entries,
             max_bytes,
@@ -97,25 +123,45 @@ impl RequestLog {
     /// Appends `request`, then drops the oldest entries until both limits hold again. The newest
     /// stays even when it alone is over the byte budget: a test asserting on the last request
     /// must find it.
-    pub(crate) fn push(&mut self, request: RecordedRequest) {
+    /// Returns the entry's number, for [`Self::answer`].
+    pub(crate) fn push(&mut self, request: RecordedRequest) -> u64 {
+        let id = self.next;
+        self.next += 1;
         if self.max_entries == 0 {
             self.dropped += 1;
-            return;
+            return id;
         }
         let size = request.size();
         self.bytes += size;
-        self.entries.push_back((request, size));
+        self.entries.push_back((request, size, id));
+        self.trim();
+        id
+    }
+
+    /// Adds the answer to entry `id`, if the log still holds it.
+    pub(crate) fn answer(&mut self, id: u64, answer: RecordedAnswer) {
+        let Some((request, size, _)) = self.entries.iter_mut().find(|(_, _, i)| *i == id) else {
+            return;
+        };
+        let added = answer.body.len();
+        request.answer = Some(answer);
+        *size += added;
+        self.bytes += added;
+        self.trim();
+    }
+
+    fn trim(&mut self) {
         while self.entries.len() > self.max_entries
             || (self.bytes > self.max_bytes && self.entries.len() > 1)
         {
-            let (_, size) = self.entries.pop_front().expect("more than one entry");
+            let (_, size, _) = self.entries.pop_front().expect("more than one entry");
             self.bytes -= size;
             self.dropped += 1;
         }
     }
 
     pub(crate) fn snapshot(&self) -> Vec<RecordedRequest> {
-        self.entries.iter().map(|(r, _)| r.clone()).collect()
+        self.entries.iter().map(|(r, _, _)| r.clone()).collect()
     }
 
     pub(crate) fn clear(&mut self) {
@@ -154,6 +200,28 @@ mod tests {
         log.clear();
         assert!(log.snapshot().is_empty());
         assert_eq!(log.bytes, 0);
+    }
+
+    #[test]
+    fn an_answer_counts_toward_the_byte_budget() {
+        let mut log = RequestLog::new(10, 100);
+        let first = log.push(request(b"a"));
+        let second = log.push(request(b"b"));
+        let answer = |n: usize| RecordedAnswer {
+            status: 200,
+            content_type: None,
+            body: vec![b'x'; n],
+        };
+        log.answer(second, answer(10));
+        assert_eq!(log.snapshot()[1].answer.as_ref().unwrap().body.len(), 10);
+        assert!(log.snapshot()[0].answer.is_none());
+        // Too big for the budget with the first entry: the first goes.
+        log.answer(second, answer(90));
+        assert_eq!(log.snapshot().len(), 1);
+        assert_eq!(log.dropped(), 1);
+        // An entry no longer held takes no answer.
+        log.answer(first, answer(1));
+        assert_eq!(log.snapshot().len(), 1);
     }
 
     #[test]

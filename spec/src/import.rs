@@ -32,6 +32,8 @@ pub struct UpstreamOperation {
     pub params: Vec<UpstreamParam>,
     pub body: Option<UpstreamBody>,
     pub responses: Vec<Response>,
+    /// The shapes of its error answers (4xx and 5xx with a JSON schema), by status.
+    pub errors: Vec<(u16, Json)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -143,6 +145,7 @@ fn read_operation(
     };
 
     let mut responses = Vec::new();
+    let mut errors = Vec::new();
     for (code, resp) in op
         .get("responses")
         .and_then(Value::as_mapping)
@@ -154,9 +157,21 @@ fn read_operation(
             Value::String(s) => s.parse().ok(),
             _ => None,
         };
-        let Some(status) = status.filter(|s| (200..300).contains(s)) else {
+        let Some(status) = status else { continue };
+        if status >= 400 {
+            let schema = resolve(root, resp)
+                .get("content")
+                .and_then(Value::as_mapping)
+                .and_then(|m| m.values().next())
+                .and_then(|media| media.get("schema"));
+            if let Some(schema) = schema {
+                errors.push((status, crate::shape::from_openapi(root, schema)));
+            }
             continue;
-        };
+        }
+        if !(200..300).contains(&status) {
+            continue;
+        }
         let resp = resolve(root, resp);
         let media = if method == Method::Head {
             None
@@ -199,6 +214,7 @@ fn read_operation(
         params,
         body,
         responses,
+        errors,
     })
 }
 
@@ -421,11 +437,17 @@ pub struct Report {
     /// Operations present on both sides whose facts differ: (name, differences).
     pub changed: Vec<(String, Vec<String>)>,
     pub matched: usize,
+    /// Error answers upstream describes in a shape none of the catalog's error shapes has:
+    /// (where, shape).
+    pub unknown_errors: Vec<(String, Json)>,
 }
 
 impl Report {
     pub fn is_clean(&self) -> bool {
-        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+        self.added.is_empty()
+            && self.removed.is_empty()
+            && self.changed.is_empty()
+            && self.unknown_errors.is_empty()
     }
 }
 
@@ -453,6 +475,9 @@ impl fmt::Display for Report {
                 writeln!(f, "    {d}")?;
             }
         }
+        for (at, shape) in &self.unknown_errors {
+            writeln!(f, "error shape not in the catalog: {at}: {shape}")?;
+        }
         Ok(())
     }
 }
@@ -477,12 +502,32 @@ pub fn compare(catalog: &Catalog, upstream: &[UpstreamOperation]) -> Report {
             }
         }
     }
+    report.unknown_errors = unknown_errors(catalog, upstream);
     for ((method, path), op) in by_route {
         report
             .removed
             .push((op.name.clone(), method, path.to_string()));
     }
     report
+}
+
+/// Each error shape upstream uses that is not, with its fixes undone, one of the catalog's.
+fn unknown_errors(catalog: &Catalog, upstream: &[UpstreamOperation]) -> Vec<(String, Json)> {
+    let known: Vec<Json> = catalog
+        .errors
+        .values()
+        .filter_map(|e| crate::shape::upstream_view(&e.shape, &e.fixes).ok())
+        .collect();
+    let mut unknown: Vec<(String, Json)> = Vec::new();
+    for up in upstream {
+        for (status, shape) in &up.errors {
+            if !known.contains(shape) && !unknown.iter().any(|(_, s)| s == shape) {
+                let at = format!("{status} of {} {}", up.method.as_str(), up.path);
+                unknown.push((at, shape.clone()));
+            }
+        }
+    }
+    unknown
 }
 
 fn differences(op: &Operation, up: &UpstreamOperation) -> Vec<String> {

@@ -45,6 +45,8 @@ pub fn checkout_root() -> PathBuf {
 #[derive(Debug, Clone)]
 pub struct Catalog {
     pub areas: Vec<Area>,
+    /// The shapes of error answers (`spec/shapes/errors.yaml`; empty without that file).
+    pub errors: ErrorShapes,
 }
 
 impl Catalog {
@@ -78,7 +80,13 @@ impl Catalog {
             }
             areas.push(area);
         }
-        let catalog = Catalog { areas };
+        let errors_file = Catalog::shapes_dir(dir).join("errors.yaml");
+        let errors = if errors_file.exists() {
+            read_errors(&errors_file)?
+        } else {
+            ErrorShapes::new()
+        };
+        let catalog = Catalog { areas, errors };
         catalog.validate()?;
         Ok(catalog)
     }
@@ -98,6 +106,26 @@ impl Catalog {
         self.operations()
             .map(|(_, op)| op)
             .find(|op| op.all_names().any(|n| n == name))
+    }
+}
+
+fn read_errors(file: &Path) -> Result<ErrorShapes, CatalogError> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| CatalogError::new(format!("reading {}: {e}", file.display())))?;
+    let errors: ErrorShapes = serde_yaml::from_str(&text)
+        .map_err(|e| CatalogError::new(format!("{}: {e}", file.display())))?;
+    let problems: Vec<String> = errors
+        .iter()
+        .flat_map(|(name, e)| {
+            shape::check(&e.shape)
+                .into_iter()
+                .map(move |p| format!("{}: `{name}`: {p}", file.display()))
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(errors)
+    } else {
+        Err(CatalogError { problems })
     }
 }
 

@@ -132,6 +132,24 @@ pub struct ShapeEntry {
     pub fixes: Vec<crate::shape::ShapeFix>,
 }
 
+/// `spec/shapes/errors.yaml`: the shapes of the Hub's error answers, by a name of ours.
+pub type ErrorShapes = std::collections::BTreeMap<String, ErrorShape>;
+
+/// One kind of error answer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorShape {
+    /// Whether SCIM routes (`application/scim+json`) answer with it, rather than the Hub API.
+    #[serde(default)]
+    pub scim: bool,
+    /// The only status it comes with, when it is particular to one (429).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    pub shape: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<crate::shape::ShapeFix>,
+}
+
 /// A shapes file: operation name -> status -> entry.
 pub type ShapesFile =
     std::collections::BTreeMap<String, std::collections::BTreeMap<u16, ShapeEntry>>;

@@ -136,7 +136,11 @@ fn convert(root: &Yaml, schema: &Yaml, depth: usize) -> Json {
         if let Json::Object(part) = convert(root, part, depth + 1) {
             for (key, value) in part {
                 match (key.as_str(), value) {
-                    ("properties", Json::Object(p)) => properties.extend(p),
+                    ("properties", Json::Object(p)) => {
+                        for (name, prop) in p {
+                            merge(properties.entry(name).or_insert(Json::Null), prop);
+                        }
+                    }
                     ("required", Json::Array(r)) => required.extend(r),
                     (_, value) => {
                         out.entry(key).or_insert(value);
@@ -218,6 +222,20 @@ fn convert(root: &Yaml, schema: &Yaml, depth: usize) -> Json {
         _ => {}
     }
     Json::Object(out)
+}
+
+/// Merges `extra` into `into`: keywords `into` lacks are added (a later `allOf` part that only
+/// adds an example to a property keeps the property's type).
+fn merge(into: &mut Json, extra: Json) {
+    match (into, extra) {
+        (Json::Object(into), Json::Object(extra)) => {
+            for (key, value) in extra {
+                into.entry(key).or_insert(value);
+            }
+        }
+        (into @ Json::Null, extra) => *into = extra,
+        _ => {}
+    }
 }
 
 fn scalar(v: &Yaml) -> Json {

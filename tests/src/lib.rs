@@ -269,6 +269,7 @@ impl Harness {
         if let Ok(r) = &result {
             check_shape(operation, r);
         }
+        check_answers(operation, &requests);
         Call {
             operation: operation.to_string(),
             result,
@@ -277,13 +278,82 @@ impl Harness {
     }
 }
 
+fn catalog() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(|| Catalog::load_default().expect("load the catalog"))
+}
+
+/// Every answer the mock's route gave during a call, success or error, must fit the catalog:
+/// a success the shape of its operation's response with that status, an error one of the
+/// catalog's error shapes (SCIM's for SCIM routes).
+#[track_caller]
+fn check_answers(operation: &str, requests: &[RecordedRequest]) {
+    use dockhand_spec::shape::{is_json, mismatches};
+    let catalog = catalog();
+    let Some(op) = catalog.find(operation) else {
+        return;
+    };
+    // A HEAD answer's body never goes out.
+    if op.method == dockhand_spec::Method::Head {
+        return;
+    }
+    for request in requests {
+        let Some(answer) = &request.answer else {
+            continue;
+        };
+        if request.method != op.method.as_str() || !on_route(&op.path, &request.path) {
+            continue;
+        }
+        let json = answer.content_type.as_deref().is_some_and(is_json);
+        let Some(body) = answer.json().filter(|_| json) else {
+            continue;
+        };
+        let problems = if answer.status < 300 {
+            let response = op.responses.iter().find(|r| r.status == answer.status);
+            let Some(shape) = response.and_then(|r| r.shape.as_ref()) else {
+                panic!(
+                    "`{}` answered {}, a status its catalog entry lacks",
+                    op.name, answer.status
+                );
+            };
+            mismatches(shape, &body)
+        } else {
+            let scim = request.path.contains("/scim/");
+            // An answer is of a kind when it carries at least one of that kind's fields (every
+            // field is optional, so an empty match would prove nothing) and all of it fits.
+            let fits: Vec<Vec<String>> = catalog
+                .errors
+                .values()
+                .filter(|e| e.scim == scim && e.status.is_none_or(|s| s == answer.status))
+                .filter(
+                    |e| match e.shape.get("properties").and_then(Value::as_object) {
+                        Some(fields) => fields.keys().any(|k| body.get(k).is_some()),
+                        None => true,
+                    },
+                )
+                .map(|e| mismatches(&e.shape, &body))
+                .collect();
+            if fits.iter().any(Vec::is_empty) {
+                Vec::new()
+            } else {
+                fits.into_iter().flatten().collect()
+            }
+        };
+        assert!(
+            problems.is_empty(),
+            "the mock answered `{}` {} in a shape the catalog does not describe:\n  {}\n{body}",
+            op.name,
+            answer.status,
+            problems.join("\n  ")
+        );
+    }
+}
+
 /// Every answer a test gets through the harness must fit its operation's result shape in the
 /// catalog, so neither the mock nor the catalog can drift from the other unnoticed.
 #[track_caller]
 fn check_shape(operation: &str, result: &CallResult) {
-    static CATALOG: OnceLock<Catalog> = OnceLock::new();
-    let catalog = CATALOG.get_or_init(|| Catalog::load_default().expect("load the catalog"));
-    let Some(op) = catalog.find(operation) else {
+    let Some(op) = catalog().find(operation) else {
         return;
     };
     let Some(shape) = dockhand_spec::shape::result_shape(op) else {

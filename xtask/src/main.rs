@@ -66,6 +66,31 @@ fn write_shapes(
 ) -> Result<(), String> {
     let dir = dockhand_spec::Catalog::shapes_dir(&dockhand_spec::Catalog::default_dir());
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let errors = dir.join("errors.yaml");
+    if errors.exists() {
+        println!("kept {}", errors.display());
+    } else {
+        let mut shapes = dockhand_spec::ErrorShapes::new();
+        for up in upstream {
+            for (_, shape) in &up.errors {
+                if !shapes.values().any(|e| &e.shape == shape) {
+                    let scim = up.path.contains("/scim/");
+                    shapes.insert(
+                        format!("error-{}", shapes.len() + 1),
+                        dockhand_spec::ErrorShape {
+                            scim,
+                            status: None,
+                            shape: shape.clone(),
+                            fixes: Vec::new(),
+                        },
+                    );
+                }
+            }
+        }
+        let yaml = serde_yaml::to_string(&shapes).map_err(|e| e.to_string())?;
+        std::fs::write(&errors, yaml).map_err(|e| format!("{}: {e}", errors.display()))?;
+        println!("wrote {}", errors.display());
+    }
     for area in &catalog.areas {
         let file = dir.join(format!("{}.yaml", area.area));
         if file.exists() {

@@ -85,3 +85,26 @@ fn the_importer_compares_result_shapes() {
     );
     assert_eq!(report.changed.len(), 1, "{printed}");
 }
+
+#[test]
+fn the_importer_notices_an_error_answer_it_does_not_know() {
+    let Some(text) = shared_spec() else { return };
+    // The validation error's summary changes type upstream.
+    let edited = text.replacen(
+        "            type: string\n        text:\n          type: string",
+        "            type: string\n        text:\n          type: integer",
+        1,
+    );
+    assert_ne!(edited, text, "the edit applies");
+    let report = compare(
+        &Catalog::load_default().unwrap(),
+        &read_openapi(&edited).unwrap(),
+    );
+    let printed = report.to_string();
+    assert!(
+        printed.contains("error shape not in the catalog: 400 of ")
+            && printed.contains(r#""text":{"type":"integer"}"#),
+        "{printed}"
+    );
+    assert_eq!(report.changed.len(), 0, "{printed}");
+}
