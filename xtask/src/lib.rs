@@ -5,6 +5,7 @@
 #![deny(unsafe_code)]
 
 pub mod abi;
+pub mod binding_types;
 pub mod tables;
 pub mod wit;
 
@@ -83,6 +84,15 @@ pub fn generate(catalog: &Catalog) -> Vec<GeneratedFile> {
     files.push(GeneratedFile {
         path: "host/src/generated/routes.rs".into(),
         text: rustfmt(tables::routes_file(catalog)),
+    });
+    // The bindings' result types (TypeScript and Python, not formatted by rustfmt).
+    files.push(GeneratedFile {
+        path: binding_types::TYPESCRIPT_PATH.into(),
+        text: binding_types::typescript_file(catalog),
+    });
+    files.push(GeneratedFile {
+        path: binding_types::PYTHON_PATH.into(),
+        text: binding_types::python_file(catalog),
     });
     files
 }

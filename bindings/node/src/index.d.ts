@@ -4,8 +4,12 @@
 import type { Root } from '../gen/dockhand.js';
 import type { CallOptions, HubError as HubErrorPayload, Response } from '../gen/interfaces/dockhand-hub-types.js';
 import type * as Catalog from '../gen/interfaces/dockhand-hub-catalog.js';
+import type { AreaResults, ResultOf } from './results.js';
 
 export type { CallOptions, Response, HubErrorPayload };
+// Every operation's result type (`ListRepositoryTagsResult`, ...), `ResultOf` (by operation
+// name) and `AreaResults` (by area and typed function), generated from the catalog.
+export type * from './results.js';
 export type CredentialKind = 'hub' | 'scim';
 export type CredentialAnswer = string | { token: string } | null | undefined;
 
@@ -48,10 +52,26 @@ export interface CreateHubConfig extends HubConfig {
   fetch?: typeof globalThis.fetch;
 }
 
-/** A typed area function with `options` optional and `baseUrl` filled in. */
-type Wrapped<T> = {
+declare const resultType: unique symbol;
+
+/** JSON text of a `T`: a string, typed with what it parses to. */
+export type JsonText<T> = string & { readonly [resultType]?: T };
+
+/** A `Response` whose `body` is the JSON text of a `T`; `parseResult` reads it. */
+export interface ResultResponse<T> extends Response {
+  body: JsonText<T>;
+}
+
+/** The result a response carries: its body parsed (`null` for an empty body). */
+export declare function parseResult<T>(response: ResultResponse<T>): T;
+
+/**
+ * A typed area function with `options` optional and `baseUrl` filled in, its response typed with
+ * the function's result type from `R`.
+ */
+type Wrapped<T, R> = {
   [K in keyof T]: T[K] extends (args: infer A, options: CallOptions) => Response
-    ? (args: A, options?: CallOptions) => Response
+    ? (args: A, options?: CallOptions) => ResultResponse<K extends keyof R ? R[K] : unknown>
     : T[K];
 };
 
@@ -65,20 +85,29 @@ export declare class Hub {
   readonly catalog: {
     operations(): Catalog.OperationInfo[];
     docs(topic?: string): string;
+    call<K extends keyof ResultOf>(
+      operation: K,
+      args?: object | string,
+      options?: CallOptions,
+    ): ResultResponse<ResultOf[K]>;
     call(operation: string, args?: object | string, options?: CallOptions): Response;
   };
-  readonly accessTokens: Wrapped<Root['accessTokens']>;
-  readonly auditLogs: Wrapped<Root['auditLogs']>;
-  readonly authentication: Wrapped<Root['authentication']>;
-  readonly groups: Wrapped<Root['groups']>;
-  readonly invites: Wrapped<Root['invites']>;
-  readonly orgAccessTokens: Wrapped<Root['orgAccessTokens']>;
-  readonly orgSettings: Wrapped<Root['orgSettings']>;
-  readonly orgs: Wrapped<Root['orgs']>;
-  readonly repositories: Wrapped<Root['repositories']>;
-  readonly scim: Wrapped<Root['scim']>;
-  /** Runs any operation by any of its names; returns the parsed JSON result. */
-  call(operation: string, args?: object, options?: CallOptions): any;
+  readonly accessTokens: Wrapped<Root['accessTokens'], AreaResults['accessTokens']>;
+  readonly auditLogs: Wrapped<Root['auditLogs'], AreaResults['auditLogs']>;
+  readonly authentication: Wrapped<Root['authentication'], AreaResults['authentication']>;
+  readonly groups: Wrapped<Root['groups'], AreaResults['groups']>;
+  readonly invites: Wrapped<Root['invites'], AreaResults['invites']>;
+  readonly orgAccessTokens: Wrapped<Root['orgAccessTokens'], AreaResults['orgAccessTokens']>;
+  readonly orgSettings: Wrapped<Root['orgSettings'], AreaResults['orgSettings']>;
+  readonly orgs: Wrapped<Root['orgs'], AreaResults['orgs']>;
+  readonly repositories: Wrapped<Root['repositories'], AreaResults['repositories']>;
+  readonly scim: Wrapped<Root['scim'], AreaResults['scim']>;
+  /**
+   * Runs any operation by any of its names; returns the parsed JSON result, typed by the
+   * operation's name (`unknown` for a name not known statically).
+   */
+  call<K extends keyof ResultOf>(operation: K, args?: object, options?: CallOptions): ResultOf[K];
+  call(operation: string, args?: object, options?: CallOptions): unknown;
   /** Mints a fresh bearer (Hubs made by createHub from a username and token only). */
   refresh(): Promise<void>;
 }

@@ -72,6 +72,14 @@ function jsonText(value) {
   );
 }
 
+/**
+ * The result a response carries, as `Hub.call` returns it: the body parsed, `null` for an empty
+ * body. A typed function's response is typed with its operation's result, and so is this.
+ */
+export function parseResult(response) {
+  return response.body === '' ? null : JSON.parse(response.body);
+}
+
 /** `scheme://host:port` with the default port made explicit, lowercase host. */
 function originOf(scheme, authority) {
   const s = scheme.toLowerCase();
@@ -231,8 +239,7 @@ export class Hub {
 
   /** Runs any operation by any of its names and returns the parsed JSON result. */
   call(operation, args = {}, options = {}) {
-    const response = this.catalog.call(operation, args, options);
-    return response.body === '' ? null : JSON.parse(response.body);
+    return parseResult(this.catalog.call(operation, args, options));
   }
 
   /** Mints fresh bearers (only for a Hub made by `createHub` from a username and token). */

@@ -22,10 +22,17 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from wasmtime import Engine, Store, WasiConfig
 from wasmtime.component import Component, FuncType, Linker, OptionType, Record, String, Variant
+
+if TYPE_CHECKING:
+    # For type checkers only: `Hub.call` and the typed functions with the catalog's result types
+    # (dockhand/results.py, generated). At run time Hub derives from `object` alone.
+    from .results import HubTypes as _HubTypes
+else:
+    _HubTypes = object
 
 DEFAULT_BASE_URL = "https://hub.docker.com"
 WIT_PACKAGE = "dockhand:hub"
@@ -320,7 +327,7 @@ class _Area:
         return [_snake(n) for n in self._hub._function_names(self._area)]
 
 
-class Hub:
+class Hub(_HubTypes):
     """The Docker Hub through the dockhand component.
 
     >>> hub = Hub(base_url="https://hub.docker.com", username="alice", token="dckr_pat_...")
@@ -391,16 +398,18 @@ class Hub:
 
     # -- public API ------------------------------------------------------------------------------
 
-    def call(self, operation: str, args: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> Any:
-        """Runs any operation by any of its names and returns the parsed JSON result (a dict, a
-        list, or None for an empty answer).
+    if not TYPE_CHECKING:  # type checkers see `results.Call`: the result typed by operation name
 
-        Operation arguments come as keyword arguments and/or the `args` mapping (for names that
-        are not Python identifiers or that clash with the options). Options: `all_pages`,
-        `max_pages`, `as_account` (which account's credentials), `base_url` (must stay on an
-        allowed origin), `max_retries` and `max_retry_wait_seconds` (the component's retries
-        after a 429 or, for idempotent operations, a 5xx gateway error or a transport failure)."""
-        return self.call_raw(operation, args, **kwargs).json()
+        def call(self, operation: str, args: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> Any:
+            """Runs any operation by any of its names and returns the parsed JSON result (a dict,
+            a list, or None for an empty answer; `dockhand.results` has its type).
+
+            Operation arguments come as keyword arguments and/or the `args` mapping (for names that
+            are not Python identifiers or that clash with the options). Options: `all_pages`,
+            `max_pages`, `as_account` (which account's credentials), `base_url` (must stay on an
+            allowed origin), `max_retries` and `max_retry_wait_seconds` (the component's retries
+            after a 429 or, for idempotent operations, a 5xx gateway error or a transport failure)."""
+            return self.call_raw(operation, args, **kwargs).json()
 
     def call_raw(self, operation: str, args: Optional[Mapping[str, Any]] = None, /, **kwargs: Any) -> Response:
         """Like `call`, but returns the whole `Response` (status, content type, body text,
