@@ -380,22 +380,41 @@ fn is_placeholder(segment: &str) -> bool {
     segment.starts_with('{')
 }
 
-/// The values of the template's placeholders in `segments`, if the path fits the template.
-fn fit(template: &str, segments: &[String]) -> Option<Vec<String>> {
-    let parts = template_segments(template);
-    if parts.len() != segments.len() {
-        return None;
-    }
-    let mut values = Vec::new();
-    for (part, segment) in parts.iter().zip(segments) {
-        if is_placeholder(part) {
-            values.push(segment.clone());
-        } else if part != segment {
-            return None;
+/// Whether a path of `segments` fits a template split into `parts`.
+fn fits(parts: &[&str], segments: &[String]) -> bool {
+    parts.len() == segments.len()
+        && parts
+            .iter()
+            .zip(segments)
+            .all(|(part, segment)| is_placeholder(part) || part == segment)
+}
+
+/// The values of the placeholders of `parts` in a path that fits it.
+fn values(parts: &[&str], segments: &[String]) -> Vec<String> {
+    parts
+        .iter()
+        .zip(segments)
+        .filter(|(part, _)| is_placeholder(part))
+        .map(|(_, segment)| segment.clone())
+        .collect()
+}
+
+/// Each path template once, split into segments once (the mock answers every request from
+/// this list), literal segments before placeholders: `/members/export` is tried before
+/// `/members/{username}`, which still serves `PUT .../members/export`.
+static TEMPLATES: LazyLock<Vec<(&'static str, Vec<&'static str>)>> = LazyLock::new(|| {
+    let mut templates: Vec<(&'static str, Vec<&'static str>)> = Vec::new();
+    for route in ROUTES {
+        if !templates.iter().any(|(t, _)| *t == route.path) {
+            templates.push((route.path, template_segments(route.path)));
         }
     }
-    Some(values)
-}
+    templates.sort_by_key(|(t, parts)| {
+        let key: Vec<bool> = parts.iter().map(|s| is_placeholder(s)).collect();
+        (key, *t)
+    });
+    templates
+});
 
 /// The `Allow` header of each path template: its methods, in the order servers list them.
 static ALLOW: LazyLock<HashMap<&'static str, String>> = LazyLock::new(|| {
@@ -431,29 +450,16 @@ fn not_found() -> ApiError {
 
 pub(crate) fn resolve(method: &hyper::Method, raw_path: &str) -> Result<Route, ApiError> {
     let segments = decode_segments(raw_path)?.ok_or_else(not_found)?;
-    // The templates the path fits, literal segments before placeholders: `/members/export` is
-    // tried before `/members/{username}`, which still serves `PUT .../members/export`.
-    let mut templates: Vec<&'static str> = ROUTES
-        .iter()
-        .map(|r| r.path)
-        .filter(|t| fit(t, &segments).is_some())
-        .collect();
-    templates.sort_by_key(|t| {
-        let key: Vec<bool> = template_segments(t)
-            .iter()
-            .map(|s| is_placeholder(s))
-            .collect();
-        (key, *t)
-    });
-    templates.dedup();
-    for template in &templates {
+    let mut general = None;
+    for (template, parts) in TEMPLATES.iter().filter(|(_, p)| fits(p, &segments)) {
         if let Some(row) = pick(method, template) {
-            let values = fit(template, &segments).unwrap_or_default();
+            let values = values(parts, &segments);
             return Ok((row.build)(&mut Params(values.into_iter())));
         }
+        general = Some(template);
     }
     // No template has the method: the most general one's methods are the ones to offer.
-    let Some(general) = templates.last() else {
+    let Some(general) = general else {
         return Err(not_found());
     };
     Err(ApiError::method_not_allowed(&ALLOW[general]))
