@@ -7,6 +7,7 @@
 
 use crate::prelude::*;
 
+use crate::generated::operations::RESULT_SCHEMAS;
 pub use crate::generated::operations::{AREAS, NAME_INDEX, OPERATIONS};
 pub use dockhand_vocab::{Access, Auth, Location, Method, Pagination, Type};
 
@@ -34,6 +35,9 @@ pub struct Operation {
     pub body: Option<Body>,
     /// Success statuses with their content type (`None`: no body).
     pub responses: &'static [(u16, Option<&'static str>)],
+    /// Where the operation's result schema is in [`result_schemas`]: what a call returns as its
+    /// result, as compact JSON Schema text (the catalog's result shape, `dockhand_spec::shape`).
+    pub result_schema: core::ops::Range<usize>,
 }
 
 #[derive(Debug)]
@@ -80,6 +84,11 @@ impl Field {
 }
 
 impl Operation {
+    /// The operation's result schema, out of the text [`result_schemas`] returned.
+    pub fn result_schema<'a>(&self, schemas: &'a str) -> &'a str {
+        schemas.get(self.result_schema.clone()).unwrap_or("{}")
+    }
+
     /// The content type of the first success response that has a body.
     pub fn response_content_type(&self) -> Option<&'static str> {
         self.responses.iter().find_map(|(_, ct)| *ct)
@@ -144,6 +153,53 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// Every operation's result schema, side by side ([`Operation::result_schema`] finds one),
+/// unpacked from the generated table. Empty if the table were corrupt, which a test rules out.
+pub fn result_schemas() -> String {
+    unpack(RESULT_SCHEMAS)
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .unwrap_or_default()
+}
+
+/// The shortest copy the packer writes (xtask's `tables::pack`, which describes the format).
+const MIN_COPY: usize = 4;
+
+/// Undoes xtask's `tables::pack`: runs of literal bytes, and copies of earlier output.
+fn unpack(packed: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(packed.len() * 8);
+    let mut i = 0;
+    while let Some(&token) = packed.get(i) {
+        i += 1;
+        if token < 0x80 {
+            let run = packed.get(i..i + usize::from(token) + 1)?;
+            out.extend_from_slice(run);
+            i += run.len();
+            continue;
+        }
+        let mut distance = 0usize;
+        let mut shift = 0;
+        loop {
+            let byte = *packed.get(i)?;
+            i += 1;
+            distance |= usize::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                break;
+            }
+            shift += 7;
+            if shift > 21 {
+                return None;
+            }
+        }
+        let start = out.len().checked_sub(distance).filter(|_| distance > 0)?;
+        // Byte by byte: a copy may overlap what it writes.
+        for k in 0..usize::from(token & 0x7f) + MIN_COPY {
+            let byte = out[start + k];
+            out.push(byte);
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,5 +252,32 @@ mod tests {
     #[test]
     fn a_huge_name_gets_no_suggestions() {
         assert!(suggestions(&"list_repository_tags_".repeat(50_000)).is_empty());
+    }
+
+    #[test]
+    fn every_result_schema_unpacks_to_a_json_object() {
+        let schemas = result_schemas();
+        assert!(!schemas.is_empty());
+        for op in OPERATIONS {
+            let text = op.result_schema(&schemas);
+            let schema: serde_json::Value = serde_json::from_str(text).expect(op.name);
+            assert!(schema.get("type").is_some(), "{}: {text}", op.name);
+        }
+        assert_eq!(
+            OPERATIONS.iter().map(|op| op.result_schema.end).max(),
+            Some(schemas.len()),
+            "every byte belongs to an operation"
+        );
+    }
+
+    #[test]
+    fn unpacking_runs_copies_and_overlapping_copies() {
+        // "ab", then 6 bytes from 2 back (overlapping: "ababab"), then "c".
+        assert_eq!(
+            unpack(&[1, b'a', b'b', 0x80 | 2, 2, 0, b'c']).unwrap(),
+            b"ababababc".to_vec()
+        );
+        assert_eq!(unpack(&[0x80, 1]), None, "a copy from before the start");
+        assert_eq!(unpack(&[3, b'a']), None, "a run past the end");
     }
 }

@@ -18,6 +18,10 @@ use dockhand_vocab::names::wit_ident;
 use serde_json::{Map, Value, json};
 use wasmtime::component::{Func, Type, Val};
 
+/// The `dockhand:hub` package version the interfaces are exported under (xtask's golden test
+/// checks that it is the generator's).
+const WIT_VERSION: &str = "0.3.0";
+
 /// A value for one argument: as JSON for `call`, and as the WIT value for the typed function.
 fn sample(name: &str, schema: &Value, wit: &Type) -> (Value, Val) {
     let inner = match wit {
@@ -125,7 +129,7 @@ async fn every_typed_function_sends_what_call_sends() {
             .get_export_index(
                 &mut session.store,
                 None,
-                &format!("dockhand:hub/{}@0.2.0", op.area),
+                &format!("dockhand:hub/{}@{WIT_VERSION}", op.area),
             )
             .unwrap_or_else(|| panic!("no interface {}", op.area));
         let index = session
@@ -236,7 +240,7 @@ async fn typed_function(hub: &Dockhand, area: &str, name: &str) -> (Session, Fun
         .get_export_index(
             &mut session.store,
             None,
-            &format!("dockhand:hub/{area}@0.2.0"),
+            &format!("dockhand:hub/{area}@{WIT_VERSION}"),
         )
         .unwrap();
     let index = session

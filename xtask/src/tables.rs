@@ -73,11 +73,37 @@ pub fn operations_file(catalog: &Catalog) -> String {
     }
     w.push_str("];\n\n");
 
+    // The result schemas, side by side in one text (an operation's is a range of it), packed:
+    // with their descriptions they are the largest part of the table, and mostly repeats.
+    let mut schemas = String::new();
+    let mut ranges: Vec<(String, std::ops::Range<usize>)> = Vec::new();
+    for (_, op) in catalog.operations() {
+        let text = result_schema(op);
+        let range = match ranges.iter().find(|(t, _)| *t == text) {
+            Some((_, r)) => r.clone(),
+            None => {
+                schemas.push_str(&text);
+                schemas.len() - text.len()..schemas.len()
+            }
+        };
+        ranges.push((text, range));
+    }
+    let packed = pack(schemas.as_bytes());
+    writeln!(
+        w,
+        "/// Every operation's result schema (compact JSON), side by side: {} bytes packed into {} by\n\
+         /// xtask's `tables::pack`, for `result_schemas`.\npub static RESULT_SCHEMAS: &[u8] = {};\n",
+        schemas.len(),
+        packed.len(),
+        byte_string(&packed)
+    )
+    .unwrap();
+
     w.push_str(
         "/// Every operation, in catalog order.\npub static OPERATIONS: &[Operation] = &[\n",
     );
-    for (area, op) in catalog.operations() {
-        operation(&mut w, &area.area, op);
+    for ((area, op), (_, range)) in catalog.operations().zip(&ranges) {
+        operation(&mut w, &area.area, op, range);
     }
     w.push_str("];\n\n");
 
@@ -102,7 +128,117 @@ pub fn operations_file(catalog: &Catalog) -> String {
     w
 }
 
-fn operation(w: &mut String, area: &str, op: &Operation) {
+/// The operation's result schema as compact JSON text.
+fn result_schema(op: &Operation) -> String {
+    let shape = dockhand_spec::shape::result_shape(op)
+        .unwrap_or_else(|| panic!("`{}` has no result shape in spec/shapes/", op.name));
+    // MCP passes an object result through and wraps anything else, and its output schema says
+    // which by the root's type: a root that may be an object or not would be neither.
+    if let Some(serde_json::Value::Array(types)) = shape.get("type") {
+        assert!(
+            !types.iter().any(|t| t == "object"),
+            "`{}`: a result that may be an object or not",
+            op.name
+        );
+    }
+    shape.to_string()
+}
+
+/// The shortest copy worth a token: a copy costs one byte and the distance's one to three.
+const MIN_COPY: usize = 4;
+
+/// Packs `data` for the plugin's `catalog::unpack`, a plain LZ77 without entropy coding: a byte
+/// below 0x80 is a run of that many plus one literal bytes, which follow; a byte `0x80 | n` copies
+/// `n + MIN_COPY` bytes from earlier output, as far back as the LEB128 distance after it says.
+/// (The copy may overlap what it writes.) Greedy, longest match among the last 256 places with
+/// the same four bytes.
+pub fn pack(data: &[u8]) -> Vec<u8> {
+    const MAX_COPY: usize = MIN_COPY + 0x7f;
+    let mut out = Vec::new();
+    let mut literals: Vec<u8> = Vec::new();
+    let flush = |out: &mut Vec<u8>, literals: &mut Vec<u8>| {
+        for run in literals.chunks(0x80) {
+            out.push((run.len() - 1) as u8);
+            out.extend_from_slice(run);
+        }
+        literals.clear();
+    };
+    let mut seen: std::collections::HashMap<&[u8], Vec<usize>> = Default::default();
+    let mut i = 0;
+    while i < data.len() {
+        let mut best = (0, 0);
+        if let Some(key) = data.get(i..i + MIN_COPY) {
+            for &at in seen.get(key).into_iter().flatten().rev().take(256) {
+                let len = data[at..]
+                    .iter()
+                    .zip(&data[i..])
+                    .take(MAX_COPY)
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                if len > best.0 {
+                    best = (len, i - at);
+                }
+            }
+        }
+        let (len, distance) = best;
+        let step = if len >= MIN_COPY && len > leb128(distance).len() + 1 {
+            flush(&mut out, &mut literals);
+            out.push(0x80 | (len - MIN_COPY) as u8);
+            out.extend(leb128(distance));
+            len
+        } else {
+            literals.push(data[i]);
+            1
+        };
+        for at in i..i + step {
+            if let Some(key) = data.get(at..at + MIN_COPY) {
+                seen.entry(key).or_default().push(at);
+            }
+        }
+        i += step;
+    }
+    flush(&mut out, &mut literals);
+    out
+}
+
+fn leb128(mut n: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return out;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// Bytes as a Rust byte-string literal, in lines of about 90 columns.
+fn byte_string(bytes: &[u8]) -> String {
+    let mut out = String::from("b\"");
+    let mut column = 0;
+    for &b in bytes {
+        if column >= 90 {
+            // A `\` at the end of a line skips the newline and the next line's leading
+            // whitespace, so a space opening a line is written escaped (below).
+            out.push_str("\\\n");
+            column = 0;
+        }
+        let piece = match b {
+            b' ' if column == 0 => "\\x20".to_string(),
+            b'"' | b'\\' => format!("\\{}", b as char),
+            0x20..=0x7e => (b as char).to_string(),
+            _ => format!("\\x{b:02x}"),
+        };
+        column += piece.len();
+        out.push_str(&piece);
+    }
+    out.push('"');
+    out
+}
+
+fn operation(w: &mut String, area: &str, op: &Operation, result_schema: &std::ops::Range<usize>) {
     w.push_str("    Operation {\n");
     writeln!(w, "        name: {:?},", op.name).unwrap();
     writeln!(w, "        aliases: {},", strs(&op.aliases())).unwrap();
@@ -170,7 +306,14 @@ fn operation(w: &mut String, area: &str, op: &Operation) {
         .map(|r| format!("({}, {})", r.status, opt_str(r.content_type.as_deref())))
         .collect();
     w.push_str(&responses.join(", "));
-    w.push_str("],\n    },\n");
+    w.push_str("],\n");
+    writeln!(
+        w,
+        "        result_schema: {}..{},",
+        result_schema.start, result_schema.end
+    )
+    .unwrap();
+    w.push_str("    },\n");
 }
 
 /// What a record field of a typed export lifts to in the plugin (see `wit::wit_type`); where
@@ -435,4 +578,95 @@ fn export_fn(w: &mut String, abi: &Abi, area: &str, op: &Operation) {
         format!("cabi_post_{wit_name}")
     )
     .unwrap();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plugin's `catalog::unpack`, without its checks for a corrupt table.
+    fn unpack(packed: &[u8]) -> Vec<u8> {
+        let mut out: Vec<u8> = Vec::new();
+        let mut i = 0;
+        while i < packed.len() {
+            let token = packed[i];
+            i += 1;
+            if token < 0x80 {
+                let n = usize::from(token) + 1;
+                out.extend_from_slice(&packed[i..i + n]);
+                i += n;
+                continue;
+            }
+            let (mut distance, mut shift) = (0, 0);
+            loop {
+                let byte = packed[i];
+                i += 1;
+                distance |= usize::from(byte & 0x7f) << shift;
+                shift += 7;
+                if byte < 0x80 {
+                    break;
+                }
+            }
+            let start = out.len() - distance;
+            for k in 0..usize::from(token & 0x7f) + MIN_COPY {
+                out.push(out[start + k]);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn packing_round_trips_and_shrinks_repeats() {
+        let catalog = Catalog::load_default().unwrap();
+        let schemas: String = catalog
+            .operations()
+            .map(|(_, op)| result_schema(op))
+            .collect();
+        let packed = pack(schemas.as_bytes());
+        assert_eq!(unpack(&packed), schemas.as_bytes());
+        assert!(
+            packed.len() * 4 < schemas.len(),
+            "{} of {}",
+            packed.len(),
+            schemas.len()
+        );
+        for data in [
+            &b""[..],
+            b"a",
+            b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            &(0..=255).cycle().take(1000).collect::<Vec<u8>>(),
+        ] {
+            assert_eq!(unpack(&pack(data)), data);
+        }
+    }
+
+    #[test]
+    fn byte_strings_survive_line_breaks() {
+        let data: Vec<u8> = b" \"\\ x\n\t\x80".repeat(40);
+        let literal = byte_string(&data);
+        assert!(literal.lines().count() > 2);
+        // Undo the escapes the way rustc does.
+        let inner = &literal[2..literal.len() - 1];
+        let mut out = Vec::new();
+        let mut chars = inner.bytes().peekable();
+        while let Some(c) = chars.next() {
+            if c != b'\\' {
+                out.push(c);
+                continue;
+            }
+            match chars.next().unwrap() {
+                b'\n' => {
+                    while chars.peek().is_some_and(|c| c.is_ascii_whitespace()) {
+                        chars.next();
+                    }
+                }
+                b'x' => {
+                    let hex = [chars.next().unwrap(), chars.next().unwrap()];
+                    out.push(u8::from_str_radix(std::str::from_utf8(&hex).unwrap(), 16).unwrap());
+                }
+                other => out.push(other),
+            }
+        }
+        assert_eq!(out, data);
+    }
 }

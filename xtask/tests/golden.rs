@@ -89,6 +89,10 @@ fn the_wit_version_is_the_same_everywhere() {
             "host/src/engine.rs",
             format!("\"dockhand:hub/catalog@{version}\""),
         ),
+        (
+            "tests/e2e/typed.rs",
+            format!("const WIT_VERSION: &str = \"{version}\";"),
+        ),
     ] {
         let text = std::fs::read_to_string(root.join(file)).unwrap();
         assert!(text.contains(&line), "{file} should contain {line}");

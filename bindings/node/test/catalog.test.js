@@ -18,7 +18,7 @@ after(async () => {
 });
 
 describe('catalog', () => {
-  test('operations() lists every operation with its names and an argument schema', () => {
+  test('operations() lists every operation with its names, argument and result schemas', () => {
     const ops = anon.catalog.operations();
     assert.equal(ops.length, 54);
     const tags = ops.find((op) => op.name === 'list_repository_tags');
@@ -30,6 +30,8 @@ describe('catalog', () => {
     const schema = JSON.parse(tags.argsSchema);
     assert.equal(schema.type, 'object');
     assert.ok(schema.required.includes('namespace'));
+    const result = JSON.parse(tags.resultSchema);
+    assert.ok('name' in result.properties.results.items.properties);
   });
 
   test('docs(topic) is markdown for one operation, by any of its names', () => {

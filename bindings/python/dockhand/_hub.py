@@ -36,7 +36,7 @@ else:
 
 DEFAULT_BASE_URL = "https://hub.docker.com"
 WIT_PACKAGE = "dockhand:hub"
-WIT_VERSION = "0.2.0"
+WIT_VERSION = "0.3.0"
 
 # Keyword arguments of `Hub.call` and the typed functions that are call options, not operation
 # arguments. (`account` is an operation argument of the audit-log operations, hence `as_account`.)
@@ -421,10 +421,11 @@ class Hub(_HubTypes):
 
     def operations(self) -> List[Dict[str, Any]]:
         """Every operation: name, aliases, area, method, path, access, flags, summary, and the
-        JSON Schema of its arguments (parsed)."""
+        JSON Schemas of its arguments and of its result (parsed)."""
         ops = self._invoke("catalog", "operations", lambda fty: ())
         for op in ops:
             op["args_schema"] = json.loads(op["args_schema"])
+            op["result_schema"] = json.loads(op["result_schema"])
         return ops
 
     def docs(self, topic: Optional[str] = None) -> str:

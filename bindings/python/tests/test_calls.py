@@ -117,6 +117,8 @@ def test_operations_and_docs(anon):
     assert "docker_list_tags" in tags["aliases"]
     assert tags["access"] == "read"
     assert tags["args_schema"]["type"] == "object"
+    item = tags["result_schema"]["properties"]["results"]["items"]
+    assert "name" in item["properties"]
     assert anon.docs("docker_list_tags").startswith("# list_repository_tags")
     with pytest.raises(HubError):
         anon.docs("no_such_topic")

@@ -53,6 +53,7 @@ bindings::export!(Component with_types_in bindings);
 
 impl wit_catalog::Guest for Component {
     fn operations() -> Vec<OperationInfo> {
+        let result_schemas = crate::catalog::result_schemas();
         crate::catalog::OPERATIONS
             .iter()
             .map(|op| OperationInfo {
@@ -70,6 +71,7 @@ impl wit_catalog::Guest for Component {
                 deprecated: op.deprecated,
                 summary: op.summary.to_string(),
                 args_schema: crate::schema::args_schema(op).to_string(),
+                result_schema: op.result_schema(&result_schemas).to_string(),
             })
             .collect()
     }

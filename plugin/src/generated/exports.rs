@@ -129,7 +129,7 @@ pub(super) unsafe fn store_options(
 
 // access-tokens
 
-#[unsafe(export_name = "dockhand:hub/access-tokens@0.2.0#list-personal-access-tokens")]
+#[unsafe(export_name = "dockhand:hub/access-tokens@0.3.0#list-personal-access-tokens")]
 unsafe extern "C" fn export_list_personal_access_tokens(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -139,12 +139,12 @@ unsafe extern "C" fn export_list_personal_access_tokens(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.2.0#list-personal-access-tokens")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.3.0#list-personal-access-tokens")]
 unsafe extern "C" fn post_return_list_personal_access_tokens(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/access-tokens@0.2.0#create-personal-access-token")]
+#[unsafe(export_name = "dockhand:hub/access-tokens@0.3.0#create-personal-access-token")]
 unsafe extern "C" fn export_create_personal_access_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -155,12 +155,12 @@ unsafe extern "C" fn export_create_personal_access_token(p: *mut u8) -> *mut u8 
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.2.0#create-personal-access-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.3.0#create-personal-access-token")]
 unsafe extern "C" fn post_return_create_personal_access_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/access-tokens@0.2.0#get-personal-access-token")]
+#[unsafe(export_name = "dockhand:hub/access-tokens@0.3.0#get-personal-access-token")]
 unsafe extern "C" fn export_get_personal_access_token(
     a0: *mut u8,
     a1: usize,
@@ -202,12 +202,12 @@ unsafe extern "C" fn export_get_personal_access_token(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.2.0#get-personal-access-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.3.0#get-personal-access-token")]
 unsafe extern "C" fn post_return_get_personal_access_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/access-tokens@0.2.0#delete-personal-access-token")]
+#[unsafe(export_name = "dockhand:hub/access-tokens@0.3.0#delete-personal-access-token")]
 unsafe extern "C" fn export_delete_personal_access_token(
     a0: *mut u8,
     a1: usize,
@@ -249,12 +249,12 @@ unsafe extern "C" fn export_delete_personal_access_token(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.2.0#delete-personal-access-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.3.0#delete-personal-access-token")]
 unsafe extern "C" fn post_return_delete_personal_access_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/access-tokens@0.2.0#update-personal-access-token")]
+#[unsafe(export_name = "dockhand:hub/access-tokens@0.3.0#update-personal-access-token")]
 unsafe extern "C" fn export_update_personal_access_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -265,14 +265,14 @@ unsafe extern "C" fn export_update_personal_access_token(p: *mut u8) -> *mut u8 
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.2.0#update-personal-access-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.3.0#update-personal-access-token")]
 unsafe extern "C" fn post_return_update_personal_access_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // audit-logs
 
-#[unsafe(export_name = "dockhand:hub/audit-logs@0.2.0#list-audit-log-actions")]
+#[unsafe(export_name = "dockhand:hub/audit-logs@0.3.0#list-audit-log-actions")]
 unsafe extern "C" fn export_list_audit_log_actions(
     a0: *mut u8,
     a1: usize,
@@ -314,12 +314,12 @@ unsafe extern "C" fn export_list_audit_log_actions(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/audit-logs@0.2.0#list-audit-log-actions")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/audit-logs@0.3.0#list-audit-log-actions")]
 unsafe extern "C" fn post_return_list_audit_log_actions(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/audit-logs@0.2.0#list-audit-log-events")]
+#[unsafe(export_name = "dockhand:hub/audit-logs@0.3.0#list-audit-log-events")]
 unsafe extern "C" fn export_list_audit_log_events(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -335,14 +335,14 @@ unsafe extern "C" fn export_list_audit_log_events(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/audit-logs@0.2.0#list-audit-log-events")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/audit-logs@0.3.0#list-audit-log-events")]
 unsafe extern "C" fn post_return_list_audit_log_events(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // authentication
 
-#[unsafe(export_name = "dockhand:hub/authentication@0.2.0#login")]
+#[unsafe(export_name = "dockhand:hub/authentication@0.3.0#login")]
 unsafe extern "C" fn export_login(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -352,12 +352,12 @@ unsafe extern "C" fn export_login(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/authentication@0.2.0#login")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/authentication@0.3.0#login")]
 unsafe extern "C" fn post_return_login(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/authentication@0.2.0#login-second-factor")]
+#[unsafe(export_name = "dockhand:hub/authentication@0.3.0#login-second-factor")]
 unsafe extern "C" fn export_login_second_factor(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -367,12 +367,12 @@ unsafe extern "C" fn export_login_second_factor(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/authentication@0.2.0#login-second-factor")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/authentication@0.3.0#login-second-factor")]
 unsafe extern "C" fn post_return_login_second_factor(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/authentication@0.2.0#create-auth-token")]
+#[unsafe(export_name = "dockhand:hub/authentication@0.3.0#create-auth-token")]
 unsafe extern "C" fn export_create_auth_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -382,14 +382,14 @@ unsafe extern "C" fn export_create_auth_token(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/authentication@0.2.0#create-auth-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/authentication@0.3.0#create-auth-token")]
 unsafe extern "C" fn post_return_create_auth_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // groups
 
-#[unsafe(export_name = "dockhand:hub/groups@0.2.0#list-org-groups")]
+#[unsafe(export_name = "dockhand:hub/groups@0.3.0#list-org-groups")]
 unsafe extern "C" fn export_list_org_groups(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -402,12 +402,12 @@ unsafe extern "C" fn export_list_org_groups(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.2.0#list-org-groups")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.3.0#list-org-groups")]
 unsafe extern "C" fn post_return_list_org_groups(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/groups@0.2.0#create-org-group")]
+#[unsafe(export_name = "dockhand:hub/groups@0.3.0#create-org-group")]
 unsafe extern "C" fn export_create_org_group(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -418,12 +418,12 @@ unsafe extern "C" fn export_create_org_group(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.2.0#create-org-group")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.3.0#create-org-group")]
 unsafe extern "C" fn post_return_create_org_group(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/groups@0.2.0#get-org-group")]
+#[unsafe(export_name = "dockhand:hub/groups@0.3.0#get-org-group")]
 unsafe extern "C" fn export_get_org_group(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -433,12 +433,12 @@ unsafe extern "C" fn export_get_org_group(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.2.0#get-org-group")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.3.0#get-org-group")]
 unsafe extern "C" fn post_return_get_org_group(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/groups@0.2.0#update-org-group")]
+#[unsafe(export_name = "dockhand:hub/groups@0.3.0#update-org-group")]
 unsafe extern "C" fn export_update_org_group(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -450,12 +450,12 @@ unsafe extern "C" fn export_update_org_group(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.2.0#update-org-group")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.3.0#update-org-group")]
 unsafe extern "C" fn post_return_update_org_group(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/groups@0.2.0#delete-org-group")]
+#[unsafe(export_name = "dockhand:hub/groups@0.3.0#delete-org-group")]
 unsafe extern "C" fn export_delete_org_group(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -465,12 +465,12 @@ unsafe extern "C" fn export_delete_org_group(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.2.0#delete-org-group")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.3.0#delete-org-group")]
 unsafe extern "C" fn post_return_delete_org_group(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/groups@0.2.0#patch-org-group")]
+#[unsafe(export_name = "dockhand:hub/groups@0.3.0#patch-org-group")]
 unsafe extern "C" fn export_patch_org_group(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -482,12 +482,12 @@ unsafe extern "C" fn export_patch_org_group(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.2.0#patch-org-group")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.3.0#patch-org-group")]
 unsafe extern "C" fn post_return_patch_org_group(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/groups@0.2.0#list-group-members")]
+#[unsafe(export_name = "dockhand:hub/groups@0.3.0#list-group-members")]
 unsafe extern "C" fn export_list_group_members(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -500,12 +500,12 @@ unsafe extern "C" fn export_list_group_members(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.2.0#list-group-members")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.3.0#list-group-members")]
 unsafe extern "C" fn post_return_list_group_members(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/groups@0.2.0#add-group-member")]
+#[unsafe(export_name = "dockhand:hub/groups@0.3.0#add-group-member")]
 unsafe extern "C" fn export_add_group_member(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -516,12 +516,12 @@ unsafe extern "C" fn export_add_group_member(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.2.0#add-group-member")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.3.0#add-group-member")]
 unsafe extern "C" fn post_return_add_group_member(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/groups@0.2.0#remove-group-member")]
+#[unsafe(export_name = "dockhand:hub/groups@0.3.0#remove-group-member")]
 unsafe extern "C" fn export_remove_group_member(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -532,14 +532,14 @@ unsafe extern "C" fn export_remove_group_member(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.2.0#remove-group-member")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.3.0#remove-group-member")]
 unsafe extern "C" fn post_return_remove_group_member(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // invites
 
-#[unsafe(export_name = "dockhand:hub/invites@0.2.0#list-org-invites")]
+#[unsafe(export_name = "dockhand:hub/invites@0.3.0#list-org-invites")]
 unsafe extern "C" fn export_list_org_invites(
     a0: *mut u8,
     a1: usize,
@@ -581,12 +581,12 @@ unsafe extern "C" fn export_list_org_invites(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/invites@0.2.0#list-org-invites")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/invites@0.3.0#list-org-invites")]
 unsafe extern "C" fn post_return_list_org_invites(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/invites@0.2.0#cancel-invite")]
+#[unsafe(export_name = "dockhand:hub/invites@0.3.0#cancel-invite")]
 unsafe extern "C" fn export_cancel_invite(
     a0: *mut u8,
     a1: usize,
@@ -628,12 +628,12 @@ unsafe extern "C" fn export_cancel_invite(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/invites@0.2.0#cancel-invite")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/invites@0.3.0#cancel-invite")]
 unsafe extern "C" fn post_return_cancel_invite(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/invites@0.2.0#resend-invite")]
+#[unsafe(export_name = "dockhand:hub/invites@0.3.0#resend-invite")]
 unsafe extern "C" fn export_resend_invite(
     a0: *mut u8,
     a1: usize,
@@ -675,12 +675,12 @@ unsafe extern "C" fn export_resend_invite(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/invites@0.2.0#resend-invite")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/invites@0.3.0#resend-invite")]
 unsafe extern "C" fn post_return_resend_invite(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/invites@0.2.0#bulk-create-invites")]
+#[unsafe(export_name = "dockhand:hub/invites@0.3.0#bulk-create-invites")]
 unsafe extern "C" fn export_bulk_create_invites(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -694,14 +694,14 @@ unsafe extern "C" fn export_bulk_create_invites(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/invites@0.2.0#bulk-create-invites")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/invites@0.3.0#bulk-create-invites")]
 unsafe extern "C" fn post_return_bulk_create_invites(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // org-access-tokens
 
-#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.2.0#list-org-access-tokens")]
+#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.3.0#list-org-access-tokens")]
 unsafe extern "C" fn export_list_org_access_tokens(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -712,12 +712,12 @@ unsafe extern "C" fn export_list_org_access_tokens(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.2.0#list-org-access-tokens")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.3.0#list-org-access-tokens")]
 unsafe extern "C" fn post_return_list_org_access_tokens(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.2.0#create-org-access-token")]
+#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.3.0#create-org-access-token")]
 unsafe extern "C" fn export_create_org_access_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -730,12 +730,12 @@ unsafe extern "C" fn export_create_org_access_token(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.2.0#create-org-access-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.3.0#create-org-access-token")]
 unsafe extern "C" fn post_return_create_org_access_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.2.0#get-org-access-token")]
+#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.3.0#get-org-access-token")]
 unsafe extern "C" fn export_get_org_access_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -745,12 +745,12 @@ unsafe extern "C" fn export_get_org_access_token(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.2.0#get-org-access-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.3.0#get-org-access-token")]
 unsafe extern "C" fn post_return_get_org_access_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.2.0#delete-org-access-token")]
+#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.3.0#delete-org-access-token")]
 unsafe extern "C" fn export_delete_org_access_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -760,12 +760,12 @@ unsafe extern "C" fn export_delete_org_access_token(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.2.0#delete-org-access-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.3.0#delete-org-access-token")]
 unsafe extern "C" fn post_return_delete_org_access_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.2.0#update-org-access-token")]
+#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.3.0#update-org-access-token")]
 unsafe extern "C" fn export_update_org_access_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -779,14 +779,14 @@ unsafe extern "C" fn export_update_org_access_token(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.2.0#update-org-access-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.3.0#update-org-access-token")]
 unsafe extern "C" fn post_return_update_org_access_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // org-settings
 
-#[unsafe(export_name = "dockhand:hub/org-settings@0.2.0#get-org-settings")]
+#[unsafe(export_name = "dockhand:hub/org-settings@0.3.0#get-org-settings")]
 unsafe extern "C" fn export_get_org_settings(
     a0: *mut u8,
     a1: usize,
@@ -828,12 +828,12 @@ unsafe extern "C" fn export_get_org_settings(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/org-settings@0.2.0#get-org-settings")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/org-settings@0.3.0#get-org-settings")]
 unsafe extern "C" fn post_return_get_org_settings(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/org-settings@0.2.0#update-org-settings")]
+#[unsafe(export_name = "dockhand:hub/org-settings@0.3.0#update-org-settings")]
 unsafe extern "C" fn export_update_org_settings(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -843,14 +843,14 @@ unsafe extern "C" fn export_update_org_settings(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/org-settings@0.2.0#update-org-settings")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/org-settings@0.3.0#update-org-settings")]
 unsafe extern "C" fn post_return_update_org_settings(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // orgs
 
-#[unsafe(export_name = "dockhand:hub/orgs@0.2.0#list-org-members")]
+#[unsafe(export_name = "dockhand:hub/orgs@0.3.0#list-org-members")]
 unsafe extern "C" fn export_list_org_members(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -865,12 +865,12 @@ unsafe extern "C" fn export_list_org_members(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/orgs@0.2.0#list-org-members")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/orgs@0.3.0#list-org-members")]
 unsafe extern "C" fn post_return_list_org_members(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/orgs@0.2.0#export-org-members")]
+#[unsafe(export_name = "dockhand:hub/orgs@0.3.0#export-org-members")]
 unsafe extern "C" fn export_export_org_members(
     a0: *mut u8,
     a1: usize,
@@ -912,12 +912,12 @@ unsafe extern "C" fn export_export_org_members(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/orgs@0.2.0#export-org-members")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/orgs@0.3.0#export-org-members")]
 unsafe extern "C" fn post_return_export_org_members(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/orgs@0.2.0#update-org-member-role")]
+#[unsafe(export_name = "dockhand:hub/orgs@0.3.0#update-org-member-role")]
 unsafe extern "C" fn export_update_org_member_role(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -928,12 +928,12 @@ unsafe extern "C" fn export_update_org_member_role(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/orgs@0.2.0#update-org-member-role")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/orgs@0.3.0#update-org-member-role")]
 unsafe extern "C" fn post_return_update_org_member_role(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/orgs@0.2.0#remove-org-member")]
+#[unsafe(export_name = "dockhand:hub/orgs@0.3.0#remove-org-member")]
 unsafe extern "C" fn export_remove_org_member(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -943,14 +943,14 @@ unsafe extern "C" fn export_remove_org_member(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/orgs@0.2.0#remove-org-member")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/orgs@0.3.0#remove-org-member")]
 unsafe extern "C" fn post_return_remove_org_member(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // repositories
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.2.0#list-repository-tags")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#list-repository-tags")]
 unsafe extern "C" fn export_list_repository_tags(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -962,12 +962,12 @@ unsafe extern "C" fn export_list_repository_tags(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.2.0#list-repository-tags")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#list-repository-tags")]
 unsafe extern "C" fn post_return_list_repository_tags(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.2.0#check-repository-tags")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#check-repository-tags")]
 unsafe extern "C" fn export_check_repository_tags(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -977,12 +977,12 @@ unsafe extern "C" fn export_check_repository_tags(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.2.0#check-repository-tags")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#check-repository-tags")]
 unsafe extern "C" fn post_return_check_repository_tags(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.2.0#get-repository-tag")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#get-repository-tag")]
 unsafe extern "C" fn export_get_repository_tag(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -993,12 +993,12 @@ unsafe extern "C" fn export_get_repository_tag(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.2.0#get-repository-tag")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#get-repository-tag")]
 unsafe extern "C" fn post_return_get_repository_tag(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.2.0#check-repository-tag")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#check-repository-tag")]
 unsafe extern "C" fn export_check_repository_tag(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1009,12 +1009,12 @@ unsafe extern "C" fn export_check_repository_tag(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.2.0#check-repository-tag")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#check-repository-tag")]
 unsafe extern "C" fn post_return_check_repository_tag(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.2.0#update-repository-immutable-tags")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#update-repository-immutable-tags")]
 unsafe extern "C" fn export_update_repository_immutable_tags(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1026,12 +1026,12 @@ unsafe extern "C" fn export_update_repository_immutable_tags(p: *mut u8) -> *mut
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.2.0#update-repository-immutable-tags")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#update-repository-immutable-tags")]
 unsafe extern "C" fn post_return_update_repository_immutable_tags(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.2.0#verify-repository-immutable-tags")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#verify-repository-immutable-tags")]
 unsafe extern "C" fn export_verify_repository_immutable_tags(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1042,12 +1042,12 @@ unsafe extern "C" fn export_verify_repository_immutable_tags(p: *mut u8) -> *mut
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.2.0#verify-repository-immutable-tags")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#verify-repository-immutable-tags")]
 unsafe extern "C" fn post_return_verify_repository_immutable_tags(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.2.0#assign-repository-group")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#assign-repository-group")]
 unsafe extern "C" fn export_assign_repository_group(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1059,12 +1059,12 @@ unsafe extern "C" fn export_assign_repository_group(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.2.0#assign-repository-group")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#assign-repository-group")]
 unsafe extern "C" fn post_return_assign_repository_group(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.2.0#list-repositories")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#list-repositories")]
 unsafe extern "C" fn export_list_repositories(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1077,12 +1077,12 @@ unsafe extern "C" fn export_list_repositories(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.2.0#list-repositories")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#list-repositories")]
 unsafe extern "C" fn post_return_list_repositories(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.2.0#create-repository")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#create-repository")]
 unsafe extern "C" fn export_create_repository(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1096,12 +1096,12 @@ unsafe extern "C" fn export_create_repository(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.2.0#create-repository")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#create-repository")]
 unsafe extern "C" fn post_return_create_repository(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.2.0#get-repository")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#get-repository")]
 unsafe extern "C" fn export_get_repository(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1111,12 +1111,12 @@ unsafe extern "C" fn export_get_repository(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.2.0#get-repository")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#get-repository")]
 unsafe extern "C" fn post_return_get_repository(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.2.0#check-repository")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#check-repository")]
 unsafe extern "C" fn export_check_repository(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1126,14 +1126,14 @@ unsafe extern "C" fn export_check_repository(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.2.0#check-repository")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#check-repository")]
 unsafe extern "C" fn post_return_check_repository(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // scim
 
-#[unsafe(export_name = "dockhand:hub/scim@0.2.0#scim-get-service-provider-config")]
+#[unsafe(export_name = "dockhand:hub/scim@0.3.0#scim-get-service-provider-config")]
 unsafe extern "C" fn export_scim_get_service_provider_config(
     o0: i32,
     o1: *mut u8,
@@ -1172,12 +1172,12 @@ unsafe extern "C" fn export_scim_get_service_provider_config(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.2.0#scim-get-service-provider-config")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.3.0#scim-get-service-provider-config")]
 unsafe extern "C" fn post_return_scim_get_service_provider_config(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/scim@0.2.0#scim-list-resource-types")]
+#[unsafe(export_name = "dockhand:hub/scim@0.3.0#scim-list-resource-types")]
 unsafe extern "C" fn export_scim_list_resource_types(
     o0: i32,
     o1: *mut u8,
@@ -1216,12 +1216,12 @@ unsafe extern "C" fn export_scim_list_resource_types(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.2.0#scim-list-resource-types")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.3.0#scim-list-resource-types")]
 unsafe extern "C" fn post_return_scim_list_resource_types(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/scim@0.2.0#scim-get-resource-type")]
+#[unsafe(export_name = "dockhand:hub/scim@0.3.0#scim-get-resource-type")]
 unsafe extern "C" fn export_scim_get_resource_type(
     a0: *mut u8,
     a1: usize,
@@ -1263,12 +1263,12 @@ unsafe extern "C" fn export_scim_get_resource_type(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.2.0#scim-get-resource-type")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.3.0#scim-get-resource-type")]
 unsafe extern "C" fn post_return_scim_get_resource_type(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/scim@0.2.0#scim-list-schemas")]
+#[unsafe(export_name = "dockhand:hub/scim@0.3.0#scim-list-schemas")]
 unsafe extern "C" fn export_scim_list_schemas(
     o0: i32,
     o1: *mut u8,
@@ -1307,12 +1307,12 @@ unsafe extern "C" fn export_scim_list_schemas(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.2.0#scim-list-schemas")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.3.0#scim-list-schemas")]
 unsafe extern "C" fn post_return_scim_list_schemas(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/scim@0.2.0#scim-get-schema")]
+#[unsafe(export_name = "dockhand:hub/scim@0.3.0#scim-get-schema")]
 unsafe extern "C" fn export_scim_get_schema(
     a0: *mut u8,
     a1: usize,
@@ -1354,12 +1354,12 @@ unsafe extern "C" fn export_scim_get_schema(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.2.0#scim-get-schema")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.3.0#scim-get-schema")]
 unsafe extern "C" fn post_return_scim_get_schema(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/scim@0.2.0#scim-list-users")]
+#[unsafe(export_name = "dockhand:hub/scim@0.3.0#scim-list-users")]
 unsafe extern "C" fn export_scim_list_users(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1373,12 +1373,12 @@ unsafe extern "C" fn export_scim_list_users(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.2.0#scim-list-users")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.3.0#scim-list-users")]
 unsafe extern "C" fn post_return_scim_list_users(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/scim@0.2.0#scim-create-user")]
+#[unsafe(export_name = "dockhand:hub/scim@0.3.0#scim-create-user")]
 unsafe extern "C" fn export_scim_create_user(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1389,12 +1389,12 @@ unsafe extern "C" fn export_scim_create_user(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.2.0#scim-create-user")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.3.0#scim-create-user")]
 unsafe extern "C" fn post_return_scim_create_user(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/scim@0.2.0#scim-get-user")]
+#[unsafe(export_name = "dockhand:hub/scim@0.3.0#scim-get-user")]
 unsafe extern "C" fn export_scim_get_user(
     a0: *mut u8,
     a1: usize,
@@ -1436,12 +1436,12 @@ unsafe extern "C" fn export_scim_get_user(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.2.0#scim-get-user")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.3.0#scim-get-user")]
 unsafe extern "C" fn post_return_scim_get_user(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/scim@0.2.0#scim-update-user")]
+#[unsafe(export_name = "dockhand:hub/scim@0.3.0#scim-update-user")]
 unsafe extern "C" fn export_scim_update_user(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1453,7 +1453,7 @@ unsafe extern "C" fn export_scim_update_user(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.2.0#scim-update-user")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.3.0#scim-update-user")]
 unsafe extern "C" fn post_return_scim_update_user(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
