@@ -5,6 +5,7 @@ use crate::prelude::*;
 use crate::catalog::{self, AREAS, Access, Auth, OPERATIONS, Operation, Pagination};
 use crate::error::HubError;
 use core::fmt::Write;
+use serde_json::Value;
 
 /// The reference for `topic` (an operation's name or alias, or an area), or for everything.
 pub fn docs(topic: Option<&str>) -> Result<String, HubError> {
@@ -217,16 +218,7 @@ fn operation(op: &Operation) -> String {
         out.push('\n');
     }
 
-    out.push_str("## Result\n\n");
-    let result = match (op.method, op.response_content_type()) {
-        (crate::catalog::Method::Head, _) => {
-            "`{\"exists\": true}` or `{\"exists\": false}`.".to_string()
-        }
-        (_, None) => "`null` (no content).".to_string(),
-        (_, Some(ct)) if crate::response::is_json(ct) => format!("The Hub's JSON ({ct})."),
-        (_, Some(ct)) => format!("`{{\"body\": \"...\", \"content_type\": \"{ct}\"}}`."),
-    };
-    writeln!(out, "{result}\n").unwrap();
+    returns(&mut out, op);
 
     out.push_str("## Example\n\n```json\n");
     let mut example = serde_json::Map::new();
@@ -242,6 +234,169 @@ fn operation(op: &Operation) -> String {
     }
     writeln!(out, "{}\n```", serde_json::Value::Object(example)).unwrap();
     out
+}
+
+/// The "Returns" section: the form of the result, then its fields from the operation's result
+/// schema, and the fields of the objects inside it (the items of a page, nested lists).
+fn returns(out: &mut String, op: &Operation) {
+    out.push_str("## Returns\n\n");
+    let form = match (op.method, op.response_content_type()) {
+        (crate::catalog::Method::Head, _) => {
+            "`{\"exists\": true}` or `{\"exists\": false}`.".to_string()
+        }
+        (_, None) => "`null` (no content).".to_string(),
+        (_, Some(ct)) if crate::response::is_json(ct) => format!("The Hub's JSON ({ct})."),
+        (_, Some(ct)) => format!("`{{\"body\": \"...\", \"content_type\": \"{ct}\"}}`."),
+    };
+    writeln!(out, "{form}").unwrap();
+    // The table is generated from the catalog; a schema that does not parse is a generator bug
+    // that the tests catch, and the docs still say what form the result has.
+    let Ok(schema) = serde_json::from_str::<Value>(op.result_schema(&catalog::result_schemas()))
+    else {
+        out.push('\n');
+        return;
+    };
+    if let Some(d) = schema.get("description").and_then(Value::as_str) {
+        writeln!(out, "{}", d.trim()).unwrap();
+    }
+    out.push('\n');
+    let page_items = match op.pagination {
+        Pagination::None => None,
+        _ => page_items_key(&schema),
+    };
+    if let Some(item) = object_items(&schema) {
+        // A list at the root: the fields of its items.
+        out.push_str("A list; each item has:\n\n");
+        fields(out, item, "[]", page_items, 0);
+    } else if properties(&schema).is_some() {
+        fields(out, &schema, "", page_items, 0);
+    }
+}
+
+/// Below this depth nested objects are named, not spelled out.
+const MAX_DOC_DEPTH: usize = 4;
+
+/// The property of a page that holds its items: `results` (SCIM: `Resources`), else a page's
+/// only list of objects (the audit log's `logs`).
+fn page_items_key(page: &Value) -> Option<&str> {
+    let props = properties(page)?;
+    for key in ["results", "Resources", "resources"] {
+        if props.contains_key(key) {
+            return Some(key);
+        }
+    }
+    let mut lists = props
+        .iter()
+        .filter(|(_, p)| object_items(p).is_some())
+        .map(|(k, _)| k.as_str());
+    match (lists.next(), lists.next()) {
+        (Some(only), None) => Some(only),
+        _ => None,
+    }
+}
+
+fn properties(schema: &Value) -> Option<&serde_json::Map<String, Value>> {
+    schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .filter(|p| !p.is_empty())
+}
+
+/// The item schema of a list of objects that lists their properties.
+fn object_items(schema: &Value) -> Option<&Value> {
+    let items = schema.get("items")?;
+    properties(items).map(|_| items)
+}
+
+/// One table of an object's fields, then a table for each object with fields inside it. `path`
+/// is where the object sits (`results[].images[]`); `page_items` names the page's item list.
+fn fields(out: &mut String, schema: &Value, path: &str, page_items: Option<&str>, depth: usize) {
+    let Some(props) = properties(schema) else {
+        return;
+    };
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    out.push_str("| field | type | required | nullable | description |\n|---|---|---|---|---|\n");
+    for (name, p) in props {
+        let (ty, nullable) = type_label(p);
+        let mut desc = cell(p.get("description").and_then(Value::as_str).unwrap_or(""));
+        if let Some(Value::Array(values)) = p.get("enum") {
+            let values: Vec<String> = values
+                .iter()
+                .map(|v| match v {
+                    Value::String(text) => format!("`{text}`"),
+                    other => format!("`{other}`"),
+                })
+                .collect();
+            if !desc.is_empty() {
+                desc.push(' ');
+            }
+            write!(desc, "One of {}.", values.join(", ")).unwrap();
+        }
+        writeln!(
+            out,
+            "| `{name}` | {ty} | {} | {} | {desc} |",
+            if required.contains(&name.as_str()) {
+                "yes"
+            } else {
+                "no"
+            },
+            if nullable { "yes" } else { "no" },
+        )
+        .unwrap();
+    }
+    out.push('\n');
+    for (name, p) in props {
+        let (inner, at, heading) = if let Some(item) = object_items(p) {
+            let at = format!("{path}{}{name}[]", if path.is_empty() { "" } else { "." });
+            let heading = if depth == 0 && page_items == Some(name.as_str()) {
+                format!("Each result (an item of `{name}`) has:")
+            } else {
+                format!("Each item of `{}` has:", &at[..at.len() - 2])
+            };
+            (item, at, heading)
+        } else if properties(p).is_some() {
+            let at = format!("{path}{}{name}", if path.is_empty() { "" } else { "." });
+            let heading = format!("`{at}` has:");
+            (p, at, heading)
+        } else {
+            continue;
+        };
+        if depth + 1 >= MAX_DOC_DEPTH {
+            continue;
+        }
+        writeln!(out, "{heading}\n").unwrap();
+        fields(out, inner, &at, page_items, depth + 1);
+    }
+}
+
+/// `string (date-time)`, `array of object`, `integer or string`, and whether `null` is allowed.
+fn type_label(schema: &Value) -> (String, bool) {
+    let names: Vec<&str> = match schema.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let nullable = names.contains(&"null");
+    let names: Vec<&str> = names.into_iter().filter(|t| *t != "null").collect();
+    let mut label = match names.as_slice() {
+        [] if nullable => "null".to_string(),
+        [] => "any".to_string(),
+        names => names.join(" or "),
+    };
+    if names == ["array"]
+        && let Some(items) = schema.get("items")
+    {
+        let (inner, _) = type_label(items);
+        write!(label, " of {inner}").unwrap();
+    }
+    if let Some(format) = schema.get("format").and_then(Value::as_str) {
+        write!(label, " ({format})").unwrap();
+    }
+    (label, nullable)
 }
 
 fn example_value(ty: crate::catalog::Type) -> serde_json::Value {
@@ -278,6 +433,46 @@ mod tests {
         let md = docs(Some("docker_create_repository")).unwrap();
         assert!(md.contains("| `name` | string | yes |"));
         assert!(md.contains("Filled from the path parameter"));
+    }
+
+    #[test]
+    fn operation_pages_list_the_fields_of_the_result_and_of_each_item() {
+        let md = docs(Some("list_repository_tags")).unwrap();
+        let returns = &md[md.find("## Returns").unwrap()..md.find("## Example").unwrap()];
+        assert!(returns.contains("| `count` | integer |"), "{returns}");
+        assert!(
+            returns.contains("| `next` | string | no | yes |"),
+            "{returns}"
+        );
+        let tag = &returns[returns
+            .find("Each result (an item of `results`) has:")
+            .unwrap()..];
+        for field in ["name", "last_updated", "images", "status"] {
+            assert!(tag.contains(&format!("| `{field}` |")), "{field}: {tag}");
+        }
+        assert!(tag.contains("| `images` | array of object |"), "{tag}");
+        assert!(tag.contains("One of `active`, `inactive`."), "{tag}");
+        let image = &tag[tag.find("Each item of `results[].images` has:").unwrap()..];
+        assert!(image.contains("| `digest` |"), "{image}");
+        assert!(image.contains("Each item of `results[].images[].layers` has:"));
+
+        let md = docs(Some("check_repository")).unwrap();
+        assert!(md.contains("| `exists` | boolean | yes | no |"), "{md}");
+        let md = docs(Some("delete_personal_access_token")).unwrap();
+        assert!(md.contains("`null` (no content)."), "{md}");
+        let md = docs(Some("export_org_members")).unwrap();
+        assert!(md.contains("| `body` | string | yes | no |"), "{md}");
+    }
+
+    #[test]
+    fn every_result_schema_parses_and_every_operation_page_has_its_returns() {
+        let schemas = catalog::result_schemas();
+        for op in OPERATIONS {
+            let schema: Value = serde_json::from_str(op.result_schema(&schemas)).expect(op.name);
+            assert!(schema.is_object(), "{}", op.name);
+            let md = docs(Some(op.name)).unwrap();
+            assert!(md.contains("## Returns"), "{}", op.name);
+        }
     }
 
     #[test]

@@ -120,6 +120,7 @@ def test_operations_and_docs(anon):
     item = tags["result_schema"]["properties"]["results"]["items"]
     assert "name" in item["properties"]
     assert anon.docs("docker_list_tags").startswith("# list_repository_tags")
+    assert "Each result (an item of `results`) has:" in anon.docs("docker_list_tags")
     with pytest.raises(HubError):
         anon.docs("no_such_topic")
 

@@ -249,6 +249,43 @@ async fn ops_docs_and_accounts() {
     );
     assert!(run.stdout.contains("| `is_private` | boolean | no |"));
 
+    // The return shape: a page's fields, then those of one tag, then of its images.
+    let run = dockhand(
+        home.path(),
+        &["--no-cache", "docs", "list_repository_tags"],
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let returns = run
+        .stdout
+        .split_once("## Returns")
+        .unwrap_or_else(|| panic!("no Returns section: {}", run.stdout))
+        .1;
+    assert!(
+        returns.contains("| `next` | string | no | yes |"),
+        "{returns}"
+    );
+    let tag = returns
+        .split_once("Each result (an item of `results`) has:")
+        .unwrap_or_else(|| panic!("no fields of a tag: {returns}"))
+        .1;
+    for field in ["name", "last_updated", "status", "images"] {
+        assert!(tag.contains(&format!("| `{field}` |")), "{field}: {tag}");
+    }
+    assert!(tag.contains("| `images` | array of object |"), "{tag}");
+    let image = tag
+        .split_once("Each item of `results[].images` has:")
+        .unwrap_or_else(|| panic!("no fields of an image: {tag}"))
+        .1;
+    for field in ["digest", "architecture", "os", "size"] {
+        assert!(
+            image.contains(&format!("| `{field}` |")),
+            "{field}: {image}"
+        );
+    }
+
     let run = dockhand(
         home.path(),
         &["--no-cache", "docs", "nothing_like_it"],
