@@ -375,7 +375,16 @@ fn check_at(shape: &Json, at: &str, problems: &mut Vec<String>) {
 /// the shape does not list are allowed unless `additionalProperties` is `false`.
 pub fn mismatches(shape: &Json, value: &Json) -> Vec<String> {
     let mut out = Vec::new();
-    mismatch_at(shape, value, "", &mut out);
+    mismatch_at(shape, value, "", false, &mut out);
+    out
+}
+
+/// [`mismatches`], and also every member of an object whose shape lists properties but not
+/// that one (unless `additionalProperties` allows it): for answers of our own making, such as
+/// the mock's, which should say nothing the catalog does not.
+pub fn mismatches_strict(shape: &Json, value: &Json) -> Vec<String> {
+    let mut out = Vec::new();
+    mismatch_at(shape, value, "", true, &mut out);
     out
 }
 
@@ -392,7 +401,7 @@ fn type_fits(ty: &str, value: &Json) -> bool {
     }
 }
 
-fn mismatch_at(shape: &Json, value: &Json, at: &str, out: &mut Vec<String>) {
+fn mismatch_at(shape: &Json, value: &Json, at: &str, strict: bool, out: &mut Vec<String>) {
     let Json::Object(map) = shape else { return };
     let types: Vec<&str> = match map.get("type") {
         Some(Json::Array(list)) => list.iter().filter_map(Json::as_str).collect(),
@@ -432,12 +441,17 @@ fn mismatch_at(shape: &Json, value: &Json, at: &str, out: &mut Vec<String>) {
             for (name, field) in fields {
                 let inner = format!("{at}/{}", name.replace('~', "~0").replace('/', "~1"));
                 match properties.and_then(|p| p.get(name)) {
-                    Some(p) => mismatch_at(p, field, &inner, out),
+                    Some(p) => mismatch_at(p, field, &inner, strict, out),
                     None => match map.get("additionalProperties") {
+                        Some(extra @ Json::Object(_)) => {
+                            mismatch_at(extra, field, &inner, strict, out)
+                        }
                         Some(Json::Bool(false)) => {
                             out.push(format!("{inner}: not a property of this shape"))
                         }
-                        Some(extra @ Json::Object(_)) => mismatch_at(extra, field, &inner, out),
+                        None if strict && properties.is_some() => {
+                            out.push(format!("{inner}: not a property of this shape"))
+                        }
                         _ => {}
                     },
                 }
@@ -446,7 +460,7 @@ fn mismatch_at(shape: &Json, value: &Json, at: &str, out: &mut Vec<String>) {
         Json::Array(items) => {
             if let Some(item) = map.get("items") {
                 for (i, v) in items.iter().enumerate() {
-                    mismatch_at(item, v, &format!("{at}/{i}"), out);
+                    mismatch_at(item, v, &format!("{at}/{i}"), strict, out);
                 }
             }
         }

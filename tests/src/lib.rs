@@ -288,7 +288,7 @@ fn catalog() -> &'static Catalog {
 /// catalog's error shapes (SCIM's for SCIM routes).
 #[track_caller]
 fn check_answers(operation: &str, requests: &[RecordedRequest]) {
-    use dockhand_spec::shape::{is_json, mismatches};
+    use dockhand_spec::shape::{is_json, mismatches, mismatches_strict};
     let catalog = catalog();
     let Some(op) = catalog.find(operation) else {
         return;
@@ -316,7 +316,7 @@ fn check_answers(operation: &str, requests: &[RecordedRequest]) {
                     op.name, answer.status
                 );
             };
-            mismatches(shape, &body)
+            mismatches_strict(shape, &body)
         } else {
             let scim = request.path.contains("/scim/");
             // An answer is of a kind when it carries at least one of that kind's fields (every
