@@ -1,7 +1,9 @@
 //! `dockhand mcp`: every catalog operation as an MCP tool, served over stdio with `rmcp`.
 //!
 //! The tool list is generated from [`Dockhand::operations`], so it can never drift from what the
-//! component can actually call. Writes are listed (a model should know they exist) but refused
+//! component can actually call: each tool's `inputSchema` is the operation's argument schema and
+//! its `outputSchema` the operation's result schema, as `structuredContent` carries the result
+//! (see [`output_schema`]). Writes are listed (a model should know they exist) but refused
 //! unless the server was started with writes allowed.
 
 use crate::bindings::exports::dockhand::hub::catalog::{Access, OperationInfo};
@@ -19,6 +21,9 @@ use std::sync::Arc;
 
 /// The name of the tool that returns the markdown reference.
 pub const DOCS_TOOL: &str = "docs";
+
+/// Where `structuredContent` carries a result that is not a JSON object.
+const RESULT_KEY: &str = "result";
 
 /// How the server treats the calls it is given.
 #[derive(Debug, Clone, Default)]
@@ -96,10 +101,11 @@ impl McpServer {
         match self.hub.call(&op.name, &args, &options).await {
             Ok(result) => {
                 let text = summarize(&op.name, result.status, result.pages, &result.body);
-                // structuredContent must be an object; lists and text results get wrapped.
+                // structuredContent must be an object; lists and text results get wrapped (and
+                // the tool's outputSchema says so: `output_schema`).
                 let structured = match result.body {
                     Value::Object(_) => result.body,
-                    other => json!({ "result": other }),
+                    other => json!({ RESULT_KEY: other }),
                 };
                 let mut out = CallToolResult::structured(structured);
                 out.content = vec![ContentBlock::text(text)];
@@ -158,7 +164,9 @@ impl ServerHandler for McpServer {
             )
             .with_instructions(format!(
                 "Docker Hub API tools, one per operation, run in a sandboxed WebAssembly \
-                 component. Results are Docker Hub's JSON in structuredContent. Call `docs` \
+                 component. Results are Docker Hub's JSON in structuredContent, as each tool's \
+                 outputSchema describes (a result that is not an object comes as `result`). \
+                 Call `docs` \
                  (optionally with a `topic`: an operation name) for the markdown reference. \
                  {writes}"
             ))
@@ -184,12 +192,14 @@ impl ServerHandler for McpServer {
 }
 
 fn operation_tool(op: &OperationInfo, allow_write: bool) -> Result<Tool, CallError> {
-    let schema = input_schema(&op.args_schema).map_err(|e| {
+    let unusable = |which: &str, e: String| {
         CallError::Host(crate::HostError::new(format!(
-            "the catalog schema of `{}` is unusable: {e}",
+            "the catalog's {which} schema of `{}` is unusable: {e}",
             op.name
         )))
-    })?;
+    };
+    let schema = input_schema(&op.args_schema).map_err(|e| unusable("argument", e))?;
+    let output = output_schema(&op.result_schema).map_err(|e| unusable("result", e))?;
     let write = op.access == Access::Write;
     let mut description = op.summary.trim().to_string();
     if description.is_empty() {
@@ -220,6 +230,7 @@ fn operation_tool(op: &OperationInfo, allow_write: bool) -> Result<Tool, CallErr
     let mut tool = Tool::new(op.name.clone(), description, schema);
     tool.title = Some(title(&op.name));
     tool.annotations = Some(annotations);
+    tool.output_schema = Some(Arc::new(output));
     Ok(tool)
 }
 
@@ -274,6 +285,32 @@ fn input_schema(text: &str) -> Result<JsonObject, String> {
         .entry("properties")
         .or_insert_with(|| Value::Object(Map::new()));
     Ok(schema)
+}
+
+/// The catalog's result schema as an MCP output schema: what `structuredContent` holds after a
+/// successful call. MCP requires an object schema, and [`McpServer::call`] passes an object result
+/// through and wraps anything else (a list, text, `null`) as `{"result": ...}`; the schema says
+/// the same. (A failed call's `structuredContent` is `{"error": ...}` with `isError` set, which
+/// MCP leaves outside the output schema.)
+fn output_schema(text: &str) -> Result<JsonObject, String> {
+    let schema: JsonObject = match serde_json::from_str(text) {
+        Ok(Value::Object(map)) => map,
+        Ok(_) => return Err("not a JSON object".into()),
+        Err(e) => return Err(e.to_string()),
+    };
+    if schema.get("type") == Some(&json!("object")) {
+        return Ok(schema);
+    }
+    let wrapped = json!({
+        "type": "object",
+        "description": "The result, which is not a JSON object, under `result`.",
+        "required": [RESULT_KEY],
+        "properties": { RESULT_KEY: schema },
+    });
+    let Value::Object(wrapped) = wrapped else {
+        unreachable!("a JSON object literal")
+    };
+    Ok(wrapped)
 }
 
 /// `list_repository_tags` -> `List repository tags`.
@@ -383,6 +420,23 @@ mod tests {
         assert_eq!(s["type"], "object");
         assert!(input_schema(r#"{"type":"array"}"#).is_err());
         assert!(input_schema("[]").is_err());
+    }
+
+    #[test]
+    fn output_schemas_are_object_schemas_wrapping_what_is_not_an_object() {
+        let page = r#"{"type":"object","properties":{"count":{"type":"integer"}}}"#;
+        assert_eq!(
+            Value::Object(output_schema(page).unwrap()),
+            serde_json::from_str::<Value>(page).unwrap()
+        );
+        for inner in [json!({"type": "null"}), json!({"type": "array"})] {
+            let s = output_schema(&inner.to_string()).unwrap();
+            assert_eq!(s["type"], "object");
+            assert_eq!(s["required"], json!(["result"]));
+            assert_eq!(s["properties"]["result"], inner);
+        }
+        assert!(output_schema("[]").is_err());
+        assert!(output_schema("not json").is_err());
     }
 
     #[test]

@@ -153,6 +153,112 @@ async fn lists_every_operation_as_a_tool_with_schema_and_annotations() {
     client.cancel().await.unwrap();
 }
 
+/// The tool's `outputSchema`, as a JSON value.
+fn output_schema(tools: &[Tool], name: &str) -> Value {
+    let schema = tool(tools, name)
+        .output_schema
+        .as_ref()
+        .unwrap_or_else(|| panic!("{name}: no outputSchema"));
+    Value::Object((**schema).clone())
+}
+
+/// Where `result`'s structuredContent does not fit the tool's outputSchema (the catalog's own
+/// shape check: types, required fields, enums, nested items).
+fn misfits(tools: &[Tool], name: &str, result: &CallToolResult) -> Vec<String> {
+    assert_ne!(result.is_error, Some(true), "{name}: {}", text(result));
+    let content = result
+        .structured_content
+        .as_ref()
+        .unwrap_or_else(|| panic!("{name}: no structuredContent"));
+    dockhand_spec::shape::mismatches(&output_schema(tools, name), content)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_tool_with_a_json_answer_declares_the_structured_content_it_returns() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let (client, _home) = connect(
+        &hub.base_url(),
+        &["--allow-write"],
+        &[
+            ("DOCKHAND_USERNAME", fixtures::ALICE),
+            ("DOCKHAND_TOKEN", fixtures::ALICE_PAT),
+        ],
+    )
+    .await;
+    let tools = client.list_all_tools().await.unwrap();
+    for t in &tools {
+        if t.name == "docs" {
+            assert!(t.output_schema.is_none(), "docs answers markdown text");
+            continue;
+        }
+        let schema = output_schema(&tools, &t.name);
+        // MCP requires an object root; rmcp drops any other for older peers.
+        assert_eq!(schema["type"], "object", "{}", t.name);
+        let problems = dockhand_spec::shape::check(&schema);
+        assert!(problems.is_empty(), "{}: {problems:?}", t.name);
+    }
+    // What is not an object comes wrapped, and the schema says so.
+    let delete = output_schema(&tools, "delete_personal_access_token");
+    assert_eq!(delete["properties"]["result"]["type"], "null");
+    assert_eq!(delete["required"], json!(["result"]));
+
+    let calls = [
+        // A page of a list, with more pages behind it.
+        (
+            "list_repository_tags",
+            json!({"namespace": "library", "repository": "alpine", "page_size": 2}),
+        ),
+        // One object.
+        (
+            "get_repository",
+            json!({"namespace": "library", "repository": "alpine"}),
+        ),
+        // A HEAD check: `{exists}`.
+        (
+            "check_repository",
+            json!({"namespace": "library", "repository": "alpine"}),
+        ),
+        // The CSV export: `{body, content_type}`.
+        ("export_org_members", json!({"org_name": fixtures::ORG})),
+        // A 204: `null`, wrapped.
+        (
+            "delete_personal_access_token",
+            json!({"uuid": fixtures::ALICE_PAT_READ_ONLY_UUID}),
+        ),
+    ];
+    for (name, args) in calls {
+        let r = call(&client, name, args).await;
+        assert_eq!(misfits(&tools, name, &r), Vec::<String>::new(), "{name}");
+    }
+
+    // The check bites: the same page with a tag's name turned into a number does not fit.
+    let r = call(
+        &client,
+        "list_repository_tags",
+        json!({"namespace": "library", "repository": "alpine", "page_size": 2}),
+    )
+    .await;
+    let body = r.structured_content.as_ref().unwrap();
+    assert!(
+        body["next"].is_string(),
+        "a page with more behind it: {body}"
+    );
+    let mut wrong = body.clone();
+    wrong["results"][0]["name"] = json!(7);
+    let schema = output_schema(&tools, "list_repository_tags");
+    assert_eq!(
+        dockhand_spec::shape::mismatches(&schema, &wrong),
+        ["/results/0/name: expected string, got 7"]
+    );
+    // And a wrapped null is not an object passed through.
+    let deleted = json!({"result": null});
+    assert!(
+        !dockhand_spec::shape::mismatches(&output_schema(&tools, "get_repository"), &deleted)
+            .is_empty()
+    );
+    client.cancel().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_return_structured_results_and_typed_errors() {
     let hub = MockHub::start(MockConfig::default()).await.unwrap();
