@@ -447,7 +447,7 @@ mod tests {
         let tag = &returns[returns
             .find("Each result (an item of `results`) has:")
             .unwrap()..];
-        for field in ["name", "last_updated", "images", "status"] {
+        for field in ["name", "digest", "last_updated", "images", "status"] {
             assert!(tag.contains(&format!("| `{field}` |")), "{field}: {tag}");
         }
         assert!(tag.contains("| `images` | array of object |"), "{tag}");

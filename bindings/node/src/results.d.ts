@@ -439,6 +439,8 @@ export interface ListOrgInvitesResultDataItem {
   inviter_username?: string;
   /** Name of the organization the invitee is asked to join. */
   org?: string;
+  /** The role the invitee gets on joining, such as `member`. */
+  role?: string;
   /** Name of the team (group) the invitee will join. */
   team?: string;
 }
@@ -484,6 +486,8 @@ export interface BulkCreateInvitesResultInviteesItemInvite {
   inviter_username?: string;
   /** Name of the organization the invitee is asked to join. */
   org?: string;
+  /** The role the invitee gets on joining, such as `member`. */
+  role?: string;
   /** Name of the team (group) the invitee will join. */
   team?: string;
 }
@@ -512,6 +516,8 @@ export interface ListOrgAccessTokensResultResultsItem {
   created_at?: string;
   /** Docker ID of the user who created the token. */
   created_by?: string;
+  /** Free-text note the creator gave the token. */
+  description?: string;
   /** When the token stops working, as an RFC 3339 date-time; null if it never expires. */
   expires_at?: string | null;
   /** ID of the token, a UUID; it names the token when getting, updating or deleting it. */
@@ -574,6 +580,8 @@ export interface GetOrgAccessTokenResult {
   created_at?: string;
   /** Docker ID of the user who created the token. */
   created_by?: string;
+  /** Free-text note the creator gave the token. */
+  description?: string;
   /** When the token stops working, as an RFC 3339 date-time; null if it never expires. */
   expires_at?: string | null;
   /** ID of the token, a UUID; it names the token when getting, updating or deleting it. */
@@ -618,6 +626,8 @@ export interface UpdateOrgAccessTokenResult {
   created_at?: string;
   /** Docker ID of the user who created the token. */
   created_by?: string;
+  /** Free-text note the creator gave the token. */
+  description?: string;
   /** When the token stops working, as an RFC 3339 date-time; null if it never expires. */
   expires_at?: string | null;
   /** ID of the token, a UUID; it names the token when getting, updating or deleting it. */
@@ -845,8 +855,15 @@ export interface ListRepositoryTagsResult {
 
 /** One tag, with the images behind it. */
 export interface ListRepositoryTagsResultResultsItem {
+  /**
+   * What kind of content the tag points to: `image` for container images; others for artifacts such
+   * as Helm charts.
+   */
+  content_type?: string;
   /** Numeric ID of the user who pushed the tag. */
   creator?: number;
+  /** Digest of the manifest or index the tag points to (`sha256:...`). */
+  digest?: string;
   /** Compressed size of the tagged image in bytes, the sum of its layers. */
   full_size?: number;
   /** Numeric ID of the tag. */
@@ -859,6 +876,8 @@ export interface ListRepositoryTagsResultResultsItem {
   last_updater?: number;
   /** Docker ID of the user who last updated the tag. */
   last_updater_username?: string;
+  /** Media type of that manifest or index, such as an OCI image index. */
+  media_type?: string;
   /** Name of the tag, for example latest. */
   name?: string;
   /** Numeric ID of the repository the tag belongs to. */
@@ -928,8 +947,15 @@ export interface CheckRepositoryTagsResult {
  * One tag of the repository, with the images behind it.
  */
 export interface GetRepositoryTagResult {
+  /**
+   * What kind of content the tag points to: `image` for container images; others for artifacts such
+   * as Helm charts.
+   */
+  content_type?: string;
   /** Numeric ID of the user who pushed the tag. */
   creator?: number;
+  /** Digest of the manifest or index the tag points to (`sha256:...`). */
+  digest?: string;
   /** Compressed size of the tagged image in bytes, the sum of its layers. */
   full_size?: number;
   /** Numeric ID of the tag. */
@@ -942,6 +968,8 @@ export interface GetRepositoryTagResult {
   last_updater?: number;
   /** Docker ID of the user who last updated the tag. */
   last_updater_username?: string;
+  /** Media type of that manifest or index, such as an OCI image index. */
+  media_type?: string;
   /** Name of the tag, for example latest. */
   name?: string;
   /** Numeric ID of the repository the tag belongs to. */
@@ -1500,9 +1528,13 @@ export interface ScimGetServiceProviderConfigResultSort {
  */
 export interface ScimListResourceTypesResult {
   /** The resource types. */
-  resources?: Array<ScimListResourceTypesResultResourcesItem>;
+  Resources?: Array<ScimListResourceTypesResultResourcesItem>;
+  /** How many resources this page holds. */
+  itemsPerPage?: number;
   /** URNs of the SCIM schemas the answer follows: the SCIM list response. */
   schemas?: Array<string>;
+  /** The 1-based position of the first resource of this page in the whole list. */
+  startIndex?: number;
   /** Number of resource types. */
   totalResults?: number;
 }
@@ -1556,9 +1588,13 @@ export interface ScimGetResourceTypeResult {
  */
 export interface ScimListSchemasResult {
   /** The schemas. */
-  resources?: Array<ScimListSchemasResultResourcesItem>;
+  Resources?: Array<ScimListSchemasResultResourcesItem>;
+  /** How many resources this page holds. */
+  itemsPerPage?: number;
   /** URNs of the SCIM schemas the answer follows: the SCIM list response. */
   schemas?: Array<string>;
+  /** The 1-based position of the first resource of this page in the whole list. */
+  startIndex?: number;
   /** Number of schemas. */
   totalResults?: number;
 }
@@ -1693,10 +1729,10 @@ export interface ScimGetSchemaResultAttributesItemSubAttributesItem {
  * One page of the provisioned users, as a SCIM list response.
  */
 export interface ScimListUsersResult {
+  /** The users in this answer. */
+  Resources?: Array<ScimListUsersResultResourcesItem>;
   /** Number of users in this answer. */
   itemsPerPage?: number;
-  /** The users in this answer. */
-  resources?: Array<ScimListUsersResultResourcesItem>;
   /** URNs of the SCIM schemas the answer follows: the SCIM list response. */
   schemas?: Array<string>;
   /** 1-based position of the first user of this answer among all matching users. */

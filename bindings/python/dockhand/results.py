@@ -550,6 +550,9 @@ class ListOrgInvitesResultDataItem(TypedDict, total=False):
     #: Name of the organization the invitee is asked to join.
     org: str
 
+    #: The role the invitee gets on joining, such as `member`.
+    role: str
+
     #: Name of the team (group) the invitee will join.
     team: str
 
@@ -587,6 +590,9 @@ class BulkCreateInvitesResultInviteesItemInvite(TypedDict, total=False):
 
     #: Name of the organization the invitee is asked to join.
     org: str
+
+    #: The role the invitee gets on joining, such as `member`.
+    role: str
 
     #: Name of the team (group) the invitee will join.
     team: str
@@ -627,6 +633,9 @@ class ListOrgAccessTokensResultResultsItem(TypedDict, total=False):
 
     #: Docker ID of the user who created the token.
     created_by: str
+
+    #: Free-text note the creator gave the token.
+    description: str
 
     #: When the token stops working, as an RFC 3339 date-time; null if it never expires.
     expires_at: Optional[str]
@@ -735,6 +744,9 @@ class GetOrgAccessTokenResult(TypedDict, total=False):
     #: Docker ID of the user who created the token.
     created_by: str
 
+    #: Free-text note the creator gave the token.
+    description: str
+
     #: When the token stops working, as an RFC 3339 date-time; null if it never expires.
     expires_at: Optional[str]
 
@@ -784,6 +796,9 @@ class UpdateOrgAccessTokenResult(TypedDict, total=False):
 
     #: Docker ID of the user who created the token.
     created_by: str
+
+    #: Free-text note the creator gave the token.
+    description: str
 
     #: When the token stops working, as an RFC 3339 date-time; null if it never expires.
     expires_at: Optional[str]
@@ -1074,8 +1089,15 @@ class ListRepositoryTagsResultResultsItemImagesItem(TypedDict, total=False):
 class ListRepositoryTagsResultResultsItem(TypedDict, total=False):
     """One tag, with the images behind it."""
 
+    #: What kind of content the tag points to: `image` for container images; others for artifacts
+    #: such as Helm charts.
+    content_type: str
+
     #: Numeric ID of the user who pushed the tag.
     creator: int
+
+    #: Digest of the manifest or index the tag points to (`sha256:...`).
+    digest: str
 
     #: Compressed size of the tagged image in bytes, the sum of its layers.
     full_size: int
@@ -1094,6 +1116,9 @@ class ListRepositoryTagsResultResultsItem(TypedDict, total=False):
 
     #: Docker ID of the user who last updated the tag.
     last_updater_username: str
+
+    #: Media type of that manifest or index, such as an OCI image index.
+    media_type: str
 
     #: Name of the tag, for example latest.
     name: str
@@ -1204,8 +1229,15 @@ class GetRepositoryTagResult(TypedDict, total=False):
     One tag of the repository, with the images behind it.
     """
 
+    #: What kind of content the tag points to: `image` for container images; others for artifacts
+    #: such as Helm charts.
+    content_type: str
+
     #: Numeric ID of the user who pushed the tag.
     creator: int
+
+    #: Digest of the manifest or index the tag points to (`sha256:...`).
+    digest: str
 
     #: Compressed size of the tagged image in bytes, the sum of its layers.
     full_size: int
@@ -1224,6 +1256,9 @@ class GetRepositoryTagResult(TypedDict, total=False):
 
     #: Docker ID of the user who last updated the tag.
     last_updater_username: str
+
+    #: Media type of that manifest or index, such as an OCI image index.
+    media_type: str
 
     #: Name of the tag, for example latest.
     name: str
@@ -1902,10 +1937,16 @@ class ScimListResourceTypesResult(TypedDict, total=False):
     """
 
     #: The resource types.
-    resources: List[ScimListResourceTypesResultResourcesItem]
+    Resources: List[ScimListResourceTypesResultResourcesItem]
+
+    #: How many resources this page holds.
+    itemsPerPage: int
 
     #: URNs of the SCIM schemas the answer follows: the SCIM list response.
     schemas: List[str]
+
+    #: The 1-based position of the first resource of this page in the whole list.
+    startIndex: int
 
     #: Number of resource types.
     totalResults: int
@@ -2028,10 +2069,16 @@ class ScimListSchemasResult(TypedDict, total=False):
     """
 
     #: The schemas.
-    resources: List[ScimListSchemasResultResourcesItem]
+    Resources: List[ScimListSchemasResultResourcesItem]
+
+    #: How many resources this page holds.
+    itemsPerPage: int
 
     #: URNs of the SCIM schemas the answer follows: the SCIM list response.
     schemas: List[str]
+
+    #: The 1-based position of the first resource of this page in the whole list.
+    startIndex: int
 
     #: Number of schemas.
     totalResults: int
@@ -2211,11 +2258,11 @@ class ScimListUsersResult(TypedDict, total=False):
     One page of the provisioned users, as a SCIM list response.
     """
 
+    #: The users in this answer.
+    Resources: List[ScimListUsersResultResourcesItem]
+
     #: Number of users in this answer.
     itemsPerPage: int
-
-    #: The users in this answer.
-    resources: List[ScimListUsersResultResourcesItem]
 
     #: URNs of the SCIM schemas the answer follows: the SCIM list response.
     schemas: List[str]

@@ -271,7 +271,7 @@ async fn ops_docs_and_accounts() {
         .split_once("Each result (an item of `results`) has:")
         .unwrap_or_else(|| panic!("no fields of a tag: {returns}"))
         .1;
-    for field in ["name", "last_updated", "status", "images"] {
+    for field in ["name", "digest", "last_updated", "status", "images"] {
         assert!(tag.contains(&format!("| `{field}` |")), "{field}: {tag}");
     }
     assert!(tag.contains("| `images` | array of object |"), "{tag}");
