@@ -70,8 +70,13 @@ export declare function parseResult<T>(response: ResultResponse<T>): T;
  * the function's result type from `R`.
  */
 type Wrapped<T, R> = {
-  [K in keyof T]: T[K] extends (args: infer A, options: CallOptions) => Response
-    ? (args: A, options?: CallOptions) => ResultResponse<K extends keyof R ? R[K] : unknown>
+  [K in keyof T]: T[K] extends (...params: infer P) => Response
+    ? P extends [options: CallOptions]
+      ? // An operation without arguments takes only the options.
+        (options?: CallOptions) => ResultResponse<K extends keyof R ? R[K] : unknown>
+      : P extends [args: infer A, options: CallOptions]
+        ? (args: A, options?: CallOptions) => ResultResponse<K extends keyof R ? R[K] : unknown>
+        : T[K]
     : T[K];
 };
 

@@ -214,10 +214,14 @@ export class Hub {
       areas[area] = {};
       for (const [name, fn] of Object.entries(fns)) {
         if (typeof fn !== 'function') continue;
+        // An operation without arguments exports `func(options)`: its one parameter is the
+        // options, so the wrapper takes them first.
         areas[area][name] =
           area === 'catalog'
             ? this.#catalogWrapper(name)
-            : (args, options) => this.#invoke(area, name, [args, this.#options(options)]);
+            : fn.length < 2
+              ? (options) => this.#invoke(area, name, [this.#options(options)])
+              : (args, options) => this.#invoke(area, name, [args, this.#options(options)]);
       }
     }
     /** `operations()`, `docs(topic)` and `call(operation, args, options)` (args: object or JSON). */

@@ -41,6 +41,19 @@ describe('typed exports', () => {
     );
   });
 
+  test('an operation without arguments takes its options first', () => {
+    const scim = new Hub({
+      baseUrl: mock.baseUrl,
+      scimToken: 'dsa_scim_mock_acme_0000000000000007',
+      env: false,
+    });
+    const response = scim.scim.scimListSchemas({ maxRetries: 0 });
+    assert.equal(response.status, 200);
+    assert.ok(JSON.parse(response.body).totalResults > 0);
+    // With no options at all, too.
+    assert.equal(scim.scim.scimGetServiceProviderConfig().status, 200);
+  });
+
   test('repositories.listRepositoryTags returns one page; s64 fields take numbers or BigInt', () => {
     for (const pageSize of [2, 2n]) {
       const response = anon.repositories.listRepositoryTags({

@@ -551,6 +551,11 @@ class Hub(_HubTypes):
         options, rest = self._split(dict(kwargs), _snake(function))
 
         def make_args(fty: Any) -> tuple:
+            if len(fty.params) == 1:
+                # An operation without arguments: the function takes only the options.
+                if rest:
+                    raise TypeError(f"{_snake(function)}() got unknown arguments: {', '.join(sorted(rest))}")
+                return (options,)
             (_, args_type), _ = fty.params
             fields = {}
             for field, valtype in args_type.fields:

@@ -72,6 +72,14 @@ def test_typed_functions(anon):
     assert "get_repository" in dir(anon.repositories)
 
 
+def test_an_operation_without_arguments_takes_only_options(mock):
+    scim = Hub(base_url=mock.base_url, scim_token="dsa_scim_mock_acme_0000000000000007", env={})
+    assert scim.scim.scim_list_schemas(max_retries=0)["totalResults"] > 0
+    assert scim.scim.scim_get_service_provider_config(raw=True).status == 200
+    with pytest.raises(TypeError, match="bogus"):
+        scim.scim.scim_list_schemas(bogus=1)
+
+
 def test_typed_functions_check_their_arguments(anon):
     with pytest.raises(TypeError, match="repository"):
         anon.repositories.get_repository(namespace="library")

@@ -58,7 +58,11 @@ type AllTrue<T> = T[keyof T] extends true ? true : false;
 const sameAreas: Same<keyof AreaResults, Areas> = true;
 const sameFunctions: AllTrue<{ [A in Areas]: Same<keyof AreaResults[A], keyof Root[A]> }> = true;
 
+// An operation without arguments takes only (optional) options.
+const schemas: number | undefined = parseResult(hub.scim.scimListSchemas()).totalResults;
+const withOptions = hub.scim.scimListSchemas({ maxRetries: 0 });
+
 export {
-  count, next, tags, status, byAlias, byOperationId, isPrivate, readable, exists, nothing, text,
+  schemas, withOptions, count, next, tags, status, byAlias, byOperationId, isPrivate, readable, exists, nothing, text,
   contentType, dynamic, httpStatus, body, tag, name, untyped, lookedUp, sameAreas, sameFunctions,
 };
