@@ -1,10 +1,19 @@
-//! Reading a JWT's `exp` to know how long a bearer may be cached. The signature is not checked:
-//! the Hub checks it; all we want is to stop using the token before the Hub starts refusing it.
+//! Reading a JWT's claims: `exp`, to know how long a bearer may be cached, and who it speaks for
+//! (`dockhand whoami`). The signature is not checked: the Hub checks it; all we want is to stop
+//! using the token before the Hub starts refusing it, and to name its user.
 
 use base64::Engine;
 
 /// The `exp` claim (seconds since the Unix epoch) of a JWT, if the token is a JWT and has one.
 pub(crate) fn expiry(token: &str) -> Option<i64> {
+    let claims = claims(token)?;
+    let exp = claims.get("exp")?;
+    // NumericDate may legally be fractional.
+    exp.as_i64().or_else(|| exp.as_f64().map(|f| f as i64))
+}
+
+/// The payload of a JWT as JSON (unverified), if `token` is shaped like one.
+pub(crate) fn claims(token: &str) -> Option<serde_json::Value> {
     let mut parts = token.split('.');
     let (_header, payload, _signature) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() {
@@ -14,10 +23,7 @@ pub(crate) fn expiry(token: &str) -> Option<i64> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
         .ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    let exp = claims.get("exp")?;
-    // NumericDate may legally be fractional.
-    exp.as_i64().or_else(|| exp.as_f64().map(|f| f as i64))
+    serde_json::from_slice(&bytes).ok()
 }
 
 #[cfg(test)]

@@ -79,6 +79,7 @@ mod broker;
 mod discover;
 mod docker;
 mod env;
+mod identity;
 mod jwt;
 mod secret;
 
@@ -97,6 +98,7 @@ pub use broker::{
 };
 pub use discover::FlagCredentials;
 pub use env::{Env, MapEnv, Paths, ProcessEnv};
+pub use identity::{Identity, source_kind};
 pub use secret::{Secret, read_secret};
 
 /// Why discovery or a credential request failed. No variant holds a secret.

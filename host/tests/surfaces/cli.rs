@@ -506,3 +506,256 @@ fn mock_listens_on_localhost() {
     );
     assert!(line.contains("http://127.0.0.1:"), "{line}");
 }
+
+/// The bearers the mock minted in its token exchanges (from its record of its answers).
+fn minted_bearers(hub: &MockHub) -> Vec<String> {
+    hub.requests()
+        .iter()
+        .filter(|r| r.path == "/v2/auth/token")
+        .filter_map(|r| r.answer.as_ref()?.json())
+        .filter_map(|a| Some(a.get("access_token")?.as_str()?.to_string()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whoami_names_the_user_of_a_token_and_where_the_account_came_from() {
+    let hub = mock().await;
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+
+    // From the environment, as text: the user first, then the account and its source.
+    let run = dockhand(
+        home.path(),
+        &["--base-url", &base, "whoami"],
+        &[
+            ("DOCKHAND_USERNAME", fixtures::ALICE),
+            ("DOCKHAND_TOKEN", fixtures::ALICE_PAT),
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut lines = run.stdout.lines();
+    assert_eq!(lines.next(), Some("user alice"), "{}", run.stdout);
+    let account = lines.next().unwrap_or_default();
+    assert!(
+        account.starts_with("account default: personal access token, from environment")
+            && account.contains("DOCKHAND_TOKEN"),
+        "{}",
+        run.stdout
+    );
+
+    // From the flags (the token on stdin), as JSON: every field, and the name from the token.
+    let run = dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--username",
+            fixtures::ALICE,
+            "--token-stdin",
+            "whoami",
+            "--json",
+        ],
+        &[],
+        &format!("{}\n", fixtures::ALICE_PAT),
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout.trim().lines().count(),
+        1,
+        "compact: {}",
+        run.stdout
+    );
+    assert_eq!(
+        run.json(),
+        serde_json::json!({
+            "account": "default",
+            "anonymous": false,
+            "username": "alice",
+            "organization": null,
+            "namespace": "alice",
+            "auth": "personal access token",
+            "source": "flags",
+            "origin": "command-line flags",
+            "name_from": "token",
+            "note": null,
+            "base_url": base,
+        })
+    );
+
+    // Neither the token nor a bearer minted for it is ever printed.
+    let bearers = minted_bearers(&hub);
+    assert_eq!(bearers.len(), 2, "one exchange per run");
+    for secret in bearers
+        .iter()
+        .map(String::as_str)
+        .chain([fixtures::ALICE_PAT])
+    {
+        assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
+    }
+    assert!(!run.stdout.contains("eyJ"), "no JWT at all: {}", run.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whoami_of_an_organization_token_and_of_a_config_file_account() {
+    let hub = mock().await;
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    let run = dockhand(
+        home.path(),
+        &["--base-url", &base, "--account", "work", "whoami", "--json"],
+        &[
+            ("DOCKHAND_WORK_ORG", fixtures::ORG),
+            ("DOCKHAND_WORK_TOKEN", fixtures::ORG_OAT),
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let id = run.json();
+    assert_eq!(id["account"], "work");
+    assert_eq!(id["organization"], fixtures::ORG);
+    assert_eq!(id["namespace"], fixtures::ORG);
+    assert_eq!(id["username"], serde_json::Value::Null);
+    assert_eq!(id["auth"], "organization access token");
+    assert!(!run.stdout.contains(fixtures::ORG_OAT));
+
+    // An account of dockhand's config file says which file.
+    let config = home.path().join(".config/dockhand/config.yaml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "accounts:\n  ci: {{ username: {}, token: {} }}\n",
+            fixtures::BOB,
+            fixtures::BOB_PAT
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let run = dockhand(
+        home.path(),
+        &["--base-url", &base, "--account", "ci", "whoami"],
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("user bob\n"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("account ci: personal access token, from config file")
+            && run.stdout.contains(config.to_str().unwrap()),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains(fixtures::BOB_PAT));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whoami_of_an_anonymous_account_says_so_and_exits_3() {
+    let hub = mock().await;
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    let run = dockhand(home.path(), &["--base-url", &base, "whoami"], &[], "").await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("anonymous\naccount default: anonymous (not configured)"),
+        "{}",
+        run.stdout
+    );
+    let run = dockhand(
+        home.path(),
+        &["--base-url", &base, "whoami", "--json"],
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let id = run.json();
+    assert_eq!(
+        (&id["anonymous"], &id["username"], &id["source"]),
+        (
+            &serde_json::json!(true),
+            &serde_json::Value::Null,
+            &serde_json::json!("none")
+        )
+    );
+    assert!(
+        hub.requests().is_empty(),
+        "an anonymous whoami sends nothing"
+    );
+
+    // `docker login`'s credential belongs to Docker Hub: anonymous here, saying why.
+    let docker = home.path().join(".docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    use base64::Engine;
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        fixtures::ALICE,
+        fixtures::ALICE_PAT
+    ));
+    std::fs::write(
+        docker.join("config.json"),
+        format!(r#"{{"auths":{{"https://index.docker.io/v1/":{{"auth":"{auth}"}}}}}}"#),
+    )
+    .unwrap();
+    let run = dockhand(
+        home.path(),
+        &["--base-url", &base, "whoami", "--json"],
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let id = run.json();
+    assert_eq!(id["anonymous"], true);
+    assert_eq!(id["source"], "docker-login");
+    assert!(
+        id["note"]
+            .as_str()
+            .is_some_and(|n| n.contains("belong to https://hub.docker.com")),
+        "{id}"
+    );
+    assert!(!run.stdout.contains(fixtures::ALICE_PAT) && !run.stdout.contains(&auth));
+    assert!(
+        hub.requests().is_empty(),
+        "nor one whose secret is kept from here"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whoami_with_a_rejected_token_fails_like_a_call() {
+    let hub = mock().await;
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    let wrong = "dckr_pat_not_the_right_one";
+    let run = dockhand(
+        home.path(),
+        &["--base-url", &base, "--json", "whoami"],
+        &[
+            ("DOCKHAND_USERNAME", fixtures::ALICE),
+            ("DOCKHAND_TOKEN", wrong),
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(run.error_json()["error"]["kind"], "unauthorized");
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    assert!(!run.stderr.contains(wrong));
+
+    let run = dockhand(
+        home.path(),
+        &["--base-url", &base, "--account", "nobody", "whoami"],
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("nobody"), "{}", run.stderr);
+}

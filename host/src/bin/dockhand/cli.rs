@@ -110,6 +110,19 @@ pub enum Command {
     },
     /// List the configured accounts and where each came from (never the secret).
     Accounts,
+    /// Show the Docker Hub user (or organization) the account signs in as, and where the account
+    /// came from (never the secret). Exits 3 when it names no one (an anonymous account).
+    #[command(
+        long_about = "Show the Docker Hub user (or organization) the account signs in as, and where \
+the account came from: which account (--account, else `default`) and its source (flags, \
+environment, config file, docker login), never the secret.\n\nThe secret is exchanged for a Hub \
+token as a call would exchange it, so a rejected one fails here too; the name is read from the \
+token's claims. An anonymous account sends nothing.\n\nExit codes: 0 a user or organization is \
+named; 3 none is (an anonymous account, or a ready bearer whose claims name no user), or the Hub \
+refused the secret; 2 no such account; 6 the account's secrets may not go to --base-url; 8 the \
+Hub did not answer."
+    )]
+    Whoami,
     /// Compile the component into the cache so later commands start fast.
     Precompile,
     /// Run a mock Docker Hub on loopback for offline use and tests.

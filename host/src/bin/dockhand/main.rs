@@ -38,6 +38,7 @@ async fn run(cli: &Cli) -> Outcome {
         Command::Ops => commands::ops::run(g).await,
         Command::Docs { topic } => commands::docs::run(g, topic.as_deref()).await,
         Command::Accounts => commands::accounts::run(g),
+        Command::Whoami => commands::whoami::run(g).await,
         Command::Precompile => commands::precompile::run(g),
         Command::Mock { addr, data, public } => {
             commands::mock::run(addr, data.as_deref(), *public).await
