@@ -100,6 +100,42 @@ mod tests {
     }
 
     #[test]
+    fn extended_operations_are_known_by_their_exact_paths() {
+        let name = |m, p| route(m, p).map(|r| r.name);
+        // Search sits beside the API, under /api rather than /v2, and is a read.
+        assert_eq!(
+            name("GET", "/api/search/v4?query=alpine&badges=official%2Copen_source"),
+            Some("search_repositories")
+        );
+        assert!(allowed_read_only("GET", "/api/search/v4?query=a").is_ok());
+        // Only that path: nothing else under /api is a catalog operation.
+        assert_eq!(name("GET", "/api/search/v3"), None);
+        assert_eq!(name("GET", "/v2/user/"), Some("get_current_user"));
+        assert_eq!(name("GET", "/v2/user/orgs/?page=2"), Some("list_current_user_orgs"));
+        // The deletes keep their trailing slash, and read-only mode refuses them with or
+        // without it.
+        assert_eq!(
+            name("DELETE", "/v2/repositories/alice/demo/tags/latest/"),
+            Some("delete_repository_tag")
+        );
+        assert_eq!(
+            name("DELETE", "/v2/repositories/alice/demo/"),
+            Some("delete_repository")
+        );
+        for path in [
+            "/v2/repositories/alice/demo/tags/latest/",
+            "/v2/repositories/alice/demo/tags/latest",
+            "/v2/repositories/alice/demo/",
+            "/v2/repositories/alice/demo",
+        ] {
+            assert!(allowed_read_only("DELETE", path).is_err(), "{path}");
+        }
+        let refused =
+            allowed_read_only("PATCH", "/v2/namespaces/alice/repositories/demo").unwrap_err();
+        assert!(refused.contains("update_repository"), "{refused}");
+    }
+
+    #[test]
     fn read_only_lets_reads_through_and_stops_every_write() {
         assert!(allowed_read_only("GET", "/v2/namespaces/library/repositories/alpine").is_ok());
         assert!(allowed_read_only("HEAD", "/v2/namespaces/a/repositories/b/tags").is_ok());

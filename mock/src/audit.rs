@@ -173,6 +173,27 @@ pub(crate) const ACTIONS: &[ActionInfo] = &[
         "granted team access to",
     ),
     a(
+        "repo",
+        "repo.update",
+        "Repository Updated",
+        "A repository's description, overview or status changed.",
+        "updated repository",
+    ),
+    a(
+        "repo",
+        "repo.delete",
+        "Repository Deleted",
+        "A repository was deleted with its tags.",
+        "deleted repository",
+    ),
+    a(
+        "repo",
+        "repo.tag.delete",
+        "Tag Deleted",
+        "A tag was deleted from a repository.",
+        "deleted a tag of",
+    ),
+    a(
         "account",
         "pat.create",
         "Personal Token Created",

@@ -1,6 +1,7 @@
 //! A stateful mock of the Docker Hub API, served over HTTP/1.1 on loopback.
 //!
-//! It implements all 54 operations of the Hub's OpenAPI description against an in-memory world
+//! It implements all 54 operations of the Hub's OpenAPI description and the 6 extended ones
+//! Docker's own tools use, against an in-memory world
 //! (users, organizations, repositories, tokens, groups, invites, audit log, SCIM users), checks
 //! what the Hub checks (bearer tokens, permissions, required fields, content types), records
 //! the requests it receives, and can be told to misbehave ([`Fault`], [`RateLimit`], expired

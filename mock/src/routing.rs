@@ -1,4 +1,5 @@
-//! Maps a method and a raw, percent-encoded path to one of the 54 Hub operations.
+//! Maps a method and a raw, percent-encoded path to one of the Hub operations of the catalog:
+//! Docker's 54 published ones and the extended ones its own tools use.
 //!
 //! The path is split on `/` *before* each segment is decoded, so an encoded slash (`a%2Fb`) or
 //! dot-segment (`..%2F..`) stays inside one parameter and can only ever fail a lookup; it cannot
@@ -82,6 +83,7 @@ pub(crate) enum PublicRoute {
         repo: String,
         tag: String,
     },
+    SearchRepositories,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,6 +148,22 @@ pub(crate) enum HubRoute {
         ns: String,
         repo: String,
     },
+    UpdateRepository {
+        ns: String,
+        repo: String,
+    },
+    DeleteRepository {
+        ns: String,
+        repo: String,
+    },
+    DeleteRepositoryTag {
+        ns: String,
+        repo: String,
+        tag: String,
+    },
+
+    GetCurrentUser,
+    ListCurrentUserOrgs,
 
     ListOrgMembers {
         org: String,
@@ -308,6 +326,12 @@ pub(crate) static ROUTES: &[RouteSpec] = &[
         |p| Hub(VerifyRepositoryImmutableTags { ns: p.take(), repo: p.take() })),
     row(Post, "/v2/repositories/{namespace}/{repository}/groups",
         |p| Hub(AssignRepositoryGroup { ns: p.take(), repo: p.take() })),
+    row(Patch, "/v2/namespaces/{namespace}/repositories/{repository}",
+        |p| Hub(UpdateRepository { ns: p.take(), repo: p.take() })),
+    row(Delete, "/v2/repositories/{namespace}/{repository}/",
+        |p| Hub(DeleteRepository { ns: p.take(), repo: p.take() })),
+    row(Delete, "/v2/repositories/{namespace}/{repository}/tags/{tag}/",
+        |p| Hub(DeleteRepositoryTag { ns: p.take(), repo: p.take(), tag: p.take() })),
     // orgs
     row(Get, "/v2/orgs/{org_name}/members", |p| Hub(ListOrgMembers { org: p.take() })),
     row(Get, "/v2/orgs/{org_name}/members/export", |p| Hub(ExportOrgMembers { org: p.take() })),
@@ -347,6 +371,11 @@ pub(crate) static ROUTES: &[RouteSpec] = &[
     row(Post, "/v2/scim/2.0/Users", |_| Scim(ScimCreateUser)),
     row(Get, "/v2/scim/2.0/Users/{id}", |p| Scim(ScimGetUser { id: p.take() })),
     row(Put, "/v2/scim/2.0/Users/{id}", |p| Scim(ScimUpdateUser { id: p.take() })),
+    // search
+    row(Get, "/api/search/v4", |_| Public(SearchRepositories)),
+    // users
+    row(Get, "/v2/user/", |_| Hub(GetCurrentUser)),
+    row(Get, "/v2/user/orgs/", |_| Hub(ListCurrentUserOrgs)),
 ];
 
 /// Whether errors on this raw path should be SCIM-shaped, decided even when no route matched.
@@ -372,8 +401,15 @@ fn decode_segments(raw_path: &str) -> Result<Option<Vec<String>>, ApiError> {
     Ok(Some(out))
 }
 
+/// A template's segments; a trailing `/` (which the Hub's unpublished routes have) is not one,
+/// as it is not one of a request's path either.
 fn template_segments(template: &str) -> Vec<&str> {
-    template.trim_start_matches('/').split('/').collect()
+    let template = template.trim_start_matches('/');
+    template
+        .strip_suffix('/')
+        .unwrap_or(template)
+        .split('/')
+        .collect()
 }
 
 fn is_placeholder(segment: &str) -> bool {

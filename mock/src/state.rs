@@ -210,6 +210,8 @@ pub(crate) struct Repo {
     pub description: String,
     pub full_description: String,
     pub is_private: bool,
+    /// 1 active, 0 inactive (`update_repository` changes it).
+    pub status: i64,
     pub star_count: u64,
     pub pull_count: u64,
     pub last_updated: u64,
@@ -581,6 +583,7 @@ impl HubState {
             description: sr.description.clone(),
             full_description: sr.full_description.clone(),
             is_private: sr.is_private,
+            status: 1,
             star_count: sr.star_count,
             pull_count: sr.pull_count,
             last_updated,

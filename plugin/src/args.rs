@@ -261,6 +261,15 @@ fn field_value(field: &Field, value: &Value) -> Result<Value, HubError> {
     };
     if let Value::String(s) = &out {
         check_enum(name, s, field.enum_values)?;
+        if let Some(max) = field.max_length {
+            let chars = s.chars().count();
+            if chars > max as usize {
+                return Err(HubError::invalid(
+                    name,
+                    format!("at most {max} characters, got {chars}"),
+                ));
+            }
+        }
     }
     Ok(out)
 }

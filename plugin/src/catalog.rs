@@ -29,6 +29,9 @@ pub struct Operation {
     pub idempotent: bool,
     pub auth: Auth,
     pub deprecated: bool,
+    /// Where an operation Docker's OpenAPI description does not list comes from (the public
+    /// tool that uses it); `None` for Docker's published operations.
+    pub source: Option<&'static str>,
     pub pagination: Pagination,
     pub summary: &'static str,
     pub params: &'static [Param],
@@ -68,6 +71,8 @@ pub struct Field {
     pub required: bool,
     pub enum_values: &'static [&'static str],
     pub format: Option<&'static str>,
+    /// The most characters a string field may have.
+    pub max_length: Option<u32>,
     pub description: &'static str,
 }
 
@@ -212,7 +217,9 @@ mod tests {
                 assert_eq!(find(alias).map(|o| o.name), Some(op.name), "alias {alias}");
             }
         }
-        assert_eq!(OPERATIONS.len(), 54);
+        // Docker's 54 published operations and the 6 extended ones its own tools use.
+        assert_eq!(OPERATIONS.len(), 60);
+        assert_eq!(OPERATIONS.iter().filter(|o| o.source.is_none()).count(), 54);
     }
 
     #[test]

@@ -104,6 +104,9 @@ fn access_label(op: &Operation) -> String {
     if op.deprecated {
         label.push_str(", deprecated");
     }
+    if op.source.is_some() {
+        label.push_str(", extended");
+    }
     label
 }
 
@@ -145,6 +148,14 @@ fn operation(op: &Operation) -> String {
     }
     if op.access == Access::Write && op.destructive {
         out.push_str("- Destructive: confirm with the user before calling.\n");
+    }
+    if let Some(source) = op.source {
+        writeln!(
+            out,
+            "- Extended: not in Docker's published OpenAPI description; the Hub serves it and \
+             Docker's own tools use it ({source})."
+        )
+        .unwrap();
     }
     out.push('\n');
 
@@ -195,6 +206,9 @@ fn operation(op: &Operation) -> String {
             if !f.enum_values.is_empty() {
                 let values: Vec<String> = f.enum_values.iter().map(|v| format!("`{v}`")).collect();
                 write!(desc, " One of {}.", values.join(", ")).unwrap();
+            }
+            if let Some(max) = f.max_length {
+                write!(desc, " At most {max} characters.").unwrap();
             }
             if let Some(format) = f.format {
                 write!(desc, " Format: {format}.").unwrap();

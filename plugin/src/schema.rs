@@ -77,6 +77,9 @@ fn field_schema(f: &Field) -> Value {
     if let Some(format) = f.format {
         s["format"] = Value::from(format);
     }
+    if let Some(max) = f.max_length {
+        s["maxLength"] = Value::from(max);
+    }
     s
 }
 

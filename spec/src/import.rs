@@ -434,6 +434,9 @@ pub struct Report {
     pub added: Vec<UpstreamOperation>,
     /// Catalog operations upstream no longer has: (name, method, path).
     pub removed: Vec<(String, Method, String)>,
+    /// Catalog operations Docker does not publish (`published: false`), absent upstream as
+    /// expected: (name, method, path). Not drift.
+    pub unpublished: Vec<(String, Method, String)>,
     /// Operations present on both sides whose facts differ: (name, differences).
     pub changed: Vec<(String, Vec<String>)>,
     pub matched: usize,
@@ -456,12 +459,14 @@ impl fmt::Display for Report {
         let total = self.matched + self.changed.len();
         writeln!(
             f,
-            "{} of {} catalog operations match upstream; {} added, {} removed, {} changed",
+            "{} of {} catalog operations match upstream; {} added, {} removed, {} changed; \
+             {} unpublished as expected",
             self.matched,
             total + self.removed.len(),
             self.added.len(),
             self.removed.len(),
-            self.changed.len()
+            self.changed.len(),
+            self.unpublished.len()
         )?;
         for op in &self.added {
             writeln!(f, "added: {} {}", op.method.as_str(), op.path)?;
@@ -492,6 +497,14 @@ pub fn compare(catalog: &Catalog, upstream: &[UpstreamOperation]) -> Report {
     for up in upstream {
         match by_route.remove(&(up.method, up.path.as_str())) {
             None => report.added.push(up.clone()),
+            Some(op) if !op.published => report.changed.push((
+                op.name.clone(),
+                vec![
+                    "the catalog marks it unpublished (`published: false`), but upstream now \
+                     describes it: compare the facts and drop the mark"
+                        .to_string(),
+                ],
+            )),
             Some(op) => {
                 let diffs = differences(op, up);
                 if diffs.is_empty() {
@@ -504,9 +517,12 @@ pub fn compare(catalog: &Catalog, upstream: &[UpstreamOperation]) -> Report {
     }
     report.unknown_errors = unknown_errors(catalog, upstream);
     for ((method, path), op) in by_route {
-        report
-            .removed
-            .push((op.name.clone(), method, path.to_string()));
+        let entry = (op.name.clone(), method, path.to_string());
+        if op.published {
+            report.removed.push(entry);
+        } else {
+            report.unpublished.push(entry);
+        }
     }
     report
 }
@@ -804,12 +820,15 @@ pub fn skeleton(up: &UpstreamOperation) -> Operation {
                     required: f.required,
                     enum_values: f.enum_values.clone(),
                     format: f.format.clone(),
+                    max_length: None,
                     description: TODO.into(),
                 })
                 .collect(),
         }),
         responses: up.responses.clone(),
         fixes: Vec::new(),
+        published: true,
+        source: None,
     }
 }
 

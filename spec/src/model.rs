@@ -15,8 +15,10 @@ pub use dockhand_vocab::{Access, Auth, Location, Method, Pagination, Type};
 pub struct Area {
     /// Kebab-case identifier, used as the WIT interface name (`org-access-tokens`).
     pub area: String,
-    /// The OpenAPI tag whose operations this area holds.
-    pub tag: String,
+    /// The OpenAPI tag whose operations this area holds; absent for an area whose operations
+    /// Docker does not publish at all (see [`Operation::published`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
     /// One paragraph in our own words.
     pub summary: String,
     pub operations: Vec<Operation>,
@@ -53,6 +55,23 @@ pub struct Operation {
     /// Where the catalog departs from Docker's description, and why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fixes: Vec<String>,
+    /// Whether Docker's OpenAPI description lists the operation. An unpublished one (`false`)
+    /// is served by the Hub and used by Docker's own tools; the drift test expects it to be
+    /// absent upstream, and `source` says which tool uses it.
+    #[serde(default = "published", skip_serializing_if = "is_published")]
+    pub published: bool,
+    /// For an unpublished operation: the public tool that uses it and how
+    /// (`hub-tool: tag rm`), which is where its facts come from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+fn published() -> bool {
+    true
+}
+
+fn is_published(published: &bool) -> bool {
+    *published
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -104,6 +123,9 @@ pub struct Field {
     pub enum_values: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<String>,
+    /// The most characters a string field may have; checked before anything is sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u32>,
     pub description: String,
 }
 

@@ -45,6 +45,12 @@ impl Catalog {
             if names::kebab_case(&area.area) != area.area {
                 problems.push(format!("area `{}` is not kebab-case", area.area));
             }
+            if area.tag.is_none() && area.operations.iter().any(|op| op.published) {
+                problems.push(format!(
+                    "area `{}` has no OpenAPI tag but holds operations Docker publishes",
+                    area.area
+                ));
+            }
             for op in &area.operations {
                 let at = format!("{} ({} {})", op.name, op.method.as_str(), op.path);
                 if !names::is_snake_case(&op.name) {
@@ -63,6 +69,20 @@ impl Catalog {
                     && op.access != crate::Access::Read
                 {
                     problems.push(format!("{at}: GET and HEAD operations are `read`"));
+                }
+                match (op.published, op.source.as_deref().map(str::trim)) {
+                    (false, None | Some("")) => problems.push(format!(
+                        "{at}: an unpublished operation needs a `source` (the tool that uses it)"
+                    )),
+                    (true, Some(_)) => problems.push(format!(
+                        "{at}: `source` is only for operations Docker does not publish"
+                    )),
+                    _ => {}
+                }
+                if !op.published && op.operation_id.is_some() {
+                    problems.push(format!(
+                        "{at}: an unpublished operation has no OpenAPI operationId"
+                    ));
                 }
                 if op.destructive && op.access == crate::Access::Read {
                     problems.push(format!("{at}: a `read` operation cannot be destructive"));
@@ -129,6 +149,12 @@ impl Catalog {
                         if f.description.trim().is_empty() || f.description.contains("TODO") {
                             problems
                                 .push(format!("{at}: body field `{}` has no description", f.name));
+                        }
+                        if f.max_length.is_some() && f.ty != crate::Type::String {
+                            problems.push(format!(
+                                "{at}: `max_length` of body field `{}` is for strings only",
+                                f.name
+                            ));
                         }
                         if f.ty == crate::Type::Array && f.items.is_none() {
                             problems.push(format!("{at}: array field `{}` needs `items`", f.name));

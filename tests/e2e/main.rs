@@ -21,6 +21,8 @@ mod orgs;
 mod pool;
 mod repositories;
 mod scim;
+mod search;
 mod security;
 mod smoke;
 mod typed;
+mod users;

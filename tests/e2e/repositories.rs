@@ -7,7 +7,7 @@ use dockhand_mock::MockConfig;
 use dockhand_mock::fixtures as fx;
 use dockhand_mock::seed::{GeneratedTags, SeedRepository};
 use dockhand_tests::{
-    ALICE_PAT_JWT, ANONYMOUS_ACCOUNT, Auth, Claim, Harness, sent, standard_accounts,
+    ALICE_PAT_JWT, ANONYMOUS_ACCOUNT, Auth, CAROL_ACCOUNT, Claim, Harness, sent, standard_accounts,
 };
 use serde_json::{Value, json};
 
@@ -30,6 +30,11 @@ pub const COVERED_BY_AREA: &[Claim] = &[
     ("get_repository",                   "get_repository"),
     ("get_repository",                   "pat_login_then_repositories_and_250_tags"),
     ("check_repository",                 "check_repository_answers_exists"),
+    ("update_repository",                "update_repository_reads_back"),
+    ("update_repository",                "update_repository_refuses_an_overlong_overview_before_sending"),
+    ("delete_repository_tag",            "delete_repository_tag_is_gone_from_list_and_get"),
+    ("delete_repository_tag",            "delete_repository_tag_needs_write_rights"),
+    ("delete_repository",                "delete_repository_is_gone"),
 ];
 
 fn repo_path(namespace: &str, repository: &str) -> String {
@@ -436,4 +441,153 @@ async fn pat_login_then_repositories_and_250_tags() {
     assert_eq!(result.body["next"], Value::Null);
     let expected: Vec<String> = (0..250).rev().map(|n| format!("build-{n}")).collect();
     assert_eq!(names(&result.body, "results"), expected);
+}
+
+// Extended operations: Docker's tools use them, its published description does not list them.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_repository_reads_back() {
+    let h = Harness::start(CLAIMS).await;
+    let overview = "# Demo\n\nSynced from the README by CI.\n";
+    let call = h
+        .call(
+            "update_repository",
+            json!({"namespace": "alice", "repository": "demo",
+                   "description": "Alice's demo, now synced", "full_description": overview}),
+        )
+        .await;
+    sent("PATCH", repo_path("alice", "demo"), ALICE_PAT_JWT)
+        .json(json!({"description": "Alice's demo, now synced", "full_description": overview}))
+        .check(call.request());
+    assert_eq!(call.body()["full_description"], overview);
+
+    let stored = h
+        .call(
+            "get_repository",
+            json!({"namespace": "alice", "repository": "demo"}),
+        )
+        .await;
+    assert_eq!(stored.body()["description"], "Alice's demo, now synced");
+    assert_eq!(stored.body()["full_description"], overview);
+    assert_eq!(stored.body()["status"], 1);
+
+    // Only the fields given change; the status is a number (0 inactive).
+    let call = h
+        .call(
+            "update_repository",
+            json!({"namespace": "alice", "repository": "demo", "status": 0}),
+        )
+        .await;
+    sent("PATCH", repo_path("alice", "demo"), ALICE_PAT_JWT)
+        .json(json!({"status": 0}))
+        .check(call.request());
+    let stored = h
+        .call(
+            "get_repository",
+            json!({"namespace": "alice", "repository": "demo"}),
+        )
+        .await;
+    assert_eq!(stored.body()["status"], 0);
+    assert_eq!(stored.body()["status_description"], "inactive");
+    assert_eq!(stored.body()["full_description"], overview);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_repository_refuses_an_overlong_overview_before_sending() {
+    let h = Harness::start(CLAIMS).await;
+    let too_long = "é".repeat(25_001);
+    let call = h
+        .call(
+            "update_repository",
+            json!({"namespace": "alice", "repository": "demo", "full_description": too_long}),
+        )
+        .await;
+    assert_eq!(
+        dockhand_tests::invalid_argument_name(&call),
+        "full_description"
+    );
+    // Exactly the limit goes through.
+    let at_limit = "x".repeat(25_000);
+    let call = h
+        .call(
+            "update_repository",
+            json!({"namespace": "alice", "repository": "demo", "full_description": at_limit}),
+        )
+        .await;
+    assert_eq!(
+        call.body()["full_description"].as_str().map(str::len),
+        Some(25_000)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_repository_tag_is_gone_from_list_and_get() {
+    let h = Harness::start(CLAIMS).await;
+    let args = json!({"namespace": "acme", "repository": "private", "tag": "v0.9.0"});
+    let call = h.call("delete_repository_tag", args.clone()).await;
+    // The trailing slash is part of the route, as Docker's hub-tool sends it.
+    sent(
+        "DELETE",
+        "/v2/repositories/acme/private/tags/v0.9.0/",
+        ALICE_PAT_JWT,
+    )
+    .check(call.request());
+    assert_eq!(call.body(), &Value::Null);
+
+    let tags = h
+        .call(
+            "list_repository_tags",
+            json!({"namespace": "acme", "repository": "private"}),
+        )
+        .await;
+    assert_eq!(names(tags.body(), "results"), ["v1.0.0"]);
+    let gone = h.call("get_repository_tag", args.clone()).await;
+    assert!(
+        matches!(gone.hub_error(), HubError::NotFound(_)),
+        "{:?}",
+        gone.hub_error()
+    );
+    // Deleting it again is a 404.
+    let again = h.call("delete_repository_tag", args).await;
+    assert!(
+        matches!(again.hub_error(), HubError::NotFound(_)),
+        "{:?}",
+        again.hub_error()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_repository_tag_needs_write_rights() {
+    let h = Harness::start(CLAIMS).await;
+    let args = json!({"namespace": "alice", "repository": "demo", "tag": "latest"});
+    let call = h
+        .call_as(CAROL_ACCOUNT, "delete_repository_tag", args.clone())
+        .await;
+    assert!(
+        matches!(call.hub_error(), HubError::Forbidden(_)),
+        "{:?}",
+        call.hub_error()
+    );
+    let still = h.call("get_repository_tag", args).await;
+    assert_eq!(still.body()["name"], "latest");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delete_repository_is_gone() {
+    let h = Harness::start(CLAIMS).await;
+    let args = json!({"namespace": "alice", "repository": "demo"});
+    let call = h.call("delete_repository", args.clone()).await;
+    sent("DELETE", "/v2/repositories/alice/demo/", ALICE_PAT_JWT).check(call.request());
+    assert_eq!(call.body(), &Value::Null);
+
+    let gone = h.call("get_repository", args.clone()).await;
+    assert!(
+        matches!(gone.hub_error(), HubError::NotFound(_)),
+        "{:?}",
+        gone.hub_error()
+    );
+    let listed = h
+        .call("list_repositories", json!({"namespace": "alice"}))
+        .await;
+    assert!(!names(listed.body(), "results").contains(&"demo".to_string()));
 }

@@ -3,7 +3,7 @@
 //!
 //! The typed exports lift their argument records by code that `cargo xtask gen` writes (see
 //! plugin/src/component/typed.rs), not by wit-bindgen; a wrong offset or flattening there would
-//! silently send wrong values. This test drives all 54 functions through wasmtime's dynamic
+//! silently send wrong values. This test drives all 60 functions through wasmtime's dynamic
 //! component API, filling every field (options included) from the function's own WIT type, and
 //! compares the mock's record of each request with the one made by `call`.
 
@@ -117,7 +117,7 @@ async fn every_typed_function_sends_what_call_sends() {
     ]);
 
     let operations = hub.operations().await.unwrap().to_vec();
-    assert_eq!(operations.len(), 54);
+    assert_eq!(operations.len(), 60);
     // Operations whose sample arguments passed validation and reached the mock: the comparison
     // must be about real requests, not about two empty records.
     let mut reached = Vec::new();
@@ -227,7 +227,7 @@ async fn every_typed_function_sends_what_call_sends() {
     }
     assert_eq!(
         reached.len(),
-        54,
+        60,
         "only these reached the mock: {reached:?}"
     );
 }

@@ -17,7 +17,7 @@
 //!    cannot be satisfied by another test, by a test that never ran, or by a call that sent
 //!    nothing.
 //! 2. The coverage test (`e2e/coverage.rs`) compares the union of all claims with the catalog
-//!    the component reports (`Dockhand::operations`, 54 entries): nothing missing, nothing
+//!    the component reports (`Dockhand::operations`, 60 entries): nothing missing, nothing
 //!    unknown, nothing claimed twice, every claim filed under its operation's area.
 //! 3. The coverage test lists the binary's own tests (`--list`, and `--list --ignored`) and
 //!    requires each claim to name a test that exists in that module and is not ignored — so

@@ -250,6 +250,7 @@ fn operation(w: &mut String, area: &str, op: &Operation, result_schema: &std::op
     writeln!(w, "        idempotent: {},", op.idempotent).unwrap();
     writeln!(w, "        auth: {},", variant("Auth", op.auth)).unwrap();
     writeln!(w, "        deprecated: {},", op.deprecated).unwrap();
+    writeln!(w, "        source: {},", opt_str(op.source.as_deref())).unwrap();
     writeln!(
         w,
         "        pagination: {},",
@@ -284,7 +285,7 @@ fn operation(w: &mut String, area: &str, op: &Operation, result_schema: &std::op
             for f in &b.fields {
                 writeln!(
                     w,
-                    "                Field {{ name: {:?}, aliases: {}, ty: {}, items: {}, required: {}, enum_values: {}, format: {}, description: {:?} }},",
+                    "                Field {{ name: {:?}, aliases: {}, ty: {}, items: {}, required: {}, enum_values: {}, format: {}, max_length: {:?}, description: {:?} }},",
                     f.name,
                     strs(&f.aliases()),
                     variant("Type", f.ty),
@@ -292,6 +293,7 @@ fn operation(w: &mut String, area: &str, op: &Operation, result_schema: &std::op
                     f.required,
                     strs(&f.enum_values),
                     opt_str(f.format.as_deref()),
+                    f.max_length,
                     f.description.trim()
                 )
                 .unwrap();

@@ -182,6 +182,13 @@ fn operation_doc(op: &Operation) -> String {
     if op.deprecated {
         doc.push_str(" · deprecated");
     }
+    if let Some(source) = &op.source {
+        write!(
+            doc,
+            " · not in Docker's published description (used by {source})"
+        )
+        .unwrap();
+    }
     let aliases = op.aliases();
     if !aliases.is_empty() {
         write!(doc, " · also known as {}", quoted_list_str(&aliases)).unwrap();

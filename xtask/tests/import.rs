@@ -30,6 +30,18 @@ fn catalog_matches_the_shared_openapi_description() {
     let report = compare(&Catalog::load_default().unwrap(), &upstream);
     assert!(report.is_clean(), "{report}");
     assert_eq!(report.matched, 54);
+    // The extended operations Docker's tools use are expected to be absent upstream.
+    let unpublished: Vec<&str> = report
+        .unpublished
+        .iter()
+        .map(|(name, _, _)| name.as_str())
+        .collect();
+    assert_eq!(
+        unpublished.len(),
+        6,
+        "the catalog's extended operations: {unpublished:?}"
+    );
+    assert!(!printed_removed(&report), "{report}");
 }
 
 #[test]
@@ -107,4 +119,30 @@ fn the_importer_notices_an_error_answer_it_does_not_know() {
         "{printed}"
     );
     assert_eq!(report.changed.len(), 0, "{printed}");
+}
+
+fn printed_removed(report: &dockhand_spec::import::Report) -> bool {
+    report.to_string().contains("removed: ")
+}
+
+#[test]
+fn an_extended_operation_docker_starts_publishing_is_reported() {
+    let Some(text) = shared_spec() else { return };
+    // Upstream gains `GET /v2/user/`, which the catalog holds as unpublished.
+    let edited = text.replacen(
+        "paths:\n",
+        "paths:\n  /v2/user/:\n    get:\n      operationId: GetCurrentUser\n      responses:\n        \"200\":\n          description: ok\n",
+        1,
+    );
+    assert_ne!(edited, text, "the edit applies");
+    let report = compare(
+        &Catalog::load_default().unwrap(),
+        &read_openapi(&edited).unwrap(),
+    );
+    let printed = report.to_string();
+    assert!(
+        printed.contains("changed: get_current_user") && printed.contains("published: false"),
+        "{printed}"
+    );
+    assert_eq!(report.unpublished.len(), 5, "{printed}");
 }

@@ -1439,6 +1439,117 @@ export interface CheckRepositoryResult {
   exists: boolean;
 }
 
+/**
+ * What `update_repository` returns (`PATCH /v2/namespaces/{namespace}/repositories/{repository}`).
+ *
+ * The repository as stored after the change.
+ */
+export interface UpdateRepositoryResult {
+  /** The caller's affiliation with the repository, as text; null or empty when there is none. */
+  affiliation?: string | null;
+  /** Categories the repository is filed under for discovery. */
+  categories: Array<UpdateRepositoryResultCategoriesItem>;
+  /**
+   * Number of collaborators on the repository.
+   *
+   * Format: `int64`.
+   */
+  collaborator_count: number;
+  /** Kinds of content the repository holds, for example image or plugin. */
+  content_types: Array<string>;
+  /** When the repository was created, as an RFC 3339 date-time. */
+  date_registered: string;
+  /** One-line summary of the repository; may be empty. */
+  description: string;
+  /** Long overview of the repository shown on its Hub page, usually Markdown; null when unset. */
+  full_description?: string | null;
+  /** Whether the caller has starred the repository. */
+  has_starred: boolean;
+  /** Docker Hub account name tied to the repository, usually the namespace; may be null. */
+  hub_user?: string | null;
+  /** Whether tags are protected from being overwritten, and which ones. */
+  immutable_tags_settings: UpdateRepositoryResultImmutableTagsSettings;
+  /** Whether the repository has automated builds set up. */
+  is_automated: boolean;
+  /** Whether the repository is private (true) or public (false). */
+  is_private: boolean;
+  /** When the repository was last modified, as an RFC 3339 date-time; null when not recorded. */
+  last_modified?: string | null;
+  /** When the repository was last updated, as an RFC 3339 date-time. */
+  last_updated: string;
+  /** Media types of the content stored in the repository; an entry may be null. */
+  media_types: Array<string | null>;
+  /** Name of the repository, without the namespace. */
+  name: string;
+  /** User or organization that owns the repository. */
+  namespace: string;
+  /** What the caller may do with the repository. */
+  permissions: UpdateRepositoryResultPermissions;
+  /**
+   * How many times images have been pulled from the repository.
+   *
+   * Format: `int64`.
+   */
+  pull_count: number;
+  /** Kind of repository, for example image; null when not set. */
+  repository_type?: string | null;
+  /** Where the repository was created from; null when not recorded. */
+  source?: string | null;
+  /**
+   * How many users have starred the repository.
+   *
+   * Format: `int64`.
+   */
+  star_count: number;
+  /** Numeric status of the repository (1 when active); status_description says it in words. */
+  status: number;
+  /** The repository's status in words, for example active. */
+  status_description: string;
+  /**
+   * Storage the repository takes up, in bytes; null when not reported.
+   *
+   * Format: `int64`.
+   */
+  storage_size?: number | null;
+  /** Docker ID of the repository's owner. */
+  user: string;
+}
+
+/** One category. */
+export interface UpdateRepositoryResultCategoriesItem {
+  /** Readable name of the category, for example Databases. */
+  name: string;
+  /** Identifier of the category for use in URLs, for example databases. */
+  slug: string;
+}
+
+/** Whether tags are protected from being overwritten, and which ones. */
+export interface UpdateRepositoryResultImmutableTagsSettings {
+  /** Whether immutable tags are switched on for the repository. */
+  enabled: boolean;
+  /** Regular expressions selecting the tags that cannot be overwritten, for example v.*. */
+  rules: Array<string>;
+}
+
+/** What the caller may do with the repository. */
+export interface UpdateRepositoryResultPermissions {
+  /** Whether the caller may manage the repository's settings and access. */
+  admin: boolean;
+  /** Whether the caller may view the repository and pull from it. */
+  read: boolean;
+  /** Whether the caller may push to the repository. */
+  write: boolean;
+}
+
+/** What `delete_repository` returns (`DELETE /v2/repositories/{namespace}/{repository}/`). */
+export type DeleteRepositoryResult = null;
+
+/**
+ * What `delete_repository_tag` returns
+ * (`DELETE /v2/repositories/{namespace}/{repository}/tags/{tag}/`).
+ */
+export type DeleteRepositoryTagResult = null;
+
 // ---- scim
 
 /**
@@ -2005,6 +2116,191 @@ export interface ScimUpdateUserResultName {
   givenName?: string;
 }
 
+// ---- search
+
+/**
+ * What `search_repositories` returns (`GET /api/search/v4`).
+ *
+ * One window of the matches, with the count of all of them.
+ */
+export interface SearchRepositoriesResult {
+  /** The matches in this window, best first unless a sort was asked for. */
+  results: Array<SearchRepositoriesResultResultsItem>;
+  /** How many repositories match, across all windows. */
+  total: number;
+}
+
+/** One matching repository. */
+export interface SearchRepositoriesResultResultsItem {
+  /** Processor architectures its images are built for. */
+  architectures?: Array<SearchRepositoriesResultResultsItemArchitecturesItem>;
+  /** Whether the publisher archived the repository. */
+  archived?: boolean;
+  /** The trusted-content badge; `none` or null for community repositories. */
+  badge?: 'official' | 'verified_publisher' | 'open_source' | 'none' | null;
+  /** Categories the repository is filed under. */
+  categories?: Array<SearchRepositoriesResultResultsItemCategoriesItem>;
+  /**
+   * When the repository was created.
+   *
+   * Format: `date-time`.
+   */
+  created_at?: string;
+  /** For a Docker Desktop extension, whether Docker reviewed it. */
+  extension_reviewed?: boolean;
+  /** The search index's ID of the repository. */
+  id: string;
+  /** The repository's logo, where it has one. */
+  logo_url?: SearchRepositoriesResultResultsItemLogoUrl | null;
+  /** The repository as `namespace/name`; official images have no namespace part. */
+  name: string;
+  /** Operating systems its images are built for. */
+  operating_systems?: Array<SearchRepositoriesResultResultsItemOperatingSystemsItem>;
+  /** Who publishes the repository. */
+  publisher: SearchRepositoriesResultResultsItemPublisher;
+  /**
+   * How many times it was pulled, as the search service sends it: text, rounded for large counts
+   * (for example 1B+).
+   */
+  pull_count: string;
+  /** The repository's one-line description. */
+  short_description: string;
+  /** The repository's name in Docker Hub web addresses. */
+  slug: string;
+  /** How many users starred the repository. */
+  star_count: number;
+  /** The kind of repository (image, plugin or extension). */
+  type: string;
+  /**
+   * When the repository last changed.
+   *
+   * Format: `date-time`.
+   */
+  updated_at?: string;
+}
+
+/** One architecture. */
+export interface SearchRepositoriesResultResultsItemArchitecturesItem {
+  /** Its display name (ARM 64). */
+  label?: string;
+  /** Its identifier (arm64). */
+  name?: string;
+}
+
+/** One category. */
+export interface SearchRepositoriesResultResultsItemCategoriesItem {
+  /** The category's display name. */
+  name?: string;
+  /** The category's identifier, as the `categories` filter takes it. */
+  slug?: string;
+}
+
+/** The repository's logo, where it has one. */
+export interface SearchRepositoriesResultResultsItemLogoUrl {
+  /** URL of the large logo. */
+  large?: string | null;
+  /** URL of the small logo. */
+  small?: string | null;
+}
+
+/** One operating system. */
+export interface SearchRepositoriesResultResultsItemOperatingSystemsItem {
+  /** Its display name (Linux). */
+  label?: string;
+  /** Its identifier (linux). */
+  name?: string;
+}
+
+/** Who publishes the repository. */
+export interface SearchRepositoriesResultResultsItemPublisher {
+  /** The publisher's ID. */
+  id: string;
+  /** The publisher's name. */
+  name: string;
+}
+
+// ---- users
+
+/**
+ * What `get_current_user` returns (`GET /v2/user/`).
+ *
+ * The signed-in user's profile.
+ */
+export interface GetCurrentUserResult {
+  /** The company the user gave; may be empty. */
+  company?: string;
+  /**
+   * When the account was created.
+   *
+   * Format: `date-time`.
+   */
+  date_joined?: string;
+  /** The name the user gave; may be empty. */
+  full_name?: string;
+  /** Address whose Gravatar picture the profile shows; may be empty. */
+  gravatar_email?: string;
+  /** URL of the profile picture; may be empty. */
+  gravatar_url?: string;
+  /** The user's ID, a UUID without dashes. */
+  id: string;
+  /** Whether the user is a Docker Hub administrator. */
+  is_admin?: boolean;
+  /** Whether the user is Docker staff. */
+  is_staff?: boolean;
+  /** Where the user says they are; may be empty. */
+  location?: string;
+  /** A web address the user lists on the profile; may be empty. */
+  profile_url?: string;
+  /** The kind of account, `User` here. */
+  type?: string;
+  /** The Docker ID, which is also the user's namespace. */
+  username: string;
+}
+
+/**
+ * What `list_current_user_orgs` returns (`GET /v2/user/orgs/`).
+ *
+ * One page of the organizations the signed-in user belongs to.
+ */
+export interface ListCurrentUserOrgsResult {
+  /** How many organizations there are across all pages. */
+  count: number;
+  /** URL of the next page, with the same query; null on the last page. */
+  next?: string | null;
+  /** URL of the previous page, with the same query; null on the first page. */
+  previous?: string | null;
+  /** The organizations on this page. */
+  results: Array<ListCurrentUserOrgsResultResultsItem>;
+}
+
+/** One organization. */
+export interface ListCurrentUserOrgsResultResultsItem {
+  /** The company behind the organization; may be empty. */
+  company?: string;
+  /**
+   * When the organization was created.
+   *
+   * Format: `date-time`.
+   */
+  date_joined?: string;
+  /** The organization's display name; may be empty. */
+  full_name?: string;
+  /** Address whose Gravatar picture the profile shows; may be empty. */
+  gravatar_email?: string;
+  /** URL of the organization's picture; may be empty. */
+  gravatar_url?: string;
+  /** The organization's ID, a UUID without dashes. */
+  id: string;
+  /** Where the organization says it is; may be empty. */
+  location?: string;
+  /** The organization's name, which is also its namespace. */
+  orgname: string;
+  /** A web address the organization lists on its profile; may be empty. */
+  profile_url?: string;
+  /** The kind of account, `Organization` here. */
+  type?: string;
+}
+
 /** Every operation's result type, by each name `Hub.call` and `catalog.call` accept. */
 export interface ResultOf {
   list_personal_access_tokens: ListPersonalAccessTokensResult;
@@ -2214,6 +2510,9 @@ export interface ResultOf {
   check_repository: CheckRepositoryResult;
   /** Another name of `check_repository`. */
   CheckRepository: CheckRepositoryResult;
+  update_repository: UpdateRepositoryResult;
+  delete_repository: DeleteRepositoryResult;
+  delete_repository_tag: DeleteRepositoryTagResult;
   scim_get_service_provider_config: ScimGetServiceProviderConfigResult;
   /** Another name of `scim_get_service_provider_config`. */
   get_service_provider_config: ScimGetServiceProviderConfigResult;
@@ -2259,6 +2558,9 @@ export interface ResultOf {
   update_user: ScimUpdateUserResult;
   /** Another name of `scim_update_user`. */
   docker_put_v2_scim_2_0_users_by_id: ScimUpdateUserResult;
+  search_repositories: SearchRepositoriesResult;
+  get_current_user: GetCurrentUserResult;
+  list_current_user_orgs: ListCurrentUserOrgsResult;
 }
 
 /** The typed functions' result types, by area and function as jco names them
@@ -2326,6 +2628,9 @@ export interface AreaResults {
     createRepository: CreateRepositoryResult;
     getRepository: GetRepositoryResult;
     checkRepository: CheckRepositoryResult;
+    updateRepository: UpdateRepositoryResult;
+    deleteRepository: DeleteRepositoryResult;
+    deleteRepositoryTag: DeleteRepositoryTagResult;
   };
   scim: {
     scimGetServiceProviderConfig: ScimGetServiceProviderConfigResult;
@@ -2337,5 +2642,12 @@ export interface AreaResults {
     scimCreateUser: ScimCreateUserResult;
     scimGetUser: ScimGetUserResult;
     scimUpdateUser: ScimUpdateUserResult;
+  };
+  search: {
+    searchRepositories: SearchRepositoriesResult;
+  };
+  users: {
+    getCurrentUser: GetCurrentUserResult;
+    listCurrentUserOrgs: ListCurrentUserOrgsResult;
   };
 }

@@ -108,6 +108,31 @@ describe('typed exports', () => {
     assert.equal(JSON.parse(read.body).description, 'made by the Node.js binding test');
   });
 
+  test('extended operations: update a description, delete a tag, search, who am I', () => {
+    alice.repositories.createRepository({ namespace: ALICE, name: 'node-sync', isPrivate: false });
+    const updated = alice.repositories.updateRepository({
+      namespace: ALICE,
+      repository: 'node-sync',
+      fullDescription: '# node-sync\n\nFrom the README.',
+    });
+    assert.equal(JSON.parse(updated.body).full_description, '# node-sync\n\nFrom the README.');
+    const read = anon.repositories.getRepository({ namespace: ALICE, repository: 'node-sync' });
+    assert.equal(JSON.parse(read.body).full_description, '# node-sync\n\nFrom the README.');
+
+    const found = anon.search.searchRepositories({ query: 'node-sync' });
+    assert.deepEqual(JSON.parse(found.body).results.map((r) => r.name), [`${ALICE}/node-sync`]);
+
+    const me = alice.users.getCurrentUser();
+    assert.equal(JSON.parse(me.body).username, ALICE);
+
+    const deleted = alice.repositories.deleteRepository({ namespace: ALICE, repository: 'node-sync' });
+    assert.equal(deleted.status, 202);
+    assert.throws(
+      () => anon.repositories.getRepository({ namespace: ALICE, repository: 'node-sync' }),
+      (e) => e instanceof HubError && e.kind === 'not-found',
+    );
+  });
+
   test('a typed hub-error (not-found) arrives as a thrown HubError with its payload', () => {
     let caught;
     try {

@@ -1803,6 +1803,143 @@ class CheckRepositoryResult(TypedDict):
     exists: bool
 
 
+class UpdateRepositoryResultCategoriesItem(TypedDict):
+    """One category."""
+
+    #: Readable name of the category, for example Databases.
+    name: str
+
+    #: Identifier of the category for use in URLs, for example databases.
+    slug: str
+
+
+class UpdateRepositoryResultImmutableTagsSettings(TypedDict):
+    """Whether tags are protected from being overwritten, and which ones."""
+
+    #: Whether immutable tags are switched on for the repository.
+    enabled: bool
+
+    #: Regular expressions selecting the tags that cannot be overwritten, for example v.*.
+    rules: List[str]
+
+
+class UpdateRepositoryResultPermissions(TypedDict):
+    """What the caller may do with the repository."""
+
+    #: Whether the caller may manage the repository's settings and access.
+    admin: bool
+
+    #: Whether the caller may view the repository and pull from it.
+    read: bool
+
+    #: Whether the caller may push to the repository.
+    write: bool
+
+
+class _UpdateRepositoryResultRequired(TypedDict):
+    """The keys of `UpdateRepositoryResult` that are always there."""
+
+    #: Categories the repository is filed under for discovery.
+    categories: List[UpdateRepositoryResultCategoriesItem]
+
+    #: Number of collaborators on the repository.
+    #:
+    #: Format: `int64`.
+    collaborator_count: int
+
+    #: Kinds of content the repository holds, for example image or plugin.
+    content_types: List[str]
+
+    #: When the repository was created, as an RFC 3339 date-time.
+    date_registered: str
+
+    #: One-line summary of the repository; may be empty.
+    description: str
+
+    #: Whether the caller has starred the repository.
+    has_starred: bool
+
+    #: Whether tags are protected from being overwritten, and which ones.
+    immutable_tags_settings: UpdateRepositoryResultImmutableTagsSettings
+
+    #: Whether the repository has automated builds set up.
+    is_automated: bool
+
+    #: Whether the repository is private (true) or public (false).
+    is_private: bool
+
+    #: When the repository was last updated, as an RFC 3339 date-time.
+    last_updated: str
+
+    #: Media types of the content stored in the repository; an entry may be null.
+    media_types: List[Optional[str]]
+
+    #: Name of the repository, without the namespace.
+    name: str
+
+    #: User or organization that owns the repository.
+    namespace: str
+
+    #: What the caller may do with the repository.
+    permissions: UpdateRepositoryResultPermissions
+
+    #: How many times images have been pulled from the repository.
+    #:
+    #: Format: `int64`.
+    pull_count: int
+
+    #: How many users have starred the repository.
+    #:
+    #: Format: `int64`.
+    star_count: int
+
+    #: Numeric status of the repository (1 when active); status_description says it in words.
+    status: int
+
+    #: The repository's status in words, for example active.
+    status_description: str
+
+    #: Docker ID of the repository's owner.
+    user: str
+
+
+class UpdateRepositoryResult(_UpdateRepositoryResultRequired, total=False):
+    """What `update_repository` returns (`PATCH /v2/namespaces/{namespace}/repositories/{repository}`).
+
+    The repository as stored after the change.
+    """
+
+    #: The caller's affiliation with the repository, as text; null or empty when there is none.
+    affiliation: Optional[str]
+
+    #: Long overview of the repository shown on its Hub page, usually Markdown; null when unset.
+    full_description: Optional[str]
+
+    #: Docker Hub account name tied to the repository, usually the namespace; may be null.
+    hub_user: Optional[str]
+
+    #: When the repository was last modified, as an RFC 3339 date-time; null when not recorded.
+    last_modified: Optional[str]
+
+    #: Kind of repository, for example image; null when not set.
+    repository_type: Optional[str]
+
+    #: Where the repository was created from; null when not recorded.
+    source: Optional[str]
+
+    #: Storage the repository takes up, in bytes; null when not reported.
+    #:
+    #: Format: `int64`.
+    storage_size: Optional[int]
+
+#: What `delete_repository` returns (`DELETE /v2/repositories/{namespace}/{repository}/`).
+DeleteRepositoryResult = Literal[None]
+
+#: What `delete_repository_tag` returns
+#: (`DELETE /v2/repositories/{namespace}/{repository}/tags/{tag}/`).
+DeleteRepositoryTagResult = Literal[None]
+
+
 # ---- scim
 
 
@@ -2526,6 +2663,251 @@ class ScimUpdateUserResult(TypedDict, total=False):
     userName: str
 
 
+# ---- search
+
+
+class SearchRepositoriesResultResultsItemArchitecturesItem(TypedDict, total=False):
+    """One architecture."""
+
+    #: Its display name (ARM 64).
+    label: str
+
+    #: Its identifier (arm64).
+    name: str
+
+
+class SearchRepositoriesResultResultsItemCategoriesItem(TypedDict, total=False):
+    """One category."""
+
+    #: The category's display name.
+    name: str
+
+    #: The category's identifier, as the `categories` filter takes it.
+    slug: str
+
+
+class SearchRepositoriesResultResultsItemLogoUrl(TypedDict, total=False):
+    """The repository's logo, where it has one."""
+
+    #: URL of the large logo.
+    large: Optional[str]
+
+    #: URL of the small logo.
+    small: Optional[str]
+
+
+class SearchRepositoriesResultResultsItemOperatingSystemsItem(TypedDict, total=False):
+    """One operating system."""
+
+    #: Its display name (Linux).
+    label: str
+
+    #: Its identifier (linux).
+    name: str
+
+
+class SearchRepositoriesResultResultsItemPublisher(TypedDict):
+    """Who publishes the repository."""
+
+    #: The publisher's ID.
+    id: str
+
+    #: The publisher's name.
+    name: str
+
+
+class _SearchRepositoriesResultResultsItemRequired(TypedDict):
+    """The keys of `SearchRepositoriesResultResultsItem` that are always there."""
+
+    #: The search index's ID of the repository.
+    id: str
+
+    #: The repository as `namespace/name`; official images have no namespace part.
+    name: str
+
+    #: Who publishes the repository.
+    publisher: SearchRepositoriesResultResultsItemPublisher
+
+    #: How many times it was pulled, as the search service sends it: text, rounded for large counts
+    #: (for example 1B+).
+    pull_count: str
+
+    #: The repository's one-line description.
+    short_description: str
+
+    #: The repository's name in Docker Hub web addresses.
+    slug: str
+
+    #: How many users starred the repository.
+    star_count: float
+
+    #: The kind of repository (image, plugin or extension).
+    type: str
+
+
+class SearchRepositoriesResultResultsItem(_SearchRepositoriesResultResultsItemRequired, total=False):
+    """One matching repository."""
+
+    #: Processor architectures its images are built for.
+    architectures: List[SearchRepositoriesResultResultsItemArchitecturesItem]
+
+    #: Whether the publisher archived the repository.
+    archived: bool
+
+    #: The trusted-content badge; `none` or null for community repositories.
+    badge: Optional[Literal["official", "verified_publisher", "open_source", "none"]]
+
+    #: Categories the repository is filed under.
+    categories: List[SearchRepositoriesResultResultsItemCategoriesItem]
+
+    #: When the repository was created.
+    #:
+    #: Format: `date-time`.
+    created_at: str
+
+    #: For a Docker Desktop extension, whether Docker reviewed it.
+    extension_reviewed: bool
+
+    #: The repository's logo, where it has one.
+    logo_url: Optional[SearchRepositoriesResultResultsItemLogoUrl]
+
+    #: Operating systems its images are built for.
+    operating_systems: List[SearchRepositoriesResultResultsItemOperatingSystemsItem]
+
+    #: When the repository last changed.
+    #:
+    #: Format: `date-time`.
+    updated_at: str
+
+
+class SearchRepositoriesResult(TypedDict):
+    """What `search_repositories` returns (`GET /api/search/v4`).
+
+    One window of the matches, with the count of all of them.
+    """
+
+    #: The matches in this window, best first unless a sort was asked for.
+    results: List[SearchRepositoriesResultResultsItem]
+
+    #: How many repositories match, across all windows.
+    total: float
+
+
+# ---- users
+
+
+class _GetCurrentUserResultRequired(TypedDict):
+    """The keys of `GetCurrentUserResult` that are always there."""
+
+    #: The user's ID, a UUID without dashes.
+    id: str
+
+    #: The Docker ID, which is also the user's namespace.
+    username: str
+
+
+class GetCurrentUserResult(_GetCurrentUserResultRequired, total=False):
+    """What `get_current_user` returns (`GET /v2/user/`).
+
+    The signed-in user's profile.
+    """
+
+    #: The company the user gave; may be empty.
+    company: str
+
+    #: When the account was created.
+    #:
+    #: Format: `date-time`.
+    date_joined: str
+
+    #: The name the user gave; may be empty.
+    full_name: str
+
+    #: Address whose Gravatar picture the profile shows; may be empty.
+    gravatar_email: str
+
+    #: URL of the profile picture; may be empty.
+    gravatar_url: str
+
+    #: Whether the user is a Docker Hub administrator.
+    is_admin: bool
+
+    #: Whether the user is Docker staff.
+    is_staff: bool
+
+    #: Where the user says they are; may be empty.
+    location: str
+
+    #: A web address the user lists on the profile; may be empty.
+    profile_url: str
+
+    #: The kind of account, `User` here.
+    type: str
+
+
+class _ListCurrentUserOrgsResultResultsItemRequired(TypedDict):
+    """The keys of `ListCurrentUserOrgsResultResultsItem` that are always there."""
+
+    #: The organization's ID, a UUID without dashes.
+    id: str
+
+    #: The organization's name, which is also its namespace.
+    orgname: str
+
+
+class ListCurrentUserOrgsResultResultsItem(_ListCurrentUserOrgsResultResultsItemRequired, total=False):
+    """One organization."""
+
+    #: The company behind the organization; may be empty.
+    company: str
+
+    #: When the organization was created.
+    #:
+    #: Format: `date-time`.
+    date_joined: str
+
+    #: The organization's display name; may be empty.
+    full_name: str
+
+    #: Address whose Gravatar picture the profile shows; may be empty.
+    gravatar_email: str
+
+    #: URL of the organization's picture; may be empty.
+    gravatar_url: str
+
+    #: Where the organization says it is; may be empty.
+    location: str
+
+    #: A web address the organization lists on its profile; may be empty.
+    profile_url: str
+
+    #: The kind of account, `Organization` here.
+    type: str
+
+
+class _ListCurrentUserOrgsResultRequired(TypedDict):
+    """The keys of `ListCurrentUserOrgsResult` that are always there."""
+
+    #: How many organizations there are across all pages.
+    count: float
+
+    #: The organizations on this page.
+    results: List[ListCurrentUserOrgsResultResultsItem]
+
+
+class ListCurrentUserOrgsResult(_ListCurrentUserOrgsResultRequired, total=False):
+    """What `list_current_user_orgs` returns (`GET /v2/user/orgs/`).
+
+    One page of the organizations the signed-in user belongs to.
+    """
+
+    #: URL of the next page, with the same query; null on the last page.
+    next: Optional[str]
+
+    #: URL of the previous page, with the same query; null on the first page.
+    previous: Optional[str]
+
+
 #: Each operation's result type, by its catalog name.
 RESULT_TYPES: Dict[str, Any] = {
     "list_personal_access_tokens": ListPersonalAccessTokensResult,
@@ -2573,6 +2955,9 @@ RESULT_TYPES: Dict[str, Any] = {
     "create_repository": CreateRepositoryResult,
     "get_repository": GetRepositoryResult,
     "check_repository": CheckRepositoryResult,
+    "update_repository": UpdateRepositoryResult,
+    "delete_repository": DeleteRepositoryResult,
+    "delete_repository_tag": DeleteRepositoryTagResult,
     "scim_get_service_provider_config": ScimGetServiceProviderConfigResult,
     "scim_list_resource_types": ScimListResourceTypesResult,
     "scim_get_resource_type": ScimGetResourceTypeResult,
@@ -2582,6 +2967,9 @@ RESULT_TYPES: Dict[str, Any] = {
     "scim_create_user": ScimCreateUserResult,
     "scim_get_user": ScimGetUserResult,
     "scim_update_user": ScimUpdateUserResult,
+    "search_repositories": SearchRepositoriesResult,
+    "get_current_user": GetCurrentUserResult,
+    "list_current_user_orgs": ListCurrentUserOrgsResult,
 }
 
 
@@ -2996,6 +3384,33 @@ class Call(Protocol):
     @overload
     def __call__(
         self,
+        operation: Literal["update_repository"],
+        args: _Args = None,
+        /,
+        **kwargs: Any,
+    ) -> UpdateRepositoryResult: ...
+
+    @overload
+    def __call__(
+        self,
+        operation: Literal["delete_repository"],
+        args: _Args = None,
+        /,
+        **kwargs: Any,
+    ) -> DeleteRepositoryResult: ...
+
+    @overload
+    def __call__(
+        self,
+        operation: Literal["delete_repository_tag"],
+        args: _Args = None,
+        /,
+        **kwargs: Any,
+    ) -> DeleteRepositoryTagResult: ...
+
+    @overload
+    def __call__(
+        self,
         operation: Literal["scim_get_service_provider_config", "get_service_provider_config", "docker_get_v2_scim_2_0_service_provider_config"],
         args: _Args = None,
         /,
@@ -3073,6 +3488,33 @@ class Call(Protocol):
         /,
         **kwargs: Any,
     ) -> ScimUpdateUserResult: ...
+
+    @overload
+    def __call__(
+        self,
+        operation: Literal["search_repositories"],
+        args: _Args = None,
+        /,
+        **kwargs: Any,
+    ) -> SearchRepositoriesResult: ...
+
+    @overload
+    def __call__(
+        self,
+        operation: Literal["get_current_user"],
+        args: _Args = None,
+        /,
+        **kwargs: Any,
+    ) -> GetCurrentUserResult: ...
+
+    @overload
+    def __call__(
+        self,
+        operation: Literal["list_current_user_orgs"],
+        args: _Args = None,
+        /,
+        **kwargs: Any,
+    ) -> ListCurrentUserOrgsResult: ...
 
     @overload
     def __call__(self, operation: str, args: _Args = None, /, **kwargs: Any) -> Any: ...
@@ -3484,6 +3926,30 @@ class RepositoriesFunctions(Protocol):
 
     def check_repository(self, *, raw: bool = False, **kwargs: Any) -> Any: ...
 
+    @overload
+    def update_repository(self, *, raw: Literal[False] = False, **kwargs: Any) -> UpdateRepositoryResult: ...
+
+    @overload
+    def update_repository(self, *, raw: Literal[True], **kwargs: Any) -> "Response": ...
+
+    def update_repository(self, *, raw: bool = False, **kwargs: Any) -> Any: ...
+
+    @overload
+    def delete_repository(self, *, raw: Literal[False] = False, **kwargs: Any) -> DeleteRepositoryResult: ...
+
+    @overload
+    def delete_repository(self, *, raw: Literal[True], **kwargs: Any) -> "Response": ...
+
+    def delete_repository(self, *, raw: bool = False, **kwargs: Any) -> Any: ...
+
+    @overload
+    def delete_repository_tag(self, *, raw: Literal[False] = False, **kwargs: Any) -> DeleteRepositoryTagResult: ...
+
+    @overload
+    def delete_repository_tag(self, *, raw: Literal[True], **kwargs: Any) -> "Response": ...
+
+    def delete_repository_tag(self, *, raw: bool = False, **kwargs: Any) -> Any: ...
+
 
 class ScimFunctions(Protocol):
     """`Hub.scim`: its typed functions return the parsed result, or with
@@ -3562,6 +4028,40 @@ class ScimFunctions(Protocol):
     def scim_update_user(self, *, raw: bool = False, **kwargs: Any) -> Any: ...
 
 
+class SearchFunctions(Protocol):
+    """`Hub.search`: its typed functions return the parsed result, or with
+    `raw=True` the whole `Response`."""
+
+    @overload
+    def search_repositories(self, *, raw: Literal[False] = False, **kwargs: Any) -> SearchRepositoriesResult: ...
+
+    @overload
+    def search_repositories(self, *, raw: Literal[True], **kwargs: Any) -> "Response": ...
+
+    def search_repositories(self, *, raw: bool = False, **kwargs: Any) -> Any: ...
+
+
+class UsersFunctions(Protocol):
+    """`Hub.users`: its typed functions return the parsed result, or with
+    `raw=True` the whole `Response`."""
+
+    @overload
+    def get_current_user(self, *, raw: Literal[False] = False, **kwargs: Any) -> GetCurrentUserResult: ...
+
+    @overload
+    def get_current_user(self, *, raw: Literal[True], **kwargs: Any) -> "Response": ...
+
+    def get_current_user(self, *, raw: bool = False, **kwargs: Any) -> Any: ...
+
+    @overload
+    def list_current_user_orgs(self, *, raw: Literal[False] = False, **kwargs: Any) -> ListCurrentUserOrgsResult: ...
+
+    @overload
+    def list_current_user_orgs(self, *, raw: Literal[True], **kwargs: Any) -> "Response": ...
+
+    def list_current_user_orgs(self, *, raw: bool = False, **kwargs: Any) -> Any: ...
+
+
 class HubTypes:
     """The types of `Hub.call` and of the areas' typed functions (`Hub` derives from this
     class for type checkers only)."""
@@ -3577,3 +4077,5 @@ class HubTypes:
     orgs: OrgsFunctions
     repositories: RepositoriesFunctions
     scim: ScimFunctions
+    search: SearchFunctions
+    users: UsersFunctions

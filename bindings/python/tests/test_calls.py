@@ -120,7 +120,9 @@ def test_invalid_argument_and_unknown_operation(anon):
 
 def test_operations_and_docs(anon):
     ops = anon.operations()
-    assert len(ops) == 54
+    # Docker's 54 published operations and the 6 extended ones its own tools use.
+    assert len(ops) == 60
+    assert any(op["name"] == "get_current_user" and op["area"] == "users" for op in ops)
     tags = next(op for op in ops if op["name"] == "list_repository_tags")
     assert "docker_list_tags" in tags["aliases"]
     assert tags["access"] == "read"
@@ -145,6 +147,23 @@ def test_write_then_read(alice, anon):
     assert created["name"] == "from-python"
     listed = anon.call("list_repositories", namespace=ALICE, page_size=100)
     assert "from-python" in [r["name"] for r in listed["results"]]
+
+
+def test_extended_operations(alice, anon):
+    alice.repositories.create_repository(namespace=ALICE, name="py-sync", is_private=False)
+    overview = "# py-sync\n\nFrom the README."
+    updated = alice.repositories.update_repository(namespace=ALICE, repository="py-sync", full_description=overview)
+    assert updated["full_description"] == overview
+    assert anon.call("get_repository", namespace=ALICE, repository="py-sync")["full_description"] == overview
+    found = anon.search.search_repositories(query="py-sync")
+    assert [r["name"] for r in found["results"]] == [f"{ALICE}/py-sync"]
+    assert alice.users.get_current_user()["username"] == ALICE
+    orgs = alice.call("list_current_user_orgs")
+    assert [o["orgname"] for o in orgs["results"]] == ["acme"]
+    alice.repositories.delete_repository(namespace=ALICE, repository="py-sync")
+    with pytest.raises(HubError) as info:
+        anon.call("get_repository", namespace=ALICE, repository="py-sync")
+    assert info.value.kind == "not-found"
 
 
 def test_json_text_fields_take_python_objects(mock):

@@ -25,6 +25,8 @@ CALLS: List[Tuple[str, Dict[str, Any]]] = [
     ("get_org_settings", {"name": "acme"}),
     ("export_org_members", {"org_name": "acme"}),
     ("list_org_members", {"org_name": "acme"}),
+    ("search_repositories", {"query": "alpine"}),
+    ("get_current_user", {}),
 ]
 
 

@@ -49,6 +49,9 @@ CASES = [
     ("scim", "scim_list_resource_types", {}),
     ("scim", "scim_list_schemas", {}),
     ("scim", "scim_list_users", {}),
+    ("anon", "search_repositories", {"query": "alpine"}),
+    ("alice", "get_current_user", {}),
+    ("alice", "list_current_user_orgs", {}),
 ]
 
 

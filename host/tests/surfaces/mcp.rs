@@ -95,9 +95,12 @@ async fn lists_every_operation_as_a_tool_with_schema_and_annotations() {
     assert!(info.capabilities.tools.is_some());
 
     let tools = client.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), 55, "54 operations + docs");
+    assert_eq!(tools.len(), 61, "54 published + 6 extended operations + docs");
     let names: HashSet<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
-    assert_eq!(names.len(), 55, "tool names are unique");
+    assert_eq!(names.len(), 61, "tool names are unique");
+    for extended in ["delete_repository_tag", "get_current_user", "search_repositories"] {
+        assert!(names.contains(extended), "{extended}");
+    }
     assert!(names.contains("docs"));
     for t in &tools {
         assert_object_schema(&t.name, &t.input_schema);

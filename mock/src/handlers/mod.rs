@@ -14,6 +14,8 @@ mod org_access_tokens;
 mod org_settings;
 mod orgs;
 mod repositories;
+mod search;
+mod users;
 
 use crate::auth;
 use crate::http::{ApiError, Reply, Request};
@@ -71,6 +73,7 @@ fn public(
         GetRepositoryTag { ns, repo, tag } | CheckRepositoryTag { ns, repo, tag } => {
             repositories::get_tag(state, p, &ns, &repo, &tag)
         }
+        SearchRepositories => search::search(state, req),
     }
 }
 
@@ -108,6 +111,14 @@ fn hub(
             repositories::verify_immutable_tags(state, req, p, &ns, &repo)
         }
         AssignRepositoryGroup { ns, repo } => repositories::assign_group(state, req, p, &ns, &repo),
+        UpdateRepository { ns, repo } => repositories::update(state, req, p, &ns, &repo),
+        DeleteRepository { ns, repo } => repositories::delete(state, req, p, &ns, &repo),
+        DeleteRepositoryTag { ns, repo, tag } => {
+            repositories::delete_tag(state, req, p, &ns, &repo, &tag)
+        }
+
+        GetCurrentUser => users::current(state, p),
+        ListCurrentUserOrgs => users::orgs(state, req, p),
 
         ListOrgMembers { org } => orgs::list_members(state, req, p, &org),
         ExportOrgMembers { org } => orgs::export_members(state, req, p, &org),

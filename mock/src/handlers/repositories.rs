@@ -55,8 +55,8 @@ fn list_entry(repo: &Repo) -> Value {
         "name": repo.name,
         "namespace": repo.namespace,
         "repository_type": "image",
-        "status": 1,
-        "status_description": "active",
+        "status": repo.status,
+        "status_description": status_description(repo.status),
         "description": repo.description,
         "is_private": repo.is_private,
         "star_count": repo.star_count,
@@ -80,8 +80,8 @@ fn repo_info(state: &HubState, repo: &Repo, principal: Option<&Principal>) -> Va
         "name": repo.name,
         "namespace": repo.namespace,
         "repository_type": "image",
-        "status": 1,
-        "status_description": "active",
+        "status": repo.status,
+        "status_description": status_description(repo.status),
         "description": repo.description,
         "is_private": repo.is_private,
         "is_automated": false,
@@ -259,6 +259,7 @@ pub(crate) fn create(
         description: description.to_string(),
         full_description: full_description.to_string(),
         is_private,
+        status: 1,
         star_count: 0,
         pull_count: 0,
         last_updated: now,
@@ -499,4 +500,144 @@ pub(crate) fn assign_group(
         now,
     );
     Ok(Reply::ok(&reply))
+}
+
+/// The Hub's statuses of a repository, by the number `update_repository` takes.
+fn status_description(status: i64) -> &'static str {
+    if status == 0 { "inactive" } else { "active" }
+}
+
+pub(crate) fn update(
+    state: &mut HubState,
+    req: &Request,
+    principal: &Principal,
+    ns: &str,
+    name: &str,
+) -> Result<Reply, ApiError> {
+    existing_repo(state, principal, ns, name)?;
+    auth::require_repo_right(state, principal, ns, Some(name), RepoRight::Write)?;
+    let body = req.json_object()?;
+    let description = opt_str(&body, "description")?;
+    let full_description = opt_str(&body, "full_description")?;
+    let status = match body.get("status") {
+        None | Some(Value::Null) => None,
+        Some(_) => Some(req_i64(&body, "status")?),
+    };
+    if let Some(d) = description
+        && d.chars().count() > 100
+    {
+        return Err(ApiError::field(
+            "description",
+            "description: at most 100 characters",
+        ));
+    }
+    if let Some(f) = full_description
+        && f.len() > 25_000
+    {
+        return Err(ApiError::field(
+            "full_description",
+            "full_description: at most 25000 bytes",
+        ));
+    }
+    if let Some(s) = status {
+        if !(0..=1).contains(&s) {
+            return Err(ApiError::field(
+                "status",
+                "status: must be 1 (active) or 0 (inactive)",
+            ));
+        }
+        let repo = state
+            .repo(ns, name)
+            .ok_or_else(|| auth::repo_not_found(ns, name))?;
+        if s == 1 && repo.status == 0 && repo.tags.is_empty() {
+            return Err(ApiError::bad_request(
+                "an inactive repository without images cannot be made active",
+            ));
+        }
+    }
+    let now = req.now;
+    let repo = state
+        .repo_mut(ns, name)
+        .ok_or_else(|| auth::repo_not_found(ns, name))?;
+    let mut changed = Vec::new();
+    if let Some(d) = description {
+        repo.description = d.to_string();
+        changed.push("description");
+    }
+    if let Some(f) = full_description {
+        repo.full_description = f.to_string();
+        changed.push("full_description");
+    }
+    if let Some(s) = status {
+        repo.status = s;
+        changed.push("status");
+    }
+    repo.last_updated = now;
+    let fields = changed.join(",");
+    state.audit(
+        ns,
+        "repo.update",
+        &format!("{ns}/{name}"),
+        principal.actor(),
+        &[("fields", &fields)],
+        now,
+    );
+    let repo = state
+        .repo(ns, name)
+        .ok_or_else(|| auth::repo_not_found(ns, name))?;
+    Ok(Reply::ok(&repo_info(state, repo, Some(principal))))
+}
+
+pub(crate) fn delete(
+    state: &mut HubState,
+    req: &Request,
+    principal: &Principal,
+    ns: &str,
+    name: &str,
+) -> Result<Reply, ApiError> {
+    existing_repo(state, principal, ns, name)?;
+    auth::require_repo_right(state, principal, ns, Some(name), RepoRight::Admin)?;
+    state.repos.remove(&(ns.to_string(), name.to_string()));
+    state.audit(
+        ns,
+        "repo.delete",
+        &format!("{ns}/{name}"),
+        principal.actor(),
+        &[],
+        req.now,
+    );
+    Ok(Reply::empty(StatusCode::ACCEPTED))
+}
+
+pub(crate) fn delete_tag(
+    state: &mut HubState,
+    req: &Request,
+    principal: &Principal,
+    ns: &str,
+    name: &str,
+    tag: &str,
+) -> Result<Reply, ApiError> {
+    existing_repo(state, principal, ns, name)?;
+    auth::require_repo_right(state, principal, ns, Some(name), RepoRight::Write)?;
+    let now = req.now;
+    let repo = state
+        .repo_mut(ns, name)
+        .ok_or_else(|| auth::repo_not_found(ns, name))?;
+    let before = repo.tags.len();
+    repo.tags.retain(|t| t.name != tag);
+    if repo.tags.len() == before {
+        return Err(ApiError::not_found(format!(
+            "tag {tag} not found in {ns}/{name}"
+        )));
+    }
+    repo.last_updated = now;
+    state.audit(
+        ns,
+        "repo.tag.delete",
+        &format!("{ns}/{name}"),
+        principal.actor(),
+        &[("tag", tag)],
+        now,
+    );
+    Ok(Reply::empty(StatusCode::NO_CONTENT))
 }

@@ -1,6 +1,6 @@
 //! What the typed exports in `generated/exports.rs` share.
 //!
-//! wit-bindgen would give each of the 54 typed functions its own lifting of `call-options` and
+//! wit-bindgen would give each of the 60 typed functions its own lifting of `call-options` and
 //! its own lowering of `result<response, hub-error>` (about 2 KB of code each, ~105 KB in all).
 //! So the bindings skip them, and the generated exports do two things by hand: lift their record's
 //! fields into named JSON arguments through [`Lift`], then hand over to [`ArgsBuilder::call`]. That

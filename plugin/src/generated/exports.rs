@@ -52,6 +52,9 @@ macro_rules! generate_bindings {
                 "create-repository",
                 "get-repository",
                 "check-repository",
+                "update-repository",
+                "delete-repository",
+                "delete-repository-tag",
                 "scim-get-service-provider-config",
                 "scim-list-resource-types",
                 "scim-get-resource-type",
@@ -61,6 +64,9 @@ macro_rules! generate_bindings {
                 "scim-create-user",
                 "scim-get-user",
                 "scim-update-user",
+                "search-repositories",
+                "get-current-user",
+                "list-current-user-orgs",
             ],
         });
     };
@@ -1131,6 +1137,55 @@ unsafe extern "C" fn post_return_check_repository(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
+#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#update-repository")]
+unsafe extern "C" fn export_update_repository(p: *mut u8) -> *mut u8 {
+    unsafe {
+        let mut a = ArgsBuilder::start();
+        a.load::<String>("namespace", p);
+        a.load::<String>("repository", p.add(8));
+        a.load::<Option<String>>("description", p.add(16));
+        a.load::<Option<String>>("full_description", p.add(28));
+        a.load::<Option<i64>>("status", p.add(40));
+        a.call_spilled("update_repository", p, 56, 112, 8)
+    }
+}
+
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#update-repository")]
+unsafe extern "C" fn post_return_update_repository(ret: *mut u8) {
+    unsafe { post_return(ret) }
+}
+
+#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#delete-repository")]
+unsafe extern "C" fn export_delete_repository(p: *mut u8) -> *mut u8 {
+    unsafe {
+        let mut a = ArgsBuilder::start();
+        a.load::<String>("namespace", p);
+        a.load::<String>("repository", p.add(8));
+        a.call_spilled("delete_repository", p, 16, 68, 4)
+    }
+}
+
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#delete-repository")]
+unsafe extern "C" fn post_return_delete_repository(ret: *mut u8) {
+    unsafe { post_return(ret) }
+}
+
+#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#delete-repository-tag")]
+unsafe extern "C" fn export_delete_repository_tag(p: *mut u8) -> *mut u8 {
+    unsafe {
+        let mut a = ArgsBuilder::start();
+        a.load::<String>("namespace", p);
+        a.load::<String>("repository", p.add(8));
+        a.load::<String>("tag", p.add(16));
+        a.call_spilled("delete_repository_tag", p, 24, 76, 4)
+    }
+}
+
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#delete-repository-tag")]
+unsafe extern "C" fn post_return_delete_repository_tag(ret: *mut u8) {
+    unsafe { post_return(ret) }
+}
+
 // scim
 
 #[unsafe(export_name = "dockhand:hub/scim@0.3.0#scim-get-service-provider-config")]
@@ -1455,5 +1510,91 @@ unsafe extern "C" fn export_scim_update_user(p: *mut u8) -> *mut u8 {
 
 #[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.3.0#scim-update-user")]
 unsafe extern "C" fn post_return_scim_update_user(ret: *mut u8) {
+    unsafe { post_return(ret) }
+}
+
+// search
+
+#[unsafe(export_name = "dockhand:hub/search@0.3.0#search-repositories")]
+unsafe extern "C" fn export_search_repositories(p: *mut u8) -> *mut u8 {
+    unsafe {
+        let mut a = ArgsBuilder::start();
+        a.load::<String>("query", p);
+        a.load::<Option<i64>>("from", p.add(8));
+        a.load::<Option<i64>>("size", p.add(24));
+        a.load::<Option<String>>("sort", p.add(40));
+        a.load::<Option<String>>("order", p.add(52));
+        a.load::<Option<String>>("type", p.add(64));
+        a.load::<Option<String>>("badges", p.add(76));
+        a.load::<Option<String>>("categories", p.add(88));
+        a.load::<Option<String>>("architectures", p.add(100));
+        a.load::<Option<String>>("operating_systems", p.add(112));
+        a.call_spilled("search_repositories", p, 128, 184, 8)
+    }
+}
+
+#[unsafe(export_name = "cabi_post_dockhand:hub/search@0.3.0#search-repositories")]
+unsafe extern "C" fn post_return_search_repositories(ret: *mut u8) {
+    unsafe { post_return(ret) }
+}
+
+// users
+
+#[unsafe(export_name = "dockhand:hub/users@0.3.0#get-current-user")]
+unsafe extern "C" fn export_get_current_user(
+    o0: i32,
+    o1: *mut u8,
+    o2: usize,
+    o3: i32,
+    o4: *mut u8,
+    o5: usize,
+    o6: i32,
+    o7: i32,
+    o8: i32,
+    o9: i32,
+    o10: i32,
+    o11: i32,
+    o12: i32,
+    o13: i32,
+) -> *mut u8 {
+    unsafe {
+        let a = ArgsBuilder::start();
+        a.call(
+            "get_current_user",
+            o0,
+            o1,
+            o2,
+            o3,
+            o4,
+            o5,
+            o6,
+            o7,
+            o8,
+            o9,
+            o10,
+            o11,
+            o12,
+            o13,
+        )
+    }
+}
+
+#[unsafe(export_name = "cabi_post_dockhand:hub/users@0.3.0#get-current-user")]
+unsafe extern "C" fn post_return_get_current_user(ret: *mut u8) {
+    unsafe { post_return(ret) }
+}
+
+#[unsafe(export_name = "dockhand:hub/users@0.3.0#list-current-user-orgs")]
+unsafe extern "C" fn export_list_current_user_orgs(p: *mut u8) -> *mut u8 {
+    unsafe {
+        let mut a = ArgsBuilder::start();
+        a.load::<Option<i64>>("page", p);
+        a.load::<Option<i64>>("page_size", p.add(16));
+        a.call_spilled("list_current_user_orgs", p, 32, 88, 8)
+    }
+}
+
+#[unsafe(export_name = "cabi_post_dockhand:hub/users@0.3.0#list-current-user-orgs")]
+unsafe extern "C" fn post_return_list_current_user_orgs(ret: *mut u8) {
     unsafe { post_return(ret) }
 }

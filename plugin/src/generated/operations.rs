@@ -44,9 +44,17 @@ pub static AREAS: &[Area] = &[
         name: "scim",
         summary: "The SCIM 2.0 interface through which an identity provider provisions the users of an organization: it creates, looks up, renames, activates and deactivates them. These calls authenticate with the organization's SCIM bearer token instead of a Hub JWT.",
     },
+    Area {
+        name: "search",
+        summary: "Search all of Docker Hub's public repositories by name and description, with filters for trusted content, type, category, architecture and operating system. It lives beside the API on the same origin, under /api/search/v4 rather than /v2, and works without signing in.",
+    },
+    Area {
+        name: "users",
+        summary: "Who the signed-in account is and which organizations it belongs to. Docker's published description has neither; Docker's own tools read both.",
+    },
 ];
 
-/// Every operation's result schema (compact JSON), side by side: 73648 bytes packed into 10173 by
+/// Every operation's result schema (compact JSON), side by side: 84223 bytes packed into 11571 by
 /// xtask's `tables::pack`, for `result_schemas`.
 pub static RESULT_SCHEMAS: &[u8] =
     b"O{\"description\":\"One page of the signed-in user's personal access tokens, without\x805'\
@@ -303,91 +311,144 @@ por\x83\xcac\x93\xf6\x02\x00[\x85\xf4\x01\x87\xec\x03\x99\x97\x15\x90\xb5%\x01's
 \xde\"\xff\xde\"\xff\xde\"\xff\xde\"\xff\xde\"\xff\xde\"\xff\xde\"\xff\xde\"\xff\xde\"\xff\
 \xde\"\xff\xde\"\xff\xde\"\xff\xde\"\xff\xde\"\xff\xde\"\xff\xde\"\xff\xde\"\xff\xde\"\xff\
 \xde\"\xff\xde\"\xff\xde\"\xff\xde\"\xff\xde\"\xff\xde\"\xff\xde\"\xff\xde\"\xff\xde\"\xff\
-\xde\"\xff\xde\"\xff\xde\"\xff\xde\"\xff\xde\"\xf7\xde\"\x82\xc0\xfa\x01\x00o\x81\x0f\x06a\
-l SCIM\x8a\xcb\x92\x01\x00s\x80\x9a\x1a\x00c\x80\x86\x1b\x00p\x80\xf0\x03\x00s\x82\xf6\x16\
-\x02how\x83\xcc\xfd\x02\x81\xfd\x13\x00h\x80\xe2\x1f\x80\x92\x01\x8f\xa8\x0d\x86\x1e\x07io\
-nSchem\x90\xdd\x10\x80\xe6\x07\x81}\xa2V\x99\xba\x06\x86\xd7\xf3\x02\x89|\x01 s\x81}\x01 i\
-\x82\xe1\xf3\x02\x8c\x9f\x07\xa8\xf0\x8c\x01\x82J\x8a\x82\x07\x0aOAuth 2.0 B\x82\xbb\xe2\x02\
-\x00T\x95\x9a\x80\x02\x06specUri\x99\xb1]\x82c\x80\xf7\x07\x04pecif\x83\xc4\x01\x91O\x93\x9d\
-\x0c\x01ey\x81\xd8\xe7\x02\x84\xc5\x19\x84\x9b\xa5\x01\x90\xbc\x01\x00o\x80\xaa\x02\x82\xf2\
-\xe3\x02\x94\xd0\x81\x02\x90\xa7J\x03bulk\x8f\xd2\x08\x82\xaa\x04\x81a\x81\xa7\xba\x02\x83\
-\xc1\xb1\x02\x8f\xa1\x1b\x02max\x83\xe7\x96\x01\x91\xa0\x12\x02Lar\x81\xb3\x9b\x01\x86\x93\
-a\x83\xa0\xa2\x01\x83\xb2\xf8\x02\x80\x8c(\x88b\x92\xed\x0a\x0amaxPayloadS\x91\x82\x0a\x84\
-f\x88J\x04 body\x9a\xb8L\x01,\"\x83\x93\x06\x98\xac\x1a\x89\x80\x02\x82\xe0\x1c\x845\xa4\xf4\
-\xaa\x01\x82\xad\x8b\x01\x00P\x83\xa7\xeb\x02\x9a\xef\x02\x81,\x80\xdd\x1c\x84\xd6\xeb\x02\
-\x80\xc4\x07\x82\x94\x8d\x01\x80\xdd\x06\x8e\x81\x03\x9f\xc3\x01\x86K\x83\xd5\x86\x02\x82\x91\
-\x01\x86\xee\x8d\x01\x84Z\xa0\xcd\x01\x84\xb2\xe0\x01\x81\xc4\x03\x98\x83\x06\x03help\x85\xe0\
-\xe0\x01\x86\xdb\xef\x02\x87\x92\x09\x9f\xfe#\x02eta\x8f\x90)\x88\xb1\x02\x01ET\x80\x82\x1f\
-\x00(\x85\x8a\x85\x02\x83\xba\x8f\x01\x90\xd2\xe8\x02\x9f\xab\x02\x82N\xb1\xe6\x03\x02fil\x91\
-\x9c\x98\x01\x88\xad\x01\x82\x98e\x80(\x07 paramet\x90\xff\xa1\x01\x03maxR\x94\x95e\x8e\xd1\
-\x06\x85\x80\x88\x02\x82\x92\xa9\x01\x81^\x01ed\x85\x87\x06\x04retur\x82\xd5\xc8\x02\xb1\x80\
-\x06\x82Q\x81\xb0\xf9\x01\x00s\xae\x95\x02\x00p\x80\xf3m\x9a\x94\x02\x04PATCH\x97\xe2\x08\x9f\
-\xa4\x01\x8aC\xb2\xbf\x03\x81\xd5\x0a\x00a\x91\x83i\x00N\x85\xcb\x14\x81\xe0\x0d\x83*\x82\x8c\
-h\x82A\x09 follows (\x81&\x82\xdf\x05\x0dProviderConfig\x837\x8a\xfe\xab\x01\x9d\xe4+\x02s\
-or\x8f\xd1\x16\x88\xbf\x02\x80\"\x81\xe8\x80\x02\x80\xf3\x1c\x80\x0d\x00B\x82\xaa\x1b\x80\x0b\
-\x02Ord\x90\xe0\x04\x9f\xd2\x02\x84V\xae\xf4\x03\xa2\xebV\x81\xc9\x02\x86\xbe\x8c\x02\x82\x92\
-!\x06n offer\x83\xb9\xfb\x02\x81#\x01li\x81\xc3\x05\x03spon\x90\x9c\x82\x02\x00R\x96\xfc\x8d\
-\x02\x82\xfd\x16\x88a\x9d\xb3k\x87-\xb4\xb0\x11\x89E\x9e\xa8\x11\x02end\x81\xda\xb2\x01\x8e\
-R\x03Path\x86\xc9\x16\x87U\x02's \x846\x81\xc8\x9d\x01\x82\xa7\x1f\x81\xad\x02\x80\xeb2\x8a\
-\x96\x10\x00/\x80\xff!\x93\xe7\xe3\x01\x99\xce\xe4\x01\x89s\x8aT\x80S\xb3\xf5\x12\xb0V\x82\
-\xb7\x06\x91\x97\x07\x86\xd8v\x00i\x83\x9b\x14\x00a\x93j\x84\xaf\xa1\x01\x08urn:ietf:\x81\xfe\
-\x0a\x06s:scim:\x83\xd0\x07\x09:core:2.0:\x9b\x8c\x01\xc1\xa4\x08\x84\xba\x05\x81\xa8\xee\x01\
-\xaf\x9b\x08\xa0\xb4\xa6\x01\x81L\x03PerP\x80\x94b\x96\x96\x1f\x86\xc1\x0c\x85\xdeq\x82\xac\
-5\x93\xb4\x0c\xaf\x85\x02\x85\xa5\x90\x03\x83\x84\x02\x82\x9d\x80\x03\x92\xe2\x07\xa7\x9d\x0a\
-\x08tartIndex\x92\xff\x07\x011-\x80\x92\x06\x01d \x81\x87\x1d\x83\x8d\xe8\x02\x86\x9at\x85\
-\xa3\x04\x81\x16\x84\xf9\x01\x83\x81*\x02who\x81\xe5\xad\x01\x94\x92\x15\x81\xde\xba\x02\x95\
-\xa5\x0f\x86\xf98\x8e\x82\x09\x9e\xbda\x90\x9d\x09\x8e\xb0\x0a\xff\xa2\x09\xff\xa2\x09\xff\
-\xa2\x09\xff\xa2\x09\xff\xa2\x09\xb4\xf4f\x89\x8c\x01\xce\x82\x10\x83Z\x9b\xfb\x0f\x83\x9a\
-\x03\x85\xb6/\x07attribut\x80\x94,\x05t defi\x91\x9d9\x86'\x92}\x87G\x85\x90 \x00a\x88O\x97\
-\x93\x01\x85<\x8f\xfc\x7f\x06aseExac\x92\xb1\xef\x01\x81\xbf\x13\x83\x9f\x8c\x03\x80\x89\x16\
-\x81\xaa\xf9\x01\x80\x91\x18\x81\xde\x01\x80<\x81\x9a(\x05n into\x8f\x8d\xd5\x02\x87\xcb/\xa3\
-\xa3#\x84\xaa\x01\x84\xe1A\x99\xd0\x08\x05multiV\x80\x9f\x01\x9b\x8d1\x8bW\x01 a\x82\x8a\x04\
-\x01of\x83\xdd\x01\x92\xb3\x01\x81\xc5&\x03ilit\x8f\x9b\xb0\x01\x84^\x84\xa0%\x81\x83\x95\x02\
-\x00e\x82\xc5\x01\x81T\x82\xad\x84\x01\x00W\x80\xd30\x00,\x81\x0b\x02Onl\x80\xc3 \x85\xe3<\
-\x01or\x82\xb9\x84\x01\x80\x18\xb3\xe1\x08\x85\xd7\x01\x8a\xdd\x08\x80\xf8)\x80'\x93\xf0\xb1\
-\x01\x84\xa1*\xa2\xb1\x02\x00m\x80\xbdm\x00b\x81\xb2\x82\x01\x00s\x8a\x98\x91\x03\x89\x8f4\
-\x82\xf6\xf2\x01\x93\xab9\x82\xb0\x0f\x80\xa4#\x81\xeb\xa0\x03\x8ab\x08: always,\x82\x8d\xa9\
-\x02\x00,\x80\xd4\x05\x02aul\x81\xa1\xb4\x01\x99\xec\xd5\x02\x02ubA\x9b\xb4\x06\x03part\x82\
-\xe9\x97\x03\x81\xba\x05\x02lex\x88\xb3\x02\x820\x00b\x83\xb80\x81\xfa\x83\x01\x01wa\x9c\xcd\
-J\x03sub-\xff\xcf\x06\xff\xcf\x06\xff\xcf\x06\xff\xcf\x06\xff\xcf\x06\xc2\xcf\x06\x92\xb6,\
-\x80\xe1O\x87\xc0\xbb\x01\x83\x8d\x03\x00;\x85\xcf\x06\x02mea\x81\x9c\xff\x01\x84\xf5\x0f\x81\
-\xaa\xc7\x01\x80\xd6,\x88\xa7\x06\x81\x90\x04\x84\xe1w\x85\xee7\x84\xf0\x01\x80\xcc1\x81M\x92\
-\xbd\xf6\x01\x07niquenes\x93\xa50\x82 \x84\xd5\x06\x83\xde\x02\x00:\x81\x87S\x00,\x82\x88\xb7\
-\x01\x02r (\x85\xb5\xba\x01\x83\x9c\xb7\x01\x01ic\x82\xb3D\x03glob\x91\xea\xac\x03\xa1\x94\
-\xd2\x02\xff\xb1\x02\xff\xb1\x02\xa6\xb1\x02\xa2\xb3\x09\x85\xd9\x11\x82\x9d\x0b\x9c\xb4\x09\
-\x9a\xd8\x17\x82M\x81\x82\xb5\x02\x01RN\xc4\x97\x16\x92\xc9\x08\x82\xeb\xa7\x03\x88\xb3V\x84\
-}\xa7\xf8\x17\xc2\xb2(\x82\xc2\x02\xff\x88 \xff\x88 \xff\x88 \xcd\x88 \x87\x88\x19\xb7\x81\
-\x20\xff\xa8\x19\xff\xa8\x19\xff\xd9\x12\xff\xd9\x12\xff\xd9\x12\xff\xd9\x12\xff\xa8\x19\xff\
-\xa8\x19\xff\xcf\x06\xff\xcf\x06\xff\xcf\x06\xff\xcf\x06\xff\xcf\x06\xff\xa8\x19\xff\xf7\x16\
-\xff\xa8\x19\xff\xb1\x02\xff\xa8\x19\xff\xa8\x19\xff\xa8\x19\xff\xa8\x19\xaa\x8d\xae\x01\x00\
-p\x80\xbfB\x80\xcbG\x80\xc2r\x80\xa54\xc6\x960\x87\xd3\x9c\x03\x85\xd3\xe4\x02\x9b\x9d\x0f\
-\x8c\x8e\x01\x88\x8d\x01\x81\xe4`\x85\xc1\xcd\x02\x93\xd7\xfb\x03\x9a\xc6\x0b\x81\xc4\xdf\x01\
-\x80\x8c\x01\x81,\x84\xf1\xd1\x02\x82\xd6\xe9\x01\x01de\x81\x16\x81\xa1[\x80(\x93\xb6\x0f\x05\
-isplay\x80\xce\x0c\x96\xf5\x01\x9b\xb4\x99\x02\x83\xbf\xa8\x02\x97\xb6\x02\x8c\xc5\xa3\x02\
-\x9d\xa0\x18\x8d\xec\xa8\x02\x8c\xea\xeb\x01\x81\xb6\x01\x93\x98\x19\x86\xcf\x82\x03\x82\xc4\
-o\x06to peop\x9a\xba\x9f\x02\x98\xe9\x02\x00i\x81\xf6\xa4\x02\x84\xf1\x02\x87\xc2\x9f\x02\x8e\
-\x8d\xaa\x02\x87\xdb\x02\x81\xd1\x09\x92\xa3\x01\x9c\xcb\xaa\x02\xa0\xbd\x09\x94\xcf\xa8\x02\
-\x00G\x82\xc2\xa8\x02\x85\x9f\x04\x93\xb8\xa8\x02\x8e\xf4\x02\x94\xa7\xb3\x03\x94\xec\x02\x8d\
-\xf3\xb6\x01\xa4\xf2\x02\x93\x99\x02\x8e\xafx\xb6\xf7\xb0\x03\x92\x87\x0b\x81\xf7\x06\x8a\x82\
-\xe6\x01\x86\xb4\xd9\x02\x80\xf4\x0a\x02_ge\x81\xba\xd7\x02\x00r\x82\x8cJ\x80\x12\x82\xda[\
-\x82\x15\x98\x81\x8c\x03\x01me\x90\xac\x97\x03\x07Bookkeep\x80\x95J\x80\xd7y\x83\x81\xfe\x01\
-\x88\xca;\x8f\xb3\x17\x82\xd7b\x97\x8el\x82\xbc\xe7\x01\x00a\x81\xba\xa3\x02\x84\xe0\x08\xc0\
-\x87l\x80\xcc]\x00M\x9e\xb5n\x85\x7f\x81\x87m\x83\x97T\xc1\x80\x01\x95\x9f\xa7\x02\x85\xa1\
-Z\x00i\x81\xde\xaf\x02\x86\xb9\x0a\x84\xf3\"\x81\xdc\x03\x02API\x93\x94\x16\x86\x95=\x96\xce\
-f\x89\xaeB\x82\xa3\xa4\x02\xa3\xfd\x04\x9d\xff\x9c\x03\x81\x86\x0f\x01in\x82\x80\x1c\x8e\xf2\
-\x03\x04famil\x93\x85\x0b\x00F\x81\x1c\x01 (\x80\xec\x02\x00)\x81I\x91\xe3\x01\x81\x9c\xdd\
-\x02\x92B\x00G\x81\xb7\xdd\x02\x00(\x81\xb8%\x95B\xc4\xddQ\x87\xa3A\x83\x84\x10\xb4\xa6A\xa6\
-\xca'\x84\x90\x1a\xa6\x81\x0d\x00,\x83\xbfx\x81\xdf\x14\x82\xa0\xca\x03\x84\xcb\x01\x81\xde\
-\x04\xa7\xa5\x02\xaa\xb7*\x91\x9a\xaf\x03\x89\xce\x10\xff\xb3*\xb1\xb3*\x9a\xaf*\x81\xd6\x02\
-\x84\xc1\x07\x83\x9b\x01\x01am\x80\x83\x7f\x02all\x86\xe3\xc5\x01\x81\x95\x02\xb0\xb4*\x8c\
-\xc3\xc1\x01\x82\xde\x02\x83\x88\xf1\x01\x00t\x83\xd9\xe3\x03\x97\xae`\xa2\xf7D\x81\xc6\x01\
-\x81\xe5\xab\x01\x8d\xf9\x0a\xff\xd4\x13\xff\xd4\x13\xff\xd4\x13\xff\xd4\x13\xff\xd4\x13\xff\
+\xde\"\xff\xde\"\xff\xde\"\xff\xde\"\xff\xde\"\xfb\xde\"\x88\xa6\x0b\xa7\xcf\xf1\x01\xff\xea\
+\"\xff\xea\"\xff\xea\"\xff\xea\"\xff\xea\"\xff\xea\"\xff\xea\"\xff\xea\"\xff\xea\"\xff\xea\
+\"\xff\xea\"\xff\xea\"\xff\xea\"\xff\xea\"\xff\xea\"\xff\xea\"\xff\xea\"\xff\xea\"\xff\xea\
+\"\xff\xea\"\xff\xea\"\xff\xea\"\xff\xea\"\xff\xea\"\xff\xea\"\xff\xea\"\xff\xea\"\xff\xea\
+\"\xff\xea\"\xff\xea\"\xff\xea\"\xff\xea\"\xff\xea\"\xc8\xea\"\x82\xaa\x9d\x02\x00o\x81\x0f\
+\x06al SCIM\x8a\xb5\xb5\x01\x00s\x80\x9a\x1a\x00c\x80\x86\x1b\x00p\x80\xf0\x03\x00s\x82\xf6\
+\x16\x02how\x83\xb6\xa0\x03\x81\xfd\x13\x00h\x80\xe2\x1f\x80\x92\x01\x8f\xa8\x0d\x86\x1e\x07\
+ionSchem\x90\xdd\x10\x80\xe6\x07\x81}\xa2V\x99\xba\x06\x86\xc1\x96\x03\x89|\x01 s\x81}\x01\
+\x20i\x82\xcb\x96\x03\x8c\x9f\x07\xa8\xda\xaf\x01\x82J\x8a\x82\x07\x0aOAuth 2.0 B\x82\xa5\x85\
+\x03\x00T\x95\x84\xa3\x02\x06specUri\x99\x9b\x80\x01\x82c\x80\xf7\x07\x04pecif\x83\xc4\x01\
+\x91O\x93\x9d\x0c\x01ey\x81\xc2\x8a\x03\x84\xc5\x19\x84\x85\xc8\x01\x90\xbc\x01\x00o\x80\xaa\
+\x02\x82\xdc\x86\x03\x94\xba\xa4\x02\x90\x91m\x03bulk\x8f\xd2\x08\x82\xaa\x04\x81a\x81\x91\
+\xdd\x02\x83\xab\xd4\x02\x8f\xa1\x1b\x02max\x83\xd1\xb9\x01\x91\xa0\x12\x02Lar\x81\x9d\xbe\
+\x01\x86\xfd\x83\x01\x83\x8a\xc5\x01\x83\x9c\x9b\x03\x80\xf6J\x88b\x92\xed\x0a\x0amaxPaylo\
+adS\x91\x82\x0a\x84f\x88J\x04 body\x9a\xa2o\x01,\"\x83\x93\x06\x98\xac\x1a\x89\x80\x02\x82\
+\xe0\x1c\x845\xa4\xde\xcd\x01\x82\xe9)\x00P\x83\x91\x8e\x03\x9a\xef\x02\x81,\x80\xdd\x1c\x84\
+\xc0\x8e\x03\x80\xc4\x07\x82\xfe\xaf\x01\x80\xdd\x06\x8e\x81\x03\x9f\xc3\x01\x86K\x83\xbf\xa9\
+\x02\x82\x91\x01\x86\xd8\xb0\x01\x84Z\xa0\xcd\x01\x84\x9c\x83\x02\x81\xc4\x03\x98\x83\x06\x03\
+help\x85\xca\x83\x02\x86\xc5\x92\x03\x87\x92\x09\x9f\xfe#\x02eta\x8f\x90)\x88\xb1\x02\x01E\
+T\x80\x82\x1f\x00(\x85\xf4\xa7\x02\x83\xa4\xb2\x01\x90\xbc\x8b\x03\x9f\xab\x02\x82N\xb1\xe6\
+\x03\x02fil\x91\x86\xbb\x01\x88\xad\x01\x82\x82\x88\x01\x80(\x07 paramet\x90\xe9\xc4\x01\x03\
+maxR\x94\xff\x87\x01\x8e\xd1\x06\x85\xea\xaa\x02\x82\xfc\xcb\x01\x81^\x01ed\x85\x87\x06\x04\
+retur\x82\xbf\xeb\x02\xb1\x80\x06\x82Q\x81\x9a\x9c\x02\x00s\xae\x95\x02\x03patc\x8f\xde\xaa\
+\x02\x88\x94\x02\x04PATCH\x97\xe2\x08\x9f\xa4\x01\x8aC\xb2\xbf\x03\x81\xd5\x0a\x00a\x91\xed\
+\x8b\x01\x00N\x85\xcb\x14\x81\xe0\x0d\x83*\x82\xf6\x8a\x01\x82A\x09 follows (\x81&\x82\xdf\
+\x05\x0dProviderConfig\x837\x8a\xe8\xce\x01\x9d\xe4+\x02sor\x8f\xd1\x16\x88\xbf\x02\x80\"\x81\
+\xd2\xa3\x02\x80\xf3\x1c\x80\x0d\x00B\x82\xaa\x1b\x80\x0b\x02Ord\x90\xe0\x04\x9f\xd2\x02\x84\
+V\xae\xf4\x03\xa2\xd5y\x81\xc9\x02\x86\xa8\xaf\x02\x82\x92!\x06n offer\x83\xa3\x9e\x03\x81\
+#\x01li\x81\xc3\x05\x03spon\x90\x86\xa5\x02\x00R\x96\xe6\xb0\x02\x82\xfd\x16\x88a\x9d\x9d\x8e\
+\x01\x87-\xb4\xb0\x11\x89E\x9e\xa8\x11\x02end\x81\xc4\xd5\x01\x8eR\x03Path\x86\xc9\x16\x87\
+U\x02's \x846\x81\xb2\xc0\x01\x82\xa7\x1f\x81\xad\x02\x80\xeb2\x8a\x96\x10\x00/\x80\xff!\x93\
+\xd1\x86\x02\x99\xb8\x87\x02\x89s\x8aT\x80S\xb3\xf5\x12\xb0V\x82\xb7\x06\x91\x97\x07\x86\xc2\
+\x99\x01\x00i\x83\x9b\x14\x00a\x93j\x84\x99\xc4\x01\x08urn:ietf:\x81\xfe\x0a\x06s:scim:\x83\
+\xd0\x07\x09:core:2.0:\x9b\x8c\x01\xc1\xa4\x08\x84\xba\x05\x81\x92\x91\x02\xaf\x9b\x08\xa0\
+\x9e\xc9\x01\x81L\x05PerPag\x8f\x99\x03\x85\x96\x1f\x86\xc1\x0c\x85\xc8\x94\x01\x82\xac5\x93\
+\xb4\x0c\xaf\x85\x02\x85\x8f\xb3\x03\x83\x84\x02\x82\x87\xa3\x03\x92\xe2\x07\xa7\x9d\x0a\x08\
+tartIndex\x92\xff\x07\x011-\x80\x92\x06\x01d \x81\x87\x1d\x83\xf7\x8a\x03\x86\x84\x97\x01\x85\
+\xa3\x04\x81\x16\x84\xf9\x01\x83\x81*\x02who\x81\xcf\xd0\x01\x94\x92\x15\x81\xc8\xdd\x02\x95\
+\xa5\x0f\x86\xf98\x8e\x82\x09\x9e\xa7\x84\x01\x90\x9d\x09\x8e\xb0\x0a\xff\xa2\x09\xff\xa2\x09\
+\xff\xa2\x09\xff\xa2\x09\xff\xa2\x09\xb4\xde\x89\x01\x89\x8c\x01\xce\x82\x10\x83Z\x9b\xfb\x0f\
+\x83\x9a\x03\x85\xb6/\x07attribut\x80\x94,\x05t defi\x91\x9d9\x86'\x92}\x87G\x85\x90 \x00a\
+\x88O\x97\x93\x01\x85<\x8f\xe6\xa2\x01\x06aseExac\x92\x9b\x92\x02\x81\xbf\x13\x83\x89\xaf\x03\
+\x80\x89\x16\x81\x94\x9c\x02\x80\x91\x18\x81\xde\x01\x80<\x81\x9a(\x05n into\x8f\xf7\xf7\x02\
+\x87\xcb/\xa3\xa3#\x84\xaa\x01\x84\xe1A\x99\xd0\x08\x05multiV\x80\x9f\x01\x9b\x8d1\x8bW\x01\
+\x20a\x82\x8a\x04\x01of\x83\xdd\x01\x92\xb3\x01\x81\xc5&\x03ilit\x8f\x85\xd3\x01\x84^\x84\xa0\
+%\x81\xed\xb7\x02\x00e\x82\xc5\x01\x81T\x82\x97\xa7\x01\x00W\x80\xd30\x00,\x81\x0b\x02Onl\x80\
+\xc3 \x85\xe3<\x01or\x82\xa3\xa7\x01\x80\x18\xb3\xe1\x08\x85\xd7\x01\x8a\xdd\x08\x80\xf8)\x80\
+'\x93\xda\xd4\x01\x84\xa1*\xa2\xb1\x02\x01mu\x80\xff!\x81\x9c\xa5\x01\x00s\x8a\x82\xb4\x03\
+\x89\x8f4\x82\xe0\x95\x02\x93\xab9\x82\xb0\x0f\x80\xa4#\x81\xd5\xc3\x03\x8ab\x08: always,\x82\
+\xf7\xcb\x02\x00,\x80\xd4\x05\x02aul\x81\x8b\xd7\x01\x99\xd6\xf8\x02\x02ubA\x9b\xb4\x06\x03\
+part\x82\xd3\xba\x03\x81\xba\x05\x02lex\x88\xb3\x02\x820\x00b\x83\xb80\x81\xe4\xa6\x01\x01\
+wa\x9c\xcdJ\x03sub-\xff\xcf\x06\xff\xcf\x06\xff\xcf\x06\xff\xcf\x06\xff\xcf\x06\xc2\xcf\x06\
+\x92\xb6,\x80\xe1O\x87\xaa\xde\x01\x83\x8d\x03\x00;\x85\xcf\x06\x02mea\x81\x86\xa2\x02\x84\
+\xf5\x0f\x81\x94\xea\x01\x80\xd6,\x88\xa7\x06\x81\x90\x04\x84\xcb\x9a\x01\x85\xee7\x84\xf0\
+\x01\x80\xcc1\x81M\x92\xa7\x99\x02\x07niquenes\x93\xa50\x82 \x84\xd5\x06\x83\xde\x02\x00:\x81\
+\x87S\x00,\x82\xf2\xd9\x01\x02r (\x85\x9f\xdd\x01\x83\x86\xda\x01\x01ic\x82\xb3D\x03glob\x91\
+\xd4\xcf\x03\xa1\xfe\xf4\x02\xff\xb1\x02\xff\xb1\x02\xa6\xb1\x02\xa2\xb3\x09\x85\xd9\x11\x82\
+\x9d\x0b\x9c\xb4\x09\x9a\xd8\x17\x82M\x81\xec\xd7\x02\x01RN\xc4\x97\x16\x92\xc9\x08\x82\xd5\
+\xca\x03\x88\xb3V\x84}\xa7\xf8\x17\xc2\xb2(\x82\xc2\x02\xff\x88 \xff\x88 \xff\x88 \xcd\x88\
+\x20\x87\x88\x19\xb7\x81 \xff\xa8\x19\xff\xa8\x19\xff\xd9\x12\xff\xd9\x12\xff\xd9\x12\xff\xd9\
+\x12\xff\xa8\x19\xff\xa8\x19\xff\xcf\x06\xff\xcf\x06\xff\xcf\x06\xff\xcf\x06\xff\xcf\x06\xff\
+\xa8\x19\xff\xf7\x16\xff\xa8\x19\xff\xb1\x02\xff\xa8\x19\xff\xa8\x19\xff\xa8\x19\xff\xa8\x19\
+\x9e\xe6\x15\x88\xf7\xd0\x01\x00p\x80\xbfB\x80\xcbG\x80\xc2r\x80\xa54\xc6\x960\x87\xbd\xbf\
+\x03\x85\xbd\x87\x03\x9b\x9d\x0f\x8c\x8e\x01\x88\x8d\x01\x81\xe4`\x85\xab\xf0\x02\x93\xc1\x9e\
+\x04\x9a\xc6\x0b\x81\xae\x82\x02\x80\x8c\x01\x81,\x84\xdb\xf4\x02\x82\xc0\x8c\x02\x01de\x81\
+\x16\x81\xa1[\x80(\x93\xb6\x0f\x05isplay\x80\xce\x0c\x96\xf5\x01\x9b\x9e\xbc\x02\x83\xa9\xcb\
+\x02\x97\xb6\x02\x8c\xaf\xc6\x02\x9d\xa0\x18\x8d\xd6\xcb\x02\x8c\xd4\x8e\x02\x81\xb6\x01\x93\
+\x98\x19\x86\xb9\xa5\x03\x82\xc4o\x06to peop\x9a\xa4\xc2\x02\x98\xe9\x02\x00i\x81\xe0\xc7\x02\
+\x84\xf1\x02\x87\xac\xc2\x02\x8e\xf7\xcc\x02\x87\xdb\x02\x81\xd1\x09\x92\xa3\x01\x9c\xb5\xcd\
+\x02\xa0\xbd\x09\x94\xb9\xcb\x02\x00G\x82\xac\xcb\x02\x85\x9f\x04\x93\xa2\xcb\x02\x8e\xf4\x02\
+\x94\x91\xd6\x03\x94\xec\x02\x8d\xdd\xd9\x01\xa4\xf2\x02\x93\x99\x02\x8e\xafx\xb6\xe1\xd3\x03\
+\x92\x87\x0b\x81\xf7\x06\x8a\xec\x88\x02\x86\x9e\xfc\x02\x80\xf4\x0a\x02_ge\x81\xa4\xfa\x02\
+\x00r\x82\x8cJ\x80\x12\x82\xda[\x82\x15\x98\xeb\xae\x03\x01me\x90\x96\xba\x03\x07Bookkeep\x80\
+\x95J\x80\xd7y\x83\xeb\xa0\x02\x88\xca;\x8f\xb3\x17\x82\xd7b\x97\x8el\x82\xa6\x8a\x02\x00a\
+\x81\xa4\xc6\x02\x84\xe0\x08\xc0\x87l\x80\xcc]\x00M\x9e\xb5n\x85\x7f\x81\x87m\x83\x97T\xc1\
+\x80\x01\x95\x89\xca\x02\x85\xa1Z\x00i\x81\xc8\xd2\x02\x86\xb9\x0a\x84\xf3\"\x81\xdc\x03\x02\
+API\x93\x94\x16\x86\x95=\x96\xcef\x89\xaeB\x82\x8d\xc7\x02\xa3\xfd\x04\x9d\xe9\xbf\x03\x81\
+\x86\x0f\x01in\x82\x80\x1c\x8e\xf2\x03\x04famil\x93\x85\x0b\x00F\x81\x1c\x01 (\x80\xec\x02\
+\x00)\x81I\x91\xe3\x01\x81\x86\x80\x03\x92B\x00G\x81\xa1\x80\x03\x00(\x81\xb8%\x95B\xc4\xdd\
+Q\x87\xa3A\x83\x84\x10\xb4\xa6A\xa6\xca'\x84\x90\x1a\xa6\x81\x0d\x00,\x83\xbfx\x81\xdf\x14\
+\x82\x8a\xed\x03\x84\xcb\x01\x81\xde\x04\xa7\xa5\x02\xaa\xb7*\x91\x84\xd2\x03\x89\xce\x10\xff\
+\xb3*\xb1\xb3*\x9a\xaf*\x81\xd6\x02\x84\xc1\x07\x83\x9b\x01\x01am\x80\x83\x7f\x02all\x86\xcd\
+\xe8\x01\x81\x95\x02\xb0\xb4*\x8c\xad\xe4\x01\x82\xde\x02\x83\xf2\x93\x02\x00t\x83\xc3\x86\
+\x04\x97\xae`\xa2\xf7D\x81\xc6\x01\x81\xcf\xce\x01\x8d\xf9\x0a\xff\xd4\x13\xff\xd4\x13\xff\
 \xd4\x13\xff\xd4\x13\xff\xd4\x13\xff\xd4\x13\xff\xd4\x13\xff\xd4\x13\xff\xd4\x13\xff\xd4\x13\
-\xff\xd4\x13\xff\xd4\x13\xaf\xf0\xd2\x01\xff\xc9#\xff\xf5\x0f\xff\xf5\x0f\xff\xf5\x0f\xff\xf5\
-\x0f\xff\xf5\x0f\xff\xf5\x0f\xff\xf5\x0f\xff\xf5\x0f\xff\xf5\x0f\xff\xf5\x0f\xff\xf5\x0f\xff\
-\xf5\x0f\xff\xf5\x0f\xff\xf5\x0f\xbf\xf5\x0f\x85\xef\x1f\x8c\xe0\xd4\x03\xff\xfa\x0f\xff\xfa\
+\xff\xd4\x13\xff\xd4\x13\xff\xd4\x13\xff\xd4\x13\xff\xd4\x13\x9a\xa5\x02\xff\xc9#\xff\xf5\x0f\
+\xff\xf5\x0f\xff\xf5\x0f\xff\xf5\x0f\xff\xf5\x0f\xff\xf5\x0f\xff\xf5\x0f\xff\xf5\x0f\xff\xf5\
+\x0f\xff\xf5\x0f\xff\xf5\x0f\xff\xf5\x0f\xff\xf5\x0f\xff\xf5\x0f\xd4\xf5\x0f\x85\xef\x1f\x8c\
+\xca\xf7\x03\xff\xfa\x0f\xff\xfa\x0f\xff\xfa\x0f\xff\xfa\x0f\xff\xfa\x0f\xff\xfa\x0f\xff\xfa\
 \x0f\xff\xfa\x0f\xff\xfa\x0f\xff\xfa\x0f\xff\xfa\x0f\xff\xfa\x0f\xff\xfa\x0f\xff\xfa\x0f\xff\
-\xfa\x0f\xff\xfa\x0f\xff\xfa\x0f\xff\xfa\x0f\xff\xfa\x0f\xff\xfa\x0f\xa0\xa5\x02";
+\xfa\x0f\xb4\xef\x1f\x82\x89\xcc\x02\x89\xec\x99\x02\x84\xb6\xca\x03\x83\x80\xa6\x01\x00u\x82\
+\xc6\xb6\x04\x80\xbe1\x82&\x8f\xd6\xd5\x02\x9a\xa7\xa3\x03\x82U\x85\x824\x82s\x05, best\x84\
+\xb52\x01nl\x81\x86\x0e\x81\xd8\x86\x01\x81\xae\x07\x89\xd9\xa6\x03\x98\xd1\xa3\x03\x84\xd1\
+2\x99\xca\xa4\x01\x87\xd3\xd6\x02\x90\xfd\xab\x03\x05rocess\x81\xa7\xca\x02\x87)\x83\xd4\xbf\
+\x02\x81\xf4\xa1\x01\x80\xb3T\x03buil\x81\xd4\x88\x01\x9c\xf3[\x87E\x8e\x8c\x01\x93\xe1\xb9\
+\x03\x03Its \x83\xbe\x0d\x82\x81\x07\x06(ARM 64\x92\xac\xdb\x02\x92\xc4\x07\x80D\x00i\x86\x99\
+\x0d\x00(\x81\xf5\xcb\x02\xb4\xc6\xac\x04\x81\xc6\x01\x00v\x9c\xdeR\x85\xd2\xac\x03\x82\xf6\
+\x01\x82\x8d\xc3\x02\x9e\xcf\xb0\x01\x02bad\x90\xb48\x81\xcd\xff\x02\x06rusted-\x84\xf9\xaa\
+\x01\x81+\x02; `\x80\xa6N\x00`\x80\x89N\x85\xba\xd4\x02\x07communit\x80\x9ac\x8a\xf6\x9a\x02\
+\x84\xc0O\x84\xff\xae\x03\x02\",\"\x8e\x84\xae\x03\x07\",\"open_\x83\x8d\xa4\x01\x01,\"\x80\
+b\x9f\xfc\x88\x02\xc0\xed\xbd\x01\xcb\xdf\xbd\x01\x87\xf1\xae\x04\x01y'\x8a\xc8\x04\xa7\xc6\
+\xbd\x01\x8bF\x86\xca\x04\x82\xa8\xc0\x01\x03he `\x86\xfc\x01\x00`\x84\xa8\x93\x01\x82\xc7\
+\xa2\x01\xb3\xe2\xda\x04\xa3\x88\xc1\x04\x92\x8e\xa7\x01\xa6\xab\x0f\x04exten\x80\xfa\x10\x06\
+_review\x90\xd6\x05\x00F\x81\x89\x19\x8b\x93\x91\x03\x859\x80\x84\x0b\x82\xf6\x05\x83\"\x84\
+I\x95\xe8\xab\x01\x90\xd4\x13\x81\xf2~\x00e\x80\xaa\x06\x82\xf6\xce\x02\x01's\x91\x8f\xa4\x01\
+\x91\xb4\x03\x03logo\x92\xe5\x8c\x03\x8d\xc7\xa6\x01\x80+\x81\xb1\x01\x82\xec\xd6\x03\x00h\
+\x81\xba\x80\x01\x91\x8b\x09\x00r\x90\x86\x07\x87\xa3\x9f\x01\x81\"\x81P\x9b\xde\xa9\x01\x02\
+mal\x9a\xaa\x97\x03\x81\"\x9dJ\x85\xa1\x04\x00[\x84\xb3\x04\x87e\x96\xfc\x05\x8a\xc9\xc6\x01\
+\x00`\x85\x97\xa6\x01\x00/\x80\x0a\x02`; \x84\x88\x08\x89\xc2\xad\x01\x01no\x86\xb6\xb2\x01\
+\x81\xec\x11\x91\xf7\x02\x85\x99\xe4\x02\x00_\x82\x8e\xd9\x02\x9f\x93\xda\x02\xb5\xb9\x0c\x8c\
+\x85\xe5\x02\xb7\xbd\x0c\x04Linux\xb8\xbc\x0c\x81\xaa\xdc\x02\xb4\xbc\x0c\x86\xe4\x0a\x8f\xd4\
+\x07\x00o\x85\xb5\x0c\x90\xdf\xb4\x01\x8b\xab\xfe\x03\x93\xc5\x06\x85a\x81\xc2\x06\xa7\xe7\
+\x01\x8c=\x96\xbc\x12\x88\xf6\xaa\x01\x01id\x84\xf4\xaa\x01\xbc\xc2\xb2\x01\x82\xdd\x11\x87\
+\xcf\xd3\x02\x82\xef\x9f\x01\x81\x93\x08\x85\x88\xa9\x01\x81\x9f\xd1\x02\x02it:\x81\x9c\xcb\
+\x01\x03, ro\x80\xb4\x0c\x82\xe7\xa5\x01\x82\x91\x07\x81m\x02s (\x88\xdfY\x021B+\x92\xf0\x03\
+\x81\xbd\xad\x04\xab\x89\xaf\x01\x00o\x84\x9a\xc5\x01\x87(\xab\xca\x0c\x89P\x84\xd3\x18\x87\
+\x9b\xc3\x01\x87\x91\x96\x03\x94\xec\xca\x01\xa6\xb3\xb2\x01\x9d\xb9\xc4\x01\x86\xc3\xba\x03\
+\x92\xbc`\x80\xb2\x01\x86\xdc\xc1\x04\x86\x90\xb2\x01\x83\xc4\xe2\x02\x82\xff\xc8\x01\x81\xa1\
+\xce\x01\x84\x92\x0c\x92\xed\x02\x83\x9f\xae\x01\xa5\xcf\x0d\x88\x95\x1d\xa4\xd0\x0d\x95\x9d\
+\x05\x83\x8f\x03\x831\x88\x87\x07\x90\x86\x04\x96\xeb\xaf\x01\xa2\xc1\xe4\x03\x91\xa9\xf1\x03\
+\x87\xadv\x87\x83\xab\x02\x81\xa5\x17\x89\xcf\xf9\x04\x8e\x80\xe5\x02\x87\xb1\xf1\x03\x89\xb6\
+\xb2\x02\x81h\x86\xf0\xab\x02\xa2\xda\xd2\x01\x8e\xe4\xfb\x04\x86\xe3\x9a\x03\xa3\xb6\xa8\x03\
+\x81\x8e\x12\x83\xb0\xa8\x03\x85\xc8 \x01ga\x80\xba)\x9d\x96\xa7\x01\x99\xaf\xa8\x03\x85\x87\
+\x04\x84\x9d\xc9\x01\xb1\xd3\x11\x97\xec\xa7\x03\x80\xba\x01\x82\xf1\xc9\x01\xab\xb7\x01\x9c\
+\xe5\xa7\x03\x00A\x83\xad)\x04whose\x8d\xf5\xa6\x03\x84\x95a\x81\xad\xea\x02\x80\xdb&\x00s\
+\xa8s\x9c\xea\xa7\x03\x84Y\x83m\x9f[\x94\xbc\x0c\x83\x92\x04\x01ID\x84\xcf&\xa3\xdf\xa6\x03\
+\x9f\x8f\xc1\x01\x85\xe3-\x88\xe9\x09\x818\x02ist\x81\x97\xb6\x01\x93\xac\x14\x81\xa3\xb6\x01\
+\x01ff\xa2^\x83\\\x812\x92P\x96\x9b%\x86\xe2\xbd\x01\x81N\x81\xcc\xbb\x01\x03they\x80\xa8\x11\
+\x9f\xd4\x02\x99\xed\xa1\x03\x00A\x89\xe5\xa1\x03\x85d\x80\x86S\x85\xd4\xd4\x01\x83A\x9fk\x9e\
+\xa8\x0b\x83\xc0\x06\x02, `\x80\x86#\x00`\x81\xfe\xd1\x04\x92\x95\x0b\x99\x98\xa0\x03\x87\x90\
+\x8c\x04\x83\xf6\xcb\x03\x80\xa3\x09\x81\xb8\xd1\x04\x89\x93&\x94\xdf\xc6\x01\x90\x8f\x0b\x85\
+r\xa2\xa3\xfe\x02\x94\x85\xc9\x03\x83\x9f\x10\x89\xcd\x09\x8b\xa4.\xa1\xe1\xb8\x02\x86\x85\
+\x85\x05\x8c]\x00r\x80\xaf!\x80\x8b\x09\xff\xfd\xc8\x03\xff\xe4\xb8\x02\xa7\xe4\xb8\x02\x8a\
+\xcb\x02\xb3\xd0\x87\x04\xb3\x90\x0d\x87\xd5\xfd\x02\x88N\xc5\x9a\x0d\x89\x8d\xcc\x01\xd0\x9f\
+\x0d\x8b\xea\xce\x03\x88\xbc\x19\xff\xa8\x0d\xb8\xa8\x0d\x8b\xda\x01\xbe\xaf\x0d\x8bQ\xaa\xb7\
+\x0d\xa0\x89\x0c\x89\xed\x03\x85\xdd\xc7\x01\xa0\x95\x02\x02org\xa5\xe3\x03\x80)\x8c\xe1\x0a\
+\x80\xa7\x1e\x9a\xb9\xd1\x01\xab\xf0\x0c\x89\xcb\x01\x85\xf8\x0c\x80g\xd2\xf8\x0c\x00O\x87\
+p\x95\x80\x0d\x90\xa0\x0c\x84\xba\x02\xa1\xeb\xde\x03\x88>\x84\xae\x17\x96\x8f\x16";
 
 /// Every operation, in catalog order.
 pub static OPERATIONS: &[Operation] = &[
@@ -402,6 +463,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::Page,
         summary: "Returns the signed-in user's personal access tokens one page at a time, with label, scopes, status and usage details. The secret of each token is left blank.",
         params: &[
@@ -441,6 +503,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: false,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Creates a personal access token for the signed-in user with the given label, scopes and optional expiry. The token secret is returned only in this response, so store it straight away.",
         params: &[],
@@ -456,6 +519,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: true,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "A name that helps you recognise the token later; at most 100 characters.",
                 },
                 Field {
@@ -466,6 +530,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: true,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "Permissions to grant: repo:admin, repo:write, repo:read or repo:public_read. Each scope implies those below it, so listing the highest one you need is enough.",
                 },
                 Field {
@@ -476,6 +541,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: false,
                     enum_values: &[],
                     format: Some("date-time"),
+                    max_length: None,
                     description: "Moment the token stops working, as an RFC 3339 date-time. Leave it out for a token that never expires.",
                 },
             ],
@@ -494,6 +560,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Returns one of the signed-in user's personal access tokens, found by its UUID. The secret is not part of the answer.",
         params: &[Param {
@@ -521,6 +588,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Removes a personal access token for good; clients still using it lose access. There is no way to restore it.",
         params: &[Param {
@@ -548,6 +616,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Renames a personal access token or turns it off and on again. Only the fields sent are changed.",
         params: &[Param {
@@ -572,6 +641,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: false,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "New label for the token; at most 100 characters.",
                 },
                 Field {
@@ -582,6 +652,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: false,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "false suspends the token; true makes it usable again.",
                 },
             ],
@@ -603,6 +674,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Returns the audit log actions known for a namespace, grouped by category and each with a readable label. Their names are the values accepted by the action filter of list_audit_log_events.",
         params: &[Param {
@@ -633,6 +705,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::Page,
         summary: "Returns the audit log events recorded for a namespace, one page at a time. Optional filters limit them to one action, target, actor or time window.",
         params: &[
@@ -736,6 +809,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: false,
         auth: Auth::None,
         deprecated: true,
+        source: None,
         pagination: Pagination::None,
         summary: "Deprecated; prefer create_auth_token. Trades a username and password (or personal access token) for a JWT; for an account with two-factor authentication it instead fails with 401 and hands back a login_2fa_token for login_second_factor. Members of organizations that enforce SSO need a personal access token in place of the password.",
         params: &[],
@@ -751,6 +825,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: true,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "Docker ID of the account signing in.",
                 },
                 Field {
@@ -761,6 +836,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: true,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "The account's password, or one of its personal access tokens.",
                 },
             ],
@@ -783,6 +859,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: false,
         auth: Auth::None,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Finishes a login for an account protected by two-factor authentication: send the login_2fa_token obtained from login together with the current one-time code, and get the JWT back.",
         params: &[],
@@ -798,6 +875,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: true,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "Short-lived token that login returned when it asked for a second factor.",
                 },
                 Field {
@@ -808,6 +886,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: true,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "Current time-based one-time password (TOTP) from the account's authenticator.",
                 },
             ],
@@ -826,6 +905,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: false,
         auth: Auth::None,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Exchanges a username + personal access token (or password), or an org name + organization access token, for a short-lived JWT (valid about 10 minutes) to send as a bearer token. JWTs minted from a personal access token are refused with 403 by some organization endpoints; use an organization access token or a password there.",
         params: &[],
@@ -841,6 +921,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: true,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "Who is signing in: a Docker username when signing in with a password or a personal access token, or an organization name for an organization access token.",
                 },
                 Field {
@@ -851,6 +932,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: true,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "The credential for the identifier: its password, a personal access token, or an organization access token. Passwords are rejected when the organization enforces SSO.",
                 },
             ],
@@ -872,6 +954,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::Page,
         summary: "Returns the groups of an organization one page at a time, optionally only those a given user belongs to or those matching a name.",
         params: &[
@@ -941,6 +1024,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: false,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Adds a new group (team) to an organization and returns it.",
         params: &[Param {
@@ -965,6 +1049,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: true,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "Name for the new group.",
                 },
                 Field {
@@ -975,6 +1060,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: false,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "Optional text explaining what the group is for.",
                 },
             ],
@@ -996,6 +1082,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Returns one group of an organization with its ID, UUID, description and member count.",
         params: &[
@@ -1038,6 +1125,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Replaces the name and description of a group and returns the result. To change a single field, use patch_org_group.",
         params: &[
@@ -1074,6 +1162,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: true,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "Name the group should have after the update.",
                 },
                 Field {
@@ -1084,6 +1173,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: false,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "Description the group should have after the update.",
                 },
             ],
@@ -1105,6 +1195,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Deletes a group (team) from an organization.",
         params: &[
@@ -1147,6 +1238,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Changes only the group fields present in the body, leaves the rest untouched, and returns the result.",
         params: &[
@@ -1183,6 +1275,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: false,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "New name for the group, if it should change.",
                 },
                 Field {
@@ -1193,6 +1286,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: false,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "New description for the group, if it should change.",
                 },
             ],
@@ -1214,6 +1308,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::Page,
         summary: "Returns the users in a group one page at a time. Organization owners and other privileged callers may also search by email address and see members' email addresses.",
         params: &[
@@ -1286,6 +1381,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: false,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Puts a user into a group of the organization. A success carries no response body.",
         params: &[
@@ -1321,6 +1417,7 @@ pub static OPERATIONS: &[Operation] = &[
                 required: true,
                 enum_values: &[],
                 format: None,
+                max_length: None,
                 description: "Docker ID of the user to add.",
             }],
         }),
@@ -1341,6 +1438,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Takes a user out of a group of the organization.",
         params: &[
@@ -1390,6 +1488,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Returns every invitation to the organization that is still waiting for an answer. Only organization owners may call this.",
         params: &[Param {
@@ -1417,6 +1516,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Withdraws a pending invitation, so it no longer shows among the organization's open invitations.",
         params: &[Param {
@@ -1444,6 +1544,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: false,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Delivers a pending invitation to its recipient once more. Any owner of the organization may call this.",
         params: &[Param {
@@ -1471,6 +1572,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: false,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Invites several people at once, by Docker ID or email address, to an organization and optionally to one of its teams. Only organization owners may call this; the answer gives a status per invitee, and with dry_run nothing is sent.",
         params: &[Param {
@@ -1495,6 +1597,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: true,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "Name of the organization the invitees are asked to join.",
                 },
                 Field {
@@ -1505,6 +1608,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: false,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "Name of a team (group) of that organization the invitees will join.",
                 },
                 Field {
@@ -1515,6 +1619,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: false,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "Role the invitees receive in the organization, for example member.",
                 },
                 Field {
@@ -1525,6 +1630,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: true,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "Docker IDs or email addresses of the people to invite.",
                 },
                 Field {
@@ -1535,6 +1641,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: false,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "When true, the request is only checked for errors and no invitation is created.",
                 },
             ],
@@ -1556,6 +1663,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::Page,
         summary: "Returns an organization's access tokens one page at a time, with label, status, creator and usage times but no secrets.",
         params: &[
@@ -1608,6 +1716,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: false,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Creates a new organization access token, limited to the listed resources and with an optional expiry. The token secret is returned only in this response.",
         params: &[Param {
@@ -1632,6 +1741,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: true,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "Name that identifies the token.",
                 },
                 Field {
@@ -1642,6 +1752,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: false,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "Free text saying what the token is used for.",
                 },
                 Field {
@@ -1652,6 +1763,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: false,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "What the token may reach. Each entry has a type (TYPE_REPO or TYPE_ORG), a path (a repository such as myorg/myrepo, a glob such as myorg/*, or */*/public for every public repository) and a list of scopes such as scope-image-pull.",
                 },
                 Field {
@@ -1662,6 +1774,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: false,
                     enum_values: &[],
                     format: Some("date-time"),
+                    max_length: None,
                     description: "Moment the token stops working, as an RFC 3339 date-time; optional.",
                 },
             ],
@@ -1683,6 +1796,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Returns one organization access token with its label, status, timestamps and resources. The secret is not included.",
         params: &[
@@ -1725,6 +1839,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Removes an organization access token for good; anything still using it loses access. There is no way to restore it.",
         params: &[
@@ -1767,6 +1882,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Changes an organization access token's label, description or resources, or turns it off and on again. Only the fields sent are changed.",
         params: &[
@@ -1803,6 +1919,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: false,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "New name for the token.",
                 },
                 Field {
@@ -1813,6 +1930,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: false,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "New free-text note about the token's purpose.",
                 },
                 Field {
@@ -1823,6 +1941,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: false,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "New set of resources the token may reach, in the same form as when creating one (type, path and scopes).",
                 },
                 Field {
@@ -1833,6 +1952,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: false,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "false suspends the token; true makes it usable again.",
                 },
             ],
@@ -1854,6 +1974,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Returns an organization's settings, currently its restricted-images policy.",
         params: &[Param {
@@ -1884,6 +2005,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Replaces an organization's settings and returns the stored result. Only organization owners may call this, and the image restriction takes effect only on a business subscription.",
         params: &[Param {
@@ -1907,6 +2029,7 @@ pub static OPERATIONS: &[Operation] = &[
                 required: true,
                 enum_values: &[],
                 format: None,
+                max_length: None,
                 description: "Image policy with three booleans: enabled turns the restriction on; allow_official_images and allow_verified_publishers let members still use those images while it is on.",
             }],
         }),
@@ -1924,6 +2047,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::Page,
         summary: "Returns the members of an organization one page at a time, optionally with pending invitees. The fields last_logged_in_at, last_seen_at and last_desktop_version are filled only for organizations that have insights turned on.",
         params: &[
@@ -2016,6 +2140,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Exports the member list of an organization. The result is CSV text with one row per member.",
         params: &[Param {
@@ -2043,6 +2168,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Gives a member of the organization a different role and returns the updated member. Only organization owners may call this.",
         params: &[
@@ -2078,6 +2204,7 @@ pub static OPERATIONS: &[Operation] = &[
                 required: true,
                 enum_values: &["owner", "editor", "member"],
                 format: None,
+                max_length: None,
                 description: "Role the member should hold from now on.",
             }],
         }),
@@ -2098,6 +2225,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Takes a user out of the organization, which also drops them from all of its groups. The organization's last owner cannot be removed.",
         params: &[
@@ -2137,6 +2265,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::Page,
         summary: "Returns the tags of a repository one page at a time, each with its size, status, push and pull times, and details of the images behind it.",
         params: &[
@@ -2196,6 +2325,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Asks whether a repository has any tags, without fetching them. The result is {exists: true|false}.",
         params: &[
@@ -2235,6 +2365,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Returns a single tag of a repository with its size, status, push and pull times, and details of the images behind it.",
         params: &[
@@ -2284,6 +2415,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Asks whether a given tag exists in a repository, without fetching it. The result is {exists: true|false}.",
         params: &[
@@ -2336,6 +2468,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Switches immutable tags on or off for a repository and sets the rules that decide which tags may not be overwritten. Only users with admin rights on the repository may call this.",
         params: &[
@@ -2372,6 +2505,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: true,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "true protects matching tags from being overwritten; false lifts the protection.",
                 },
                 Field {
@@ -2382,6 +2516,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: true,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "Regular expressions selecting the protected tags, for example v.* or .*-RELEASE.",
                 },
             ],
@@ -2403,6 +2538,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Checks an immutable-tag rule and returns the existing tags of the repository that it matches, without changing anything. Only users with admin rights on the repository may call this.",
         params: &[
@@ -2438,6 +2574,7 @@ pub static OPERATIONS: &[Operation] = &[
                 required: true,
                 enum_values: &[],
                 format: None,
+                max_length: None,
                 description: "The rule to try out, a regular expression such as v.*.",
             }],
         }),
@@ -2459,6 +2596,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: false,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Grants a group (team) of the organization read, write or admin access to a repository and returns the resulting grant.",
         params: &[
@@ -2495,6 +2633,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: true,
                     enum_values: &[],
                     format: Some("int64"),
+                    max_length: None,
                     description: "Numeric ID of the group that receives access.",
                 },
                 Field {
@@ -2505,6 +2644,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: true,
                     enum_values: &["read", "write", "admin"],
                     format: None,
+                    max_length: None,
                     description: "Access level: read allows viewing and pulling, write adds pushing, and admin adds managing the repository's settings.",
                 },
             ],
@@ -2527,6 +2667,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Optional,
         deprecated: false,
+        source: None,
         pagination: Pagination::Page,
         summary: "Returns the repositories of a user or organization namespace one page at a time. Public repositories are listed even without a token; private ones need a token with access to them.",
         params: &[
@@ -2607,6 +2748,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: false,
         auth: Auth::Bearer,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Creates a repository in a user or organization namespace and returns it. The namespace has to be given both in the path and in the body.",
         params: &[Param {
@@ -2631,6 +2773,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: true,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "Name of the new repository: 2 to 255 characters, lowercase letters and digits, optionally joined by single '.', '_' or '-' separators.",
                 },
                 Field {
@@ -2641,6 +2784,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: true,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "Owner of the new repository; give the same value as in the path.",
                 },
                 Field {
@@ -2651,6 +2795,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: false,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "One-line summary of the repository; at most 100 characters.",
                 },
                 Field {
@@ -2661,6 +2806,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: false,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "Long overview text of the repository; at most 25,000 bytes.",
                 },
                 Field {
@@ -2671,6 +2817,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: false,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "Registry that will host the repository, normally docker.io.",
                 },
                 Field {
@@ -2681,6 +2828,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: false,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "true makes the repository private; the default, false, makes it public.",
                 },
             ],
@@ -2703,6 +2851,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Optional,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Returns the details of one repository in a user or organization namespace. Public repositories can be read without a token; private ones need a token with access to them.",
         params: &[
@@ -2742,6 +2891,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Optional,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Asks whether a repository exists and is visible to the caller, without fetching it. The result is {exists: true|false}.",
         params: &[
@@ -2771,6 +2921,174 @@ pub static OPERATIONS: &[Operation] = &[
         result_schema: 33524..33660,
     },
     Operation {
+        name: "update_repository",
+        aliases: &[],
+        area: "repositories",
+        method: Method::Patch,
+        path: "/v2/namespaces/{namespace}/repositories/{repository}",
+        access: Access::Write,
+        destructive: false,
+        idempotent: true,
+        auth: Auth::Bearer,
+        deprecated: false,
+        source: Some("Docker's Hub MCP server: updateRepositoryInfo"),
+        pagination: Pagination::None,
+        summary: "Changes a repository's short description, its overview (the markdown shown on its Docker Hub page) or its status, and returns the repository as stored afterwards. Fields left out stay as they are; keeping a repository's overview in step with its README from CI is the usual use.",
+        params: &[
+            Param {
+                name: "namespace",
+                aliases: &[],
+                location: Location::Path,
+                ty: Type::String,
+                required: true,
+                enum_values: &[],
+                default: None,
+                description: "User or organization that owns the repository.",
+            },
+            Param {
+                name: "repository",
+                aliases: &[],
+                location: Location::Path,
+                ty: Type::String,
+                required: true,
+                enum_values: &[],
+                default: None,
+                description: "Name of the repository, without the namespace.",
+            },
+        ],
+        body: Some(Body {
+            content_type: "application/json",
+            required: true,
+            fields: &[
+                Field {
+                    name: "description",
+                    aliases: &[],
+                    ty: Type::String,
+                    items: None,
+                    required: false,
+                    enum_values: &[],
+                    format: None,
+                    max_length: None,
+                    description: "The one-line summary shown in search results and listings, at most 100 characters.",
+                },
+                Field {
+                    name: "full_description",
+                    aliases: &[],
+                    ty: Type::String,
+                    items: None,
+                    required: false,
+                    enum_values: &[],
+                    format: None,
+                    max_length: Some(25000),
+                    description: "The overview, in markdown, shown on the repository's page; at most 25,000 characters.",
+                },
+                Field {
+                    name: "status",
+                    aliases: &[],
+                    ty: Type::Integer,
+                    items: None,
+                    required: false,
+                    enum_values: &[],
+                    format: None,
+                    max_length: None,
+                    description: "1 makes the repository active, 0 inactive. Changing it affects who can use the repository, so do it only when asked; an inactive repository without images cannot be made active again.",
+                },
+            ],
+        }),
+        responses: &[(200, Some("application/json"))],
+        result_schema: 54422..58880,
+    },
+    Operation {
+        name: "delete_repository",
+        aliases: &[],
+        area: "repositories",
+        method: Method::Delete,
+        path: "/v2/repositories/{namespace}/{repository}/",
+        access: Access::Write,
+        destructive: true,
+        idempotent: true,
+        auth: Auth::Bearer,
+        deprecated: false,
+        source: Some("Docker's hub-tool: repo rm"),
+        pagination: Pagination::None,
+        summary: "Deletes a repository with all its tags and images. This cannot be undone; only users with admin rights on the repository may call it.",
+        params: &[
+            Param {
+                name: "namespace",
+                aliases: &[],
+                location: Location::Path,
+                ty: Type::String,
+                required: true,
+                enum_values: &[],
+                default: None,
+                description: "User or organization that owns the repository.",
+            },
+            Param {
+                name: "repository",
+                aliases: &[],
+                location: Location::Path,
+                ty: Type::String,
+                required: true,
+                enum_values: &[],
+                default: None,
+                description: "Name of the repository, without the namespace.",
+            },
+        ],
+        body: None,
+        responses: &[(202, None)],
+        result_schema: 5196..5211,
+    },
+    Operation {
+        name: "delete_repository_tag",
+        aliases: &[],
+        area: "repositories",
+        method: Method::Delete,
+        path: "/v2/repositories/{namespace}/{repository}/tags/{tag}/",
+        access: Access::Write,
+        destructive: true,
+        idempotent: true,
+        auth: Auth::Bearer,
+        deprecated: false,
+        source: Some("Docker's hub-tool: tag rm"),
+        pagination: Pagination::None,
+        summary: "Deletes one tag of a repository. Images that no other tag points at are no longer reachable by that name; this cannot be undone. Needs write rights on the repository.",
+        params: &[
+            Param {
+                name: "namespace",
+                aliases: &[],
+                location: Location::Path,
+                ty: Type::String,
+                required: true,
+                enum_values: &[],
+                default: None,
+                description: "User or organization that owns the repository.",
+            },
+            Param {
+                name: "repository",
+                aliases: &[],
+                location: Location::Path,
+                ty: Type::String,
+                required: true,
+                enum_values: &[],
+                default: None,
+                description: "Name of the repository, without the namespace.",
+            },
+            Param {
+                name: "tag",
+                aliases: &[],
+                location: Location::Path,
+                ty: Type::String,
+                required: true,
+                enum_values: &[],
+                default: None,
+                description: "Name of the tag to delete, for example 1.0.3.",
+            },
+        ],
+        body: None,
+        responses: &[(204, None)],
+        result_schema: 5196..5211,
+    },
+    Operation {
         name: "scim_get_service_provider_config",
         aliases: &[
             "get_service_provider_config",
@@ -2784,12 +3102,13 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Scim,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Returns Docker's SCIM service provider configuration: which optional SCIM features (patch, bulk, filtering, sorting, ETags, password change) are supported and how clients authenticate.",
         params: &[],
         body: None,
         responses: &[(200, Some("application/scim+json"))],
-        result_schema: 54422..56647,
+        result_schema: 58880..61105,
     },
     Operation {
         name: "scim_list_resource_types",
@@ -2805,12 +3124,13 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Scim,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Lists the SCIM resource types that Docker's SCIM service offers.",
         params: &[],
         body: None,
         responses: &[(200, Some("application/scim+json"))],
-        result_schema: 56647..57975,
+        result_schema: 61105..62433,
     },
     Operation {
         name: "scim_get_resource_type",
@@ -2826,6 +3146,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Scim,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Returns one SCIM resource type, looked up by its name.",
         params: &[Param {
@@ -2840,7 +3161,7 @@ pub static OPERATIONS: &[Operation] = &[
         }],
         body: None,
         responses: &[(200, Some("application/scim+json"))],
-        result_schema: 57975..58704,
+        result_schema: 62433..63162,
     },
     Operation {
         name: "scim_list_schemas",
@@ -2853,12 +3174,13 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Scim,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Lists the SCIM schemas that Docker's SCIM service offers.",
         params: &[],
         body: None,
         responses: &[(200, Some("application/scim+json"))],
-        result_schema: 58704..62072,
+        result_schema: 63162..66530,
     },
     Operation {
         name: "scim_get_schema",
@@ -2871,6 +3193,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Scim,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Returns one SCIM schema, looked up by its ID.",
         params: &[Param {
@@ -2885,7 +3208,7 @@ pub static OPERATIONS: &[Operation] = &[
         }],
         body: None,
         responses: &[(200, Some("application/scim+json"))],
-        result_schema: 62072..64862,
+        result_schema: 66530..69320,
     },
     Operation {
         name: "scim_list_users",
@@ -2898,6 +3221,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Scim,
         deprecated: false,
+        source: None,
         pagination: Pagination::Scim,
         summary: "Returns the users provisioned for the organization. Results are paged with startIndex and count and can be filtered and sorted.",
         params: &[
@@ -2964,7 +3288,7 @@ pub static OPERATIONS: &[Operation] = &[
         ],
         body: None,
         responses: &[(200, Some("application/scim+json"))],
-        result_schema: 64862..67527,
+        result_schema: 69320..71985,
     },
     Operation {
         name: "scim_create_user",
@@ -2977,6 +3301,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: false,
         auth: Auth::Scim,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Provisions a user in the organization and returns it. If a Docker account with that email address already exists, it is added to the organization's company team instead.",
         params: &[],
@@ -2992,6 +3317,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: true,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "SCIM schema URNs the body follows; include urn:ietf:params:scim:schemas:core:2.0:User.",
                 },
                 Field {
@@ -3002,6 +3328,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: true,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "The user's email address; it must be able to receive mail.",
                 },
                 Field {
@@ -3012,12 +3339,13 @@ pub static OPERATIONS: &[Operation] = &[
                     required: false,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "Object holding the user's givenName and familyName.",
                 },
             ],
         }),
         responses: &[(201, Some("application/scim+json"))],
-        result_schema: 67527..69569,
+        result_schema: 71985..74027,
     },
     Operation {
         name: "scim_get_user",
@@ -3030,6 +3358,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Scim,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Returns one provisioned user, looked up by SCIM ID.",
         params: &[Param {
@@ -3044,7 +3373,7 @@ pub static OPERATIONS: &[Operation] = &[
         }],
         body: None,
         responses: &[(200, Some("application/scim+json"))],
-        result_schema: 69569..71606,
+        result_schema: 74027..76064,
     },
     Operation {
         name: "scim_update_user",
@@ -3057,6 +3386,7 @@ pub static OPERATIONS: &[Operation] = &[
         idempotent: true,
         auth: Auth::Scim,
         deprecated: false,
+        source: None,
         pagination: Pagination::None,
         summary: "Replaces a provisioned user's name and active state; this is how users are renamed, activated and deactivated. Leaving out enabled deactivates the user.",
         params: &[Param {
@@ -3081,6 +3411,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: true,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "SCIM schema URNs the body follows; include urn:ietf:params:scim:schemas:core:2.0:User.",
                 },
                 Field {
@@ -3091,6 +3422,7 @@ pub static OPERATIONS: &[Operation] = &[
                     required: false,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "Object holding the user's givenName and familyName.",
                 },
                 Field {
@@ -3101,12 +3433,192 @@ pub static OPERATIONS: &[Operation] = &[
                     required: false,
                     enum_values: &[],
                     format: None,
+                    max_length: None,
                     description: "Whether the user is active. It defaults to false, so a request without it deactivates the user.",
                 },
             ],
         }),
         responses: &[(200, Some("application/scim+json"))],
-        result_schema: 71606..73648,
+        result_schema: 76064..78106,
+    },
+    Operation {
+        name: "search_repositories",
+        aliases: &[],
+        area: "search",
+        method: Method::Get,
+        path: "/api/search/v4",
+        access: Access::Read,
+        destructive: false,
+        idempotent: true,
+        auth: Auth::Optional,
+        deprecated: false,
+        source: Some("Docker's Hub MCP server: search"),
+        pagination: Pagination::None,
+        summary: "Finds public repositories whose name or description matches a query, best matches first unless a sort is asked for. Results come in windows: `from` skips that many, `size` says how many to return, and `total` counts every match.",
+        params: &[
+            Param {
+                name: "query",
+                aliases: &[],
+                location: Location::Query,
+                ty: Type::String,
+                required: true,
+                enum_values: &[],
+                default: None,
+                description: "The words to look for in repository names and descriptions.",
+            },
+            Param {
+                name: "from",
+                aliases: &[],
+                location: Location::Query,
+                ty: Type::Integer,
+                required: false,
+                enum_values: &[],
+                default: None,
+                description: "How many matches to skip before the first one returned; 0 by default.",
+            },
+            Param {
+                name: "size",
+                aliases: &[],
+                location: Location::Query,
+                ty: Type::Integer,
+                required: false,
+                enum_values: &[],
+                default: None,
+                description: "How many matches to return at most; 25 by default, at most 100.",
+            },
+            Param {
+                name: "sort",
+                aliases: &[],
+                location: Location::Query,
+                ty: Type::String,
+                required: false,
+                enum_values: &["pull_count", "updated_at"],
+                default: None,
+                description: "Order by pull count or by last update instead of by relevance.",
+            },
+            Param {
+                name: "order",
+                aliases: &[],
+                location: Location::Query,
+                ty: Type::String,
+                required: false,
+                enum_values: &["asc", "desc"],
+                default: None,
+                description: "Direction of the sort; descending by default.",
+            },
+            Param {
+                name: "type",
+                aliases: &[],
+                location: Location::Query,
+                ty: Type::String,
+                required: false,
+                enum_values: &["image", "plugin", "extension"],
+                default: None,
+                description: "Only repositories of this kind.",
+            },
+            Param {
+                name: "badges",
+                aliases: &[],
+                location: Location::Query,
+                ty: Type::String,
+                required: false,
+                enum_values: &[],
+                default: None,
+                description: "Only trusted content with one of these badges, comma-separated: official, verified_publisher, open_source.",
+            },
+            Param {
+                name: "categories",
+                aliases: &[],
+                location: Location::Query,
+                ty: Type::String,
+                required: false,
+                enum_values: &[],
+                default: None,
+                description: "Only repositories in one of these categories, by slug, comma-separated (databases,web-servers).",
+            },
+            Param {
+                name: "architectures",
+                aliases: &[],
+                location: Location::Query,
+                ty: Type::String,
+                required: false,
+                enum_values: &[],
+                default: None,
+                description: "Only repositories with images for one of these architectures, comma-separated (amd64,arm64).",
+            },
+            Param {
+                name: "operating_systems",
+                aliases: &[],
+                location: Location::Query,
+                ty: Type::String,
+                required: false,
+                enum_values: &[],
+                default: None,
+                description: "Only repositories with images for one of these operating systems, comma-separated (linux,windows).",
+            },
+        ],
+        body: None,
+        responses: &[(200, Some("application/json"))],
+        result_schema: 78106..81392,
+    },
+    Operation {
+        name: "get_current_user",
+        aliases: &[],
+        area: "users",
+        method: Method::Get,
+        path: "/v2/user/",
+        access: Access::Read,
+        destructive: false,
+        idempotent: true,
+        auth: Auth::Bearer,
+        deprecated: false,
+        source: Some("Docker's hub-tool: account info"),
+        pagination: Pagination::None,
+        summary: "Returns the profile of the user the token belongs to: its Docker ID (the user name), full name, company, location and when it joined.",
+        params: &[],
+        body: None,
+        responses: &[(200, Some("application/json"))],
+        result_schema: 81392..82591,
+    },
+    Operation {
+        name: "list_current_user_orgs",
+        aliases: &[],
+        area: "users",
+        method: Method::Get,
+        path: "/v2/user/orgs/",
+        access: Access::Read,
+        destructive: false,
+        idempotent: true,
+        auth: Auth::Bearer,
+        deprecated: false,
+        source: Some("Docker's hub-tool: org ls; Docker's Hub MCP server: listNamespaces"),
+        pagination: Pagination::Page,
+        summary: "Returns the organizations the signed-in user is a member of, one page at a time, each with its name, full name and profile details.",
+        params: &[
+            Param {
+                name: "page",
+                aliases: &[],
+                location: Location::Query,
+                ty: Type::Integer,
+                required: false,
+                enum_values: &[],
+                default: None,
+                description: "Page number to fetch, starting at 1 (the default).",
+            },
+            Param {
+                name: "page_size",
+                aliases: &[],
+                location: Location::Query,
+                ty: Type::Integer,
+                required: false,
+                enum_values: &[],
+                default: None,
+                description: "How many organizations to put on one page; defaults to 10, at most 100.",
+            },
+        ],
+        body: None,
+        responses: &[(200, Some("application/json"))],
+        result_schema: 82591..84223,
     },
 ];
 
@@ -3143,12 +3655,14 @@ pub static NAME_INDEX: &[(&str, usize)] = &[
     ("create_org_group", 11),
     ("create_personal_access_token", 1),
     ("create_repository", 42),
-    ("create_user", 51),
+    ("create_user", 54),
     ("delete_access_token", 26),
     ("delete_org_access_token", 26),
     ("delete_org_group", 14),
     ("delete_organization_group", 14),
     ("delete_personal_access_token", 3),
+    ("delete_repository", 46),
+    ("delete_repository_tag", 47),
     ("docker_audit_logs_list_audit_actions", 5),
     ("docker_audit_logs_list_audit_logs", 6),
     ("docker_auth_create_access_token", 9),
@@ -3185,13 +3699,13 @@ pub static NAME_INDEX: &[(&str, usize)] = &[
     ("docker_get_v2_orgs_by_org_name_invites", 19),
     ("docker_get_v2_orgs_by_org_name_members", 30),
     ("docker_get_v2_orgs_by_org_name_members_export", 31),
-    ("docker_get_v2_scim_2_0_resource_types", 46),
-    ("docker_get_v2_scim_2_0_resource_types_by_name", 47),
-    ("docker_get_v2_scim_2_0_schemas", 48),
-    ("docker_get_v2_scim_2_0_schemas_by_id", 49),
-    ("docker_get_v2_scim_2_0_service_provider_config", 45),
-    ("docker_get_v2_scim_2_0_users", 50),
-    ("docker_get_v2_scim_2_0_users_by_id", 52),
+    ("docker_get_v2_scim_2_0_resource_types", 49),
+    ("docker_get_v2_scim_2_0_resource_types_by_name", 50),
+    ("docker_get_v2_scim_2_0_schemas", 51),
+    ("docker_get_v2_scim_2_0_schemas_by_id", 52),
+    ("docker_get_v2_scim_2_0_service_provider_config", 48),
+    ("docker_get_v2_scim_2_0_users", 53),
+    ("docker_get_v2_scim_2_0_users_by_id", 55),
     ("docker_list_repositories", 41),
     ("docker_list_tags", 34),
     ("docker_patch_v2_access_tokens_by_uuid", 4),
@@ -3211,16 +3725,17 @@ pub static NAME_INDEX: &[(&str, usize)] = &[
         "docker_post_v2_orgs_by_org_name_groups_by_group_name_members",
         17,
     ),
-    ("docker_post_v2_scim_2_0_users", 51),
+    ("docker_post_v2_scim_2_0_users", 54),
     ("docker_put_v2_orgs_by_name_settings", 29),
     ("docker_put_v2_orgs_by_org_name_groups_by_group_name", 13),
     ("docker_put_v2_orgs_by_org_name_members_by_username", 32),
-    ("docker_put_v2_scim_2_0_users_by_id", 53),
+    ("docker_put_v2_scim_2_0_users_by_id", 56),
     ("docker_update_repository_immutable_tags", 38),
     ("docker_verify_repository_immutable_tags", 39),
     ("export_org_members", 31),
     ("export_org_members_csv", 31),
     ("get_access_token", 25),
+    ("get_current_user", 58),
     ("get_group_organization", 12),
     ("get_groups_organization", 10),
     ("get_org_access_token", 25),
@@ -3231,14 +3746,15 @@ pub static NAME_INDEX: &[(&str, usize)] = &[
     ("get_repository", 43),
     ("get_repository_namespace", 43),
     ("get_repository_tag", 36),
-    ("get_resource_type", 47),
-    ("get_schema", 49),
-    ("get_service_provider_config", 45),
-    ("get_user", 52),
+    ("get_resource_type", 50),
+    ("get_schema", 52),
+    ("get_service_provider_config", 48),
+    ("get_user", 55),
     ("listNamespaceRepositories", 41),
     ("list_access_tokens", 23),
     ("list_audit_log_actions", 5),
     ("list_audit_log_events", 6),
+    ("list_current_user_orgs", 59),
     ("list_group_members", 16),
     ("list_members_group", 16),
     ("list_org_access_tokens", 23),
@@ -3249,9 +3765,9 @@ pub static NAME_INDEX: &[(&str, usize)] = &[
     ("list_repositories", 41),
     ("list_repositories_namespace", 41),
     ("list_repository_tags", 34),
-    ("list_resource_types", 46),
-    ("list_schemas", 48),
-    ("list_users", 50),
+    ("list_resource_types", 49),
+    ("list_schemas", 51),
+    ("list_users", 53),
     ("login", 7),
     ("login_second_factor", 8),
     ("patch_org_group", 15),
@@ -3261,15 +3777,16 @@ pub static NAME_INDEX: &[(&str, usize)] = &[
     ("remove_org_member", 33),
     ("remove_user_from_group", 18),
     ("resend_invite", 21),
-    ("scim_create_user", 51),
-    ("scim_get_resource_type", 47),
-    ("scim_get_schema", 49),
-    ("scim_get_service_provider_config", 45),
-    ("scim_get_user", 52),
-    ("scim_list_resource_types", 46),
-    ("scim_list_schemas", 48),
-    ("scim_list_users", 50),
-    ("scim_update_user", 53),
+    ("scim_create_user", 54),
+    ("scim_get_resource_type", 50),
+    ("scim_get_schema", 52),
+    ("scim_get_service_provider_config", 48),
+    ("scim_get_user", 55),
+    ("scim_list_resource_types", 49),
+    ("scim_list_schemas", 51),
+    ("scim_list_users", 53),
+    ("scim_update_user", 56),
+    ("search_repositories", 57),
     ("second_factor_authentication", 8),
     ("update_access_token", 27),
     ("update_details_organization_group", 13),
@@ -3279,8 +3796,9 @@ pub static NAME_INDEX: &[(&str, usize)] = &[
     ("update_org_settings", 29),
     ("update_organization_settings", 29),
     ("update_personal_access_token", 4),
+    ("update_repository", 45),
     ("update_repository_immutable_tags", 38),
     ("update_some_details_organization_group", 15),
-    ("update_user", 53),
+    ("update_user", 56),
     ("verify_repository_immutable_tags", 39),
 ];

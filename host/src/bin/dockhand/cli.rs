@@ -100,6 +100,12 @@ pub struct CredentialFlags {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Call a Hub operation by any of its names: `dockhand call list_repository_tags namespace=library repository=alpine`.
+    #[command(
+        after_help = "Values from files: `dockhand call create_repository namespace=alice \
+name=demo full_description=@README.md` sends the file's text; `description=@-` reads \
+standard input (which can be read once: not together with --args-json - or --token-stdin); \
+`description=@@home` sends `@home`."
+    )]
     Call(CallArgs),
     /// List every operation with its method, path and access.
     Ops,
@@ -183,7 +189,9 @@ pub struct CallArgs {
     pub operation: String,
 
     /// Arguments as name=value. A value starting with [ or { is read as JSON; anything else is text
-    /// (numbers and true/false are converted where the operation expects them).
+    /// (numbers and true/false are converted where the operation expects them). name=@FILE takes
+    /// the text of a file (as is, never as JSON; at most 1 MiB), name=@- that of standard input,
+    /// and name=@@... a value that starts with @ (`@@team` is `@team`).
     #[arg(value_name = "NAME=VALUE")]
     pub args: Vec<String>,
 
