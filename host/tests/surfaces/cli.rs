@@ -760,3 +760,181 @@ async fn whoami_with_a_rejected_token_fails_like_a_call() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("nobody"), "{}", run.stderr);
 }
+
+/// The JSON body of the last request the mock received.
+fn last_body(hub: &MockHub) -> serde_json::Value {
+    let req = hub.requests().pop().expect("a request");
+    serde_json::from_slice(&req.body).unwrap_or_else(|e| panic!("{e}: {:?}", req.body))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_values_come_from_files_and_standard_input() {
+    let hub = mock().await;
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    let readme = home.path().join("README.md");
+    // Starts with `[`, and is still text, not JSON.
+    let overview = "[![build](https://ci.example/badge.svg)](https://ci.example)\n\n# Demo\n";
+    std::fs::write(&readme, overview).unwrap();
+    let creds = [
+        ("DOCKHAND_USERNAME", fixtures::ALICE),
+        ("DOCKHAND_TOKEN", fixtures::ALICE_PAT),
+    ];
+    let full_description = format!("full_description=@{}", readme.display());
+    let run = dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "--json",
+            "call",
+            "create_repository",
+            "namespace=alice",
+            "name=from-files",
+            "description=@-",
+            &full_description,
+        ],
+        &creds,
+        "Read from standard input",
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let body = last_body(&hub);
+    assert_eq!(body["description"], "Read from standard input");
+    assert_eq!(body["full_description"], overview);
+    assert_eq!(run.json()["full_description"], overview);
+
+    // `@@` escapes a value that starts with `@`; a lone `@` inside a value is plain text.
+    let run = dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "call",
+            "create_repository",
+            "namespace=alice",
+            "name=escaped",
+            "description=@@team a@b",
+        ],
+        &creds,
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(last_body(&hub)["description"], "@team a@b");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_values_from_files_that_cannot_be_used_are_refused_naming_the_argument() {
+    let hub = mock().await;
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    let call = |value: String| {
+        let base = base.clone();
+        let home = home.path().to_path_buf();
+        async move {
+            dockhand(
+                &home,
+                &[
+                    "--base-url",
+                    &base,
+                    "--no-cache",
+                    "--json",
+                    "call",
+                    "create_repository",
+                    "namespace=alice",
+                    "name=refused",
+                    &value,
+                ],
+                &[
+                    ("DOCKHAND_USERNAME", fixtures::ALICE),
+                    ("DOCKHAND_TOKEN", fixtures::ALICE_PAT),
+                ],
+                "",
+            )
+            .await
+        }
+    };
+
+    let missing = home.path().join("no-such-file.md");
+    let run = call(format!("full_description=@{}", missing.display())).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let e = &run.error_json()["error"];
+    assert_eq!(e["kind"], "invalid-argument");
+    assert_eq!(e["argument"], "full_description");
+    let reason = e["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("no-such-file.md") && reason.contains("@@"),
+        "{reason}"
+    );
+
+    let big = home.path().join("big.md");
+    std::fs::write(&big, vec![b'x'; (1 << 20) + 1]).unwrap();
+    let run = call(format!("full_description=@{}", big.display())).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let e = &run.error_json()["error"];
+    assert_eq!(e["argument"], "full_description");
+    assert!(e["reason"].as_str().unwrap().contains("1 MiB"), "{e}");
+
+    // A directory cannot be read as a file either.
+    let run = call(format!("description=@{}", home.path().display())).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(run.error_json()["error"]["argument"], "description");
+
+    // Standard input is read once.
+    let run = call("description=@-".into()).await;
+    assert_eq!(run.code, 0, "empty stdin is an empty value: {}", run.stderr);
+    let run = dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "call",
+            "create_repository",
+            "namespace=alice",
+            "name=twice",
+            "description=@-",
+            "full_description=@-",
+        ],
+        &[],
+        "text",
+    )
+    .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("only once"), "{}", run.stderr);
+    let run = dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "--username",
+            fixtures::ALICE,
+            "--token-stdin",
+            "call",
+            "create_repository",
+            "namespace=alice",
+            "name=twice",
+            "description=@-",
+        ],
+        &[],
+        fixtures::ALICE_PAT,
+    )
+    .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--token-stdin") && !run.stderr.contains(fixtures::ALICE_PAT),
+        "{}",
+        run.stderr
+    );
+    // Only the one call above with an empty description reached the Hub.
+    let creates = hub
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/repositories"))
+        .count();
+    assert_eq!(creates, 1);
+}
