@@ -140,7 +140,16 @@ impl RequestLog {
 
     /// Adds the answer to entry `id`, if the log still holds it.
     pub(crate) fn answer(&mut self, id: u64, answer: RecordedAnswer) {
-        let Some((request, size, _)) = self.entries.iter_mut().find(|(_, _, i)| *i == id) else {
+        // Numbers are consecutive, so the entry's place follows from the oldest one's number
+        // (a log of thousands is not searched on every request).
+        let Some(&(_, _, first)) = self.entries.front() else {
+            return;
+        };
+        let Some((request, size, _)) = id
+            .checked_sub(first)
+            .and_then(|i| self.entries.get_mut(usize::try_from(i).ok()?))
+            .filter(|(_, _, i)| *i == id)
+        else {
             return;
         };
         let added = answer.body.len();
