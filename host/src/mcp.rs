@@ -209,6 +209,12 @@ fn operation_tool(op: &OperationInfo, allow_write: bool) -> Result<Tool, CallErr
     if op.deprecated {
         description.push_str("\n\nDeprecated by Docker; prefer its replacement.");
     }
+    if let Some(source) = crate::routes::by_name(&op.name).and_then(|r| r.source) {
+        description.push_str(&format!(
+            "\n\nNot in Docker's published API description; the Hub serves it and Docker's own \
+             tools use it ({source})."
+        ));
+    }
     if op.destructive {
         description.push_str(
             "\n\nDESTRUCTIVE: this deletes or irreversibly changes data on Docker Hub. \

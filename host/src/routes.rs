@@ -20,6 +20,9 @@ pub(crate) struct Route {
     /// Whether the operation sends the account's credential (its catalog `auth` is not
     /// `none`).
     pub credential: bool,
+    /// For an operation Docker's published description does not list: the Docker tool that
+    /// uses it (the catalog's `source`).
+    pub source: Option<&'static str>,
 }
 
 /// The catalog operation called `name` (its canonical name).

@@ -192,3 +192,52 @@ impl Catalog {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Catalog, Type};
+
+    fn problems(edit: impl FnOnce(&mut Catalog)) -> Vec<String> {
+        let mut catalog = Catalog::load_default().expect("the catalog loads");
+        edit(&mut catalog);
+        catalog.validate().map(|()| Vec::new()).unwrap_or_else(|e| e.problems)
+    }
+
+    fn op<'a>(catalog: &'a mut Catalog, name: &str) -> &'a mut crate::Operation {
+        catalog
+            .areas
+            .iter_mut()
+            .flat_map(|a| a.operations.iter_mut())
+            .find(|o| o.name == name)
+            .expect("the operation exists")
+    }
+
+    #[test]
+    fn unpublished_operations_say_where_they_come_from() {
+        assert!(problems(|_| {}).is_empty());
+        let found = problems(|c| op(c, "delete_repository_tag").source = None);
+        assert!(found[0].contains("needs a `source`"), "{found:?}");
+        let found = problems(|c| op(c, "get_repository").source = Some("hub-tool".into()));
+        assert!(found[0].contains("only for operations Docker does not publish"), "{found:?}");
+        let found = problems(|c| op(c, "search_repositories").operation_id = Some("Search".into()));
+        assert!(found[0].contains("no OpenAPI operationId"), "{found:?}");
+        // An area without an OpenAPI tag holds only unpublished operations.
+        let found = problems(|c| {
+            let o = op(c, "get_current_user");
+            o.published = true;
+            o.source = None;
+        });
+        assert!(found[0].contains("has no OpenAPI tag"), "{found:?}");
+    }
+
+    #[test]
+    fn max_length_is_for_strings() {
+        let found = problems(|c| {
+            let body = op(c, "update_repository").body.as_mut().unwrap();
+            let status = body.fields.iter_mut().find(|f| f.name == "status").unwrap();
+            assert_eq!(status.ty, Type::Integer);
+            status.max_length = Some(1);
+        });
+        assert!(found[0].contains("`max_length`"), "{found:?}");
+    }
+}

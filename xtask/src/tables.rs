@@ -28,8 +28,9 @@ fn opt_str(s: Option<&str>) -> String {
 }
 
 /// The host's route table (`host/src/generated/routes.rs`): what the send hook needs to tell a
-/// write from a read by a request's method and path alone, whichever entry point sent it, and
-/// whether an operation uses the account's credential at all.
+/// write from a read by a request's method and path alone, whichever entry point sent it,
+/// whether an operation uses the account's credential at all, and where an operation Docker
+/// does not publish comes from (for the descriptions the host writes, such as MCP's).
 pub fn routes_file(catalog: &Catalog) -> String {
     let mut w = String::new();
     w.push_str(&GENERATED_HEADER.replace("{}", "//"));
@@ -43,11 +44,12 @@ pub fn routes_file(catalog: &Catalog) -> String {
             let m = op.method.as_str();
             writeln!(
                 w,
-                "    Route {{ name: {:?}, method: {m:?}, path: {:?}, writes: {}, credential: {} }},",
+                "    Route {{ name: {:?}, method: {m:?}, path: {:?}, writes: {}, credential: {}, source: {} }},",
                 op.name,
                 op.path,
                 op.access == Access::Write,
-                op.auth != Auth::None
+                op.auth != Auth::None,
+                opt_str(op.source.as_deref())
             )
             .unwrap();
         }

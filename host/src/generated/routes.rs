@@ -10,6 +10,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/access-tokens",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "create_personal_access_token",
@@ -17,6 +18,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/access-tokens",
         writes: true,
         credential: true,
+        source: None,
     },
     Route {
         name: "get_personal_access_token",
@@ -24,6 +26,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/access-tokens/{uuid}",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "delete_personal_access_token",
@@ -31,6 +34,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/access-tokens/{uuid}",
         writes: true,
         credential: true,
+        source: None,
     },
     Route {
         name: "update_personal_access_token",
@@ -38,6 +42,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/access-tokens/{uuid}",
         writes: true,
         credential: true,
+        source: None,
     },
     Route {
         name: "list_audit_log_actions",
@@ -45,6 +50,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/auditlogs/{account}/actions",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "list_audit_log_events",
@@ -52,6 +58,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/auditlogs/{account}",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "login",
@@ -59,6 +66,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/users/login",
         writes: true,
         credential: false,
+        source: None,
     },
     Route {
         name: "login_second_factor",
@@ -66,6 +74,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/users/2fa-login",
         writes: true,
         credential: false,
+        source: None,
     },
     Route {
         name: "create_auth_token",
@@ -73,6 +82,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/auth/token",
         writes: true,
         credential: false,
+        source: None,
     },
     Route {
         name: "list_org_groups",
@@ -80,6 +90,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/orgs/{org_name}/groups",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "create_org_group",
@@ -87,6 +98,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/orgs/{org_name}/groups",
         writes: true,
         credential: true,
+        source: None,
     },
     Route {
         name: "get_org_group",
@@ -94,6 +106,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/orgs/{org_name}/groups/{group_name}",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "update_org_group",
@@ -101,6 +114,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/orgs/{org_name}/groups/{group_name}",
         writes: true,
         credential: true,
+        source: None,
     },
     Route {
         name: "delete_org_group",
@@ -108,6 +122,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/orgs/{org_name}/groups/{group_name}",
         writes: true,
         credential: true,
+        source: None,
     },
     Route {
         name: "patch_org_group",
@@ -115,6 +130,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/orgs/{org_name}/groups/{group_name}",
         writes: true,
         credential: true,
+        source: None,
     },
     Route {
         name: "list_group_members",
@@ -122,6 +138,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/orgs/{org_name}/groups/{group_name}/members",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "add_group_member",
@@ -129,6 +146,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/orgs/{org_name}/groups/{group_name}/members",
         writes: true,
         credential: true,
+        source: None,
     },
     Route {
         name: "remove_group_member",
@@ -136,6 +154,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/orgs/{org_name}/groups/{group_name}/members/{username}",
         writes: true,
         credential: true,
+        source: None,
     },
     Route {
         name: "list_org_invites",
@@ -143,6 +162,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/orgs/{org_name}/invites",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "cancel_invite",
@@ -150,6 +170,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/invites/{id}",
         writes: true,
         credential: true,
+        source: None,
     },
     Route {
         name: "resend_invite",
@@ -157,6 +178,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/invites/{id}/resend",
         writes: true,
         credential: true,
+        source: None,
     },
     Route {
         name: "bulk_create_invites",
@@ -164,6 +186,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/invites/bulk",
         writes: true,
         credential: true,
+        source: None,
     },
     Route {
         name: "list_org_access_tokens",
@@ -171,6 +194,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/orgs/{name}/access-tokens",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "create_org_access_token",
@@ -178,6 +202,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/orgs/{name}/access-tokens",
         writes: true,
         credential: true,
+        source: None,
     },
     Route {
         name: "get_org_access_token",
@@ -185,6 +210,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/orgs/{org_name}/access-tokens/{access_token_id}",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "delete_org_access_token",
@@ -192,6 +218,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/orgs/{org_name}/access-tokens/{access_token_id}",
         writes: true,
         credential: true,
+        source: None,
     },
     Route {
         name: "update_org_access_token",
@@ -199,6 +226,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/orgs/{org_name}/access-tokens/{access_token_id}",
         writes: true,
         credential: true,
+        source: None,
     },
     Route {
         name: "get_org_settings",
@@ -206,6 +234,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/orgs/{name}/settings",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "update_org_settings",
@@ -213,6 +242,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/orgs/{name}/settings",
         writes: true,
         credential: true,
+        source: None,
     },
     Route {
         name: "list_org_members",
@@ -220,6 +250,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/orgs/{org_name}/members",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "export_org_members",
@@ -227,6 +258,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/orgs/{org_name}/members/export",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "update_org_member_role",
@@ -234,6 +266,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/orgs/{org_name}/members/{username}",
         writes: true,
         credential: true,
+        source: None,
     },
     Route {
         name: "remove_org_member",
@@ -241,6 +274,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/orgs/{org_name}/members/{username}",
         writes: true,
         credential: true,
+        source: None,
     },
     Route {
         name: "list_repository_tags",
@@ -248,6 +282,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/namespaces/{namespace}/repositories/{repository}/tags",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "check_repository_tags",
@@ -255,6 +290,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/namespaces/{namespace}/repositories/{repository}/tags",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "get_repository_tag",
@@ -262,6 +298,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/namespaces/{namespace}/repositories/{repository}/tags/{tag}",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "check_repository_tag",
@@ -269,6 +306,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/namespaces/{namespace}/repositories/{repository}/tags/{tag}",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "update_repository_immutable_tags",
@@ -276,6 +314,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/namespaces/{namespace}/repositories/{repository}/immutabletags",
         writes: true,
         credential: true,
+        source: None,
     },
     Route {
         name: "verify_repository_immutable_tags",
@@ -283,6 +322,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/namespaces/{namespace}/repositories/{repository}/immutabletags/verify",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "assign_repository_group",
@@ -290,6 +330,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/repositories/{namespace}/{repository}/groups",
         writes: true,
         credential: true,
+        source: None,
     },
     Route {
         name: "list_repositories",
@@ -297,6 +338,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/namespaces/{namespace}/repositories",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "create_repository",
@@ -304,6 +346,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/namespaces/{namespace}/repositories",
         writes: true,
         credential: true,
+        source: None,
     },
     Route {
         name: "get_repository",
@@ -311,6 +354,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/namespaces/{namespace}/repositories/{repository}",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "check_repository",
@@ -318,6 +362,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/namespaces/{namespace}/repositories/{repository}",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "update_repository",
@@ -325,6 +370,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/namespaces/{namespace}/repositories/{repository}",
         writes: true,
         credential: true,
+        source: Some("Docker's Hub MCP server: updateRepositoryInfo"),
     },
     Route {
         name: "delete_repository",
@@ -332,6 +378,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/repositories/{namespace}/{repository}/",
         writes: true,
         credential: true,
+        source: Some("Docker's hub-tool: repo rm"),
     },
     Route {
         name: "delete_repository_tag",
@@ -339,6 +386,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/repositories/{namespace}/{repository}/tags/{tag}/",
         writes: true,
         credential: true,
+        source: Some("Docker's hub-tool: tag rm"),
     },
     Route {
         name: "scim_get_service_provider_config",
@@ -346,6 +394,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/scim/2.0/ServiceProviderConfig",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "scim_list_resource_types",
@@ -353,6 +402,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/scim/2.0/ResourceTypes",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "scim_get_resource_type",
@@ -360,6 +410,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/scim/2.0/ResourceTypes/{name}",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "scim_list_schemas",
@@ -367,6 +418,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/scim/2.0/Schemas",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "scim_get_schema",
@@ -374,6 +426,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/scim/2.0/Schemas/{id}",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "scim_list_users",
@@ -381,6 +434,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/scim/2.0/Users",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "scim_create_user",
@@ -388,6 +442,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/scim/2.0/Users",
         writes: true,
         credential: true,
+        source: None,
     },
     Route {
         name: "scim_get_user",
@@ -395,6 +450,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/scim/2.0/Users/{id}",
         writes: false,
         credential: true,
+        source: None,
     },
     Route {
         name: "scim_update_user",
@@ -402,6 +458,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/scim/2.0/Users/{id}",
         writes: true,
         credential: true,
+        source: None,
     },
     Route {
         name: "search_repositories",
@@ -409,6 +466,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/api/search/v4",
         writes: false,
         credential: true,
+        source: Some("Docker's Hub MCP server: search"),
     },
     Route {
         name: "get_current_user",
@@ -416,6 +474,7 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/user/",
         writes: false,
         credential: true,
+        source: Some("Docker's hub-tool: account info"),
     },
     Route {
         name: "list_current_user_orgs",
@@ -423,5 +482,6 @@ pub(super) static ROUTES: &[Route] = &[
         path: "/v2/user/orgs/",
         writes: false,
         credential: true,
+        source: Some("Docker's hub-tool: org ls; Docker's Hub MCP server: listNamespaces"),
     },
 ];

@@ -148,6 +148,26 @@ async fn lists_every_operation_as_a_tool_with_schema_and_annotations() {
         "destructive tools ask for confirmation"
     );
 
+    // An extended operation is destructive like any other, and says where it comes from.
+    let delete_tag = tool(&tools, "delete_repository_tag");
+    let a = delete_tag.annotations.as_ref().unwrap();
+    assert_eq!(a.destructive_hint, Some(true));
+    let text = delete_tag.description.as_deref().unwrap();
+    assert!(
+        text.contains("Not in Docker's published API description") && text.contains("tag rm"),
+        "{text}"
+    );
+    let search = tool(&tools, "search_repositories");
+    assert_eq!(search.annotations.as_ref().unwrap().read_only_hint, Some(true));
+    assert!(
+        !tool(&tools, "get_repository")
+            .description
+            .as_deref()
+            .unwrap()
+            .contains("published API description"),
+        "Docker's own operations carry no such note"
+    );
+
     let docs = tool(&tools, "docs");
     assert_eq!(
         docs.annotations.as_ref().unwrap().read_only_hint,
