@@ -107,14 +107,20 @@ mod tests {
         let name = |m, p| route(m, p).map(|r| r.name);
         // Search sits beside the API, under /api rather than /v2, and is a read.
         assert_eq!(
-            name("GET", "/api/search/v4?query=alpine&badges=official%2Copen_source"),
+            name(
+                "GET",
+                "/api/search/v4?query=alpine&badges=official%2Copen_source"
+            ),
             Some("search_repositories")
         );
         assert!(allowed_read_only("GET", "/api/search/v4?query=a").is_ok());
         // Only that path: nothing else under /api is a catalog operation.
         assert_eq!(name("GET", "/api/search/v3"), None);
         assert_eq!(name("GET", "/v2/user/"), Some("get_current_user"));
-        assert_eq!(name("GET", "/v2/user/orgs/?page=2"), Some("list_current_user_orgs"));
+        assert_eq!(
+            name("GET", "/v2/user/orgs/?page=2"),
+            Some("list_current_user_orgs")
+        );
         // The deletes keep their trailing slash, and read-only mode refuses them with or
         // without it.
         assert_eq!(

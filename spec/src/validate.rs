@@ -200,7 +200,10 @@ mod tests {
     fn problems(edit: impl FnOnce(&mut Catalog)) -> Vec<String> {
         let mut catalog = Catalog::load_default().expect("the catalog loads");
         edit(&mut catalog);
-        catalog.validate().map(|()| Vec::new()).unwrap_or_else(|e| e.problems)
+        catalog
+            .validate()
+            .map(|()| Vec::new())
+            .unwrap_or_else(|e| e.problems)
     }
 
     fn op<'a>(catalog: &'a mut Catalog, name: &str) -> &'a mut crate::Operation {
@@ -218,7 +221,10 @@ mod tests {
         let found = problems(|c| op(c, "delete_repository_tag").source = None);
         assert!(found[0].contains("needs a `source`"), "{found:?}");
         let found = problems(|c| op(c, "get_repository").source = Some("hub-tool".into()));
-        assert!(found[0].contains("only for operations Docker does not publish"), "{found:?}");
+        assert!(
+            found[0].contains("only for operations Docker does not publish"),
+            "{found:?}"
+        );
         let found = problems(|c| op(c, "search_repositories").operation_id = Some("Search".into()));
         assert!(found[0].contains("no OpenAPI operationId"), "{found:?}");
         // An area without an OpenAPI tag holds only unpublished operations.

@@ -95,10 +95,18 @@ async fn lists_every_operation_as_a_tool_with_schema_and_annotations() {
     assert!(info.capabilities.tools.is_some());
 
     let tools = client.list_all_tools().await.unwrap();
-    assert_eq!(tools.len(), 61, "54 published + 6 extended operations + docs");
+    assert_eq!(
+        tools.len(),
+        61,
+        "54 published + 6 extended operations + docs"
+    );
     let names: HashSet<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
     assert_eq!(names.len(), 61, "tool names are unique");
-    for extended in ["delete_repository_tag", "get_current_user", "search_repositories"] {
+    for extended in [
+        "delete_repository_tag",
+        "get_current_user",
+        "search_repositories",
+    ] {
         assert!(names.contains(extended), "{extended}");
     }
     assert!(names.contains("docs"));
@@ -158,7 +166,10 @@ async fn lists_every_operation_as_a_tool_with_schema_and_annotations() {
         "{text}"
     );
     let search = tool(&tools, "search_repositories");
-    assert_eq!(search.annotations.as_ref().unwrap().read_only_hint, Some(true));
+    assert_eq!(
+        search.annotations.as_ref().unwrap().read_only_hint,
+        Some(true)
+    );
     assert!(
         !tool(&tools, "get_repository")
             .description
