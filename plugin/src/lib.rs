@@ -24,6 +24,7 @@ pub mod client;
 pub mod docs;
 pub mod error;
 pub mod paginate;
+pub mod prune;
 pub mod request;
 pub mod response;
 pub mod retry;

@@ -1,0 +1,468 @@
+//! Tag cleanup: which tags of a repository a retention policy deletes and which it keeps, each
+//! with its reason. One implementation, so that the CLI, MCP, Lua, Node and Python (all through
+//! the component's `catalog.plan-tag-cleanup`) get the same plan for the same tags.
+//!
+//! Rules, first that applies wins, for each tag:
+//! 1. it does not match `matching` (when given): keep (`no-match`);
+//! 2. it matches `keep_matching`: keep (`keep-match`);
+//! 3. it is `latest` and `matching` is not literally `latest`: keep (`latest`);
+//! 4. its last-pushed time is missing or unreadable: keep (`no-push-time`), as its age is unknown;
+//! 5. it is among the `keep_last` newest of the tags still undecided: keep (`keep-last`);
+//! 6. it was pushed at or after the `older_than` cutoff: keep (`recent`);
+//! 7. otherwise: delete (`policy`).
+//!
+//! Patterns are globs over the whole tag name (`*` any run of characters, `?` one character,
+//! everything else literal), not regular expressions: a regex engine would not fit the
+//! component's size budget. The plan does not depend on the order the tags were listed in:
+//! tags are ranked newest first by last-pushed time, then by name, and a name listed twice
+//! (pages that shifted while listed) counts once.
+
+use crate::prelude::*;
+
+use crate::client::{self, CallOptions, Credentials, Transport};
+use crate::error::HubError;
+use crate::retry::Clock;
+use serde_json::{Map, Value, json};
+
+/// One tag as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    pub name: String,
+    /// The tag's digest (`digest` of a tag listing's item).
+    pub digest: Option<String>,
+    /// `tag_last_pushed`, as the Hub gave it (RFC 3339).
+    pub last_pushed: Option<String>,
+}
+
+/// A retention policy.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Policy {
+    /// Keep this many of the newest tags (of those no other rule keeps).
+    pub keep_last: Option<u32>,
+    /// Delete only tags last pushed before this instant (unix seconds).
+    pub older_than: Option<u64>,
+    /// Only tags whose names match this glob are considered at all.
+    pub matching: Option<String>,
+    /// Tags whose names match this glob are never deleted.
+    pub keep_matching: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Delete,
+    Keep,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Delete => "delete",
+            Action::Keep => "keep",
+        }
+    }
+}
+
+/// Which rule decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    NoMatch,
+    KeepMatch,
+    Latest,
+    NoPushTime,
+    KeepLast,
+    Recent,
+    Policy,
+}
+
+impl Rule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::NoMatch => "no-match",
+            Rule::KeepMatch => "keep-match",
+            Rule::Latest => "latest",
+            Rule::NoPushTime => "no-push-time",
+            Rule::KeepLast => "keep-last",
+            Rule::Recent => "recent",
+            Rule::Policy => "policy",
+        }
+    }
+}
+
+/// The decision about one tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub tag: Tag,
+    pub action: Action,
+    pub rule: Rule,
+    pub reason: String,
+}
+
+/// Every tag's decision, newest first (tags without a readable push time last, by name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub decisions: Vec<Decision>,
+}
+
+impl Plan {
+    pub fn deletes(&self) -> usize {
+        self.decisions
+            .iter()
+            .filter(|d| d.action == Action::Delete)
+            .count()
+    }
+
+    pub fn keeps(&self) -> usize {
+        self.decisions.len() - self.deletes()
+    }
+}
+
+/// Checks a policy: at least one rule that narrows what is deleted, and patterns that are globs.
+pub fn validate(policy: &Policy) -> Result<(), HubError> {
+    if policy.keep_last.is_none() && policy.older_than.is_none() && policy.matching.is_none() {
+        return Err(HubError::invalid(
+            "policy",
+            "it would delete every tag: give keep-last, older-than or matching".to_string(),
+        ));
+    }
+    for (name, pattern) in [
+        ("matching", &policy.matching),
+        ("keep-matching", &policy.keep_matching),
+    ] {
+        if let Some(p) = pattern
+            && p.is_empty()
+        {
+            return Err(HubError::invalid(
+                name,
+                "an empty pattern matches no tag; leave it out instead".to_string(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The plan for `tags` under `policy` (which [`validate`] accepted).
+pub fn plan(tags: &[Tag], policy: &Policy) -> Plan {
+    // Order-independent: one tag per name (the newest listing of it), ranked newest first.
+    let mut unique: Vec<(Option<u64>, Tag)> = Vec::with_capacity(tags.len());
+    let mut sorted: Vec<&Tag> = tags.iter().collect();
+    sorted.sort_by(|a, b| {
+        a.name
+            .cmp(&b.name)
+            .then_with(|| pushed(b).cmp(&pushed(a)))
+            .then_with(|| b.last_pushed.cmp(&a.last_pushed))
+            .then_with(|| b.digest.cmp(&a.digest))
+    });
+    for tag in sorted {
+        if unique.last().is_some_and(|(_, t)| t.name == tag.name) {
+            continue;
+        }
+        unique.push((pushed(tag), tag.clone()));
+    }
+    unique.sort_by(|(ta, a), (tb, b)| match (ta, tb) {
+        (Some(x), Some(y)) => y.cmp(x).then_with(|| a.name.cmp(&b.name)),
+        (Some(_), None) => core::cmp::Ordering::Less,
+        (None, Some(_)) => core::cmp::Ordering::Greater,
+        (None, None) => a.name.cmp(&b.name),
+    });
+
+    let latest_named = policy.matching.as_deref() == Some("latest");
+    let mut kept_newest = 0u32;
+    let decisions = unique
+        .into_iter()
+        .map(|(time, tag)| {
+            let (action, rule, reason) = decide(&tag, time, policy, latest_named, &mut kept_newest);
+            Decision {
+                tag,
+                action,
+                rule,
+                reason,
+            }
+        })
+        .collect();
+    Plan { decisions }
+}
+
+fn decide(
+    tag: &Tag,
+    time: Option<u64>,
+    policy: &Policy,
+    latest_named: bool,
+    kept_newest: &mut u32,
+) -> (Action, Rule, String) {
+    use Action::{Delete, Keep};
+    if let Some(p) = &policy.matching
+        && !glob_match(p, &tag.name)
+    {
+        return (Keep, Rule::NoMatch, format!("does not match `{p}`"));
+    }
+    if let Some(p) = &policy.keep_matching
+        && glob_match(p, &tag.name)
+    {
+        return (Keep, Rule::KeepMatch, format!("matches keep pattern `{p}`"));
+    }
+    if tag.name == "latest" && !latest_named {
+        return (
+            Keep,
+            Rule::Latest,
+            "`latest` is kept unless the match pattern is `latest`".to_string(),
+        );
+    }
+    let Some(time) = time else {
+        return (
+            Keep,
+            Rule::NoPushTime,
+            "no readable last-pushed time, so its age is unknown".to_string(),
+        );
+    };
+    if let Some(n) = policy.keep_last
+        && *kept_newest < n
+    {
+        *kept_newest += 1;
+        return (
+            Keep,
+            Rule::KeepLast,
+            format!("one of the {n} newest (#{})", *kept_newest),
+        );
+    }
+    if let Some(cutoff) = policy.older_than
+        && time >= cutoff
+    {
+        return (
+            Keep,
+            Rule::Recent,
+            format!("pushed {}, not before {}", rfc3339(time), rfc3339(cutoff)),
+        );
+    }
+    let mut reason = match policy.older_than {
+        Some(cutoff) => format!("pushed {}, before {}", rfc3339(time), rfc3339(cutoff)),
+        None => format!("pushed {}", rfc3339(time)),
+    };
+    if let Some(n) = policy.keep_last {
+        reason.push_str(&format!(", not one of the {n} newest"));
+    }
+    if let Some(p) = &policy.matching {
+        reason.push_str(&format!(", matches `{p}`"));
+    }
+    (Delete, Rule::Policy, reason)
+}
+
+fn pushed(tag: &Tag) -> Option<u64> {
+    tag.last_pushed.as_deref().and_then(parse_rfc3339)
+}
+
+/// Whether `name` matches the glob `pattern` as a whole: `*` any run of characters (none
+/// included), `?` exactly one, anything else itself. Linear in practice (one backtrack point).
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    let (mut pi, mut ni) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || (p[pi] != '*' && p[pi] == n[ni])) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ni));
+            pi += 1;
+        } else if let Some((sp, sn)) = star {
+            pi = sp + 1;
+            ni = sn + 1;
+            star = Some((sp, sn + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+/// `2024-05-01T12:00:00Z` (fractions of a second and a numeric offset accepted) as unix seconds;
+/// `None` for anything else, or a time before 1970.
+pub fn parse_rfc3339(text: &str) -> Option<u64> {
+    let b = text.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |r: core::ops::Range<usize>| -> Option<i64> {
+        let s = text.get(r)?;
+        if !s.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        s.parse().ok()
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60 {
+        return None;
+    }
+    let mut rest = &text[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        rest = &frac[digits..];
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        _ => {
+            let rb = rest.as_bytes();
+            if rb.len() != 6 || !matches!(rb[0], b'+' | b'-') || rb[3] != b':' {
+                return None;
+            }
+            let oh: i64 = rest[1..3].parse().ok()?;
+            let om: i64 = rest[4..6].parse().ok()?;
+            let sign = if rb[0] == b'-' { -1 } else { 1 };
+            sign * (oh * 3600 + om * 60)
+        }
+    };
+    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset;
+    u64::try_from(secs).ok()
+}
+
+/// Unix seconds as `2024-05-01T12:00:00Z`.
+pub fn rfc3339(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+// Howard Hinnant's days-from-civil and its inverse.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// The tags of a merged `list_repository_tags` answer (`results`).
+pub fn tags_of_listing(listing: &Value) -> Result<Vec<Tag>, HubError> {
+    let items = listing
+        .get("results")
+        .and_then(Value::as_array)
+        .ok_or_else(|| HubError::Decode("the tag listing has no `results` array".to_string()))?;
+    items
+        .iter()
+        .map(|item| {
+            let text = |key: &str| item.get(key).and_then(Value::as_str).map(str::to_string);
+            Ok(Tag {
+                name: text("name").ok_or_else(|| {
+                    HubError::Decode("a tag in the listing has no `name`".to_string())
+                })?,
+                digest: text("digest"),
+                last_pushed: text("tag_last_pushed"),
+            })
+        })
+        .collect()
+}
+
+/// The plan as JSON: the repository, the policy, every tag (with the digest and last-pushed
+/// time it had when planned) and the totals.
+pub fn plan_json(namespace: &str, repository: &str, policy: &Policy, plan: &Plan) -> Value {
+    let mut p = Map::new();
+    p.insert("keep_last".into(), json!(policy.keep_last));
+    p.insert("older_than".into(), json!(policy.older_than.map(rfc3339)));
+    p.insert("matching".into(), json!(policy.matching));
+    p.insert("keep_matching".into(), json!(policy.keep_matching));
+    let tags: Vec<Value> = plan
+        .decisions
+        .iter()
+        .map(|d| {
+            json!({
+                "name": d.tag.name,
+                "digest": d.tag.digest,
+                "last_pushed": d.tag.last_pushed,
+                "action": d.action.as_str(),
+                "rule": d.rule.as_str(),
+                "reason": d.reason,
+            })
+        })
+        .collect();
+    json!({
+        "namespace": namespace,
+        "repository": repository,
+        "policy": Value::Object(p),
+        "tags": tags,
+        "totals": {
+            "tags": plan.decisions.len(),
+            "delete": plan.deletes(),
+            "keep": plan.keeps(),
+        },
+    })
+}
+
+/// Lists every tag of the repository (all pages, through `list_repository_tags`) and plans.
+/// Returns the plan's JSON and the listing's outcome (pages, rate limit).
+pub fn plan_repository(
+    namespace: &str,
+    repository: &str,
+    policy: &Policy,
+    options: &CallOptions,
+    transport: &mut dyn Transport,
+    credentials: &mut dyn Credentials,
+    clock: &mut dyn Clock,
+) -> Result<(Value, client::Outcome), HubError> {
+    validate(policy)?;
+    let options = CallOptions {
+        all_pages: true,
+        max_pages: Some(options.max_pages.unwrap_or(1000)),
+        ..options.clone()
+    };
+    let args = json!({"namespace": namespace, "repository": repository, "page_size": 100});
+    let outcome = client::call(
+        "list_repository_tags",
+        &args,
+        &options,
+        transport,
+        credentials,
+        clock,
+    )?;
+    let listing = outcome.body.to_value()?;
+    if let Some(next) = listing.get("next").and_then(Value::as_str) {
+        return Err(HubError::invalid(
+            "max-pages",
+            format!(
+                "the listing stopped before its last page (next: {next}); no plan from part of the tags"
+            ),
+        ));
+    }
+    let tags = tags_of_listing(&listing)?;
+    let plan = plan(&tags, policy);
+    Ok((plan_json(namespace, repository, policy, &plan), outcome))
+}
+
+#[cfg(test)]
+mod tests;
