@@ -18,6 +18,7 @@
 //! ```
 
 use crate::bindings::Plugin;
+pub use crate::bindings::exports::dockhand::hub::catalog::TagCleanupPolicy;
 use crate::bindings::exports::dockhand::hub::catalog::{Access, OperationInfo};
 use crate::bindings::exports::dockhand::hub::types::{self as wit};
 use crate::credentials::{
@@ -469,36 +470,11 @@ impl Dockhand {
                     &self.runtime.catalog_call,
                 )
                 .map_err(exports_error)?;
-            let max_retry_wait = options
-                .max_retry_wait
-                .unwrap_or(DEFAULT_MAX_RETRY_WAIT)
-                .min(deadline);
-            let wit_options = wit::CallOptions {
-                account: options.account.clone(),
-                base_url: Some(self.base_url.as_str().to_owned()),
-                all_pages: Some(options.all_pages),
-                max_pages: options.max_pages,
-                max_retries: options.max_retries,
-                max_retry_wait_seconds: Some(
-                    u32::try_from(max_retry_wait.as_secs()).unwrap_or(u32::MAX),
-                ),
-            };
+            let wit_options = self.wit_options(options, deadline);
             let (answer,) = call
                 .call_async(&mut store, (operation, &args.to_string(), &wit_options))
                 .await
-                .map_err(|e| {
-                    if store.data().limits.refused {
-                        CallError::Host(HostError::caused_by(
-                            format!(
-                                "the call hit the instance memory limit ({})",
-                                self.memory_limit()
-                            ),
-                            e,
-                        ))
-                    } else {
-                        trap(e)
-                    }
-                })?;
+                .map_err(|e| self.trap_or_memory(&store, e))?;
             let response = answer.map_err(|mut e| {
                 reseal_error(&mut e, self.broker());
                 CallError::Hub(explain_withheld(e, account))
@@ -524,6 +500,108 @@ impl Dockhand {
         match tokio::time::timeout_at(ends_at, run).await {
             Ok(result) => result,
             Err(_) => Err(CallError::Deadline(deadline)),
+        }
+    }
+
+    /// Plans a tag cleanup of `namespace/repository` under `policy`, changing nothing: the
+    /// component lists every tag (all pages) and decides each (see
+    /// `catalog.plan-tag-cleanup`). The plan is `CallResult::body`: `namespace`, `repository`,
+    /// `policy`, `tags` (newest first, each with `name`, `digest`, `last_pushed`, `action`,
+    /// `rule`, `reason`) and `totals`. `options.all_pages` is implied; `max_pages` caps the
+    /// listing (1000 pages when absent), and a listing cut short plans nothing.
+    pub async fn plan_tag_cleanup(
+        &self,
+        namespace: &str,
+        repository: &str,
+        policy: &TagCleanupPolicy,
+        options: &CallOptions,
+    ) -> Result<CallResult, CallError> {
+        let account = self.broker().accounts().get(
+            options
+                .account
+                .as_deref()
+                .filter(|a| !a.is_empty())
+                .unwrap_or(DEFAULT_ACCOUNT),
+        );
+        if let Some(spec) = account
+            && let Some(why @ Withheld::PlainHttp { .. }) = &spec.withheld
+            && self.uses_credential("list_repository_tags").await?
+        {
+            return Err(CallError::Hub(HubError::Denied(format!(
+                "account '{}' is not used: {why}",
+                spec.name
+            ))));
+        }
+        let deadline = self.egress.policy.timeouts.call;
+        let ends_at = tokio::time::Instant::now() + deadline;
+        let run = async {
+            let (mut store, instance) = self.new_instance(Some(ends_at)).await?;
+            let catalog = self
+                .runtime
+                .catalog_exports
+                .load(&mut store, &instance)
+                .map_err(exports_error)?;
+            let wit_options = self.wit_options(options, deadline);
+            let answer = catalog
+                .call_plan_tag_cleanup(&mut store, namespace, repository, policy, &wit_options)
+                .await
+                .map_err(|e| self.trap_or_memory(&store, e))?;
+            let response = answer.map_err(|mut e| {
+                reseal_error(&mut e, self.broker());
+                CallError::Hub(explain_withheld(e, account))
+            })?;
+            let mut body = serde_json::from_str(&response.body).map_err(|e| {
+                CallError::Hub(HubError::Decode(format!(
+                    "the plan is not a JSON value: {e}"
+                )))
+            })?;
+            if self.broker().has_sealed_bearers() {
+                reseal_value(&mut body, self.broker());
+            }
+            Ok(CallResult {
+                status: response.status,
+                content_type: response.content_type,
+                body,
+                rate_limit: response.rate_limit,
+                pages: response.pages,
+            })
+        };
+        match tokio::time::timeout_at(ends_at, run).await {
+            Ok(result) => result,
+            Err(_) => Err(CallError::Deadline(deadline)),
+        }
+    }
+
+    /// The component's `call-options` for a call of the host's `options` under `deadline`.
+    fn wit_options(&self, options: &CallOptions, deadline: Duration) -> wit::CallOptions {
+        let max_retry_wait = options
+            .max_retry_wait
+            .unwrap_or(DEFAULT_MAX_RETRY_WAIT)
+            .min(deadline);
+        wit::CallOptions {
+            account: options.account.clone(),
+            base_url: Some(self.base_url.as_str().to_owned()),
+            all_pages: Some(options.all_pages),
+            max_pages: options.max_pages,
+            max_retries: options.max_retries,
+            max_retry_wait_seconds: Some(
+                u32::try_from(max_retry_wait.as_secs()).unwrap_or(u32::MAX),
+            ),
+        }
+    }
+
+    /// A trap, or the memory limit's refusal said as such.
+    fn trap_or_memory(&self, store: &Store<CallState>, e: wasmtime::Error) -> CallError {
+        if store.data().limits.refused {
+            CallError::Host(HostError::caused_by(
+                format!(
+                    "the call hit the instance memory limit ({})",
+                    self.memory_limit()
+                ),
+                e,
+            ))
+        } else {
+            trap(e)
         }
     }
 }

@@ -49,7 +49,7 @@ mod store;
 #[cfg(feature = "runtime")]
 pub use hub::{
     CallError, CallOptions, CallResult, CatalogSession, DEFAULT_MAX_RETRY_WAIT, Dockhand,
-    HostConfig, HostError, HubError, RateLimit, Session, describe_hub_error,
+    HostConfig, HostError, HubError, RateLimit, Session, TagCleanupPolicy, describe_hub_error,
 };
 #[cfg(feature = "runtime")]
 pub use store::CallState;

@@ -142,37 +142,40 @@ pub fn validate(policy: &Policy) -> Result<(), HubError> {
 
 /// The plan for `tags` under `policy` (which [`validate`] accepted).
 pub fn plan(tags: &[Tag], policy: &Policy) -> Plan {
-    // Order-independent: one tag per name (the newest listing of it), ranked newest first.
-    let mut unique: Vec<(Option<u64>, Tag)> = Vec::with_capacity(tags.len());
-    let mut sorted: Vec<&Tag> = tags.iter().collect();
-    sorted.sort_by(|a, b| {
-        a.name
-            .cmp(&b.name)
-            .then_with(|| pushed(b).cmp(&pushed(a)))
+    // Order-independent: ranked newest first (undated last), ties by name, then by the listed
+    // time and digest, so that of a name listed twice the first is always the same one.
+    let mut ranked: Vec<(Option<u64>, &Tag)> = tags.iter().map(|t| (pushed(t), t)).collect();
+    ranked.sort_by(|(ta, a), (tb, b)| {
+        let by_time = match (ta, tb) {
+            (Some(x), Some(y)) => y.cmp(x),
+            (Some(_), None) => core::cmp::Ordering::Less,
+            (None, Some(_)) => core::cmp::Ordering::Greater,
+            (None, None) => core::cmp::Ordering::Equal,
+        };
+        by_time
+            .then_with(|| a.name.cmp(&b.name))
             .then_with(|| b.last_pushed.cmp(&a.last_pushed))
             .then_with(|| b.digest.cmp(&a.digest))
     });
-    for tag in sorted {
-        if unique.last().is_some_and(|(_, t)| t.name == tag.name) {
-            continue;
-        }
-        unique.push((pushed(tag), tag.clone()));
-    }
-    unique.sort_by(|(ta, a), (tb, b)| match (ta, tb) {
-        (Some(x), Some(y)) => y.cmp(x).then_with(|| a.name.cmp(&b.name)),
-        (Some(_), None) => core::cmp::Ordering::Less,
-        (None, Some(_)) => core::cmp::Ordering::Greater,
-        (None, None) => a.name.cmp(&b.name),
-    });
+    let mut seen: Vec<&str> = Vec::with_capacity(ranked.len());
+    let unique = ranked
+        .into_iter()
+        .filter(|(_, t)| match seen.binary_search(&t.name.as_str()) {
+            Ok(_) => false,
+            Err(at) => {
+                seen.insert(at, &t.name);
+                true
+            }
+        });
 
     let latest_named = policy.matching.as_deref() == Some("latest");
     let mut kept_newest = 0u32;
     let decisions = unique
         .into_iter()
         .map(|(time, tag)| {
-            let (action, rule, reason) = decide(&tag, time, policy, latest_named, &mut kept_newest);
+            let (action, rule, reason) = decide(tag, time, policy, latest_named, &mut kept_newest);
             Decision {
-                tag,
+                tag: tag.clone(),
                 action,
                 rule,
                 reason,
@@ -285,13 +288,12 @@ pub fn parse_rfc3339(text: &str) -> Option<u64> {
     if b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let num = |r: core::ops::Range<usize>| -> Option<i64> {
-        let s = text.get(r)?;
-        if !s.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        s.parse().ok()
+    let digits = |s: &[u8]| -> Option<i64> {
+        s.iter().try_fold(0i64, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
+        })
     };
+    let num = |r: core::ops::Range<usize>| digits(b.get(r)?);
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
     if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60 {
@@ -312,8 +314,7 @@ pub fn parse_rfc3339(text: &str) -> Option<u64> {
             if rb.len() != 6 || !matches!(rb[0], b'+' | b'-') || rb[3] != b':' {
                 return None;
             }
-            let oh: i64 = rest[1..3].parse().ok()?;
-            let om: i64 = rest[4..6].parse().ok()?;
+            let (oh, om) = (digits(&rb[1..3])?, digits(&rb[4..6])?);
             let sign = if rb[0] == b'-' { -1 } else { 1 };
             sign * (oh * 3600 + om * 60)
         }

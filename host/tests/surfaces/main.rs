@@ -7,4 +7,5 @@ mod cli;
 mod cli_security;
 mod lua;
 mod mcp;
+mod prune;
 mod support;

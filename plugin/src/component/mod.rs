@@ -101,6 +101,37 @@ impl wit_catalog::Guest for Component {
         };
         run(&operation, &args, options)
     }
+
+    fn plan_tag_cleanup(
+        namespace: String,
+        repository: String,
+        policy: wit_catalog::TagCleanupPolicy,
+        options: CallOptions,
+    ) -> Result<Response, HubError> {
+        let policy = crate::prune::Policy {
+            keep_last: policy.keep_last,
+            older_than: policy.older_than,
+            matching: policy.matching,
+            keep_matching: policy.keep_matching,
+        };
+        let (plan, outcome) = crate::prune::plan_repository(
+            &namespace,
+            &repository,
+            &policy,
+            &core_options(options),
+            &mut transport::WasiHttp,
+            &mut HostCredentials,
+            &mut WasiClock,
+        )
+        .map_err(to_wit_error)?;
+        Ok(Response {
+            status: outcome.status,
+            content_type: Some("application/json".to_string()),
+            body: plan.to_string(),
+            rate_limit: outcome.rate_limit.map(to_wit_rate_limit),
+            pages: outcome.pages,
+        })
+    }
 }
 
 /// Collects a typed export's record fields as named JSON arguments.
@@ -139,9 +170,9 @@ fn invoke(name: &str, args: ArgsBuilder, options: CallOptions) -> Result<Respons
     run(name, &Value::Object(args.args), options)
 }
 
-fn run(name: &str, args: &Value, options: CallOptions) -> Result<Response, HubError> {
+fn core_options(options: CallOptions) -> client::CallOptions {
     let defaults = RetryPolicy::default();
-    let options = client::CallOptions {
+    client::CallOptions {
         account: options.account,
         base_url: options.base_url,
         all_pages: options.all_pages.unwrap_or(false),
@@ -152,7 +183,11 @@ fn run(name: &str, args: &Value, options: CallOptions) -> Result<Response, HubEr
                 .max_retry_wait_seconds
                 .map_or(defaults.max_wait, |s| Duration::from_secs(s.into())),
         },
-    };
+    }
+}
+
+fn run(name: &str, args: &Value, options: CallOptions) -> Result<Response, HubError> {
+    let options = core_options(options);
     let outcome = client::call(
         name,
         args,

@@ -155,6 +155,59 @@ Hub did not answer."
     Mcp(McpArgs),
     /// Run a Lua workflow with `app.integrations.docker.*`, `docs.read`, `json` and `regex`.
     Lua(LuaArgs),
+    /// Work on a repository's tags: `dockhand tags prune NAMESPACE/REPOSITORY --keep-last 10`.
+    #[command(subcommand)]
+    Tags(TagsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TagsCommand {
+    /// Plan a tag cleanup by a retention policy: what would be deleted and kept, and why.
+    #[command(
+        long_about = "Plan a tag cleanup by a retention policy. Every tag is listed (all pages) \
+and each is marked delete or keep with its reason; nothing is changed. Rules, the first that \
+applies wins: a tag that does not match --match is kept; one that matches --keep-match is kept; \
+`latest` is kept unless --match is literally `latest`; a tag without a readable last-pushed time \
+is kept; the --keep-last newest of the rest are kept; one pushed at or after --older-than's cutoff \
+is kept; the others are deleted. Patterns are globs over the whole tag name (`*`, `?`), not \
+regular expressions. At least one of --keep-last, --older-than and --match is required.\n\n\
+--plan-out writes the plan as JSON: each tag with the digest and last-pushed time it had when \
+planned."
+    )]
+    Prune(PruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// The repository, as NAMESPACE/REPOSITORY (`library/alpine` for official images).
+    #[arg(value_name = "NAMESPACE/REPOSITORY")]
+    pub repository: String,
+
+    /// Keep the N most recently pushed tags (of those no other rule keeps).
+    #[arg(long, value_name = "N")]
+    pub keep_last: Option<u32>,
+
+    /// Delete only tags last pushed before this: an age (`90d`, `12w`, `36h`) or a UTC date
+    /// (`2024-05-01`, `2024-05-01T12:00:00Z`).
+    #[arg(long, value_name = "AGE|DATE")]
+    pub older_than: Option<String>,
+
+    /// Consider only tags whose names match this glob (`pr-*`, `v?.*`); others are kept.
+    #[arg(long = "match", value_name = "GLOB")]
+    pub matching: Option<String>,
+
+    /// Never delete tags whose names match this glob.
+    #[arg(long = "keep-match", value_name = "GLOB")]
+    pub keep_matching: Option<String>,
+
+    /// Write the plan as JSON to this file (each tag with its digest and last-pushed time).
+    #[arg(long, value_name = "PLAN.json")]
+    pub plan_out: Option<PathBuf>,
+
+    /// The most pages of tags to list (100 tags a page; default 1000). A listing cut short
+    /// plans nothing.
+    #[arg(long, value_name = "N")]
+    pub max_pages: Option<u32>,
 }
 
 #[derive(Debug, Args)]

@@ -46,5 +46,6 @@ async fn run(cli: &Cli) -> Outcome {
         Command::Demo { offline } => commands::demo::run(g, *offline).await,
         Command::Mcp(args) => commands::mcp::run(g, args).await,
         Command::Lua(args) => commands::lua::run(g, args).await,
+        Command::Tags(cli::TagsCommand::Prune(args)) => commands::prune::run(g, args).await,
     }
 }

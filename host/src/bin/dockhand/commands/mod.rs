@@ -11,6 +11,7 @@ pub mod mcp;
 pub mod mock;
 pub mod ops;
 pub mod precompile;
+pub mod prune;
 pub mod whoami;
 
 use crate::output::Failure;
