@@ -61,6 +61,10 @@ pub struct MockConfig {
     /// The most bytes (method, path, query, headers and bodies) the request log keeps, since a
     /// count alone does not bound a log of large bodies. The newest request is always kept.
     pub request_log_bytes: usize,
+    /// How long every answer waits before it goes out, as a Hub far away would make a client
+    /// wait (`dockhand mock --latency 50ms`); requests wait side by side, not in turn. Zero by
+    /// default.
+    pub latency: Duration,
 }
 
 /// What the rate-limit headers report while no limit is enforced: high enough that a client
@@ -84,6 +88,7 @@ impl Default for MockConfig {
             max_request_body: 1 << 20,
             request_log_limit: 10_000,
             request_log_bytes: 64 << 20,
+            latency: Duration::ZERO,
         }
     }
 }

@@ -36,6 +36,7 @@ pub(crate) struct Shared {
     connections: AtomicU64,
     pub(crate) addr: SocketAddr,
     pub(crate) max_request_body: usize,
+    pub(crate) latency: Duration,
     pub(crate) header_read_timeout: Duration,
     pub(crate) idle_timeout: Duration,
 }
@@ -101,6 +102,7 @@ impl MockHub {
             connections: AtomicU64::new(0),
             addr,
             max_request_body: config.max_request_body,
+            latency: config.latency,
             header_read_timeout: config.header_read_timeout,
             idle_timeout: config.idle_timeout,
         });

@@ -1,5 +1,5 @@
-//! One request from arrival to response: read its body (up to the limit), record it, count it,
-//! apply any fault, answer it.
+//! One request from arrival to response: read its body (up to the limit), wait out the
+//! configured latency, record it, count it, apply any fault, answer it.
 //!
 //! A body over [`MockConfig::max_request_body`](crate::MockConfig::max_request_body) is answered
 //! 413 as soon as the mock knows: from Content-Length before reading any of it, or while
@@ -34,6 +34,9 @@ pub(crate) async fn respond(
     let (parts, body) = request.into_parts();
     let limit = shared.max_request_body;
     let body = read_body(body, limit).await;
+    if !shared.latency.is_zero() {
+        tokio::time::sleep(shared.latency).await;
+    }
     let raw_path = parts.uri.path().to_string();
     let raw_query = parts.uri.query().map(str::to_string);
     // A refused body is recorded as empty: the request arrived, its body was never kept.

@@ -374,3 +374,25 @@ async fn start_refuses_a_public_address_unless_told() {
     .unwrap();
     assert!(!err.to_string().contains("--public"), "{err}");
 }
+
+/// `latency` delays every answer, and requests wait side by side: two sent together are both
+/// answered after about one latency, not two.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latency_delays_each_answer_and_requests_wait_side_by_side() {
+    let latency = Duration::from_secs(1);
+    let hub = MockHub::start(MockConfig {
+        latency,
+        ..MockConfig::default()
+    })
+    .await
+    .unwrap();
+    let api = common::Api::new(&hub.base_url());
+    let path = "/v2/namespaces/library/repositories/alpine";
+    let started = Instant::now();
+    let (a, b) = tokio::join!(api.get(path, None), api.get(path, None));
+    let elapsed = started.elapsed();
+    assert_eq!((a.status, b.status), (200, 200));
+    assert!(elapsed >= latency, "answered after {elapsed:?}");
+    // Both waited at once: well under two latencies even on a busy machine.
+    assert!(elapsed < latency * 19 / 10, "{elapsed:?}");
+}

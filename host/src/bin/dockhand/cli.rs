@@ -143,6 +143,9 @@ Hub did not answer."
         /// fixture credentials, which are public.
         #[arg(long)]
         public: bool,
+        /// Delay every answer by this long, as a Hub far away would (`50ms`, `1.5s`).
+        #[arg(long, value_name = "DURATION", value_parser = parse_latency)]
+        latency: Option<std::time::Duration>,
     },
     /// Build-and-run check: list a few tags of library/alpine, from Docker Hub or, when it cannot be
     /// reached, from a built-in mock Hub.
@@ -269,4 +272,42 @@ pub struct CallArgs {
     /// The most seconds the call spends waiting between attempts (default 30).
     #[arg(long, value_name = "SECONDS")]
     pub retry_wait: Option<u64>,
+}
+
+/// A latency as `50ms` or `1.5s` (at most a minute: longer is a typo, not a network).
+fn parse_latency(text: &str) -> Result<std::time::Duration, String> {
+    let (number, scale) = if let Some(ms) = text.strip_suffix("ms") {
+        (ms, 1e-3)
+    } else if let Some(s) = text.strip_suffix('s') {
+        (s, 1.0)
+    } else {
+        return Err("give a unit: `50ms` or `1.5s`".into());
+    };
+    let seconds = number
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite() && *n >= 0.0)
+        .map(|n| n * scale)
+        .ok_or_else(|| format!("`{text}` is not a duration such as `50ms`"))?;
+    if seconds > 60.0 {
+        return Err(format!("`{text}` is more than a minute"));
+    }
+    Ok(std::time::Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_latency;
+    use std::time::Duration;
+
+    #[test]
+    fn latencies_take_milliseconds_or_seconds() {
+        assert_eq!(parse_latency("50ms"), Ok(Duration::from_millis(50)));
+        assert_eq!(parse_latency("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_latency("0ms"), Ok(Duration::ZERO));
+        for bad in ["50", "-1ms", "fast s", "NaNs", "61s", "infs"] {
+            assert!(parse_latency(bad).is_err(), "{bad}");
+        }
+    }
 }

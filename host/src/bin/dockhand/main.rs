@@ -40,9 +40,12 @@ async fn run(cli: &Cli) -> Outcome {
         Command::Accounts => commands::accounts::run(g),
         Command::Whoami => commands::whoami::run(g).await,
         Command::Precompile => commands::precompile::run(g),
-        Command::Mock { addr, data, public } => {
-            commands::mock::run(addr, data.as_deref(), *public).await
-        }
+        Command::Mock {
+            addr,
+            data,
+            public,
+            latency,
+        } => commands::mock::run(addr, data.as_deref(), *public, *latency).await,
         Command::Demo { offline } => commands::demo::run(g, *offline).await,
         Command::Mcp(args) => commands::mcp::run(g, args).await,
         Command::Lua(args) => commands::lua::run(g, args).await,

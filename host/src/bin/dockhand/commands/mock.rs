@@ -6,8 +6,9 @@ use crate::output::{Failure, say, usage};
 use dockhand_mock::{MockConfig, MockHub};
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
-pub async fn run(addr: &str, data: Option<&Path>, public: bool) -> Outcome {
+pub async fn run(addr: &str, data: Option<&Path>, public: bool, latency: Option<Duration>) -> Outcome {
     let mut config = match data {
         Some(path) => std::fs::read_to_string(path)
             .map_err(|e| e.to_string())
@@ -20,6 +21,9 @@ pub async fn run(addr: &str, data: Option<&Path>, public: bool) -> Outcome {
     // Checked here as well as in start, so that a refusal is a usage error (exit 2).
     dockhand_mock::check_listen_addr(config.addr, public).map_err(usage)?;
     config.public = public;
+    if let Some(latency) = latency {
+        config.latency = latency;
+    }
     let hub = MockHub::start(config)
         .await
         .map_err(|e| Failure::Host(format!("starting the mock Hub: {e}")))?;
