@@ -252,3 +252,278 @@ async fn prune_with_match_prints_json_and_refuses_an_empty_policy() {
     .await;
     assert_eq!(run.code, 4, "{}", run.stderr);
 }
+
+const ALICE_ENV: [(&str, &str); 2] = [
+    ("DOCKHAND_USERNAME", fixtures::ALICE),
+    ("DOCKHAND_TOKEN", fixtures::ALICE_PAT),
+];
+
+fn deletes_of(hub: &MockHub, tag: &str) -> Vec<u16> {
+    let path = format!("/v2/repositories/alice/big/tags/{tag}/");
+    hub.requests()
+        .iter()
+        .filter(|r| r.method == "DELETE" && r.path == path)
+        .map(|r| r.answer.as_ref().map_or(0, |a| a.status))
+        .collect()
+}
+
+async fn tag_names(hub: &MockHub, home: &std::path::Path) -> Vec<String> {
+    let run = dockhand(
+        home,
+        &[
+            "--base-url",
+            &hub.base_url(),
+            "--no-cache",
+            "--json",
+            "call",
+            "list_repository_tags",
+            "namespace=alice",
+            "repository=big",
+            "page_size=100",
+            "--all-pages",
+        ],
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.json()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A plan written, one tag pushed again since (its planned time no longer matches), a 429 and
+/// a 500 in the middle of the apply; then the apply run again resumes where it stopped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_skips_a_changed_tag_waits_out_a_429_and_resumes() {
+    use dockhand_mock::Fault;
+    let hub = mock_with_big_repository().await;
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    let plan_file = home.path().join("plan.json");
+    let plan_path = plan_file.to_str().unwrap();
+    let run = dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "tags",
+            "prune",
+            "alice/big",
+            "--match",
+            "build-1?",
+            "--keep-last",
+            "2",
+            "--plan-out",
+            plan_path,
+        ],
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let original = std::fs::read_to_string(&plan_file).unwrap();
+    let mut plan: Value = serde_json::from_str(&original).unwrap();
+    assert_eq!(
+        tags_with(&plan, "delete"),
+        [
+            "build-17", "build-16", "build-15", "build-14", "build-13", "build-12", "build-11",
+            "build-10"
+        ]
+    );
+    // build-12 as the plan saw it is not what the Hub has now: it was pushed again.
+    for t in plan["tags"].as_array_mut().unwrap() {
+        if t["name"] == "build-12" {
+            t["last_pushed"] = "2023-06-01T00:00:00Z".into();
+        }
+    }
+    std::fs::write(&plan_file, plan.to_string()).unwrap();
+
+    hub.inject(
+        Fault::status(500)
+            .method("DELETE")
+            .path_prefix("/v2/repositories/alice/big/tags/build-15/"),
+    );
+    hub.inject(
+        Fault::retry_after(1)
+            .method("DELETE")
+            .path_prefix("/v2/repositories/alice/big/tags/build-11/"),
+    );
+    let apply = [
+        "--base-url",
+        &base,
+        "--no-cache",
+        "tags",
+        "prune",
+        "alice/big",
+        "--apply",
+        plan_path,
+    ];
+    let run = dockhand(home.path(), &apply, &ALICE_ENV, "").await;
+    // The 500 is the first failure: the Hub error's code.
+    assert_eq!(run.code, 7, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(
+            "alice/big: 8 planned to delete: 6 deleted, 0 already gone, 1 skipped, 1 failed, 0 not attempted."
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("skipped build-12: changed since the plan"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("failed build-15"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("[1/7] deleted build-17"),
+        "{}",
+        run.stderr
+    );
+    // The 429 was waited out and the delete sent again; build-12 was never sent.
+    // (An injected fault's answer is not in the log: only that the request came.)
+    let build_11 = deletes_of(&hub, "build-11");
+    assert_eq!(build_11.len(), 2, "{build_11:?}");
+    assert_eq!(build_11[1], 204);
+    assert_eq!(deletes_of(&hub, "build-15").len(), 1);
+    assert!(deletes_of(&hub, "build-12").is_empty());
+
+    // Again: what is gone counts as done, build-15 goes now, build-12 is still skipped.
+    let run = dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "--json",
+            "tags",
+            "prune",
+            "alice/big",
+            "--apply",
+            plan_path,
+        ],
+        &ALICE_ENV,
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 7, "{}\n{}", run.stdout, run.stderr);
+    let summary = run.json();
+    assert_eq!(summary["deleted"], serde_json::json!(["build-15"]));
+    assert_eq!(summary["already_gone"].as_array().unwrap().len(), 6);
+    assert_eq!(summary["skipped"][0]["tag"], "build-12");
+    assert_eq!(summary["failed"], serde_json::json!([]));
+
+    // The plan as it was made: build-12 is unchanged after all, and the apply completes.
+    std::fs::write(&plan_file, &original).unwrap();
+    let run = dockhand(home.path(), &apply, &ALICE_ENV, "").await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("8 planned to delete: 1 deleted, 7 already gone, 0 skipped, 0 failed"),
+        "{}",
+        run.stdout
+    );
+    let left = tag_names(&hub, home.path()).await;
+    assert_eq!(left.len(), 262 - 8);
+    for n in 10..18 {
+        assert!(!left.contains(&format!("build-{n}")), "build-{n} is gone");
+    }
+    assert!(left.contains(&"build-18".to_string()) && left.contains(&"build-19".to_string()));
+}
+
+/// A policy that would delete more than --max-delete deletes nothing; read-only mode refuses
+/// an apply before anything is listed; within the limit, the plan made now is applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_stops_a_runaway_policy_and_applies_a_fresh_plan() {
+    let hub = mock_with_big_repository().await;
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    let run = dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "tags",
+            "prune",
+            "alice/big",
+            "--keep-last",
+            "5",
+            "--apply",
+        ],
+        &ALICE_ENV,
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("256 tags would be deleted, more than --max-delete 100"),
+        "{}",
+        run.stderr
+    );
+    assert!(hub.requests().iter().all(|r| r.method != "DELETE"));
+
+    hub.clear_requests();
+    let run = dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "--read-only",
+            "tags",
+            "prune",
+            "alice/big",
+            "--keep-last",
+            "5",
+            "--apply",
+        ],
+        &ALICE_ENV,
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 6, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        hub.requests().iter().all(|r| !r.path.contains("/tags")),
+        "{:#?}",
+        hub.requests()
+    );
+
+    let run = dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "--json",
+            "tags",
+            "prune",
+            "alice/big",
+            "--match",
+            "build-2??",
+            "--keep-last",
+            "50",
+            "--apply",
+            "--max-delete",
+            "10",
+        ],
+        &ALICE_ENV,
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let summary = run.json();
+    assert_eq!(summary["planned"], 10);
+    assert_eq!(summary["deleted"].as_array().unwrap().len(), 10);
+    assert_eq!(summary["deleted"][0], "build-209");
+    let left = tag_names(&hub, home.path()).await;
+    assert_eq!(left.len(), 252);
+    assert!(!left.contains(&"build-200".to_string()));
+    assert!(left.contains(&"build-210".to_string()));
+}

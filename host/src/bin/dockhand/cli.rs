@@ -173,9 +173,18 @@ applies wins: a tag that does not match --match is kept; one that matches --keep
 `latest` is kept unless --match is literally `latest`; a tag without a readable last-pushed time \
 is kept; the --keep-last newest of the rest are kept; one pushed at or after --older-than's cutoff \
 is kept; the others are deleted. Patterns are globs over the whole tag name (`*`, `?`), not \
-regular expressions. At least one of --keep-last, --older-than and --match is required.\n\n\
+regular expressions. At least one of --keep-last, --older-than and --match is required (unless \
+--apply reads a plan file, which holds its own).\n\n\
 --plan-out writes the plan as JSON: each tag with the digest and last-pushed time it had when \
-planned."
+planned.\n\n--apply deletes what the plan (made now, or read from --apply PLAN.json) marks \
+delete, one tag at a time under the host's rate-limit pacing, with a progress line per tag on \
+stderr. The tags are listed again first: one whose digest or last-pushed time changed since it \
+was planned (pushed again) is skipped and reported; one already gone counts as done, so an \
+interrupted apply is resumed by running it again; more than --max-delete (default 100) tags to \
+delete stops the apply before it deletes anything. Ctrl-C stops between deletes. The summary \
+says deleted, already gone, skipped and failed. Exit codes: 0 every planned delete went \
+through; 2 --max-delete refused; 7 a tag was skipped; a failed delete's own code (3, 5, 6, 8...) \
+otherwise; 130 interrupted."
     )]
     Prune(PruneArgs),
 }
@@ -211,6 +220,16 @@ pub struct PruneArgs {
     /// plans nothing.
     #[arg(long, value_name = "N")]
     pub max_pages: Option<u32>,
+
+    /// Delete: the plan made now, or the one in PLAN.json (written by --plan-out). A tag whose
+    /// digest or last-pushed time changed since it was planned is skipped; one already gone
+    /// counts as done, so an interrupted apply is resumed by running it again.
+    #[arg(long, value_name = "PLAN.json", num_args = 0..=1)]
+    pub apply: Option<Option<PathBuf>>,
+
+    /// Refuse to apply (deleting nothing) when more than N tags would be deleted.
+    #[arg(long, value_name = "N", default_value_t = 100, requires = "apply")]
+    pub max_delete: usize,
 }
 
 #[derive(Debug, Args)]
