@@ -374,6 +374,8 @@ pub fn env_prefix(canonical: &str) -> String {
 pub struct Accounts {
     list: Vec<AccountSpec>,
     warnings: Vec<String>,
+    /// Where minted bearers are kept across processes; `None` (the default): nowhere.
+    token_cache: Option<super::TokenCache>,
 }
 
 impl Accounts {
@@ -396,6 +398,7 @@ impl Accounts {
         Ok(Accounts {
             list,
             warnings: Vec::new(),
+            token_cache: None,
         })
     }
 
@@ -413,7 +416,24 @@ impl Accounts {
                 .map(|spec| spec.for_base_url(base))
                 .collect(),
             warnings: self.warnings,
+            token_cache: self.token_cache,
         }
+    }
+
+    /// Keeps the bearers minted for these accounts in `cache` (or, with `None`, nowhere but in
+    /// memory), so that the next process reuses them until shortly before they expire instead
+    /// of exchanging the secret again. Off unless set: an embedder decides whether its
+    /// process may write bearers to the user's cache directory. Only bearers that an
+    /// [`HttpTokenExchange`](super::HttpTokenExchange) mints are kept, keyed by the exchange
+    /// URL, the account and the secret (see [`TokenCache`](super::TokenCache)).
+    pub fn with_token_cache(mut self, cache: Option<super::TokenCache>) -> Accounts {
+        self.token_cache = cache;
+        self
+    }
+
+    /// The token cache set by [`Accounts::with_token_cache`].
+    pub fn token_cache(&self) -> Option<&super::TokenCache> {
+        self.token_cache.as_ref()
     }
 
     pub(crate) fn with_warnings(mut self, warnings: Vec<String>) -> Accounts {

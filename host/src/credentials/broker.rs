@@ -7,11 +7,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use super::account::{AccountAuth, AccountSpec, Accounts, CredentialKind};
+use super::token_cache::{self, TokenCache};
 use super::{CredentialError, Secret, jwt};
 use crate::http_client::HttpClient;
 use crate::policy::BaseUrl;
@@ -21,7 +22,7 @@ pub const PLACEHOLDER_PREFIX: &str = "dockhand-sealed-";
 
 /// A bearer is dropped from the cache this long before its `exp`, so a request never leaves
 /// with a token that expires on the way.
-const REFRESH_MARGIN_SECS: i64 = 60;
+const REFRESH_MARGIN_SECS: i64 = token_cache::REFRESH_MARGIN_SECS;
 
 /// How long to cache a bearer whose expiry cannot be read (not a JWT, or no `exp`).
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(5 * 60);
@@ -38,6 +39,12 @@ pub type ExchangeFuture<'a> =
 pub trait TokenExchange: Send + Sync {
     /// Mints a bearer for `identifier` (a username or organization) and `secret`.
     fn exchange<'a>(&'a self, identifier: &'a str, secret: &'a Secret) -> ExchangeFuture<'a>;
+
+    /// The URL this exchanger mints at, which a [`TokenCache`] keys the bearers it keeps by;
+    /// `None` (the default) keeps what it mints out of any token cache.
+    fn cache_scope(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// Why an exchange failed. The broker adds the account and source to make a
@@ -67,7 +74,7 @@ impl HttpTokenExchange {
     pub fn new(client: HttpClient, base_url: &BaseUrl) -> HttpTokenExchange {
         HttpTokenExchange {
             client,
-            url: base_url.join("/v2/auth/token"),
+            url: token_cache::exchange_url(base_url),
             timeout: Duration::from_secs(30),
         }
     }
@@ -110,6 +117,10 @@ impl TokenExchange for HttpTokenExchange {
             Ok(Secret::new(token))
         })
     }
+
+    fn cache_scope(&self) -> Option<&str> {
+        Some(&self.url)
+    }
 }
 
 /// The useful part of the Hub's error answer, or nothing if it would reveal the secret.
@@ -144,6 +155,10 @@ pub struct Broker {
     /// Placeholder → current bearer. Kept apart from the slots so `unseal` never waits on an
     /// exchange in progress.
     placeholders: RwLock<HashMap<String, Secret>>,
+    /// Where minted bearers outlive the process (from [`Accounts::token_cache`]), with the
+    /// exchange URL they are keyed by; `None` when there is no cache or the exchanger names no
+    /// URL.
+    disk: Option<(TokenCache, String)>,
 }
 
 #[derive(Default)]
@@ -190,7 +205,12 @@ impl Broker {
     /// [`Broker::unseal`] turns back into bearers; without it `get` returns the bearer itself.
     pub fn new(accounts: Accounts, exchanger: Arc<dyn TokenExchange>, sealed: bool) -> Broker {
         let slots = accounts.iter().map(|_| Default::default()).collect();
+        let disk = accounts
+            .token_cache()
+            .cloned()
+            .zip(exchanger.cache_scope().map(str::to_owned));
         Broker {
+            disk,
             accounts,
             exchanger,
             sealed,
@@ -264,12 +284,26 @@ impl Broker {
     /// Unknown accounts are ignored. Every call counts: when several requests holding the same
     /// bearer all get 401, a late `invalidate` can drop the bearer just minted for the others,
     /// costing one extra exchange (the plugin retries once, so this stays bounded).
+    /// The bearer kept in the token cache goes too (the next process would only be refused
+    /// with it as well).
     pub fn invalidate(&self, account: &str, kind: CredentialKind) {
-        if let Ok((_, slots)) = self.lookup(account) {
+        if let Ok((spec, slots)) = self.lookup(account) {
             slots[kind_index(kind)]
                 .generation
                 .fetch_add(1, Ordering::AcqRel);
+            if kind == CredentialKind::Hub
+                && let Some((cache, _, key)) = self.disk_key(spec)
+            {
+                cache.remove(&key);
+            }
         }
+    }
+
+    /// The token cache, the exchange URL and the key of `spec`'s bearer in the cache, if
+    /// bearers are kept on disk and the account's are minted.
+    fn disk_key(&self, spec: &AccountSpec) -> Option<(&TokenCache, &str, String)> {
+        let (cache, url) = self.disk.as_ref()?;
+        Some((cache, url, token_cache::key_for(spec, url)?))
     }
 
     /// Given an `Authorization` header value carrying a placeholder (`Bearer dockhand-sealed-…`),
@@ -360,6 +394,24 @@ impl Broker {
         {
             return Err(error.clone());
         }
+        let disk = self.disk_key(spec);
+        if let Some((cache, url, key)) = &disk
+            && let Some((bearer, exp)) = cache.load(key, url)
+            // Not the bearer just found stale here (a 401 whose file could not be removed).
+            && state
+                .current
+                .as_ref()
+                .is_none_or(|stale| stale.bearer.expose() != bearer.expose())
+        {
+            state.current = Some(Cached {
+                until: deadline_at(exp),
+                bearer: bearer.clone(),
+                generation: slot.generation.load(Ordering::Acquire),
+            });
+            state.failure = None;
+            self.publish(slot, &bearer)?;
+            return Ok(bearer);
+        }
 
         let (identifier, secret) = auth
             .exchange_pair()
@@ -377,6 +429,10 @@ impl Broker {
                 });
                 state.failure = None;
                 self.publish(slot, &bearer)?;
+                if let (Some((cache, url, key)), Some(exp)) = (&disk, jwt::expiry(bearer.expose()))
+                {
+                    cache.store(key, url, &spec.name, &bearer, exp);
+                }
                 Ok(bearer)
             }
             Err(e) => {
@@ -441,19 +497,17 @@ fn new_placeholder() -> Result<String, CredentialError> {
 /// `DEFAULT_LIFETIME` when it has none. A bearer already inside the margin is used once and not
 /// cached.
 fn cache_deadline(bearer: &Secret) -> Instant {
-    let now = Instant::now();
-    let lifetime = match jwt::expiry(bearer.expose()) {
-        Some(exp) => {
-            let now_unix = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0);
-            let left = exp
-                .saturating_sub(now_unix)
-                .saturating_sub(REFRESH_MARGIN_SECS);
-            Duration::from_secs(left.max(0) as u64)
-        }
-        None => DEFAULT_LIFETIME,
-    };
-    now + lifetime.min(MAX_LIFETIME)
+    match jwt::expiry(bearer.expose()) {
+        Some(exp) => deadline_at(exp),
+        None => Instant::now() + DEFAULT_LIFETIME,
+    }
+}
+
+/// When to stop using a bearer whose `exp` is `exp`: `REFRESH_MARGIN_SECS` before it, and at
+/// most `MAX_LIFETIME` from now.
+fn deadline_at(exp: i64) -> Instant {
+    let left = exp
+        .saturating_sub(token_cache::now_unix())
+        .saturating_sub(REFRESH_MARGIN_SECS);
+    Instant::now() + Duration::from_secs(left.max(0) as u64).min(MAX_LIFETIME)
 }

@@ -82,6 +82,7 @@ mod env;
 mod identity;
 mod jwt;
 mod secret;
+mod token_cache;
 
 #[cfg(test)]
 mod tests;
@@ -100,6 +101,7 @@ pub use discover::FlagCredentials;
 pub use env::{Env, MapEnv, Paths, ProcessEnv};
 pub use identity::{Identity, source_kind};
 pub use secret::{Secret, read_secret};
+pub use token_cache::{TokenCache, exchange_url};
 
 /// Why discovery or a credential request failed. No variant holds a secret.
 #[derive(Debug, Clone)]

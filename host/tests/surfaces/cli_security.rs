@@ -3,6 +3,9 @@
 
 use crate::support::dockhand;
 use dockhand_mock::{MockConfig, MockHub, fixtures};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// A PAT in the environment and a plain-http base URL on "another machine" (this one, written
 /// as an IPv4-mapped IPv6 address, so a leak would land at the mock): refused with the policy
@@ -106,4 +109,216 @@ async fn dockers_login_stays_with_docker_hub() {
 fn base64_of(text: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+// The Hub token cache across processes: what `dockhand` keeps of a minted JWT, and for whom.
+
+/// The token files under `home`'s default cache directory.
+fn token_files(home: &Path) -> Vec<PathBuf> {
+    match std::fs::read_dir(tokens_dir(home)) {
+        Ok(entries) => entries.map(|e| e.unwrap().path()).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+fn tokens_dir(home: &Path) -> PathBuf {
+    home.join(".cache").join("dockhand").join("tokens")
+}
+
+/// How many times the mock was asked to exchange a secret for a token.
+fn exchanges(hub: &MockHub) -> usize {
+    hub.requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/v2/auth/token")
+        .count()
+}
+
+/// The bearers the mock was sent, in order.
+fn bearers(hub: &MockHub) -> Vec<String> {
+    hub.requests()
+        .iter()
+        .filter_map(|r| r.header("authorization").map(str::to_string))
+        .collect()
+}
+
+/// The token a cache file holds.
+fn cached_token(file: &Path) -> String {
+    let entry: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    entry["token"].as_str().unwrap().to_owned()
+}
+
+/// `dockhand call list_personal_access_tokens` as alice with her PAT against `base`, which
+/// must succeed and print neither her PAT nor any bearer the mock saw.
+async fn call_as_alice(home: &Path, base: &str, extra: &[&str]) -> crate::support::Run {
+    let mut args = vec!["--base-url", base, "--no-cache", "--json"];
+    args.extend_from_slice(extra);
+    args.extend(["call", "list_personal_access_tokens"]);
+    let env = [
+        ("DOCKHAND_USERNAME", fixtures::ALICE),
+        ("DOCKHAND_TOKEN", fixtures::ALICE_PAT),
+    ];
+    let run = dockhand(home, &args, &env, "").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for secret in [fixtures::ALICE_PAT, "eyJ"] {
+        assert!(
+            !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            "{secret} printed"
+        );
+    }
+    run
+}
+
+/// A second process with the same PAT sends no exchange: it uses the JWT the first one minted,
+/// kept in a 0600 file in a 0700 directory, and the file holds the JWT, never the PAT.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_process_reuses_the_minted_token_and_never_stores_the_pat() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    call_as_alice(home.path(), &hub.base_url(), &[]).await;
+    assert_eq!(exchanges(&hub), 1);
+    call_as_alice(home.path(), &hub.base_url(), &[]).await;
+    assert_eq!(exchanges(&hub), 1, "the second process exchanged again");
+    let sent = bearers(&hub);
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0], sent[1]);
+
+    let files = token_files(home.path());
+    assert_eq!(files.len(), 1, "{files:?}");
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(!text.contains(fixtures::ALICE_PAT), "the PAT is on disk");
+    assert_eq!(format!("Bearer {}", cached_token(&files[0])), sent[0]);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&files[0]), 0o600);
+    assert_eq!(mode(&tokens_dir(home.path())), 0o700);
+}
+
+/// A token inside the minute before its `exp` is not kept, and one whose `exp` has passed (a
+/// file changed by hand here) is not used: a fresh exchange each time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_at_or_past_its_expiry_is_not_used() {
+    let short = MockHub::start(MockConfig {
+        token_lifetime: Duration::from_secs(30),
+        ..MockConfig::default()
+    })
+    .await
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    call_as_alice(home.path(), &short.base_url(), &[]).await;
+    call_as_alice(home.path(), &short.base_url(), &[]).await;
+    assert_eq!(exchanges(&short), 2);
+    assert!(token_files(home.path()).is_empty());
+
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    call_as_alice(home.path(), &hub.base_url(), &[]).await;
+    let file = token_files(home.path()).pop().unwrap();
+    let mut entry: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    entry["exp"] = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 5)
+    .into();
+    std::fs::write(&file, entry.to_string()).unwrap();
+    call_as_alice(home.path(), &hub.base_url(), &[]).await;
+    assert_eq!(exchanges(&hub), 2);
+}
+
+/// A cached token the Hub refuses (401) is dropped: the call mints a new one, succeeds, and
+/// the file holds the new token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_token_is_dropped_and_replaced() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    call_as_alice(home.path(), &hub.base_url(), &[]).await;
+    let file = token_files(home.path()).pop().unwrap();
+    let old = cached_token(&file);
+    hub.expire_tokens();
+    call_as_alice(home.path(), &hub.base_url(), &[]).await;
+    assert_eq!(exchanges(&hub), 2);
+    let new = cached_token(&token_files(home.path()).pop().unwrap());
+    assert_ne!(old, new);
+    assert_eq!(bearers(&hub).last().unwrap(), &format!("Bearer {new}"));
+}
+
+/// The same account against another base URL never sees the token: it exchanges there, and
+/// the first base URL's token never reaches it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_base_url_never_sees_the_token() {
+    let first = MockHub::start(MockConfig::default()).await.unwrap();
+    let second = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    call_as_alice(home.path(), &first.base_url(), &[]).await;
+    let token = cached_token(&token_files(home.path()).pop().unwrap());
+    call_as_alice(home.path(), &second.base_url(), &[]).await;
+    assert_eq!(exchanges(&second), 1);
+    assert!(
+        second
+            .requests()
+            .iter()
+            .all(|r| !format!("{r:?}").contains(&token)),
+        "the first origin's token went to the second"
+    );
+    // The same machine named otherwise is another origin too.
+    let port = first.addr().port();
+    call_as_alice(home.path(), &format!("http://localhost:{port}"), &[]).await;
+    assert_eq!(exchanges(&first), 2);
+    assert_eq!(token_files(home.path()).len(), 3);
+}
+
+/// A cache file others may read, and a cache directory that is open to others or belongs to
+/// someone else, are ignored (a fresh exchange) and replaced by private ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exposed_cache_file_or_directory_is_ignored_and_replaced() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let dir = tokens_dir(home.path());
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let set =
+        |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    call_as_alice(home.path(), &hub.base_url(), &[]).await;
+    let file = token_files(home.path()).pop().unwrap();
+
+    set(&file, 0o644);
+    call_as_alice(home.path(), &hub.base_url(), &[]).await;
+    assert_eq!(exchanges(&hub), 2, "a world-readable file was used");
+    assert_eq!(mode(&file), 0o600);
+
+    set(&dir, 0o770);
+    call_as_alice(home.path(), &hub.base_url(), &[]).await;
+    assert_eq!(exchanges(&hub), 3, "a group-writable directory was used");
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&token_files(home.path()).pop().unwrap()), 0o600);
+
+    if current_uid() == 0 {
+        std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).unwrap();
+        call_as_alice(home.path(), &hub.base_url(), &[]).await;
+        assert_eq!(exchanges(&hub), 4, "another user's directory was used");
+        let meta = std::fs::metadata(&dir).unwrap();
+        assert_eq!(std::os::unix::fs::MetadataExt::uid(&meta), 0);
+        assert_eq!(mode(&dir), 0o700);
+        call_as_alice(home.path(), &hub.base_url(), &[]).await;
+        assert_eq!(exchanges(&hub), 4, "the replaced directory serves again");
+    }
+}
+
+/// `--no-token-cache` reads and writes no token file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_token_cache_keeps_nothing() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    call_as_alice(home.path(), &hub.base_url(), &[]).await;
+    call_as_alice(home.path(), &hub.base_url(), &["--no-token-cache"]).await;
+    assert_eq!(exchanges(&hub), 2, "the cached token was read");
+    std::fs::remove_dir_all(tokens_dir(home.path())).unwrap();
+    call_as_alice(home.path(), &hub.base_url(), &["--no-token-cache"]).await;
+    assert_eq!(exchanges(&hub), 3);
+    assert!(!tokens_dir(home.path()).exists());
+}
+
+/// The current user's id, from `id -u` (the test crate keeps to safe code).
+fn current_uid() -> u32 {
+    let out = std::process::Command::new("id").arg("-u").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
 }

@@ -53,9 +53,15 @@ pub struct Global {
     #[arg(long, global = true, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 
-    /// Compile the component in memory; read and write no cache.
+    /// Compile the component in memory; read and write no component cache.
     #[arg(long, global = true)]
     pub no_cache: bool,
+
+    /// Keep no Hub token across runs: exchange the access token or password in every run
+    /// (by default the short-lived token it is exchanged for is kept in the cache directory,
+    /// never the access token or password).
+    #[arg(long, global = true)]
+    pub no_token_cache: bool,
 
     /// Seconds the whole call may take, pagination included.
     #[arg(long, global = true, default_value_t = 120, value_name = "SECONDS")]

@@ -3,7 +3,9 @@
 
 use crate::cli::Global;
 use crate::output::{Failure, usage};
-use dockhand_host::credentials::{Accounts, FlagCredentials, Paths, ProcessEnv, read_secret};
+use dockhand_host::credentials::{
+    Accounts, FlagCredentials, Paths, ProcessEnv, TokenCache, read_secret,
+};
 use dockhand_host::policy::{Policy, Timeouts};
 use dockhand_host::{Dockhand, HostConfig};
 use std::path::PathBuf;
@@ -18,6 +20,19 @@ pub fn cache_dir(g: &Global) -> Option<PathBuf> {
             .clone()
             .or_else(dockhand_host::engine::default_cache_dir)
     }
+}
+
+/// Where minted Hub tokens are kept across runs: the `tokens` directory of the cache
+/// directory (`--cache-dir`, else the default; `--no-cache` is about the component only), or
+/// nowhere with `--no-token-cache`.
+pub fn token_cache(g: &Global) -> Option<TokenCache> {
+    if g.no_token_cache {
+        return None;
+    }
+    g.cache_dir
+        .clone()
+        .or_else(dockhand_host::engine::default_cache_dir)
+        .map(TokenCache::new)
 }
 
 /// Accounts from flags (secrets only from stdin), environment, config file and Docker's login.
@@ -47,6 +62,7 @@ pub fn accounts(g: &Global) -> Result<Accounts, Failure> {
     }
     let accounts = Accounts::discover(&flags, &ProcessEnv, &paths)
         .map_err(|e| usage(format!("credentials: {e}")))?;
+    let accounts = accounts.with_token_cache(token_cache(g));
     for w in accounts.warnings() {
         eprintln!("warning: {w}");
     }
