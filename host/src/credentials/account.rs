@@ -376,6 +376,8 @@ pub struct Accounts {
     warnings: Vec<String>,
     /// Where minted bearers are kept across processes; `None` (the default): nowhere.
     token_cache: Option<super::TokenCache>,
+    /// The config file's `token_cache:` setting, if it has one.
+    token_cache_setting: Option<bool>,
 }
 
 impl Accounts {
@@ -399,6 +401,7 @@ impl Accounts {
             list,
             warnings: Vec::new(),
             token_cache: None,
+            token_cache_setting: None,
         })
     }
 
@@ -417,6 +420,7 @@ impl Accounts {
                 .collect(),
             warnings: self.warnings,
             token_cache: self.token_cache,
+            token_cache_setting: self.token_cache_setting,
         }
     }
 
@@ -434,6 +438,19 @@ impl Accounts {
     /// The token cache set by [`Accounts::with_token_cache`].
     pub fn token_cache(&self) -> Option<&super::TokenCache> {
         self.token_cache.as_ref()
+    }
+
+    /// What the config file says about the token cache (`token_cache: true` or `false`), if
+    /// it says anything. Discovery only reports it: whether to keep tokens is the caller's
+    /// choice, made with [`Accounts::with_token_cache`] (the `dockhand` executable keeps them
+    /// unless this is `Some(false)` or `--no-token-cache` is given).
+    pub fn token_cache_setting(&self) -> Option<bool> {
+        self.token_cache_setting
+    }
+
+    pub(crate) fn with_token_cache_setting(mut self, setting: Option<bool>) -> Accounts {
+        self.token_cache_setting = setting;
+        self
     }
 
     pub(crate) fn with_warnings(mut self, warnings: Vec<String>) -> Accounts {

@@ -58,8 +58,11 @@ impl Accounts {
         paths: &Paths,
     ) -> Result<Accounts, CredentialError> {
         let mut sources = vec![from_flags(flags)?, from_env(env)?];
+        let mut token_cache = None;
         if let Some(path) = &paths.config_file {
-            sources.push(from_config_file(path, paths.home.as_deref())?);
+            let (source, setting) = from_config_file(path, paths.home.as_deref())?;
+            sources.push(source);
+            token_cache = setting;
         }
 
         let mut names: BTreeSet<String> = sources.iter().flat_map(|s| s.keys().cloned()).collect();
@@ -119,7 +122,9 @@ impl Accounts {
                 withheld: None,
             });
         }
-        Ok(Accounts::from_specs(specs)?.with_warnings(warnings))
+        Ok(Accounts::from_specs(specs)?
+            .with_warnings(warnings)
+            .with_token_cache_setting(token_cache))
     }
 }
 
@@ -323,6 +328,8 @@ fn split_env_var(rest: &str) -> Option<(String, &'static str, bool)> {
 struct ConfigFile {
     #[serde(default)]
     accounts: BTreeMap<String, ConfigAccount>,
+    /// `token_cache: false` keeps no minted Hub token across runs.
+    token_cache: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -383,14 +390,18 @@ impl<'de> Deserialize<'de> for ConfigSecret {
 /// Bigger than any config or token file a person writes; guards against pointing at a device.
 const MAX_FILE_LEN: u64 = 1024 * 1024;
 
-fn from_config_file(path: &Path, home: Option<&Path>) -> Result<Source, CredentialError> {
+/// The config file's accounts, and its `token_cache:` setting if it has one.
+fn from_config_file(
+    path: &Path,
+    home: Option<&Path>,
+) -> Result<(Source, Option<bool>), CredentialError> {
     let config_error = |message: String| CredentialError::Config {
         path: path.to_owned(),
         message,
     };
     let mut file = match fs::File::open(path) {
         Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Source::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Source::new(), None)),
         Err(e) => return Err(config_error(format!("cannot be read: {e}"))),
     };
     check_private(path, &file)?;
@@ -400,7 +411,7 @@ fn from_config_file(path: &Path, home: Option<&Path>) -> Result<Source, Credenti
         .read_to_string(&mut text)
         .map_err(|e| config_error(format!("cannot be read: {e}")))?;
     if text.trim().is_empty() {
-        return Ok(Source::new());
+        return Ok((Source::new(), None));
     }
     let parsed: ConfigFile =
         serde_yaml::from_str(&text).map_err(|e| config_error(format!("invalid YAML: {e}")))?;
@@ -475,7 +486,7 @@ fn from_config_file(path: &Path, home: Option<&Path>) -> Result<Source, Credenti
             },
         );
     }
-    Ok(source)
+    Ok((source, parsed.token_cache))
 }
 
 /// Secrets in a file others can read are already leaked, and one others can write (or own)

@@ -38,7 +38,11 @@
 //!    (`token_file:`, `password_file:`, `bearer_file:`, `scim_token_file:`; `~/` is the home
 //!    directory, a relative path is relative to the config file; the content is trimmed):
 //!
+//!    A top-level `token_cache: false` asks that no minted token be kept across processes
+//!    ([`Accounts::token_cache_setting`]; the `dockhand` executable honours it).
+//!
 //!    ```yaml
+//!    token_cache: true
 //!    accounts:
 //!      default:
 //!        username: alice

@@ -322,3 +322,94 @@ fn current_uid() -> u32 {
     let out = std::process::Command::new("id").arg("-u").output().unwrap();
     String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
 }
+
+/// `dockhand accounts` says whether a token is cached and until when, never the token itself,
+/// as text and as JSON.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_says_until_when_a_token_is_cached_but_never_the_token() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    let env = [
+        ("DOCKHAND_USERNAME", fixtures::ALICE),
+        ("DOCKHAND_TOKEN", fixtures::ALICE_PAT),
+    ];
+    let run = dockhand(home.path(), &["--base-url", &base, "accounts"], &env, "").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("no Hub token cached"), "{}", run.stdout);
+
+    call_as_alice(home.path(), &base, &[]).await;
+    let token = cached_token(&token_files(home.path()).pop().unwrap());
+    let run = dockhand(home.path(), &["--base-url", &base, "accounts"], &env, "").await;
+    assert!(
+        run.stdout.contains("Hub token cached until 20"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains(&token) && !run.stdout.contains(fixtures::ALICE_PAT));
+    let run = dockhand(
+        home.path(),
+        &["--base-url", &base, "--json", "accounts"],
+        &env,
+        "",
+    )
+    .await;
+    let listing = run.json();
+    let until = listing[0]["token_cached_until"].as_str().unwrap();
+    assert!(until.ends_with('Z') && until.len() == 20, "{until}");
+    assert!(!run.stdout.contains(&token));
+    // Another base URL has none, and with the cache off there is none to speak of.
+    let other = format!("http://localhost:{}", hub.addr().port());
+    let run = dockhand(home.path(), &["--base-url", &other, "accounts"], &env, "").await;
+    assert!(run.stdout.contains("no Hub token cached"), "{}", run.stdout);
+    let run = dockhand(
+        home.path(),
+        &["--base-url", &base, "--no-token-cache", "accounts"],
+        &env,
+        "",
+    )
+    .await;
+    assert!(run.stdout.contains("Hub token cache off"), "{}", run.stdout);
+    assert_eq!(exchanges(&hub), 1, "`accounts` exchanged a secret");
+}
+
+/// `token_cache: false` in config.yaml turns the cache off like `--no-token-cache`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_config_file_can_turn_the_token_cache_off() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join(".config").join("dockhand");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "token_cache: false\naccounts:\n  default:\n    username: {}\n    token: {}\n",
+            fixtures::ALICE,
+            fixtures::ALICE_PAT
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let args = [
+        "--base-url",
+        &hub.base_url(),
+        "--no-cache",
+        "call",
+        "list_personal_access_tokens",
+    ];
+    for _ in 0..2 {
+        let run = dockhand(home.path(), &args, &[], "").await;
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    assert_eq!(exchanges(&hub), 2);
+    assert!(!tokens_dir(home.path()).exists());
+    let run = dockhand(
+        home.path(),
+        &["--base-url", &hub.base_url(), "accounts"],
+        &[],
+        "",
+    )
+    .await;
+    assert!(run.stdout.contains("Hub token cache off"), "{}", run.stdout);
+}

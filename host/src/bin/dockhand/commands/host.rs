@@ -24,9 +24,9 @@ pub fn cache_dir(g: &Global) -> Option<PathBuf> {
 
 /// Where minted Hub tokens are kept across runs: the `tokens` directory of the cache
 /// directory (`--cache-dir`, else the default; `--no-cache` is about the component only), or
-/// nowhere with `--no-token-cache`.
-pub fn token_cache(g: &Global) -> Option<TokenCache> {
-    if g.no_token_cache {
+/// nowhere with `--no-token-cache` or the config file's `token_cache: false`.
+pub fn token_cache(g: &Global, accounts: &Accounts) -> Option<TokenCache> {
+    if g.no_token_cache || accounts.token_cache_setting() == Some(false) {
         return None;
     }
     g.cache_dir
@@ -62,7 +62,8 @@ pub fn accounts(g: &Global) -> Result<Accounts, Failure> {
     }
     let accounts = Accounts::discover(&flags, &ProcessEnv, &paths)
         .map_err(|e| usage(format!("credentials: {e}")))?;
-    let accounts = accounts.with_token_cache(token_cache(g));
+    let cache = token_cache(g, &accounts);
+    let accounts = accounts.with_token_cache(cache);
     for w in accounts.warnings() {
         eprintln!("warning: {w}");
     }
