@@ -39,6 +39,8 @@ mod outgoing;
 mod ownership;
 pub mod policy;
 #[cfg(feature = "runtime")]
+pub mod prune;
+#[cfg(feature = "runtime")]
 pub mod report;
 // Only the send path reads it; without the runtime it is kept compiling, not used.
 #[cfg_attr(not(feature = "runtime"), allow(dead_code))]

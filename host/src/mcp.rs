@@ -7,6 +7,7 @@
 //! unless the server was started with writes allowed.
 
 use crate::bindings::exports::dockhand::hub::catalog::{Access, OperationInfo};
+use crate::prune::PLAN_TAG_CLEANUP;
 use crate::report::error_fields;
 use crate::{CallError, CallOptions, Dockhand, HubError};
 use rmcp::model::{
@@ -51,6 +52,7 @@ impl McpServer {
             .iter()
             .map(|op| operation_tool(op, options.allow_write))
             .collect::<Result<_, _>>()?;
+        tools.push(plan_tool());
         tools.push(docs_tool());
         Ok(McpServer {
             hub,
@@ -74,6 +76,33 @@ impl McpServer {
         let args = Value::Object(arguments.unwrap_or_default());
         if name == DOCS_TOOL {
             return Ok(self.docs(&args).await);
+        }
+        if name == PLAN_TAG_CLEANUP {
+            let options = CallOptions {
+                account: self.options.account.clone(),
+                ..Default::default()
+            };
+            return Ok(
+                match crate::prune::plan_from_args(&self.hub, &args, &options).await {
+                    Ok(result) => {
+                        let totals = &result.body["totals"];
+                        let text = format!(
+                            "Plan for {}/{}: {} tags, {} would be deleted, {} kept (nothing \
+                             was deleted). Each tag's action, rule and reason are in the \
+                             structured result.",
+                            result.body["namespace"].as_str().unwrap_or("?"),
+                            result.body["repository"].as_str().unwrap_or("?"),
+                            totals["tags"],
+                            totals["delete"],
+                            totals["keep"]
+                        );
+                        let mut out = CallToolResult::structured(result.body);
+                        out.content = vec![ContentBlock::text(text)];
+                        out
+                    }
+                    Err(e) => error_result(&e),
+                },
+            );
         }
         let op = match self.hub.resolve(name).await {
             Ok(Some(op)) => op,
@@ -238,6 +267,27 @@ fn operation_tool(op: &OperationInfo, allow_write: bool) -> Result<Tool, CallErr
     tool.annotations = Some(annotations);
     tool.output_schema = Some(Arc::new(output));
     Ok(tool)
+}
+
+/// The tag-cleanup planner: reads every tag, changes nothing.
+fn plan_tool() -> Tool {
+    let Value::Object(schema) = crate::prune::args_schema() else {
+        unreachable!("a JSON object literal")
+    };
+    let Value::Object(output) = crate::prune::result_schema() else {
+        unreachable!("a JSON object literal")
+    };
+    let mut tool = Tool::new(PLAN_TAG_CLEANUP, crate::prune::DESCRIPTION, schema);
+    tool.title = Some("Plan tag cleanup".into());
+    tool.output_schema = Some(Arc::new(output));
+    tool.annotations = Some(
+        ToolAnnotations::with_title("Plan tag cleanup")
+            .read_only(true)
+            .destructive(false)
+            .idempotent(true)
+            .open_world(true),
+    );
+    tool
 }
 
 fn docs_tool() -> Tool {

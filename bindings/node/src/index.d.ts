@@ -96,6 +96,12 @@ export declare class Hub {
       options?: CallOptions,
     ): ResultResponse<ResultOf[K]>;
     call(operation: string, args?: object | string, options?: CallOptions): Response;
+    planTagCleanup(
+      namespace: string,
+      repository: string,
+      policy?: TagCleanupPolicy,
+      options?: CallOptions,
+    ): Response;
   };
   readonly accessTokens: Wrapped<Root['accessTokens'], AreaResults['accessTokens']>;
   readonly auditLogs: Wrapped<Root['auditLogs'], AreaResults['auditLogs']>;
@@ -113,8 +119,52 @@ export declare class Hub {
    */
   call<K extends keyof ResultOf>(operation: K, args?: object, options?: CallOptions): ResultOf[K];
   call(operation: string, args?: object, options?: CallOptions): unknown;
+  /**
+   * Plans a tag cleanup, changing nothing: every tag listed and marked delete or keep with its
+   * rule and reason. Patterns are globs (`*`, `?`), not regular expressions.
+   */
+  planTagCleanup(
+    namespace: string,
+    repository: string,
+    policy?: TagCleanupPolicy,
+    options?: CallOptions,
+  ): TagCleanupPlan;
   /** Mints a fresh bearer (Hubs made by createHub from a username and token only). */
   refresh(): Promise<void>;
+}
+
+/** A tag cleanup's retention policy; at least one of keepLast, olderThan and matching. */
+export interface TagCleanupPolicy {
+  /** Keep this many of the newest tags (of those no other rule keeps). */
+  keepLast?: number;
+  /** Delete only tags last pushed before this instant, in unix seconds. */
+  olderThan?: number | bigint;
+  /** Only tags whose names match this glob are considered. */
+  matching?: string;
+  /** Tags whose names match this glob are never deleted. */
+  keepMatching?: string;
+}
+
+/** What `planTagCleanup` returns. */
+export interface TagCleanupPlan {
+  namespace: string;
+  repository: string;
+  policy: {
+    keep_last: number | null;
+    older_than: string | null;
+    matching: string | null;
+    keep_matching: string | null;
+  };
+  /** Newest first. */
+  tags: Array<{
+    name: string;
+    digest: string | null;
+    last_pushed: string | null;
+    action: 'delete' | 'keep';
+    rule: string;
+    reason: string;
+  }>;
+  totals: { tags: number; delete: number; keep: number };
 }
 
 export declare function exchangeToken(config: {

@@ -246,6 +246,16 @@ export class Hub {
     return parseResult(this.catalog.call(operation, args, options));
   }
 
+  /**
+   * Plans a tag cleanup, changing nothing: every tag of the repository is listed and marked
+   * delete or keep with its rule and reason (the component's `plan-tag-cleanup`). `policy`:
+   * `{ keepLast, olderThan (unix seconds), matching, keepMatching }` (globs, not regexes).
+   * Returns the plan: `{ namespace, repository, policy, tags, totals }`.
+   */
+  planTagCleanup(namespace, repository, policy = {}, options = {}) {
+    return parseResult(this.catalog.planTagCleanup(namespace, repository, policy, options));
+  }
+
   /** Mints fresh bearers (only for a Hub made by `createHub` from a username and token). */
   async refresh() {
     if (!this.#refresh) throw new Error('this Hub was not created from a username and token');
@@ -291,6 +301,19 @@ export class Hub {
           typeof args === 'string' ? args : jsonText(args),
           this.#options(options),
         ]);
+    }
+    if (name === 'planTagCleanup') {
+      // policy: { keepLast, olderThan (unix seconds), matching, keepMatching }, all optional.
+      return (namespace, repository, policy = {}, options) => {
+        const { olderThan, ...rest } = policy;
+        const record = { ...rest, olderThan: olderThan == null ? undefined : BigInt(olderThan) };
+        return this.#invoke('catalog', 'planTagCleanup', [
+          namespace,
+          repository,
+          record,
+          this.#options(options),
+        ]);
+      };
     }
     return (...args) => this.#invoke('catalog', name, args);
   }

@@ -122,4 +122,18 @@ describe('catalog', () => {
     const listed = anon.call('list_repositories', { namespace: ALICE, page_size: 100 });
     assert.ok(listed.results.some((r) => r.name === 'node-dynamic'));
   });
+
+  test('planTagCleanup() plans through the component and changes nothing', () => {
+    const plan = anon.planTagCleanup('library', 'alpine', { keepLast: 2 });
+    assert.deepEqual(plan.totals, { tags: ALPINE_TAGS.length, delete: 2, keep: 3 });
+    const latest = plan.tags.find((t) => t.name === 'latest');
+    assert.equal(latest.action, 'keep');
+    assert.equal(latest.rule, 'latest');
+    assert.deepEqual(plan.tags.map((t) => t.name).sort(), [...ALPINE_TAGS].sort());
+    assert.equal(anon.call('list_repository_tags', { namespace: 'library', repository: 'alpine' }).count, ALPINE_TAGS.length);
+    assert.throws(
+      () => anon.planTagCleanup('library', 'alpine', { olderThan: 0, matching: '' }),
+      (e) => e instanceof HubError && e.kind === 'invalid-argument',
+    );
+  });
 });

@@ -419,6 +419,32 @@ class Hub(_HubTypes):
         args_json = json.dumps(merged, default=_json_default)
         return self._invoke("catalog", "call", lambda fty: (operation, args_json, options))
 
+    def plan_tag_cleanup(
+        self,
+        namespace: str,
+        repository: str,
+        *,
+        keep_last: Optional[int] = None,
+        older_than: Optional[int] = None,
+        match: Optional[str] = None,
+        keep_match: Optional[str] = None,
+        **kwargs: Any,
+    ) -> Dict[str, Any]:
+        """Plans a tag cleanup, changing nothing: every tag of the repository is listed and
+        marked delete or keep with its rule and reason (the component's `plan-tag-cleanup`).
+        `older_than` is a cutoff in unix seconds; `match` and `keep_match` are globs (`*`, `?`),
+        not regular expressions. Takes the same options as `call`. Returns the plan:
+        `namespace`, `repository`, `policy`, `tags` and `totals`."""
+        options, rest = self._split(dict(kwargs), "plan_tag_cleanup")
+        if rest:
+            raise TypeError(f"plan_tag_cleanup got unknown arguments: {', '.join(sorted(rest))}")
+        policy = _record(
+            keep_last=keep_last, older_than=older_than, matching=match, keep_matching=keep_match
+        )
+        return self._invoke(
+            "catalog", "plan-tag-cleanup", lambda fty: (namespace, repository, policy, options)
+        ).json()
+
     def operations(self) -> List[Dict[str, Any]]:
         """Every operation: name, aliases, area, method, path, access, flags, summary, and the
         JSON Schemas of its arguments and of its result (parsed)."""

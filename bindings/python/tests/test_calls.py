@@ -176,3 +176,17 @@ def test_json_text_fields_take_python_objects(mock):
     # The same as JSON text.
     again = owner.org_settings.update_org_settings(name="acme", restricted_images=json.dumps(policy))
     assert again["restricted_images"] == policy
+
+
+def test_plan_tag_cleanup_plans_and_changes_nothing(anon):
+    plan = anon.plan_tag_cleanup("library", "alpine", keep_last=2)
+    assert plan["totals"] == {"tags": len(ALPINE_TAGS), "delete": 2, "keep": 3}
+    rules = {t["name"]: (t["action"], t["rule"]) for t in plan["tags"]}
+    assert rules["latest"] == ("keep", "latest")
+    assert sorted(rules) == sorted(ALPINE_TAGS)
+    assert all(t["digest"] and t["last_pushed"] for t in plan["tags"])
+    # The tags are all still there.
+    assert anon.call("list_repository_tags", namespace="library", repository="alpine")["count"] == len(ALPINE_TAGS)
+    with pytest.raises(HubError) as e:
+        anon.plan_tag_cleanup("library", "alpine")
+    assert e.value.kind == "invalid-argument"

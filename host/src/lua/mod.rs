@@ -357,12 +357,14 @@ async fn install(
         .operations()
         .await
         .map_err(|e| mlua::Error::runtime(e.to_string()))?;
-    let names: Vec<&str> = ops
+    let mut names: Vec<&str> = ops
         .iter()
         .flat_map(|op| {
             std::iter::once(op.name.as_str()).chain(op.aliases.iter().map(String::as_str))
         })
         .collect();
+    // Not an operation: the tag-cleanup planner, which reads every tag and changes nothing.
+    names.push(crate::prune::PLAN_TAG_CLEANUP);
     let namespace = |account: Option<&str>| -> mlua::Result<Table> {
         let t = lua.create_table()?;
         for name in &names {
@@ -424,6 +426,12 @@ async fn call_operation(
         Err((argument, expected)) => return invalid(lua, &name, &argument, expected),
     };
     options.account = account;
+    if name == crate::prune::PLAN_TAG_CLEANUP {
+        return match crate::prune::plan_from_args(hub, &args, &options).await {
+            Ok(result) => Ok((true, to_lua(lua, &result.body)?)),
+            Err(e) => fail(lua, &name, &e),
+        };
+    }
     // Refused here, before any request, so the message can name the flag that allows it.
     if !force {
         match hub.resolve(&name).await {

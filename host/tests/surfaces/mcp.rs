@@ -97,11 +97,11 @@ async fn lists_every_operation_as_a_tool_with_schema_and_annotations() {
     let tools = client.list_all_tools().await.unwrap();
     assert_eq!(
         tools.len(),
-        61,
-        "54 published + 6 extended operations + docs"
+        62,
+        "54 published + 6 extended operations + plan_tag_cleanup + docs"
     );
     let names: HashSet<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
-    assert_eq!(names.len(), 61, "tool names are unique");
+    assert_eq!(names.len(), 62, "tool names are unique");
     for extended in [
         "delete_repository_tag",
         "get_current_user",
@@ -536,4 +536,53 @@ async fn every_surface_shows_an_error_the_same_way() {
         assert_ne!(cli.code, 0);
     }
     client.cancel().await.unwrap();
+}
+
+/// The tag-cleanup planner is a read-only tool: the same plan as the CLI's, as structured
+/// content, and no write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tag_cleanup_planner_is_a_read_only_tool() {
+    let hub = crate::prune::mock_with_big_repository().await;
+    let (client, _home) = connect(&hub.base_url(), &[], &[]).await;
+    let tools = client.list_all_tools().await.unwrap();
+    let plan = tool(&tools, "plan_tag_cleanup");
+    let a = plan.annotations.as_ref().unwrap();
+    assert_eq!(a.read_only_hint, Some(true));
+    assert_eq!(a.destructive_hint, Some(false));
+    let schema = output_schema(&tools, "plan_tag_cleanup");
+    assert!(dockhand_spec::shape::check(&schema).is_empty());
+
+    let r = call(
+        &client,
+        "plan_tag_cleanup",
+        json!({"namespace": "alice", "repository": "big", "keep_last": 5,
+               "older_than": "2023-12-31T22:00:00Z", "keep_match": "stable"}),
+    )
+    .await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    let body = r.structured_content.clone().unwrap();
+    assert_eq!(
+        body["totals"],
+        json!({"tags": 262, "delete": 140, "keep": 122})
+    );
+    assert!(misfits(&tools, "plan_tag_cleanup", &r).is_empty());
+    assert!(text(&r).contains("140 would be deleted"), "{}", text(&r));
+    assert!(hub.requests().iter().all(|r| r.method == "GET"));
+
+    let r = call(
+        &client,
+        "plan_tag_cleanup",
+        json!({"namespace": "alice", "repository": "big"}),
+    )
+    .await;
+    assert_eq!(r.is_error, Some(true));
+    assert!(text(&r).contains("keep-last"), "{}", text(&r));
+    let r = call(
+        &client,
+        "plan_tag_cleanup",
+        json!({"namespace": "alice", "repository": "big", "older_than": "soon"}),
+    )
+    .await;
+    assert_eq!(r.is_error, Some(true));
+    assert!(text(&r).contains("older_than"), "{}", text(&r));
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 /// alice/big: `build-0` to `build-259`, one a minute up to 2024-01-01T00:00:00Z less 1 min
 /// (`build-259` newest), plus `latest` (2024-01-01) and `stable` (2023-01-01): 262 tags, three
 /// pages of 100.
-async fn mock_with_big_repository() -> MockHub {
+pub(crate) async fn mock_with_big_repository() -> MockHub {
     let mut config = MockConfig::default();
     config.seed.repositories.push(SeedRepository {
         namespace: fixtures::ALICE.into(),
@@ -526,4 +526,43 @@ async fn apply_stops_a_runaway_policy_and_applies_a_fresh_plan() {
     assert_eq!(left.len(), 252);
     assert!(!left.contains(&"build-200".to_string()));
     assert!(left.contains(&"build-210".to_string()));
+}
+
+/// Lua gets the same plan from `app.integrations.docker.plan_tag_cleanup`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lua_plans_the_same_cleanup() {
+    let hub = mock_with_big_repository().await;
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    let code = r#"
+        local plan = app.integrations.docker.plan_tag_cleanup({
+            namespace = "alice", repository = "big", keep_last = 5,
+            older_than = "2023-12-31T22:00:00Z", keep_match = "stable"})
+        local ok, err = pcall(app.integrations.docker.plan_tag_cleanup,
+            {namespace = "alice", repository = "big", keep_last = -1})
+        return {totals = plan.totals, first = plan.tags[1].name, err = err.kind}
+    "#;
+    let run = dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "lua",
+            "--json",
+            "--eval",
+            code,
+        ],
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let out = run.json();
+    assert_eq!(
+        out["result"]["totals"],
+        serde_json::json!({"tags": 262, "delete": 140, "keep": 122})
+    );
+    assert_eq!(out["result"]["first"], "latest");
+    assert_eq!(out["result"]["err"], "invalid-argument");
 }

@@ -7,6 +7,7 @@ use super::Outcome;
 use super::host::open;
 use crate::cli::{Global, PruneArgs};
 use crate::output::{Failure, exit, print_json, say, usage};
+use dockhand_host::prune::cutoff;
 use dockhand_host::{CallError, CallOptions, Dockhand, HubError, TagCleanupPolicy, report};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -349,87 +350,6 @@ fn split_repository(text: &str) -> Result<(&str, &str), Failure> {
     }
 }
 
-/// The cutoff instant (unix seconds) of `90d`, `12w`, `36h`, `2024-05-01` or
-/// `2024-05-01T12:00:00Z`, `now` being the current time.
-pub(crate) fn cutoff(text: &str, now: u64) -> Result<u64, String> {
-    let text = text.trim();
-    if let Some(unit) = text.chars().last().filter(char::is_ascii_alphabetic)
-        && text.len() > 1
-        && text[..text.len() - 1].bytes().all(|b| b.is_ascii_digit())
-    {
-        let n: u64 = text[..text.len() - 1]
-            .parse()
-            .map_err(|_| format!("`{text}` is too large"))?;
-        let unit_secs = match unit {
-            'h' => 3600,
-            'd' => 86_400,
-            'w' => 7 * 86_400,
-            _ => return Err(format!("`{text}`: an age is a number of h, d or w (`90d`)")),
-        };
-        return n
-            .checked_mul(unit_secs)
-            .map(|age| now.saturating_sub(age))
-            .ok_or_else(|| format!("`{text}` is too large"));
-    }
-    parse_date(text).ok_or_else(|| {
-        format!(
-            "`{text}` is neither an age (`90d`, `12w`, `36h`) nor a UTC date \
-             (`2024-05-01`, `2024-05-01T12:00:00Z`)"
-        )
-    })
-}
-
-/// `2024-05-01` (midnight UTC) or `2024-05-01T12:00:00Z` as unix seconds.
-fn parse_date(text: &str) -> Option<u64> {
-    let (date, time) = match text.split_once('T') {
-        Some((d, t)) => (d, Some(t.strip_suffix('Z')?)),
-        None => (text, None),
-    };
-    let num = |s: &str| -> Option<i64> {
-        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| s.parse().ok())
-            .flatten()
-    };
-    let mut parts = date.split('-');
-    let (y, m, d) = (
-        num(parts.next()?)?,
-        num(parts.next()?)?,
-        num(parts.next()?)?,
-    );
-    if parts.next().is_some() || !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
-        return None;
-    }
-    let mut secs = days_from_civil(y, m, d) * 86_400;
-    if let Some(time) = time {
-        let mut hms = time.split(':');
-        let (h, mi, s) = (num(hms.next()?)?, num(hms.next()?)?, num(hms.next()?)?);
-        if hms.next().is_some() || h > 23 || mi > 59 || s > 59 {
-            return None;
-        }
-        secs += h * 3600 + mi * 60 + s;
-    }
-    u64::try_from(secs).ok()
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// The plan as two tables, what would be deleted and what is kept, each row with its reason,
 /// then the totals.
 fn print_table(plan: &Value, pages: u32, only_planned: bool) {
@@ -473,30 +393,4 @@ fn print_table(plan: &Value, pages: u32, only_planned: bool) {
         totals["delete"],
         totals["keep"]
     );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ages_and_dates_become_cutoffs() {
-        let now = 1_700_000_000;
-        assert_eq!(cutoff("90d", now), Ok(now - 90 * 86_400));
-        assert_eq!(cutoff("2w", now), Ok(now - 14 * 86_400));
-        assert_eq!(cutoff("36h", now), Ok(now - 36 * 3600));
-        assert_eq!(cutoff("2023-11-14", now), Ok(1_699_920_000));
-        assert_eq!(cutoff("2023-11-14T22:13:20Z", now), Ok(1_700_000_000));
-        for bad in [
-            "90",
-            "d",
-            "90y",
-            "2023-02-30",
-            "2023-11-14T25:00:00Z",
-            "soon",
-            "",
-        ] {
-            assert!(cutoff(bad, now).is_err(), "{bad}");
-        }
-    }
 }

@@ -1,0 +1,256 @@
+//! Tag cleanup for the surfaces that take JSON arguments (MCP, Lua): the arguments of
+//! `plan_tag_cleanup` read into a [`TagCleanupPolicy`], with `older_than` as an age (`90d`,
+//! `12w`, `36h`), a UTC date (`2024-05-01`, `2024-05-01T12:00:00Z`) or unix seconds. The policy
+//! itself is evaluated by the component ([`Dockhand::plan_tag_cleanup`]).
+
+use crate::bindings::exports::dockhand::hub::types::InvalidArgument;
+use crate::{CallError, CallOptions, CallResult, Dockhand, HubError, TagCleanupPolicy};
+use serde_json::{Value, json};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The name MCP and Lua give the planner.
+pub const PLAN_TAG_CLEANUP: &str = "plan_tag_cleanup";
+
+/// What the planner does, for a tool description.
+pub const DESCRIPTION: &str = "Plan a cleanup of a repository's tags by a retention policy, \
+changing nothing: every tag is listed (all pages) and marked delete or keep with its rule and \
+reason. Rules, the first that applies wins: a tag not matching `match` is kept; one matching \
+`keep_match` is kept; `latest` is kept unless `match` is literally `latest`; a tag without a \
+readable last-pushed time is kept; the `keep_last` newest of the rest are kept; one pushed at \
+or after `older_than` is kept; the rest would be deleted. Patterns are globs (`*`, `?`), not \
+regular expressions. At least one of keep_last, older_than and match is required. Returns the \
+plan: tags newest first with name, digest, last_pushed, action, rule and reason, and totals.";
+
+/// The JSON Schema of the planner's arguments.
+pub fn args_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "namespace": {"type": "string", "description": "The repository's namespace (user or organization)."},
+            "repository": {"type": "string", "description": "The repository's name."},
+            "keep_last": {"type": "integer", "minimum": 0, "description": "Keep this many of the most recently pushed tags (of those no other rule keeps)."},
+            "older_than": {"type": ["string", "integer"], "description": "Delete only tags last pushed before this: an age (`90d`, `12w`, `36h`), a UTC date (`2024-05-01`, `2024-05-01T12:00:00Z`) or unix seconds."},
+            "match": {"type": "string", "description": "Only tags whose names match this glob (`pr-*`) are considered."},
+            "keep_match": {"type": "string", "description": "Tags whose names match this glob are never deleted."}
+        },
+        "required": ["namespace", "repository"],
+        "additionalProperties": false
+    })
+}
+
+/// The JSON Schema of the plan.
+pub fn result_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "namespace": {"type": "string"},
+            "repository": {"type": "string"},
+            "policy": {"type": "object"},
+            "tags": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string"},
+                        "digest": {"type": ["string", "null"]},
+                        "last_pushed": {"type": ["string", "null"]},
+                        "action": {"type": "string", "enum": ["delete", "keep"]},
+                        "rule": {"type": "string"},
+                        "reason": {"type": "string"}
+                    }
+                }
+            },
+            "totals": {
+                "type": "object",
+                "properties": {
+                    "tags": {"type": "integer"},
+                    "delete": {"type": "integer"},
+                    "keep": {"type": "integer"}
+                }
+            }
+        },
+        "required": ["namespace", "repository", "tags", "totals"]
+    })
+}
+
+fn invalid(name: &str, reason: impl Into<String>) -> CallError {
+    CallError::Hub(HubError::InvalidArgument(InvalidArgument {
+        name: name.into(),
+        reason: reason.into(),
+    }))
+}
+
+/// Plans by JSON arguments (see [`args_schema`]).
+pub async fn plan_from_args(
+    hub: &Dockhand,
+    args: &Value,
+    options: &CallOptions,
+) -> Result<CallResult, CallError> {
+    let Value::Object(map) = args else {
+        return Err(invalid("args", "expected an object of named arguments"));
+    };
+    let known = [
+        "namespace",
+        "repository",
+        "keep_last",
+        "older_than",
+        "match",
+        "keep_match",
+    ];
+    if let Some(unknown) = map.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(invalid(
+            unknown,
+            format!("unknown argument; expected one of {}", known.join(", ")),
+        ));
+    }
+    let text = |name: &str, required: bool| -> Result<Option<String>, CallError> {
+        match map.get(name) {
+            None | Some(Value::Null) if required => Err(invalid(name, "missing")),
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
+            Some(_) => Err(invalid(name, "expected a non-empty string")),
+        }
+    };
+    let namespace = text("namespace", true)?.unwrap_or_default();
+    let repository = text("repository", true)?.unwrap_or_default();
+    let keep_last = match map.get("keep_last") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(
+            v.as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| invalid("keep_last", "expected a whole number >= 0"))?,
+        ),
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let older_than = match map.get("older_than") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) => Some(
+            n.as_u64()
+                .ok_or_else(|| invalid("older_than", "expected unix seconds >= 0"))?,
+        ),
+        Some(Value::String(s)) => Some(cutoff(s, now).map_err(|e| invalid("older_than", e))?),
+        Some(_) => {
+            return Err(invalid(
+                "older_than",
+                "expected an age, a date or unix seconds",
+            ));
+        }
+    };
+    let policy = TagCleanupPolicy {
+        keep_last,
+        older_than,
+        matching: text("match", false)?,
+        keep_matching: text("keep_match", false)?,
+    };
+    hub.plan_tag_cleanup(&namespace, &repository, &policy, options)
+        .await
+}
+
+/// The cutoff instant (unix seconds) of `90d`, `12w`, `36h`, `2024-05-01` or
+/// `2024-05-01T12:00:00Z`, `now` being the current time.
+pub fn cutoff(text: &str, now: u64) -> Result<u64, String> {
+    let text = text.trim();
+    if let Some(unit) = text.chars().last().filter(char::is_ascii_alphabetic)
+        && text.len() > 1
+        && text[..text.len() - 1].bytes().all(|b| b.is_ascii_digit())
+    {
+        let n: u64 = text[..text.len() - 1]
+            .parse()
+            .map_err(|_| format!("`{text}` is too large"))?;
+        let unit_secs = match unit {
+            'h' => 3600,
+            'd' => 86_400,
+            'w' => 7 * 86_400,
+            _ => return Err(format!("`{text}`: an age is a number of h, d or w (`90d`)")),
+        };
+        return n
+            .checked_mul(unit_secs)
+            .map(|age| now.saturating_sub(age))
+            .ok_or_else(|| format!("`{text}` is too large"));
+    }
+    parse_date(text).ok_or_else(|| {
+        format!(
+            "`{text}` is neither an age (`90d`, `12w`, `36h`) nor a UTC date \
+             (`2024-05-01`, `2024-05-01T12:00:00Z`)"
+        )
+    })
+}
+
+/// `2024-05-01` (midnight UTC) or `2024-05-01T12:00:00Z` as unix seconds.
+fn parse_date(text: &str) -> Option<u64> {
+    let (date, time) = match text.split_once('T') {
+        Some((d, t)) => (d, Some(t.strip_suffix('Z')?)),
+        None => (text, None),
+    };
+    let num = |s: &str| -> Option<i64> {
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let mut parts = date.split('-');
+    let (y, m, d) = (
+        num(parts.next()?)?,
+        num(parts.next()?)?,
+        num(parts.next()?)?,
+    );
+    if parts.next().is_some() || !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+        return None;
+    }
+    let mut secs = days_from_civil(y, m, d) * 86_400;
+    if let Some(time) = time {
+        let mut hms = time.split(':');
+        let (h, mi, s) = (num(hms.next()?)?, num(hms.next()?)?, num(hms.next()?)?);
+        if hms.next().is_some() || h > 23 || mi > 59 || s > 59 {
+            return None;
+        }
+        secs += h * 3600 + mi * 60 + s;
+    }
+    u64::try_from(secs).ok()
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_and_dates_become_cutoffs() {
+        let now = 1_700_000_000;
+        assert_eq!(cutoff("90d", now), Ok(now - 90 * 86_400));
+        assert_eq!(cutoff("2w", now), Ok(now - 14 * 86_400));
+        assert_eq!(cutoff("36h", now), Ok(now - 36 * 3600));
+        assert_eq!(cutoff("2023-11-14", now), Ok(1_699_920_000));
+        assert_eq!(cutoff("2023-11-14T22:13:20Z", now), Ok(1_700_000_000));
+        for bad in [
+            "90",
+            "d",
+            "90y",
+            "2023-02-30",
+            "2023-11-14T25:00:00Z",
+            "soon",
+            "",
+        ] {
+            assert!(cutoff(bad, now).is_err(), "{bad}");
+        }
+    }
+}
