@@ -8,7 +8,12 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-pub async fn run(addr: &str, data: Option<&Path>, public: bool, latency: Option<Duration>) -> Outcome {
+pub async fn run(
+    addr: &str,
+    data: Option<&Path>,
+    public: bool,
+    latency: Option<Duration>,
+) -> Outcome {
     let mut config = match data {
         Some(path) => std::fs::read_to_string(path)
             .map_err(|e| e.to_string())
