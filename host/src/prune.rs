@@ -15,10 +15,10 @@ pub const PLAN_TAG_CLEANUP: &str = "plan_tag_cleanup";
 pub const DESCRIPTION: &str = "Plan a cleanup of a repository's tags by a retention policy, \
 changing nothing: every tag is listed (all pages) and marked delete or keep with its rule and \
 reason. Rules, the first that applies wins: a tag not matching `match` is kept; one matching \
-`keep_match` is kept; `latest` is kept unless `match` is literally `latest`; a tag without a \
-readable last-pushed time is kept; the `keep_last` newest of the rest are kept; one pushed at \
-or after `older_than` is kept; the rest would be deleted. Patterns are globs (`*`, `?`), not \
-regular expressions. At least one of keep_last, older_than and match is required. Returns the \
+`keep_match` is kept; `latest` is kept unless `match` is `latest` or `^latest$`; a tag without \
+a readable last-pushed time is kept; the `keep_last` newest of the rest are kept; one pushed at \
+or after `older_than` is kept; the rest would be deleted. Patterns are regular expressions that \
+match anywhere in the name (`^pr-`, `-rc[0-9]+$`); anchor them to match the whole. At least one of keep_last, older_than and match is required. Returns the \
 plan: tags newest first with name, digest, last_pushed, action, rule and reason, and totals.";
 
 /// The JSON Schema of the planner's arguments.
@@ -30,8 +30,8 @@ pub fn args_schema() -> Value {
             "repository": {"type": "string", "description": "The repository's name."},
             "keep_last": {"type": "integer", "minimum": 0, "description": "Keep this many of the most recently pushed tags (of those no other rule keeps)."},
             "older_than": {"type": ["string", "integer"], "description": "Delete only tags last pushed before this: an age (`90d`, `12w`, `36h`), a UTC date (`2024-05-01`, `2024-05-01T12:00:00Z`) or unix seconds."},
-            "match": {"type": "string", "description": "Only tags whose names match this glob (`pr-*`) are considered."},
-            "keep_match": {"type": "string", "description": "Tags whose names match this glob are never deleted."}
+            "match": {"type": "string", "description": "Only tags whose names match this regular expression (`^pr-`) are considered."},
+            "keep_match": {"type": "string", "description": "Tags whose names match this regular expression are never deleted."}
         },
         "required": ["namespace", "repository"],
         "additionalProperties": false

@@ -25,6 +25,7 @@ pub mod docs;
 pub mod error;
 pub mod paginate;
 pub mod prune;
+pub mod regex;
 pub mod request;
 pub mod response;
 pub mod retry;

@@ -5,15 +5,15 @@
 //! Rules, first that applies wins, for each tag:
 //! 1. it does not match `matching` (when given): keep (`no-match`);
 //! 2. it matches `keep_matching`: keep (`keep-match`);
-//! 3. it is `latest` and `matching` is not literally `latest`: keep (`latest`);
+//! 3. it is `latest` and `matching` is neither `latest` nor `^latest$`: keep (`latest`);
 //! 4. its last-pushed time is missing or unreadable: keep (`no-push-time`), as its age is unknown;
 //! 5. it is among the `keep_last` newest of the tags still undecided: keep (`keep-last`);
 //! 6. it was pushed at or after the `older_than` cutoff: keep (`recent`);
 //! 7. otherwise: delete (`policy`).
 //!
-//! Patterns are globs over the whole tag name (`*` any run of characters, `?` one character,
-//! everything else literal), not regular expressions: a regex engine would not fit the
-//! component's size budget. The plan does not depend on the order the tags were listed in:
+//! Patterns are regular expressions ([`crate::regex`]) that match anywhere in the name, as
+//! `grep -E` does: `^pr-` for names that start with `pr-`, `^v[0-9]+$` for the whole name.
+//! The plan does not depend on the order the tags were listed in:
 //! tags are ranked newest first by last-pushed time, then by name, and a name listed twice
 //! (pages that shifted while listed) counts once.
 
@@ -21,6 +21,7 @@ use crate::prelude::*;
 
 use crate::client::{self, CallOptions, Credentials, Transport};
 use crate::error::HubError;
+use crate::regex::Regex;
 use crate::retry::Clock;
 use serde_json::{Map, Value, json};
 
@@ -41,9 +42,9 @@ pub struct Policy {
     pub keep_last: Option<u32>,
     /// Delete only tags last pushed before this instant (unix seconds).
     pub older_than: Option<u64>,
-    /// Only tags whose names match this glob are considered at all.
+    /// Only tags whose names match this regular expression are considered at all.
     pub matching: Option<String>,
-    /// Tags whose names match this glob are never deleted.
+    /// Tags whose names match this regular expression are never deleted.
     pub keep_matching: Option<String>,
 }
 
@@ -116,7 +117,8 @@ impl Plan {
     }
 }
 
-/// Checks a policy: at least one rule that narrows what is deleted, and patterns that are globs.
+/// Checks a policy: at least one rule that narrows what is deleted, and patterns that are
+/// regular expressions this matcher reads.
 pub fn validate(policy: &Policy) -> Result<(), HubError> {
     if policy.keep_last.is_none() && policy.older_than.is_none() && policy.matching.is_none() {
         return Err(HubError::invalid(
@@ -128,13 +130,16 @@ pub fn validate(policy: &Policy) -> Result<(), HubError> {
         ("matching", &policy.matching),
         ("keep-matching", &policy.keep_matching),
     ] {
-        if let Some(p) = pattern
-            && p.is_empty()
-        {
-            return Err(HubError::invalid(
-                name,
-                "an empty pattern matches no tag; leave it out instead".to_string(),
-            ));
+        if let Some(p) = pattern {
+            if p.is_empty() {
+                return Err(HubError::invalid(
+                    name,
+                    "an empty pattern matches every tag; leave it out instead".to_string(),
+                ));
+            }
+            Regex::new(p).map_err(|e| {
+                HubError::invalid(name, format!("`{p}` is not a regular expression: {e}"))
+            })?;
         }
     }
     Ok(())
@@ -168,12 +173,18 @@ pub fn plan(tags: &[Tag], policy: &Policy) -> Plan {
             }
         });
 
-    let latest_named = policy.matching.as_deref() == Some("latest");
+    let latest_named = matches!(policy.matching.as_deref(), Some("latest" | "^latest$"));
+    // `validate` accepted the patterns; one that does not compile matches nothing.
+    let patterns = Patterns {
+        matching: compiled(&policy.matching),
+        keep_matching: compiled(&policy.keep_matching),
+    };
     let mut kept_newest = 0u32;
     let decisions = unique
         .into_iter()
         .map(|(time, tag)| {
-            let (action, rule, reason) = decide(tag, time, policy, latest_named, &mut kept_newest);
+            let (action, rule, reason) =
+                decide(tag, time, policy, &patterns, latest_named, &mut kept_newest);
             Decision {
                 tag: tag.clone(),
                 action,
@@ -185,21 +196,36 @@ pub fn plan(tags: &[Tag], policy: &Policy) -> Plan {
     Plan { decisions }
 }
 
+/// A policy's patterns, each with its compiled form.
+struct Patterns<'a> {
+    matching: Option<(&'a str, Option<Regex>)>,
+    keep_matching: Option<(&'a str, Option<Regex>)>,
+}
+
+fn compiled(pattern: &Option<String>) -> Option<(&str, Option<Regex>)> {
+    pattern.as_deref().map(|p| (p, Regex::new(p).ok()))
+}
+
+fn is_match(re: &Option<Regex>, name: &str) -> bool {
+    re.as_ref().is_some_and(|re| re.is_match(name))
+}
+
 fn decide(
     tag: &Tag,
     time: Option<u64>,
     policy: &Policy,
+    patterns: &Patterns<'_>,
     latest_named: bool,
     kept_newest: &mut u32,
 ) -> (Action, Rule, String) {
     use Action::{Delete, Keep};
-    if let Some(p) = &policy.matching
-        && !glob_match(p, &tag.name)
+    if let Some((p, re)) = &patterns.matching
+        && !is_match(re, &tag.name)
     {
         return (Keep, Rule::NoMatch, format!("does not match `{p}`"));
     }
-    if let Some(p) = &policy.keep_matching
-        && glob_match(p, &tag.name)
+    if let Some((p, re)) = &patterns.keep_matching
+        && is_match(re, &tag.name)
     {
         return (Keep, Rule::KeepMatch, format!("matches keep pattern `{p}`"));
     }
@@ -207,7 +233,7 @@ fn decide(
         return (
             Keep,
             Rule::Latest,
-            "`latest` is kept unless the match pattern is `latest`".to_string(),
+            "`latest` is kept unless the match pattern is `latest` or `^latest$`".to_string(),
         );
     }
     let Some(time) = time else {
@@ -251,31 +277,6 @@ fn decide(
 
 fn pushed(tag: &Tag) -> Option<u64> {
     tag.last_pushed.as_deref().and_then(parse_rfc3339)
-}
-
-/// Whether `name` matches the glob `pattern` as a whole: `*` any run of characters (none
-/// included), `?` exactly one, anything else itself. Linear in practice (one backtrack point).
-pub fn glob_match(pattern: &str, name: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    let (mut pi, mut ni) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while ni < n.len() {
-        if pi < p.len() && (p[pi] == '?' || (p[pi] != '*' && p[pi] == n[ni])) {
-            pi += 1;
-            ni += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ni));
-            pi += 1;
-        } else if let Some((sp, sn)) = star {
-            pi = sp + 1;
-            ni = sn + 1;
-            star = Some((sp, sn + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
 }
 
 /// `2024-05-01T12:00:00Z` (fractions of a second and a numeric offset accepted) as unix seconds;

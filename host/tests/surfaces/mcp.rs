@@ -556,7 +556,7 @@ async fn the_tag_cleanup_planner_is_a_read_only_tool() {
         &client,
         "plan_tag_cleanup",
         json!({"namespace": "alice", "repository": "big", "keep_last": 5,
-               "older_than": "2023-12-31T22:00:00Z", "keep_match": "stable"}),
+               "older_than": "2023-12-31T22:00:00Z", "keep_match": "^stable$"}),
     )
     .await;
     assert_ne!(r.is_error, Some(true), "{}", text(&r));

@@ -174,7 +174,7 @@ async fn prune_with_match_prints_json_and_refuses_an_empty_policy() {
             "prune",
             "alice/big",
             "--match",
-            "build-1??",
+            "^build-1..$",
             "--keep-last",
             "10",
         ],
@@ -315,7 +315,7 @@ async fn apply_skips_a_changed_tag_waits_out_a_429_and_resumes() {
             "prune",
             "alice/big",
             "--match",
-            "build-1?",
+            "^build-1.$",
             "--keep-last",
             "2",
             "--plan-out",
@@ -506,7 +506,7 @@ async fn apply_stops_a_runaway_policy_and_applies_a_fresh_plan() {
             "prune",
             "alice/big",
             "--match",
-            "build-2??",
+            "^build-2..$",
             "--keep-last",
             "50",
             "--apply",
@@ -537,7 +537,7 @@ async fn lua_plans_the_same_cleanup() {
     let code = r#"
         local plan = app.integrations.docker.plan_tag_cleanup({
             namespace = "alice", repository = "big", keep_last = 5,
-            older_than = "2023-12-31T22:00:00Z", keep_match = "stable"})
+            older_than = "2023-12-31T22:00:00Z", keep_match = "^stable$"})
         local ok, err = pcall(app.integrations.docker.plan_tag_cleanup,
             {namespace = "alice", repository = "big", keep_last = -1})
         return {totals = plan.totals, first = plan.tags[1].name, err = err.kind}

@@ -25,18 +25,41 @@ const DAY: u64 = 86_400;
 const T0: u64 = 1_700_000_000;
 
 #[test]
-fn globs_match_whole_names() {
-    assert!(glob_match("pr-*", "pr-12"));
-    assert!(glob_match("pr-*", "pr-"));
-    assert!(!glob_match("pr-*", "xpr-1"));
-    assert!(glob_match("v?.*", "v1.2"));
-    assert!(!glob_match("v?.*", "v10.2"));
-    assert!(glob_match("*-rc*", "1.0-rc1"));
-    assert!(glob_match("*", ""));
-    assert!(!glob_match("latest", "latest2"));
-    assert!(glob_match("a*b*c", "aXbYbZc"));
-    assert!(!glob_match("a*b*c", "aXbYbZ"));
-    assert!(glob_match("ü?", "üx"));
+fn patterns_are_regular_expressions_that_match_anywhere() {
+    let tags = vec![
+        tag("pr-12", Some(T0)),
+        tag("xpr-1", Some(T0)),
+        tag("v1.2", Some(T0)),
+        tag("v10.2", Some(T0)),
+    ];
+    let deleted = |matching: &str| -> Vec<String> {
+        let policy = Policy {
+            matching: Some(matching.into()),
+            ..Policy::default()
+        };
+        assert!(validate(&policy).is_ok(), "{matching}");
+        let p = plan(&tags, &policy);
+        let mut names: Vec<String> = p
+            .decisions
+            .iter()
+            .filter(|d| d.action == Action::Delete)
+            .map(|d| d.tag.name.clone())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(deleted("^pr-"), ["pr-12"]);
+    assert_eq!(deleted("pr-"), ["pr-12", "xpr-1"]);
+    assert_eq!(deleted("^v[0-9]\\.[0-9]+$"), ["v1.2"]);
+    assert_eq!(deleted("^v1"), ["v1.2", "v10.2"]);
+    let bad = Policy {
+        matching: Some("(".into()),
+        ..Policy::default()
+    };
+    assert!(matches!(
+        validate(&bad),
+        Err(HubError::InvalidArgument { ref name, ref reason }) if name == "matching" && reason.contains("not a regular expression")
+    ));
 }
 
 #[test]
@@ -130,7 +153,7 @@ fn match_narrows_and_only_a_literal_latest_deletes_latest() {
     let p = plan(
         &tags,
         &Policy {
-            matching: Some("*".into()),
+            matching: Some(".*".into()),
             ..Policy::default()
         },
     );
@@ -139,7 +162,7 @@ fn match_narrows_and_only_a_literal_latest_deletes_latest() {
     let p = plan(
         &tags,
         &Policy {
-            matching: Some("pr-*".into()),
+            matching: Some("^pr-".into()),
             ..Policy::default()
         },
     );
@@ -209,11 +232,12 @@ fn arb_tags() -> impl Strategy<Value = Vec<Tag>> {
 fn arb_policy() -> impl Strategy<Value = Policy> {
     let pattern = prop_oneof![
         Just(None),
-        Just(Some("v*".to_string())),
-        Just(Some("pr-?".to_string())),
-        Just(Some("*1*".to_string())),
+        Just(Some("^v".to_string())),
+        Just(Some("^pr-.$".to_string())),
+        Just(Some("1".to_string())),
         Just(Some("latest".to_string())),
-        Just(Some("*".to_string())),
+        Just(Some("^latest$".to_string())),
+        Just(Some(".*".to_string())),
     ];
     (
         proptest::option::of(0u32..20),
@@ -251,13 +275,13 @@ proptest! {
         for d in &deleted {
             let name = d.tag.name.as_str();
             if let Some(m) = &policy.matching {
-                prop_assert!(glob_match(m, name), "{name} does not match {m}");
+                prop_assert!(Regex::new(m).unwrap().is_match(name), "{name} does not match {m}");
             }
             if let Some(k) = &policy.keep_matching {
-                prop_assert!(!glob_match(k, name), "{name} matches keep {k}");
+                prop_assert!(!Regex::new(k).unwrap().is_match(name), "{name} matches keep {k}");
             }
             if name == "latest" {
-                prop_assert_eq!(policy.matching.as_deref(), Some("latest"));
+                prop_assert!(matches!(policy.matching.as_deref(), Some("latest" | "^latest$")));
             }
             let t = pushed(&d.tag);
             prop_assert!(t.is_some(), "{name} has no time");

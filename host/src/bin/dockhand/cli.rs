@@ -176,10 +176,10 @@ pub enum TagsCommand {
         long_about = "Plan a tag cleanup by a retention policy. Every tag is listed (all pages) \
 and each is marked delete or keep with its reason; nothing is changed. Rules, the first that \
 applies wins: a tag that does not match --match is kept; one that matches --keep-match is kept; \
-`latest` is kept unless --match is literally `latest`; a tag without a readable last-pushed time \
-is kept; the --keep-last newest of the rest are kept; one pushed at or after --older-than's cutoff \
-is kept; the others are deleted. Patterns are globs over the whole tag name (`*`, `?`), not \
-regular expressions. At least one of --keep-last, --older-than and --match is required (unless \
+`latest` is kept unless --match is `latest` or `^latest$`; a tag without a readable last-pushed \
+time is kept; the --keep-last newest of the rest are kept; one pushed at or after --older-than's \
+cutoff is kept; the others are deleted. Patterns are regular expressions that match anywhere in \
+the tag name, as grep -E does (`^pr-`, `-rc[0-9]+$`); anchor them to match the whole. At least one of --keep-last, --older-than and --match is required (unless \
 --apply reads a plan file, which holds its own).\n\n\
 --plan-out writes the plan as JSON: each tag with the digest and last-pushed time it had when \
 planned.\n\n--apply deletes what the plan (made now, or read from --apply PLAN.json) marks \
@@ -210,12 +210,13 @@ pub struct PruneArgs {
     #[arg(long, value_name = "AGE|DATE")]
     pub older_than: Option<String>,
 
-    /// Consider only tags whose names match this glob (`pr-*`, `v?.*`); others are kept.
-    #[arg(long = "match", value_name = "GLOB")]
+    /// Consider only tags whose names match this regular expression (`^pr-`, `^v1\\.`); others are
+    /// kept.
+    #[arg(long = "match", value_name = "REGEX")]
     pub matching: Option<String>,
 
-    /// Never delete tags whose names match this glob.
-    #[arg(long = "keep-match", value_name = "GLOB")]
+    /// Never delete tags whose names match this regular expression.
+    #[arg(long = "keep-match", value_name = "REGEX")]
     pub keep_matching: Option<String>,
 
     /// Write the plan as JSON to this file (each tag with its digest and last-pushed time).
