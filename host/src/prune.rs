@@ -5,6 +5,7 @@
 
 use crate::bindings::exports::dockhand::hub::types::InvalidArgument;
 use crate::{CallError, CallOptions, CallResult, Dockhand, HubError, TagCleanupPolicy};
+use dockhand_vocab::time::{days_from_civil, days_in_month};
 use serde_json::{Value, json};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -195,6 +196,7 @@ fn parse_date(text: &str) -> Option<u64> {
         num(parts.next()?)?,
         num(parts.next()?)?,
     );
+    let (m, d) = (u32::try_from(m).ok()?, u32::try_from(d).ok()?);
     if parts.next().is_some() || !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
         return None;
     }
@@ -208,25 +210,6 @@ fn parse_date(text: &str) -> Option<u64> {
         secs += h * 3600 + mi * 60 + s;
     }
     u64::try_from(secs).ok()
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! The mock keeps every timestamp as unix seconds so that ordering and window filters are plain
 //! integer comparisons; only the JSON layer turns them into text.
 
+use dockhand_vocab::time::{Rfc3339, days_from_civil, days_in_month};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Seconds since the unix epoch, now.
@@ -13,41 +14,9 @@ pub(crate) fn now() -> u64 {
         .unwrap_or(0)
 }
 
-/// Days since 1970-01-01 for a proleptic Gregorian date (era-based, exact for all u64 results).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 /// `2024-05-01T12:00:00Z`.
 pub(crate) fn rfc3339(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    Rfc3339(secs as i64).to_string()
 }
 
 /// `2024-05-01 12:00:00 +0000 UTC`, the layout of the Hub's CSV export.
@@ -62,19 +31,6 @@ fn digits(text: &str, width: usize) -> Option<u32> {
         return None;
     }
     text.parse().ok()
-}
-
-fn is_leap(year: u32) -> bool {
-    year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
-}
-
-fn days_in_month(year: u32, month: u32) -> u32 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
 }
 
 /// Reads `YYYY-MM-DD`, or a full RFC 3339 date-time with optional fraction and `Z`/`±HH:MM`.
@@ -92,7 +48,7 @@ pub(crate) fn parse_rfc3339(text: &str) -> Option<u64> {
     if parts.next().is_some() || !(1..=12).contains(&month) {
         return None;
     }
-    if !(1..=days_in_month(year, month)).contains(&day) {
+    if !(1..=days_in_month(i64::from(year), month)).contains(&day) {
         return None;
     }
     let mut secs = days_from_civil(i64::from(year), month, day) * 86_400;

@@ -1,6 +1,7 @@
 //! The catalog's vocabulary: the small closed sets every operation is described in (HTTP method,
 //! access, authentication, pagination, parameter place and value type), and the naming rules
-//! that turn catalog names into WIT and Rust identifiers.
+//! that turn catalog names into WIT and Rust identifiers; and the calendar of the Hub's
+//! timestamps ([`time`]).
 //!
 //! One definition serves every crate: the catalog's reader (`dockhand-spec`) deserializes these
 //! enums from YAML, the generator (`xtask`) writes them into the component's tables by name, the
@@ -26,6 +27,7 @@ extern crate alloc;
 
 #[cfg(any(feature = "alloc", test))]
 pub mod names;
+pub mod time;
 
 /// Declares a vocabulary enum whose values have one spelling each, shared by `as_str`, `parse`
 /// and serde, so that no two of them can disagree.
