@@ -475,27 +475,13 @@ impl Dockhand {
                 .call_async(&mut store, (operation, &args.to_string(), &wit_options))
                 .await
                 .map_err(|e| self.trap_or_memory(&store, e))?;
-            let response = answer.map_err(|mut e| {
-                reseal_error(&mut e, self.broker());
-                CallError::Hub(explain_withheld(e, account))
-            })?;
             // The component checks that answers are JSON and passes them on as text; a
             // document serde_json will not build (a number beyond f64, nesting past 128) ends here.
-            let mut body = serde_json::from_str(&response.body).map_err(|e| {
-                CallError::Hub(HubError::Decode(format!(
-                    "the answer is JSON but cannot be read as a value: {e}"
-                )))
-            })?;
-            if self.broker().has_sealed_bearers() {
-                reseal_value(&mut body, self.broker());
-            }
-            Ok(CallResult {
-                status: response.status,
-                content_type: response.content_type,
-                body,
-                rate_limit: response.rate_limit,
-                pages: response.pages,
-            })
+            self.call_result(
+                answer,
+                account,
+                "the answer is JSON but cannot be read as a value",
+            )
         };
         match tokio::time::timeout_at(ends_at, run).await {
             Ok(result) => result,
@@ -546,30 +532,38 @@ impl Dockhand {
                 .call_plan_tag_cleanup(&mut store, namespace, repository, policy, &wit_options)
                 .await
                 .map_err(|e| self.trap_or_memory(&store, e))?;
-            let response = answer.map_err(|mut e| {
-                reseal_error(&mut e, self.broker());
-                CallError::Hub(explain_withheld(e, account))
-            })?;
-            let mut body = serde_json::from_str(&response.body).map_err(|e| {
-                CallError::Hub(HubError::Decode(format!(
-                    "the plan is not a JSON value: {e}"
-                )))
-            })?;
-            if self.broker().has_sealed_bearers() {
-                reseal_value(&mut body, self.broker());
-            }
-            Ok(CallResult {
-                status: response.status,
-                content_type: response.content_type,
-                body,
-                rate_limit: response.rate_limit,
-                pages: response.pages,
-            })
+            self.call_result(answer, account, "the plan is not a JSON value")
         };
         match tokio::time::timeout_at(ends_at, run).await {
             Ok(result) => result,
             Err(_) => Err(CallError::Deadline(deadline)),
         }
+    }
+
+    /// A component answer as the host hands it out: an error resealed and explained, the body
+    /// parsed (`unreadable` names what failed to parse) with any echoed bearer resealed.
+    fn call_result(
+        &self,
+        answer: Result<crate::bindings::exports::dockhand::hub::types::Response, HubError>,
+        account: Option<&AccountSpec>,
+        unreadable: &str,
+    ) -> Result<CallResult, CallError> {
+        let response = answer.map_err(|mut e| {
+            reseal_error(&mut e, self.broker());
+            CallError::Hub(explain_withheld(e, account))
+        })?;
+        let mut body = serde_json::from_str(&response.body)
+            .map_err(|e| CallError::Hub(HubError::Decode(format!("{unreadable}: {e}"))))?;
+        if self.broker().has_sealed_bearers() {
+            reseal_value(&mut body, self.broker());
+        }
+        Ok(CallResult {
+            status: response.status,
+            content_type: response.content_type,
+            body,
+            rate_limit: response.rate_limit,
+            pages: response.pages,
+        })
     }
 
     /// The component's `call-options` for a call of the host's `options` under `deadline`.
