@@ -165,6 +165,12 @@ impl MockHub {
         self.shared.connections.load(Ordering::SeqCst)
     }
 
+    /// Simulates `docker push` of `namespace/repository:tag` now: the tag (created if new) gets
+    /// a new digest and last-pushed time. False when the repository does not exist.
+    pub fn push_tag(&self, namespace: &str, repository: &str, tag: &str) -> bool {
+        lock(&self.shared.state).push_tag(namespace, repository, tag, clock::now())
+    }
+
     /// Every JWT issued so far is expired from now on (401 on use); new ones are fine.
     pub fn expire_tokens(&self) {
         auth::expire_all(&mut lock(&self.shared.state), clock::now());

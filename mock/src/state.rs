@@ -193,6 +193,20 @@ pub(crate) struct Tag {
     pub last_updated: u64,
     pub last_updater: String,
     pub images: Vec<Image>,
+    /// Pushes since the seed ([`crate::MockHub::push_tag`]); each gives the tag a new digest.
+    pub pushes: u32,
+}
+
+impl Tag {
+    /// The tag's own digest (its image index): the same for the same tag and push.
+    pub(crate) fn digest(&self, namespace: &str, repository: &str) -> String {
+        if self.pushes == 0 {
+            crate::ids::fake_digest(&[namespace, repository, &self.name, "index"])
+        } else {
+            let push = self.pushes.to_string();
+            crate::ids::fake_digest(&[namespace, repository, &self.name, "index", &push])
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -547,6 +561,7 @@ impl HubState {
                 last_updated: time_or(&st.last_updated, last_updated, &ctx)?,
                 last_updater: updater.clone(),
                 images,
+                pushes: 0,
             });
         }
         if let Some(generated) = &sr.generated_tags {
@@ -572,6 +587,7 @@ impl HubState {
                         os_version: String::new(),
                     }],
                     name,
+                    pushes: 0,
                 });
             }
         }
@@ -623,5 +639,55 @@ impl HubState {
     pub(crate) fn repo_mut(&mut self, namespace: &str, name: &str) -> Option<&mut Repo> {
         self.repos
             .get_mut(&(namespace.to_string(), name.to_string()))
+    }
+
+    /// `tag` pushed (again) to `namespace/repository` at `now`: a new digest and last-pushed
+    /// time, or a new linux/amd64 tag. False when the repository does not exist.
+    pub(crate) fn push_tag(
+        &mut self,
+        namespace: &str,
+        repository: &str,
+        tag: &str,
+        now: u64,
+    ) -> bool {
+        let updater = self.owner_name(namespace);
+        let id = self.next_id();
+        let Some(repo) = self.repo_mut(namespace, repository) else {
+            return false;
+        };
+        let index = match repo.tags.iter().position(|t| t.name == tag) {
+            Some(i) => i,
+            None => {
+                repo.tags.push(Tag {
+                    id,
+                    name: tag.to_string(),
+                    last_updated: now,
+                    last_updater: updater.clone(),
+                    images: vec![Image {
+                        architecture: "amd64".into(),
+                        os: "linux".into(),
+                        variant: None,
+                        digest: String::new(),
+                        size: 1_000_000,
+                        features: String::new(),
+                        os_features: String::new(),
+                        os_version: String::new(),
+                    }],
+                    pushes: 0,
+                });
+                repo.tags.len() - 1
+            }
+        };
+        let t = &mut repo.tags[index];
+        t.pushes += 1;
+        t.last_updated = now;
+        t.last_updater = updater;
+        let push = t.pushes.to_string();
+        for image in &mut t.images {
+            image.digest =
+                crate::ids::fake_digest(&[namespace, repository, tag, &image.architecture, &push]);
+        }
+        repo.last_updated = repo.last_updated.max(now);
+        true
     }
 }

@@ -145,7 +145,7 @@ fn tag_json(repo: &Repo, tag: &Tag) -> Value {
         "tag_last_pushed": rfc3339(tag.last_updated),
         "media_type": "application/vnd.oci.image.index.v1+json",
         "content_type": "image",
-        "digest": crate::ids::fake_digest(&[&repo.namespace, &repo.name, &tag.name, "index"]),
+        "digest": tag.digest(&repo.namespace, &repo.name),
     })
 }
 
