@@ -502,6 +502,68 @@ impl Dockhand {
         policy: &TagCleanupPolicy,
         options: &CallOptions,
     ) -> Result<CallResult, CallError> {
+        let deadline = self.egress.policy.timeouts.call;
+        self.run_catalog(
+            "list_repository_tags",
+            options,
+            deadline,
+            "the plan is not a JSON value",
+            async |catalog, store, wit_options| {
+                catalog
+                    .call_plan_tag_cleanup(store, namespace, repository, policy, wit_options)
+                    .await
+            },
+        )
+        .await
+    }
+
+    /// Applies a plan [`Self::plan_tag_cleanup`] made (see `catalog.apply-tag-cleanup`): each
+    /// tag it deletes is read just before its delete and skipped if it was pushed again; one
+    /// already gone counts as done. The report is `CallResult::body`: `planned`, `deleted`,
+    /// `already_gone`, `skipped`, `failed`, `not_attempted`. A plan deleting more than
+    /// `max_delete` tags is refused before anything is sent; read-only mode refuses it too.
+    /// The call's deadline is the policy's call timeout for each tag the plan deletes.
+    pub async fn apply_tag_cleanup(
+        &self,
+        plan: &serde_json::Value,
+        max_delete: u32,
+        options: &CallOptions,
+    ) -> Result<CallResult, CallError> {
+        self.check_access("delete_repository_tag").await?;
+        let deletes = plan["tags"].as_array().map_or(0, |tags| {
+            tags.iter().filter(|t| t["action"] == "delete").count()
+        });
+        let per_tag = self.egress.policy.timeouts.call;
+        let deadline = per_tag.saturating_mul(u32::try_from(deletes.max(1)).unwrap_or(u32::MAX));
+        let plan_json = plan.to_string();
+        self.run_catalog(
+            "delete_repository_tag",
+            options,
+            deadline,
+            "the report is not a JSON value",
+            async |catalog, store, wit_options| {
+                catalog
+                    .call_apply_tag_cleanup(store, &plan_json, max_delete, wit_options)
+                    .await
+            },
+        )
+        .await
+    }
+
+    /// Runs one of the catalog's own functions in a fresh instance, under the account checks
+    /// of `operation` (the operation it sends) and `deadline`.
+    async fn run_catalog(
+        &self,
+        operation: &str,
+        options: &CallOptions,
+        deadline: std::time::Duration,
+        unreadable: &str,
+        f: impl AsyncFnOnce(
+            &crate::bindings::exports::dockhand::hub::catalog::Guest,
+            &mut wasmtime::Store<crate::CallState>,
+            &wit::CallOptions,
+        ) -> wasmtime::Result<Result<wit::Response, HubError>>,
+    ) -> Result<CallResult, CallError> {
         let account = self.broker().accounts().get(
             options
                 .account
@@ -511,14 +573,13 @@ impl Dockhand {
         );
         if let Some(spec) = account
             && let Some(why @ Withheld::PlainHttp { .. }) = &spec.withheld
-            && self.uses_credential("list_repository_tags").await?
+            && self.uses_credential(operation).await?
         {
             return Err(CallError::Hub(HubError::Denied(format!(
                 "account '{}' is not used: {why}",
                 spec.name
             ))));
         }
-        let deadline = self.egress.policy.timeouts.call;
         let ends_at = tokio::time::Instant::now() + deadline;
         let run = async {
             let (mut store, instance) = self.new_instance(Some(ends_at)).await?;
@@ -528,11 +589,10 @@ impl Dockhand {
                 .load(&mut store, &instance)
                 .map_err(exports_error)?;
             let wit_options = self.wit_options(options, deadline);
-            let answer = catalog
-                .call_plan_tag_cleanup(&mut store, namespace, repository, policy, &wit_options)
+            let answer = f(&catalog, &mut store, &wit_options)
                 .await
                 .map_err(|e| self.trap_or_memory(&store, e))?;
-            self.call_result(answer, account, "the plan is not a JSON value")
+            self.call_result(answer, account, unreadable)
         };
         match tokio::time::timeout_at(ends_at, run).await {
             Ok(result) => result,

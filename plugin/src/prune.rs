@@ -19,6 +19,9 @@
 
 use crate::prelude::*;
 
+pub mod apply;
+pub use apply::apply_plan;
+
 use crate::client::{self, CallOptions, Credentials, Transport};
 use crate::error::HubError;
 use crate::regex::Regex;

@@ -4,7 +4,9 @@ use dockhand_host::engine::EMBEDDED_COMPONENT;
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine};
 
-const MAX_COMPONENT_BYTES: usize = 400 * 1024;
+/// Raised from 400 KiB on 2026-12-06 for the tag cleanup's regular expressions (11 KB) and its
+/// apply (12 KB); BENCHMARKS.md keeps the size history.
+const MAX_COMPONENT_BYTES: usize = 420 * 1024;
 
 #[test]
 fn component_is_under_its_size_budget() {

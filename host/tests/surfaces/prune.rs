@@ -1,7 +1,7 @@
 //! `dockhand tags prune`: a tag cleanup planned against the mock Hub, with a repository whose
 //! tags span several pages.
 
-use crate::support::dockhand;
+use crate::support::{dockhand, spawn_dockhand};
 use dockhand_mock::seed::{GeneratedTags, SeedRepository, SeedTag};
 use dockhand_mock::{MockConfig, MockHub, fixtures};
 use serde_json::Value;
@@ -10,6 +10,11 @@ use serde_json::Value;
 /// (`build-259` newest), plus `latest` (2024-01-01) and `stable` (2023-01-01): 262 tags, three
 /// pages of 100.
 pub(crate) async fn mock_with_big_repository() -> MockHub {
+    MockHub::start(big_repository()).await.unwrap()
+}
+
+/// The configuration of [`mock_with_big_repository`].
+fn big_repository() -> MockConfig {
     let mut config = MockConfig::default();
     config.seed.repositories.push(SeedRepository {
         namespace: fixtures::ALICE.into(),
@@ -31,7 +36,7 @@ pub(crate) async fn mock_with_big_repository() -> MockHub {
         }),
         ..SeedRepository::default()
     });
-    MockHub::start(config).await.unwrap()
+    config
 }
 
 fn tags_with<'a>(plan: &'a Value, action: &str) -> Vec<&'a str> {
@@ -295,8 +300,8 @@ async fn tag_names(hub: &MockHub, home: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
-/// A plan written, one tag pushed again since (its planned time no longer matches), a 429 and
-/// a 500 in the middle of the apply; then the apply run again resumes where it stopped.
+/// A plan written, one tag pushed again since, a 429 and a 500 in the middle of the apply;
+/// then the apply run again resumes where it stopped, and a fresh plan keeps the re-pushed tag.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_skips_a_changed_tag_waits_out_a_429_and_resumes() {
     use dockhand_mock::Fault;
@@ -326,8 +331,7 @@ async fn apply_skips_a_changed_tag_waits_out_a_429_and_resumes() {
     )
     .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let original = std::fs::read_to_string(&plan_file).unwrap();
-    let mut plan: Value = serde_json::from_str(&original).unwrap();
+    let plan: Value = serde_json::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
     assert_eq!(
         tags_with(&plan, "delete"),
         [
@@ -335,13 +339,8 @@ async fn apply_skips_a_changed_tag_waits_out_a_429_and_resumes() {
             "build-10"
         ]
     );
-    // build-12 as the plan saw it is not what the Hub has now: it was pushed again.
-    for t in plan["tags"].as_array_mut().unwrap() {
-        if t["name"] == "build-12" {
-            t["last_pushed"] = "2023-06-01T00:00:00Z".into();
-        }
-    }
-    std::fs::write(&plan_file, plan.to_string()).unwrap();
+    // build-12 is pushed again after the plan was made: the apply must leave it alone.
+    assert!(hub.push_tag("alice", "big", "build-12"));
 
     hub.inject(
         Fault::status(500)
@@ -381,7 +380,7 @@ async fn apply_skips_a_changed_tag_waits_out_a_429_and_resumes() {
     );
     assert!(run.stdout.contains("failed build-15"), "{}", run.stdout);
     assert!(
-        run.stderr.contains("[1/7] deleted build-17"),
+        run.stderr.contains("[1/8] deleted build-17"),
         "{}",
         run.stderr
     );
@@ -418,22 +417,35 @@ async fn apply_skips_a_changed_tag_waits_out_a_429_and_resumes() {
     assert_eq!(summary["skipped"][0]["tag"], "build-12");
     assert_eq!(summary["failed"], serde_json::json!([]));
 
-    // The plan as it was made: build-12 is unchanged after all, and the apply completes.
-    std::fs::write(&plan_file, &original).unwrap();
-    let run = dockhand(home.path(), &apply, &ALICE_ENV, "").await;
+    // A plan made now sees build-12 as the newest match, so keep-last keeps it; build-18 goes.
+    let run = dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "--json",
+            "tags",
+            "prune",
+            "alice/big",
+            "--match",
+            "^build-1.$",
+            "--keep-last",
+            "2",
+            "--apply",
+        ],
+        &ALICE_ENV,
+        "",
+    )
+    .await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stdout
-            .contains("8 planned to delete: 1 deleted, 7 already gone, 0 skipped, 0 failed"),
-        "{}",
-        run.stdout
-    );
+    assert_eq!(run.json()["deleted"], serde_json::json!(["build-18"]));
     let left = tag_names(&hub, home.path()).await;
     assert_eq!(left.len(), 262 - 8);
-    for n in 10..18 {
+    for n in [10, 11, 13, 14, 15, 16, 17, 18] {
         assert!(!left.contains(&format!("build-{n}")), "build-{n} is gone");
     }
-    assert!(left.contains(&"build-18".to_string()) && left.contains(&"build-19".to_string()));
+    assert!(left.contains(&"build-12".to_string()) && left.contains(&"build-19".to_string()));
 }
 
 /// A policy that would delete more than --max-delete deletes nothing; read-only mode refuses
@@ -565,4 +577,116 @@ async fn lua_plans_the_same_cleanup() {
     );
     assert_eq!(out["result"]["first"], "latest");
     assert_eq!(out["result"]["err"], "invalid-argument");
+}
+
+/// Lua applies a plan with `apply_tag_cleanup`, only under --force.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lua_applies_a_plan_only_with_force() {
+    let hub = mock_with_big_repository().await;
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    let code = r#"
+        local docker = app.integrations.docker
+        local plan = docker.plan_tag_cleanup({namespace = "alice", repository = "big",
+                                              match = "^build-25[0-2]$"})
+        local ok, err = pcall(docker.apply_tag_cleanup, {plan = plan, max_delete = 2})
+        local report = docker.apply_tag_cleanup({plan = plan})
+        return {refused = err.kind, deleted = report.deleted, planned = report.planned}
+    "#;
+    let lua = |force: bool| {
+        let mut args = vec!["--base-url", &base, "--no-cache", "lua", "--json"];
+        if force {
+            args.push("--force");
+        }
+        args.extend(["--eval", code]);
+        args.into_iter().map(str::to_string).collect::<Vec<_>>()
+    };
+    let args = lua(false);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = dockhand(home.path(), &args, &ALICE_ENV, "").await;
+    assert_ne!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.json()["error"]["kind"], "denied", "{}", run.stdout);
+    assert!(run.stdout.contains("--force"), "{}", run.stdout);
+    assert!(hub.requests().iter().all(|r| r.method != "DELETE"));
+
+    let args = lua(true);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = dockhand(home.path(), &args, &ALICE_ENV, "").await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let out = run.json();
+    assert_eq!(out["result"]["refused"], "invalid-argument");
+    assert_eq!(out["result"]["planned"], 3);
+    assert_eq!(
+        out["result"]["deleted"],
+        serde_json::json!(["build-252", "build-251", "build-250"])
+    );
+    assert_eq!(deletes_of(&hub, "build-251"), [204]);
+}
+
+/// Ctrl-C during an apply stops it between deletes: every delete sent was answered and is
+/// counted, the rest are reported as not attempted, and the exit code is 130.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_an_apply_between_deletes() {
+    let mut config = big_repository();
+    // Slow enough that the apply is still running when the signal comes.
+    config.latency = std::time::Duration::from_millis(100);
+    let hub = MockHub::start(config).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    let child = spawn_dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "--json",
+            "tags",
+            "prune",
+            "alice/big",
+            "--match",
+            "^build-1..$",
+            "--apply",
+            "--max-delete",
+            "200",
+        ],
+        &ALICE_ENV,
+    );
+    let deletes = |hub: &MockHub| {
+        hub.requests()
+            .iter()
+            .filter(|r| r.method == "DELETE")
+            .count()
+    };
+    let waited = std::time::Instant::now();
+    while deletes(&hub) < 2 {
+        assert!(waited.elapsed().as_secs() < 60, "the apply never started deleting");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let pid = child.id().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let run = crate::support::Run::from(out);
+    assert_eq!(run.code, 130, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("interrupted"), "{}", run.stderr);
+    let summary = run.json();
+    assert_eq!(summary["interrupted"], true);
+    let deleted = summary["deleted"].as_array().unwrap().len();
+    let not_attempted = summary["not_attempted"].as_array().unwrap().len();
+    assert!(not_attempted > 0 && deleted >= 2, "{summary}");
+    assert_eq!(deleted + not_attempted, 100, "{summary}");
+    // No delete was cut off: each one sent was answered, and each is in the summary.
+    let sent: Vec<u16> = hub
+        .requests()
+        .iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.answer.as_ref().map_or(0, |a| a.status))
+        .collect();
+    assert_eq!(sent.len(), deleted, "{sent:?}");
+    assert!(sent.iter().all(|s| *s == 204), "{sent:?}");
 }

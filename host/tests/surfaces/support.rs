@@ -76,6 +76,24 @@ pub async fn dockhand(home: &Path, args: &[&str], env: &[(&str, &str)], stdin: &
     .unwrap()
 }
 
+/// Starts `dockhand` (clean environment, `home` as HOME) without waiting for it, for tests that
+/// signal it while it runs; stdin is empty, stdout and stderr are piped.
+pub fn spawn_dockhand(
+    home: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> std::process::Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dockhand"));
+    clean_env(&mut command, home)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start dockhand")
+}
+
 /// [`dockhand`] with no stdin or extra environment, under an address-space limit of
 /// `limit_kib` (`ulimit -v`, set by the shell that then becomes the binary).
 pub async fn dockhand_with_address_limit(home: &Path, limit_kib: u64, args: &[&str]) -> Run {

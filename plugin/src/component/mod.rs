@@ -132,6 +132,35 @@ impl wit_catalog::Guest for Component {
             pages: outcome.pages,
         })
     }
+
+    fn apply_tag_cleanup(
+        plan_json: String,
+        max_delete: u32,
+        options: CallOptions,
+    ) -> Result<Response, HubError> {
+        let plan: Value = serde_json::from_str(&plan_json).map_err(|e| {
+            to_wit_error(CoreError::invalid(
+                "plan-json",
+                format!("not valid JSON: {e}"),
+            ))
+        })?;
+        let report = crate::prune::apply_plan(
+            &plan,
+            max_delete,
+            &core_options(options),
+            &mut transport::WasiHttp,
+            &mut HostCredentials,
+            &mut WasiClock,
+        )
+        .map_err(to_wit_error)?;
+        Ok(Response {
+            status: 200,
+            content_type: Some("application/json".to_string()),
+            body: report.to_string(),
+            rate_limit: None,
+            pages: 0,
+        })
+    }
 }
 
 /// Collects a typed export's record fields as named JSON arguments.

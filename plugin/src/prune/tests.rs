@@ -479,3 +479,199 @@ fn a_listing_cut_short_plans_nothing() {
     );
     assert!(none.sent.is_empty());
 }
+
+// ---- Applying a plan ----
+
+/// Scripted answers (status, headers) by (method, tag), used before the real answer.
+type Scripted = std::collections::HashMap<(String, String), VecDeque<(u16, Vec<(String, String)>)>>;
+
+/// A Hub of tags by name (digest, last pushed), answering `get_repository_tag` and
+/// `delete_repository_tag`, with scripted answers for some requests.
+struct Tags {
+    now: std::collections::BTreeMap<String, (String, String)>,
+    faults: Scripted,
+    sent: Vec<String>,
+}
+
+impl Tags {
+    fn new(names: &[&str]) -> Tags {
+        Tags {
+            now: names
+                .iter()
+                .map(|n| (n.to_string(), (format!("sha256:{n}"), rfc3339(T0))))
+                .collect(),
+            faults: Default::default(),
+            sent: Vec::new(),
+        }
+    }
+
+    fn fail(&mut self, method: &str, tag: &str, status: u16, headers: &[(&str, &str)]) {
+        self.faults
+            .entry((method.to_string(), tag.to_string()))
+            .or_default()
+            .push_back((
+                status,
+                headers
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ));
+    }
+}
+
+impl Transport for Tags {
+    fn send(&mut self, request: &HttpRequest) -> Result<HttpResponse, HubError> {
+        let method = format!("{:?}", request.method).to_uppercase();
+        let tag = request
+            .url
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string();
+        self.sent.push(format!("{method} {tag}"));
+        let answer = |status: u16, headers: Vec<(String, String)>, body: Value| HttpResponse {
+            status,
+            headers: [("content-type".to_string(), "application/json".to_string())]
+                .into_iter()
+                .chain(headers)
+                .collect(),
+            body: body.to_string().into_bytes(),
+        };
+        if let Some((status, headers)) = self
+            .faults
+            .get_mut(&(method.clone(), tag.clone()))
+            .and_then(VecDeque::pop_front)
+        {
+            return Ok(answer(status, headers, json!({"message": "scripted"})));
+        }
+        let missing = || answer(404, vec![], json!({"message": "tag not found"}));
+        Ok(match method.as_str() {
+            "GET" => match self.now.get(&tag) {
+                Some((digest, pushed)) => answer(
+                    200,
+                    vec![],
+                    json!({"name": tag, "digest": digest, "tag_last_pushed": pushed}),
+                ),
+                None => missing(),
+            },
+            "DELETE" => match self.now.remove(&tag) {
+                Some(_) => HttpResponse {
+                    status: 204,
+                    headers: vec![],
+                    body: vec![],
+                },
+                None => missing(),
+            },
+            other => panic!("unexpected {other}"),
+        })
+    }
+}
+
+fn plan_of(names: &[&str]) -> Value {
+    let tags: Vec<Value> = names
+        .iter()
+        .map(|n| {
+            json!({"name": n, "digest": format!("sha256:{n}"), "last_pushed": rfc3339(T0),
+                   "action": "delete", "rule": "policy", "reason": "r"})
+        })
+        .chain([json!({"name": "keep-me", "action": "keep"})])
+        .collect();
+    json!({"namespace": "acme", "repository": "api", "tags": tags})
+}
+
+fn apply(hub: &mut Tags, plan: &Value, max_delete: u32) -> Result<Value, HubError> {
+    apply_plan(
+        plan,
+        max_delete,
+        &CallOptions::default(),
+        hub,
+        &mut Anonymous,
+        &mut FakeClock::default(),
+    )
+}
+
+#[test]
+fn apply_deletes_checks_each_tag_and_resumes() {
+    let mut hub = Tags::new(&["a", "b", "c", "d", "keep-me"]);
+    // b was pushed again after the plan; d is already gone.
+    hub.now.get_mut("b").unwrap().0 = "sha256:new".into();
+    hub.now.remove("d");
+    let plan = plan_of(&["a", "b", "c", "d"]);
+    let report = apply(&mut hub, &plan, 10).unwrap();
+    assert_eq!(report["planned"], 4);
+    assert_eq!(report["deleted"], json!(["a", "c"]));
+    assert_eq!(report["already_gone"], json!(["d"]));
+    assert_eq!(report["skipped"][0]["tag"], "b");
+    assert!(
+        report["skipped"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("sha256:b -> sha256:new")
+    );
+    // Each tag is read before its delete; the changed one is never deleted, keep-me never touched.
+    assert_eq!(
+        hub.sent,
+        ["GET a", "DELETE a", "GET b", "GET c", "DELETE c", "GET d"]
+    );
+    assert!(hub.now.contains_key("b") && hub.now.contains_key("keep-me"));
+
+    // Again: what was deleted is now already gone; nothing is deleted twice.
+    hub.sent.clear();
+    let again = apply(&mut hub, &plan, 10).unwrap();
+    assert_eq!(again["deleted"], json!([]));
+    assert_eq!(again["already_gone"], json!(["a", "c", "d"]));
+    assert!(
+        hub.sent.iter().all(|s| s.starts_with("GET")),
+        "{:?}",
+        hub.sent
+    );
+}
+
+#[test]
+fn apply_refuses_more_than_max_delete_before_sending_anything() {
+    let mut hub = Tags::new(&["a", "b", "c"]);
+    let err = apply(&mut hub, &plan_of(&["a", "b", "c"]), 2).unwrap_err();
+    assert!(
+        matches!(err, HubError::InvalidArgument { ref name, .. } if name == "max-delete"),
+        "{err:?}"
+    );
+    assert!(hub.sent.is_empty());
+    for bad in [
+        json!({"repository": "api", "tags": []}),
+        json!({"namespace": "acme", "repository": "api"}),
+        json!({"namespace": "acme", "repository": "api", "tags": [{"action": "delete"}]}),
+    ] {
+        assert!(
+            matches!(apply(&mut hub, &bad, 10), Err(HubError::InvalidArgument { ref name, .. }) if name == "plan"),
+            "{bad}"
+        );
+    }
+    assert!(hub.sent.is_empty());
+}
+
+#[test]
+fn apply_waits_out_a_429_reports_a_500_and_stops_at_a_403() {
+    let mut hub = Tags::new(&["a", "b", "c", "d"]);
+    // Three 429s with Retry-After outlast the client's two retries; the apply waits once more.
+    for _ in 0..3 {
+        hub.fail("DELETE", "a", 429, &[("retry-after", "2")]);
+    }
+    hub.fail("DELETE", "b", 500, &[]);
+    hub.fail("DELETE", "b", 500, &[]);
+    hub.fail("DELETE", "b", 500, &[]);
+    hub.fail("DELETE", "c", 403, &[]);
+    let report = apply(&mut hub, &plan_of(&["a", "b", "c", "d"]), 10).unwrap();
+    assert_eq!(report["deleted"], json!(["a"]));
+    assert_eq!(report["failed"][0]["tag"], "b");
+    assert_eq!(report["failed"][0]["status"], 500);
+    assert_eq!(report["failed"][1]["kind"], "forbidden");
+    assert_eq!(report["not_attempted"], json!(["d"]));
+    assert_eq!(
+        hub.sent.iter().filter(|s| *s == "DELETE a").count(),
+        4,
+        "{:?}",
+        hub.sent
+    );
+    assert!(!hub.sent.iter().any(|s| s.ends_with(" d")));
+}

@@ -183,10 +183,11 @@ the tag name, as grep -E does (`^pr-`, `-rc[0-9]+$`); anchor them to match the w
 --apply reads a plan file, which holds its own).\n\n\
 --plan-out writes the plan as JSON: each tag with the digest and last-pushed time it had when \
 planned.\n\n--apply deletes what the plan (made now, or read from --apply PLAN.json) marks \
-delete, one tag at a time under the host's rate-limit pacing, with a progress line per tag on \
-stderr. The tags are listed again first: one whose digest or last-pushed time changed since it \
-was planned (pushed again) is skipped and reported; one already gone counts as done, so an \
-interrupted apply is resumed by running it again; more than --max-delete (default 100) tags to \
+delete, newest first, one tag at a time under the host's rate-limit pacing, with a progress bar \
+on a terminal (a line per tag on stderr when piped). Each tag is read again just before its \
+delete: one whose digest or last-pushed time changed since it was planned (pushed again) is \
+skipped and reported; one already gone counts as done, so an interrupted apply is resumed by \
+running it again; a plan with more than --max-delete (default 100) tags to \
 delete stops the apply before it deletes anything. Ctrl-C stops between deletes. The summary \
 says deleted, already gone, skipped and failed. Exit codes: 0 every planned delete went \
 through; 2 --max-delete refused; 7 a tag was skipped; a failed delete's own code (3, 5, 6, 8...) \

@@ -10,7 +10,6 @@ use crate::output::{Failure, exit, print_json, say, usage};
 use dockhand_host::prune::cutoff;
 use dockhand_host::{CallError, CallOptions, Dockhand, HubError, TagCleanupPolicy, report};
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -115,188 +114,198 @@ fn read_plan(path: &Path, namespace: &str, repository: &str) -> Result<Value, Fa
     Ok(plan)
 }
 
-/// A tag the plan deletes, as it was when planned.
-struct Planned<'a> {
-    name: &'a str,
-    digest: Option<&'a str>,
-    last_pushed: Option<&'a str>,
-}
-
 /// Set by Ctrl-C; checked between deletes.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-/// Deletes what `plan` marks `delete`, after checking each against the tags as they are now.
+/// Applies `plan` one tag at a time through the component's `apply-tag-cleanup` (which checks
+/// each tag against the Hub just before deleting it), so that progress shows per tag and
+/// Ctrl-C stops between deletes, never in the middle of one.
 async fn apply(g: &Global, hub: &Dockhand, plan: &Value, max_delete: usize) -> Outcome {
     hub.check_access("delete_repository_tag").await?;
     let namespace = plan["namespace"].as_str().unwrap_or_default();
     let repository = plan["repository"].as_str().unwrap_or_default();
-    let planned: Vec<Planned> = plan["tags"]
+    let planned: Vec<&Value> = plan["tags"]
         .as_array()
         .map(Vec::as_slice)
         .unwrap_or_default()
         .iter()
         .filter(|t| t["action"] == "delete")
-        .filter_map(|t| {
-            Some(Planned {
-                name: t["name"].as_str()?,
-                digest: t["digest"].as_str(),
-                last_pushed: t["last_pushed"].as_str(),
-            })
-        })
         .collect();
-
-    // The tags as they are now: one listing, every page.
-    let options = CallOptions {
-        account: g.account.clone(),
-        all_pages: true,
-        max_pages: Some(1000),
-        ..CallOptions::default()
-    };
-    let listing = hub
-        .call(
-            "list_repository_tags",
-            &json!({"namespace": namespace, "repository": repository, "page_size": 100}),
-            &options,
-        )
-        .await?;
-    if listing.body["next"].is_string() {
-        return Err(Failure::Host(
-            "the tag listing stopped before its last page; nothing was deleted".into(),
-        ));
-    }
-    let current: HashMap<&str, (Option<&str>, Option<&str>)> = listing.body["results"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|t| {
-            Some((
-                t["name"].as_str()?,
-                (t["digest"].as_str(), t["tag_last_pushed"].as_str()),
-            ))
-        })
-        .collect();
-
-    let mut summary = Summary::default();
-    let mut to_delete = Vec::new();
-    for p in &planned {
-        match current.get(p.name) {
-            None => summary.gone.push(p.name.to_string()),
-            Some((digest, pushed)) if *digest != p.digest || *pushed != p.last_pushed => {
-                summary.skipped.push((
-                    p.name.to_string(),
-                    format!(
-                        "changed since the plan (pushed again?): digest {} -> {}, last pushed {} -> {}",
-                        p.digest.unwrap_or("-"),
-                        digest.unwrap_or("-"),
-                        p.last_pushed.unwrap_or("-"),
-                        pushed.unwrap_or("-")
-                    ),
-                ));
-            }
-            Some(_) => to_delete.push(p.name),
-        }
-    }
-    if to_delete.len() > max_delete {
+    if planned.len() > max_delete {
         return Err(usage(format!(
             "{} tags would be deleted, more than --max-delete {max_delete}; nothing was \
              deleted (narrow the policy, or raise --max-delete)",
-            to_delete.len()
+            planned.len()
         )));
     }
-
-    // Ctrl-C stops between deletes, never in the middle of one.
+    let options = CallOptions {
+        account: g.account.clone(),
+        ..CallOptions::default()
+    };
     let watcher = tokio::spawn(async {
         if tokio::signal::ctrl_c().await.is_ok() {
             INTERRUPTED.store(true, Ordering::SeqCst);
         }
     });
-    let total = to_delete.len();
-    for (i, name) in to_delete.iter().enumerate() {
+    let mut progress = Progress::new(planned.len());
+    let mut summary = Summary::default();
+    for (i, tag) in planned.iter().enumerate() {
         if INTERRUPTED.load(Ordering::SeqCst) {
-            summary.not_attempted = to_delete[i..].iter().map(|n| n.to_string()).collect();
+            progress.finish();
+            eprintln!("interrupted: {} tags not attempted", planned.len() - i);
+            summary.not_attempted = planned[i..].iter().map(|t| name_of(t)).collect();
             summary.interrupted = true;
-            eprintln!("interrupted: {} tags not attempted", total - i);
             break;
         }
-        let args = json!({"namespace": namespace, "repository": repository, "tag": name});
-        let options = CallOptions {
-            account: g.account.clone(),
-            ..CallOptions::default()
-        };
-        let outcome = delete_waiting_out_rate_limits(hub, &args, &options).await;
-        let n = i + 1;
-        match outcome {
-            Ok(()) => {
-                eprintln!("[{n}/{total}] deleted {name}");
-                summary.deleted.push(name.to_string());
-            }
-            Err(CallError::Hub(HubError::NotFound(_))) => {
-                eprintln!("[{n}/{total}] {name} was already gone");
-                summary.gone.push(name.to_string());
-            }
+        let one = json!({"namespace": namespace, "repository": repository, "tags": [tag]});
+        let name = name_of(tag);
+        let stop = match hub.apply_tag_cleanup(&one, 1, &options).await {
+            Ok(result) => summary.add(&result.body, &mut progress),
             Err(e) => {
-                eprintln!("[{n}/{total}] {name} failed: {}", report::message(&e));
+                progress.line(format!("{name} failed: {}", report::message(&e)));
+                let mut failed = report::error_fields(&e);
+                failed.insert("tag".into(), name.clone().into());
                 let stop = matches!(
                     e,
                     CallError::Hub(
                         HubError::Unauthorized(_) | HubError::Forbidden(_) | HubError::Denied(_)
                     )
                 );
-                summary.failed.push((name.to_string(), e));
-                if stop {
-                    // Every other delete would fail the same way.
-                    summary.not_attempted = to_delete[n..].iter().map(|n| n.to_string()).collect();
-                    break;
-                }
+                summary.failed.push(Value::Object(failed));
+                stop
             }
+        };
+        if stop {
+            // Every other delete would fail the same way.
+            summary.not_attempted = planned[i + 1..].iter().map(|t| name_of(t)).collect();
+            break;
         }
     }
+    progress.finish();
     watcher.abort();
     summary.report(g.json, namespace, repository, planned.len());
     Ok(ExitCode::from(summary.exit_code()))
 }
 
-/// One delete; a 429 that outlasted the component's own retries is waited out here, a few
-/// times, when the Hub said how long to wait.
-async fn delete_waiting_out_rate_limits(
-    hub: &Dockhand,
-    args: &Value,
-    options: &CallOptions,
-) -> Result<(), CallError> {
-    let mut waits = 0;
-    loop {
-        match hub.call("delete_repository_tag", args, options).await {
-            Ok(_) => return Ok(()),
-            Err(CallError::Hub(HubError::RateLimited(r)))
-                if waits < 3 && r.retry_after.is_some_and(|s| s <= 300) =>
-            {
-                waits += 1;
-                let secs = r.retry_after.unwrap_or(1).max(1);
-                eprintln!("rate limited: waiting {secs} s");
-                tokio::time::sleep(std::time::Duration::from_secs(secs)).await;
-            }
-            Err(e) => return Err(e),
+fn name_of(tag: &Value) -> String {
+    tag["name"].as_str().unwrap_or("?").to_string()
+}
+
+/// Where an apply stands, for a person: a bar redrawn in place on a terminal, one line per
+/// tag when stderr is piped (or a log).
+struct Progress {
+    total: usize,
+    done: usize,
+    bar: bool,
+}
+
+impl Progress {
+    fn new(total: usize) -> Progress {
+        use std::io::IsTerminal;
+        Progress {
+            total,
+            done: 0,
+            bar: std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// One tag done, with what happened to it.
+    fn line(&mut self, what: String) {
+        self.done += 1;
+        let (n, total) = (self.done, self.total);
+        if !self.bar {
+            eprintln!("[{n}/{total}] {what}");
+            return;
+        }
+        const WIDTH: usize = 30;
+        let filled = n * WIDTH / total.max(1);
+        let mut what = what;
+        if what.chars().count() > 50 {
+            what = what.chars().take(49).collect::<String>() + "…";
+        }
+        eprint!(
+            "\r\x1b[2K[{}{}] {n}/{total} {what}",
+            "#".repeat(filled),
+            "-".repeat(WIDTH - filled)
+        );
+    }
+
+    /// Ends the bar's line, so what follows starts on its own.
+    fn finish(&mut self) {
+        if self.bar && self.done > 0 {
+            eprintln!();
+            self.done = 0;
         }
     }
 }
 
+/// The reports of the one-tag applies, merged.
 #[derive(Default)]
 struct Summary {
     deleted: Vec<String>,
     gone: Vec<String>,
-    skipped: Vec<(String, String)>,
-    failed: Vec<(String, CallError)>,
+    skipped: Vec<Value>,
+    failed: Vec<Value>,
     not_attempted: Vec<String>,
     interrupted: bool,
 }
 
 impl Summary {
+    /// Adds one tag's report; true when the apply should stop (the component stopped on it).
+    fn add(&mut self, one: &Value, progress: &mut Progress) -> bool {
+        let names = |key: &str| -> Vec<String> {
+            one[key]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        };
+        for name in names("deleted") {
+            progress.line(format!("deleted {name}"));
+            self.deleted.push(name);
+        }
+        for name in names("already_gone") {
+            progress.line(format!("{name} was already gone"));
+            self.gone.push(name);
+        }
+        for skipped in one["skipped"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            progress.line(format!(
+                "skipped {}",
+                skipped["tag"].as_str().unwrap_or("?")
+            ));
+            self.skipped.push(skipped.clone());
+        }
+        let mut stop = false;
+        for failed in one["failed"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+        {
+            progress.line(format!(
+                "{} failed: {}",
+                failed["tag"].as_str().unwrap_or("?"),
+                failed["message"].as_str().unwrap_or("?")
+            ));
+            stop |= matches!(
+                failed["kind"].as_str(),
+                Some("unauthorized" | "forbidden" | "denied")
+            );
+            self.failed.push(failed.clone());
+        }
+        stop
+    }
+
     fn exit_code(&self) -> u8 {
         if self.interrupted {
             130
-        } else if let Some((_, e)) = self.failed.first() {
-            report::exit_code(report::kind(e))
+        } else if let Some(failed) = self.failed.first() {
+            report::exit_code(failed["kind"].as_str().unwrap_or("host"))
         } else if !self.skipped.is_empty() || !self.not_attempted.is_empty() {
             exit::UPSTREAM
         } else {
@@ -312,19 +321,27 @@ impl Summary {
                 "planned": planned,
                 "deleted": self.deleted,
                 "already_gone": self.gone,
-                "skipped": self.skipped.iter().map(|(t, why)| json!({"tag": t, "reason": why})).collect::<Vec<_>>(),
-                "failed": self.failed.iter().map(|(t, e)| json!({"tag": t, "error": report::error_json(e)})).collect::<Vec<_>>(),
+                "skipped": self.skipped,
+                "failed": self.failed,
                 "not_attempted": self.not_attempted,
                 "interrupted": self.interrupted,
             });
             print_json(&value, true);
             return;
         }
-        for (tag, why) in &self.skipped {
-            say!("skipped {tag}: {why}");
+        for skipped in &self.skipped {
+            say!(
+                "skipped {}: {}",
+                skipped["tag"].as_str().unwrap_or("?"),
+                skipped["reason"].as_str().unwrap_or("?")
+            );
         }
-        for (tag, e) in &self.failed {
-            say!("failed {tag}: {}", report::message(e));
+        for failed in &self.failed {
+            say!(
+                "failed {}: {}",
+                failed["tag"].as_str().unwrap_or("?"),
+                failed["message"].as_str().unwrap_or("?")
+            );
         }
         say!(
             "{namespace}/{repository}: {planned} planned to delete: {} deleted, {} already gone, \
