@@ -7,7 +7,7 @@
 //! unless the server was started with writes allowed.
 
 use crate::bindings::exports::dockhand::hub::catalog::{Access, OperationInfo};
-use crate::prune::PLAN_TAG_CLEANUP;
+use crate::prune::{APPLY_TAG_CLEANUP, PLAN_TAG_CLEANUP};
 use crate::report::error_fields;
 use crate::{CallError, CallOptions, Dockhand, HubError};
 use rmcp::model::{
@@ -53,6 +53,7 @@ impl McpServer {
             .map(|op| operation_tool(op, options.allow_write))
             .collect::<Result<_, _>>()?;
         tools.push(plan_tool());
+        tools.push(apply_tool(options.allow_write));
         tools.push(docs_tool());
         Ok(McpServer {
             hub,
@@ -95,6 +96,44 @@ impl McpServer {
                             totals["tags"],
                             totals["delete"],
                             totals["keep"]
+                        );
+                        let mut out = CallToolResult::structured(result.body);
+                        out.content = vec![ContentBlock::text(text)];
+                        out
+                    }
+                    Err(e) => error_result(&e),
+                },
+            );
+        }
+        if name == APPLY_TAG_CLEANUP {
+            if !self.options.allow_write {
+                return Ok(error_result(&CallError::Hub(HubError::Denied(format!(
+                    "`{APPLY_TAG_CLEANUP}` deletes tags and this server was started without \
+                     --allow-write; nothing was sent. Ask the user to restart it with \
+                     --allow-write if they want this cleanup."
+                )))));
+            }
+            let options = CallOptions {
+                account: self.options.account.clone(),
+                ..Default::default()
+            };
+            return Ok(
+                match crate::prune::apply_from_args(&self.hub, &args, &options).await {
+                    Ok(result) => {
+                        let r = &result.body;
+                        let count = |key: &str| r[key].as_array().map_or(0, Vec::len);
+                        let text = format!(
+                            "Applied the plan for {}/{}: {} planned, {} deleted, {} already \
+                             gone, {} skipped (pushed again since the plan), {} failed, {} not \
+                             attempted. Details are in the structured result.",
+                            r["namespace"].as_str().unwrap_or("?"),
+                            r["repository"].as_str().unwrap_or("?"),
+                            r["planned"],
+                            count("deleted"),
+                            count("already_gone"),
+                            count("skipped"),
+                            count("failed"),
+                            count("not_attempted"),
                         );
                         let mut out = CallToolResult::structured(result.body);
                         out.content = vec![ContentBlock::text(text)];
@@ -284,6 +323,37 @@ fn plan_tool() -> Tool {
         ToolAnnotations::with_title("Plan tag cleanup")
             .read_only(true)
             .destructive(false)
+            .idempotent(true)
+            .open_world(true),
+    );
+    tool
+}
+
+/// The tag-cleanup apply: destructive, refused without --allow-write.
+fn apply_tool(allow_write: bool) -> Tool {
+    let Value::Object(schema) = crate::prune::apply_args_schema() else {
+        unreachable!("a JSON object literal")
+    };
+    let Value::Object(output) = crate::prune::apply_result_schema() else {
+        unreachable!("a JSON object literal")
+    };
+    let mut description = format!(
+        "{}\n\nDESTRUCTIVE: this deletes tags on Docker Hub. Show the user the plan's \
+         deletes and confirm before calling it.",
+        crate::prune::APPLY_DESCRIPTION
+    );
+    if !allow_write {
+        description.push_str(
+            "\n\nThis server was started without --allow-write: calling this tool is refused.",
+        );
+    }
+    let mut tool = Tool::new(APPLY_TAG_CLEANUP, description, schema);
+    tool.title = Some("Apply tag cleanup".into());
+    tool.output_schema = Some(Arc::new(output));
+    tool.annotations = Some(
+        ToolAnnotations::with_title("Apply tag cleanup")
+            .read_only(false)
+            .destructive(true)
             .idempotent(true)
             .open_world(true),
     );

@@ -1,7 +1,9 @@
 //! Tag cleanup for the surfaces that take JSON arguments (MCP, Lua): the arguments of
 //! `plan_tag_cleanup` read into a [`TagCleanupPolicy`], with `older_than` as an age (`90d`,
-//! `12w`, `36h`), a UTC date (`2024-05-01`, `2024-05-01T12:00:00Z`) or unix seconds. The policy
-//! itself is evaluated by the component ([`Dockhand::plan_tag_cleanup`]).
+//! `12w`, `36h`), a UTC date (`2024-05-01`, `2024-05-01T12:00:00Z`) or unix seconds, and those
+//! of `apply_tag_cleanup` (a plan and `max_delete`). The policy is evaluated and the plan applied
+//! by the component ([`Dockhand::plan_tag_cleanup`], [`Dockhand::apply_tag_cleanup`]); the
+//! surfaces decide only whether a write is allowed at all.
 
 use crate::bindings::exports::dockhand::hub::types::InvalidArgument;
 use crate::{CallError, CallOptions, CallResult, Dockhand, HubError, TagCleanupPolicy};
@@ -21,6 +23,93 @@ a readable last-pushed time is kept; the `keep_last` newest of the rest are kept
 or after `older_than` is kept; the rest would be deleted. Patterns are regular expressions that \
 match anywhere in the name (`^pr-`, `-rc[0-9]+$`); anchor them to match the whole. At least one of keep_last, older_than and match is required. Returns the \
 plan: tags newest first with name, digest, last_pushed, action, rule and reason, and totals.";
+
+/// The name MCP and Lua give the apply.
+pub const APPLY_TAG_CLEANUP: &str = "apply_tag_cleanup";
+
+/// How many deletes an apply allows when the caller does not say.
+pub const DEFAULT_MAX_DELETE: u32 = 100;
+
+/// What the apply does, for a tool description.
+pub const APPLY_DESCRIPTION: &str = "Apply a tag cleanup plan made by plan_tag_cleanup: delete \
+each tag the plan marks `delete`, newest first. Each is read just before its delete and skipped \
+if its digest or last-pushed time changed since the plan (it was pushed again); one already gone \
+counts as done, so applying the same plan again resumes it. A plan deleting more than \
+`max_delete` tags (default 100) is refused before anything is deleted. Returns the report: \
+deleted, already_gone, skipped (with reasons), failed (with errors) and not_attempted.";
+
+/// The JSON Schema of the apply's arguments.
+pub fn apply_args_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "plan": {"type": "object", "description": "The plan, exactly as plan_tag_cleanup returned it."},
+            "max_delete": {"type": "integer", "minimum": 0, "default": DEFAULT_MAX_DELETE, "description": "Refuse a plan that deletes more tags than this."}
+        },
+        "required": ["plan"],
+        "additionalProperties": false
+    })
+}
+
+/// The JSON Schema of the apply's report.
+pub fn apply_result_schema() -> Value {
+    let names = json!({"type": "array", "items": {"type": "string"}});
+    json!({
+        "type": "object",
+        "properties": {
+            "namespace": {"type": "string"},
+            "repository": {"type": "string"},
+            "planned": {"type": "integer"},
+            "deleted": names,
+            "already_gone": names,
+            "skipped": {"type": "array", "items": {"type": "object", "properties": {
+                "tag": {"type": "string"}, "reason": {"type": "string"}}}},
+            "failed": {"type": "array", "items": {"type": "object", "properties": {
+                "tag": {"type": "string"}, "kind": {"type": "string"},
+                "status": {"type": ["integer", "null"]}, "message": {"type": "string"}}}},
+            "not_attempted": names
+        },
+        "required": ["planned", "deleted", "already_gone", "skipped", "failed", "not_attempted"]
+    })
+}
+
+/// Applies by JSON arguments (see [`apply_args_schema`]).
+pub async fn apply_from_args(
+    hub: &Dockhand,
+    args: &Value,
+    options: &CallOptions,
+) -> Result<CallResult, CallError> {
+    let Value::Object(map) = args else {
+        return Err(invalid("args", "expected an object of named arguments"));
+    };
+    if let Some(unknown) = map
+        .keys()
+        .find(|k| !["plan", "max_delete"].contains(&k.as_str()))
+    {
+        return Err(invalid(
+            unknown,
+            "unknown argument; expected plan, max_delete",
+        ));
+    }
+    let plan = match map.get("plan") {
+        Some(plan @ Value::Object(_)) => plan,
+        None | Some(Value::Null) => return Err(invalid("plan", "missing")),
+        Some(_) => {
+            return Err(invalid(
+                "plan",
+                "expected the plan object plan_tag_cleanup returned",
+            ));
+        }
+    };
+    let max_delete = match map.get("max_delete") {
+        None | Some(Value::Null) => DEFAULT_MAX_DELETE,
+        Some(v) => v
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| invalid("max_delete", "expected a whole number >= 0"))?,
+    };
+    hub.apply_tag_cleanup(plan, max_delete, options).await
+}
 
 /// The JSON Schema of the planner's arguments.
 pub fn args_schema() -> Value {

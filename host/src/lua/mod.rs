@@ -363,8 +363,10 @@ async fn install(
             std::iter::once(op.name.as_str()).chain(op.aliases.iter().map(String::as_str))
         })
         .collect();
-    // Not an operation: the tag-cleanup planner, which reads every tag and changes nothing.
+    // Not operations: the tag-cleanup planner, which reads every tag and changes nothing, and
+    // the apply, which deletes what a plan says (a write: `--force`).
     names.push(crate::prune::PLAN_TAG_CLEANUP);
+    names.push(crate::prune::APPLY_TAG_CLEANUP);
     let namespace = |account: Option<&str>| -> mlua::Result<Table> {
         let t = lua.create_table()?;
         for name in &names {
@@ -428,6 +430,18 @@ async fn call_operation(
     options.account = account;
     if name == crate::prune::PLAN_TAG_CLEANUP {
         return match crate::prune::plan_from_args(hub, &args, &options).await {
+            Ok(result) => Ok((true, to_lua(lua, &result.body)?)),
+            Err(e) => fail(lua, &name, &e),
+        };
+    }
+    if name == crate::prune::APPLY_TAG_CLEANUP {
+        if !force {
+            let e = CallError::Hub(crate::HubError::Denied(format!(
+                "`{name}` deletes tags: run with --force to allow it (nothing was sent)"
+            )));
+            return fail(lua, &name, &e);
+        }
+        return match crate::prune::apply_from_args(hub, &args, &options).await {
             Ok(result) => Ok((true, to_lua(lua, &result.body)?)),
             Err(e) => fail(lua, &name, &e),
         };

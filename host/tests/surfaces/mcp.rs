@@ -97,11 +97,11 @@ async fn lists_every_operation_as_a_tool_with_schema_and_annotations() {
     let tools = client.list_all_tools().await.unwrap();
     assert_eq!(
         tools.len(),
-        62,
-        "54 published + 6 extended operations + plan_tag_cleanup + docs"
+        63,
+        "54 published + 6 extended operations + plan_ and apply_tag_cleanup + docs"
     );
     let names: HashSet<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
-    assert_eq!(names.len(), 62, "tool names are unique");
+    assert_eq!(names.len(), 63, "tool names are unique");
     for extended in [
         "delete_repository_tag",
         "get_current_user",
@@ -585,4 +585,71 @@ async fn the_tag_cleanup_planner_is_a_read_only_tool() {
     .await;
     assert_eq!(r.is_error, Some(true));
     assert!(text(&r).contains("older_than"), "{}", text(&r));
+}
+
+/// The apply tool is destructive, refused without --allow-write (nothing sent), and with it
+/// deletes what the planner's plan says, skipping a tag pushed again since.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tag_cleanup_apply_is_a_destructive_tool_behind_allow_write() {
+    let hub = crate::prune::mock_with_big_repository().await;
+    let alice = [
+        ("DOCKHAND_USERNAME", dockhand_mock::fixtures::ALICE),
+        ("DOCKHAND_TOKEN", dockhand_mock::fixtures::ALICE_PAT),
+    ];
+    let plan_args = json!({"namespace": "alice", "repository": "big", "match": "^build-2[0-4]$"});
+
+    let (client, _home) = connect(&hub.base_url(), &[], &alice).await;
+    let tools = client.list_all_tools().await.unwrap();
+    let apply = tool(&tools, "apply_tag_cleanup");
+    let a = apply.annotations.as_ref().unwrap();
+    assert_eq!(a.read_only_hint, Some(false));
+    assert_eq!(a.destructive_hint, Some(true));
+    assert!(
+        apply
+            .description
+            .as_deref()
+            .unwrap()
+            .contains("without --allow-write")
+    );
+    assert!(dockhand_spec::shape::check(&output_schema(&tools, "apply_tag_cleanup")).is_empty());
+    let plan = call(&client, "plan_tag_cleanup", plan_args.clone()).await;
+    let plan = plan.structured_content.clone().unwrap();
+    assert_eq!(plan["totals"]["delete"], 5);
+    hub.clear_requests();
+    let r = call(&client, "apply_tag_cleanup", json!({"plan": plan})).await;
+    assert_eq!(r.is_error, Some(true));
+    assert!(text(&r).contains("--allow-write"), "{}", text(&r));
+    assert!(hub.requests().is_empty(), "{:#?}", hub.requests());
+
+    let (client, _home) = connect(&hub.base_url(), &["--allow-write"], &alice).await;
+    let tools = client.list_all_tools().await.unwrap();
+    let plan = call(&client, "plan_tag_cleanup", plan_args).await;
+    let plan = plan.structured_content.clone().unwrap();
+    assert!(hub.push_tag("alice", "big", "build-22"));
+    let r = call(
+        &client,
+        "apply_tag_cleanup",
+        json!({"plan": plan, "max_delete": 4}),
+    )
+    .await;
+    assert_eq!(r.is_error, Some(true), "more than max_delete");
+    assert!(text(&r).contains("max-delete"), "{}", text(&r));
+    let r = call(&client, "apply_tag_cleanup", json!({"plan": plan})).await;
+    assert_ne!(r.is_error, Some(true), "{}", text(&r));
+    assert!(misfits(&tools, "apply_tag_cleanup", &r).is_empty());
+    let report = r.structured_content.clone().unwrap();
+    assert_eq!(
+        report["deleted"],
+        json!(["build-24", "build-23", "build-21", "build-20"])
+    );
+    assert_eq!(report["skipped"][0]["tag"], "build-22");
+    assert!(text(&r).contains("4 deleted"), "{}", text(&r));
+    let deletes: Vec<String> = hub
+        .requests()
+        .iter()
+        .filter(|r| r.method == "DELETE")
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(deletes.len(), 4, "{deletes:?}");
+    assert!(!deletes.iter().any(|p| p.contains("build-22")));
 }
