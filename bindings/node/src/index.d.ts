@@ -102,6 +102,7 @@ export declare class Hub {
       policy?: TagCleanupPolicy,
       options?: CallOptions,
     ): Response;
+    applyTagCleanup(plan: TagCleanupPlan | string, maxDelete?: number, options?: CallOptions): Response;
   };
   readonly accessTokens: Wrapped<Root['accessTokens'], AreaResults['accessTokens']>;
   readonly auditLogs: Wrapped<Root['auditLogs'], AreaResults['auditLogs']>;
@@ -121,7 +122,7 @@ export declare class Hub {
   call(operation: string, args?: object, options?: CallOptions): unknown;
   /**
    * Plans a tag cleanup, changing nothing: every tag listed and marked delete or keep with its
-   * rule and reason. Patterns are globs (`*`, `?`), not regular expressions.
+   * rule and reason. Patterns are regular expressions that match anywhere in the name.
    */
   planTagCleanup(
     namespace: string,
@@ -129,6 +130,15 @@ export declare class Hub {
     policy?: TagCleanupPolicy,
     options?: CallOptions,
   ): TagCleanupPlan;
+  /**
+   * Applies a plan from planTagCleanup: deletes what it marks delete, skipping tags pushed
+   * again since; refuses a plan deleting more than maxDelete (default 100) tags.
+   */
+  applyTagCleanup(
+    plan: TagCleanupPlan,
+    limits?: { maxDelete?: number },
+    options?: CallOptions,
+  ): TagCleanupReport;
   /** Mints a fresh bearer (Hubs made by createHub from a username and token only). */
   refresh(): Promise<void>;
 }
@@ -139,10 +149,26 @@ export interface TagCleanupPolicy {
   keepLast?: number;
   /** Delete only tags last pushed before this instant, in unix seconds. */
   olderThan?: number | bigint;
-  /** Only tags whose names match this glob are considered. */
+  /** Only tags whose names match this regular expression are considered. */
   matching?: string;
-  /** Tags whose names match this glob are never deleted. */
+  /** Tags whose names match this regular expression are never deleted. */
   keepMatching?: string;
+}
+
+/** What `applyTagCleanup` returns. */
+export interface TagCleanupReport {
+  namespace: string;
+  repository: string;
+  /** How many tags the plan deletes. */
+  planned: number;
+  deleted: string[];
+  /** Already gone (404): counted as done. */
+  already_gone: string[];
+  /** Pushed again since the plan: left alone. */
+  skipped: Array<{ tag: string; reason: string }>;
+  failed: Array<{ tag: string; kind: string; status: number | null; message: string }>;
+  /** Left after a failure that stops the apply (401, 403, denied). */
+  not_attempted: string[];
 }
 
 /** What `planTagCleanup` returns. */

@@ -249,11 +249,22 @@ export class Hub {
   /**
    * Plans a tag cleanup, changing nothing: every tag of the repository is listed and marked
    * delete or keep with its rule and reason (the component's `plan-tag-cleanup`). `policy`:
-   * `{ keepLast, olderThan (unix seconds), matching, keepMatching }` (globs, not regexes).
-   * Returns the plan: `{ namespace, repository, policy, tags, totals }`.
+   * `{ keepLast, olderThan (unix seconds), matching, keepMatching }` (regular expressions
+   * that match anywhere in the name: `^pr-`). Returns the plan:
+   * `{ namespace, repository, policy, tags, totals }`.
    */
   planTagCleanup(namespace, repository, policy = {}, options = {}) {
     return parseResult(this.catalog.planTagCleanup(namespace, repository, policy, options));
+  }
+
+  /**
+   * Applies a plan from `planTagCleanup` (the component's `apply-tag-cleanup`): deletes each tag
+   * it marks delete, skipping one pushed again since the plan; one already gone counts as done.
+   * Refuses a plan deleting more than `maxDelete` (default 100) tags before deleting any.
+   * Returns the report: `{ planned, deleted, already_gone, skipped, failed, not_attempted }`.
+   */
+  applyTagCleanup(plan, { maxDelete = 100 } = {}, options = {}) {
+    return parseResult(this.catalog.applyTagCleanup(plan, maxDelete, options));
   }
 
   /** Mints fresh bearers (only for a Hub made by `createHub` from a username and token). */
@@ -314,6 +325,14 @@ export class Hub {
           this.#options(options),
         ]);
       };
+    }
+    if (name === 'applyTagCleanup') {
+      return (plan, maxDelete = 100, options) =>
+        this.#invoke('catalog', 'applyTagCleanup', [
+          typeof plan === 'string' ? plan : jsonText(plan),
+          maxDelete,
+          this.#options(options),
+        ]);
     }
     return (...args) => this.#invoke('catalog', name, args);
   }

@@ -136,4 +136,22 @@ describe('catalog', () => {
       (e) => e instanceof HubError && e.kind === 'invalid-argument',
     );
   });
+
+  test('applyTagCleanup() deletes what the plan says, once, and only within maxDelete', async () => {
+    const alice = await createHub({ baseUrl: mock.baseUrl, username: ALICE, token: ALICE_PAT, env: false });
+    const plan = alice.planTagCleanup('acme', 'private', { matching: '^v0\\.' });
+    assert.deepEqual(plan.totals, { tags: 2, delete: 1, keep: 1 });
+    assert.throws(
+      () => alice.applyTagCleanup(plan, { maxDelete: 0 }),
+      (e) => e instanceof HubError && e.kind === 'invalid-argument',
+    );
+    const report = alice.applyTagCleanup(plan);
+    assert.deepEqual(report.deleted, ['v0.9.0']);
+    assert.equal(report.planned, 1);
+    const again = alice.applyTagCleanup(plan);
+    assert.deepEqual(again.deleted, []);
+    assert.deepEqual(again.already_gone, ['v0.9.0']);
+    const left = alice.call('list_repository_tags', { namespace: 'acme', repository: 'private' });
+    assert.deepEqual(left.results.map((t) => t.name), ['v1.0.0']);
+  });
 });

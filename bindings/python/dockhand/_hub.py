@@ -432,8 +432,9 @@ class Hub(_HubTypes):
     ) -> Dict[str, Any]:
         """Plans a tag cleanup, changing nothing: every tag of the repository is listed and
         marked delete or keep with its rule and reason (the component's `plan-tag-cleanup`).
-        `older_than` is a cutoff in unix seconds; `match` and `keep_match` are globs (`*`, `?`),
-        not regular expressions. Takes the same options as `call`. Returns the plan:
+        `older_than` is a cutoff in unix seconds; `match` and `keep_match` are regular
+        expressions that match anywhere in the name (`^pr-`). Takes the same options as `call`.
+        Returns the plan:
         `namespace`, `repository`, `policy`, `tags` and `totals`."""
         options, rest = self._split(dict(kwargs), "plan_tag_cleanup")
         if rest:
@@ -443,6 +444,22 @@ class Hub(_HubTypes):
         )
         return self._invoke(
             "catalog", "plan-tag-cleanup", lambda fty: (namespace, repository, policy, options)
+        ).json()
+
+    def apply_tag_cleanup(
+        self, plan: Mapping[str, Any], *, max_delete: int = 100, **kwargs: Any
+    ) -> Dict[str, Any]:
+        """Applies a plan from `plan_tag_cleanup` (the component's `apply-tag-cleanup`): deletes
+        each tag it marks delete, skipping one pushed again since the plan; one already gone
+        counts as done, so applying it again resumes it. A plan deleting more than `max_delete`
+        tags is refused before anything is deleted. Takes the same options as `call`. Returns
+        the report: `planned`, `deleted`, `already_gone`, `skipped`, `failed`, `not_attempted`."""
+        options, rest = self._split(dict(kwargs), "apply_tag_cleanup")
+        if rest:
+            raise TypeError(f"apply_tag_cleanup got unknown arguments: {', '.join(sorted(rest))}")
+        plan_json = plan if isinstance(plan, str) else json.dumps(plan, default=_json_default)
+        return self._invoke(
+            "catalog", "apply-tag-cleanup", lambda fty: (plan_json, max_delete, options)
         ).json()
 
     def operations(self) -> List[Dict[str, Any]]:

@@ -190,3 +190,17 @@ def test_plan_tag_cleanup_plans_and_changes_nothing(anon):
     with pytest.raises(HubError) as e:
         anon.plan_tag_cleanup("library", "alpine")
     assert e.value.kind == "invalid-argument"
+
+
+def test_apply_tag_cleanup_deletes_once_and_only_within_max_delete(alice):
+    plan = alice.plan_tag_cleanup("acme", "private", match=r"^v0\.")
+    assert plan["totals"] == {"tags": 2, "delete": 1, "keep": 1}
+    with pytest.raises(HubError) as e:
+        alice.apply_tag_cleanup(plan, max_delete=0)
+    assert e.value.kind == "invalid-argument"
+    report = alice.apply_tag_cleanup(plan)
+    assert report["deleted"] == ["v0.9.0"] and report["planned"] == 1
+    again = alice.apply_tag_cleanup(plan)
+    assert again["deleted"] == [] and again["already_gone"] == ["v0.9.0"]
+    left = alice.call("list_repository_tags", namespace="acme", repository="private")
+    assert [t["name"] for t in left["results"]] == ["v1.0.0"]
