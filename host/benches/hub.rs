@@ -303,6 +303,7 @@ fn call_options(base: &str) -> dockhand_host::bindings::exports::dockhand::hub::
         base_url: Some(base.to_string()),
         all_pages: None,
         max_pages: None,
+        page_concurrency: None,
         max_retries: None,
         max_retry_wait_seconds: None,
     }

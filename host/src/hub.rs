@@ -84,6 +84,9 @@ pub struct CallOptions {
     pub all_pages: bool,
     /// Cap on pages when `all_pages` is set.
     pub max_pages: Option<u32>,
+    /// With `all_pages`, further pages in flight at once when the first page says how many
+    /// there are. `None`: the component's default, 4; 1 follows `next` page by page.
+    pub page_concurrency: Option<u32>,
     /// How often one request is sent again after a 429, or (idempotent operations only) a
     /// 502/503/504, refused or reset connection or timeout. `None`: the component's default, 2.
     /// Apart from these, the host's connection pool sends a GET, HEAD, PUT or DELETE once more
@@ -637,6 +640,7 @@ impl Dockhand {
             base_url: Some(self.base_url.as_str().to_owned()),
             all_pages: Some(options.all_pages),
             max_pages: options.max_pages,
+            page_concurrency: options.page_concurrency,
             max_retries: options.max_retries,
             max_retry_wait_seconds: Some(
                 u32::try_from(max_retry_wait.as_secs()).unwrap_or(u32::MAX),

@@ -8,6 +8,9 @@
 //! handed to the guest as a response future that is already complete. A request with a body is
 //! written by the guest after `handle` returns, so it must go wasi-http's way (and through
 //! [`crate::hooks`]), as must everything when the benchmark asks for wasmtime's own sender.
+//! So does a request that carries `request-options`: the component sends the pages of a
+//! listing side by side that way (it hands every page to `handle` before it reads any answer),
+//! and wasi-http's send runs as a task of its own, so they are all in flight at once.
 
 use crate::hooks::CallHooks;
 use http::header::{CONTENT_LENGTH, HOST};
@@ -57,7 +60,7 @@ async fn handle<T: OutgoingView>(
     options: Option<Resource<types::RequestOptions>>,
 ) -> wasmtime::Result<HandleResult> {
     let has_body = state.http().table.get(&request)?.body.is_some();
-    if has_body || state.call_hooks().egress.wasmtime_sender {
+    if has_body || options.is_some() || state.call_hooks().egress.wasmtime_sender {
         return match state.http().handle(request, options) {
             Ok(future) => Ok(Ok(future)),
             Err(e) => e.downcast().map(Err),
@@ -65,10 +68,6 @@ async fn handle<T: OutgoingView>(
     }
 
     let outgoing = state.http().table.delete(request)?;
-    if let Some(options) = options {
-        // The policy's timeouts govern; per-request options are not honoured on this path.
-        state.http().table.delete(options)?;
-    }
     let request = match to_http(outgoing) {
         Ok(request) => request,
         Err(code) => return Ok(Err(code)),

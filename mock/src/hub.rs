@@ -34,6 +34,9 @@ pub(crate) struct Shared {
     faults: Mutex<FaultQueue>,
     rate: Mutex<(Option<RateLimit>, RateWindow)>,
     connections: AtomicU64,
+    /// Requests being answered now, and the most there have been at once.
+    pub(crate) in_flight: AtomicU64,
+    pub(crate) most_in_flight: AtomicU64,
     pub(crate) addr: SocketAddr,
     pub(crate) max_request_body: usize,
     pub(crate) latency: Duration,
@@ -100,6 +103,8 @@ impl MockHub {
             faults: Mutex::new(FaultQueue::default()),
             rate: Mutex::new((config.rate_limit, RateWindow::new())),
             connections: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            most_in_flight: AtomicU64::new(0),
             addr,
             max_request_body: config.max_request_body,
             latency: config.latency,
@@ -158,6 +163,13 @@ impl MockHub {
         let mut rate = lock(&self.shared.rate);
         rate.0 = limit;
         rate.1.reset();
+    }
+
+    /// The most requests the mock was answering at one time since start (a request counts
+    /// from its arrival, latency included, until its answer is ready), so that a test can check
+    /// a client's concurrency limit.
+    pub fn most_in_flight(&self) -> u64 {
+        self.shared.most_in_flight.load(Ordering::SeqCst)
     }
 
     /// TCP connections accepted since start.

@@ -26,11 +26,32 @@ use crate::record::{RecordedAnswer, RecordedRequest};
 use crate::routing;
 use crate::server::ConnControl;
 
+/// Counts a request as in flight until dropped (an answer ready, or the connection gone).
+struct InFlight<'a>(&'a Shared);
+
+impl<'a> InFlight<'a> {
+    fn enter(shared: &'a Shared) -> InFlight<'a> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = shared.in_flight.fetch_add(1, SeqCst) + 1;
+        shared.most_in_flight.fetch_max(now, SeqCst);
+        InFlight(shared)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0
+            .in_flight
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 pub(crate) async fn respond(
     shared: Arc<Shared>,
     conn: Arc<ConnControl>,
     request: hyper::Request<Incoming>,
 ) -> Result<Response<MockBody>, Infallible> {
+    let _counted = InFlight::enter(&shared);
     let (parts, body) = request.into_parts();
     let limit = shared.max_request_body;
     let body = read_body(body, limit).await;

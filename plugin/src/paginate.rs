@@ -54,6 +54,76 @@ pub fn next_page(style: Pagination, page: &Value, current_url: &str, origin: &Or
     }
 }
 
+/// The value of query parameter `name` in `url`, as written (not decoded).
+fn query_value<'a>(url: &'a str, name: &str) -> Option<&'a str> {
+    let query = url.split_once('?')?.1;
+    query.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key == name).then_some(value)
+    })
+}
+
+/// The URLs of every page after the first, when the first page says how many there are, so
+/// that they can be fetched side by side; `None` when it does not say (then `next` is followed
+/// page by page). `first_url` produced `first`, and `next` is what [`next_page`] made of it.
+///
+/// - page/page_size listings: `next` must be the same listing's page 2 on the Hub's origin, and
+///   `count` the total; a page holds as many items as the first one did (a first page with a
+///   `next` is full). Page `k` is `next` with `page=k`.
+/// - SCIM: `totalResults` items from `startIndex`, as many per page as the first page held.
+///
+/// At most `limit` URLs, in page order. A listing that grows meanwhile is finished by following
+/// the last page's `next`, and one that shrinks ends with pages that are empty or not found.
+pub fn remaining_pages(
+    style: Pagination,
+    first: &Value,
+    first_url: &str,
+    next: &Next,
+    limit: u32,
+) -> Option<Vec<String>> {
+    let Next::Url(link) = next else { return None };
+    let per_page = first
+        .get(items_key(style))
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len) as u64;
+    if per_page == 0 {
+        return None;
+    }
+    let limit = u64::from(limit);
+    match style {
+        Pagination::None => None,
+        Pagination::Page => {
+            if query_value(link, "page") != Some("2") {
+                return None;
+            }
+            let count = first.get("count").and_then(Value::as_u64)?;
+            let pages = count.div_ceil(per_page).min(limit.saturating_add(1));
+            Some(
+                (2..=pages)
+                    .map(|k| {
+                        if k == 2 {
+                            link.clone()
+                        } else {
+                            with_query_param(link, "page", &k.to_string())
+                        }
+                    })
+                    .collect(),
+            )
+        }
+        Pagination::Scim => {
+            let start = first.get("startIndex").and_then(Value::as_u64).unwrap_or(1);
+            let total = first.get("totalResults").and_then(Value::as_u64)?;
+            Some(
+                (1..=limit)
+                    .map(|k| start + k * per_page)
+                    .take_while(|&index| index <= total)
+                    .map(|index| with_query_param(first_url, "startIndex", &index.to_string()))
+                    .collect(),
+            )
+        }
+    }
+}
+
 /// The array of items a page carries.
 fn items_key(style: Pagination) -> &'static str {
     match style {
@@ -147,6 +217,71 @@ mod tests {
             next_page(Pagination::Page, &json!({"next": null}), "", &hub()),
             Next::Done
         );
+    }
+
+    #[test]
+    fn a_counted_listing_names_every_further_page() {
+        let link = "https://hub.docker.com/v2/x?page=2&page_size=3";
+        let first = json!({"count": 10, "next": link, "results": [1, 2, 3]});
+        let next = next_page(Pagination::Page, &first, "", &hub());
+        let urls = remaining_pages(Pagination::Page, &first, "", &next, 100).unwrap();
+        assert_eq!(
+            urls,
+            [
+                link.to_string(),
+                "https://hub.docker.com/v2/x?page_size=3&page=3".into(),
+                "https://hub.docker.com/v2/x?page_size=3&page=4".into(),
+            ]
+        );
+        // 9 items: exactly three pages; a cap of 1 further page.
+        let nine = json!({"count": 9, "next": link, "results": [1, 2, 3]});
+        let next = next_page(Pagination::Page, &nine, "", &hub());
+        assert_eq!(
+            remaining_pages(Pagination::Page, &nine, "", &next, 100)
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(
+            remaining_pages(Pagination::Page, &nine, "", &next, 1).unwrap(),
+            [link]
+        );
+        // Not said, or not a page-number link: follow `next` instead.
+        for first in [
+            json!({"next": link, "results": [1]}),
+            json!({"count": 10, "next": "https://hub.docker.com/v2/x?cursor=abc", "results": [1]}),
+            json!({"count": 10, "next": link, "results": []}),
+        ] {
+            let next = next_page(Pagination::Page, &first, "", &hub());
+            assert_eq!(
+                remaining_pages(Pagination::Page, &first, "", &next, 100),
+                None,
+                "{first}"
+            );
+        }
+        let done = json!({"count": 1, "next": null, "results": [1]});
+        assert_eq!(
+            remaining_pages(Pagination::Page, &done, "", &Next::Done, 100),
+            None
+        );
+    }
+
+    #[test]
+    fn a_scim_listing_names_every_further_start_index() {
+        let url = "https://hub.docker.com/v2/scim/2.0/Users?count=2";
+        let first =
+            json!({"totalResults": 5, "startIndex": 1, "itemsPerPage": 2, "Resources": [1, 2]});
+        let next = next_page(Pagination::Scim, &first, url, &hub());
+        let urls = remaining_pages(Pagination::Scim, &first, url, &next, 100).unwrap();
+        assert_eq!(
+            urls,
+            [
+                "https://hub.docker.com/v2/scim/2.0/Users?count=2&startIndex=3",
+                "https://hub.docker.com/v2/scim/2.0/Users?count=2&startIndex=5",
+            ]
+        );
+        // The sequential walk asks for the same second page.
+        assert_eq!(next, Next::Url(urls[0].clone()));
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub const AREA: &str = "repositories";
 pub const COVERED_BY_AREA: &[Claim] = &[
     ("list_repository_tags",             "list_repository_tags_one_page"),
     ("list_repository_tags",             "pat_login_then_repositories_and_250_tags"),
+    ("list_repository_tags",             "list_repository_tags_fetches_pages_side_by_side"),
     ("check_repository_tags",            "check_repository_tags_with_and_without_tags"),
     ("get_repository_tag",               "get_repository_tag"),
     ("check_repository_tag",             "check_repository_tag_answers_exists"),
@@ -426,7 +427,10 @@ async fn pat_login_then_repositories_and_250_tags() {
         .await;
     let tags = repo_path("alice", "big") + "/tags";
     assert_eq!(call.requests.len(), 3, "{:#?}", call.requests);
-    for (req, query) in call.requests.iter().zip([
+    // Pages 2 and 3 are in flight together, so they may arrive in either order.
+    let mut requests = call.requests.clone();
+    requests.sort_by_key(|r| r.query.clone());
+    for (req, query) in requests.iter().zip([
         "page_size=100",
         "page_size=100&page=2",
         "page_size=100&page=3",
@@ -441,6 +445,49 @@ async fn pat_login_then_repositories_and_250_tags() {
     assert_eq!(result.body["next"], Value::Null);
     let expected: Vec<String> = (0..250).rev().map(|n| format!("build-{n}")).collect();
     assert_eq!(names(&result.body, "results"), expected);
+}
+
+/// With `all_pages`, once the first page gives the count the others are in flight four at a
+/// time through the real host (the component hands them all to wasi-http before reading any):
+/// the mock sees them side by side, never more than four, and the merged listing is the one the
+/// page-by-page walk gives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_repository_tags_fetches_pages_side_by_side() {
+    let mut config = MockConfig {
+        latency: std::time::Duration::from_millis(40),
+        ..MockConfig::default()
+    };
+    config.seed.repositories.push(SeedRepository {
+        namespace: fx::ALICE.into(),
+        name: "big".into(),
+        generated_tags: Some(GeneratedTags {
+            count: 205,
+            prefix: "build-".into(),
+        }),
+        ..SeedRepository::default()
+    });
+    let h = Harness::start_with(CLAIMS, config, standard_accounts()).await;
+    let args = json!({"namespace": "alice", "repository": "big", "page_size": 10});
+    let options = |concurrency| CallOptions {
+        all_pages: true,
+        page_concurrency: Some(concurrency),
+        ..CallOptions::default()
+    };
+    let walked = h
+        .call_with("list_repository_tags", args.clone(), options(1))
+        .await;
+    assert_eq!(
+        h.mock.most_in_flight(),
+        1,
+        "the walk sends one page at a time"
+    );
+    let side = h.call_with("list_repository_tags", args, options(4)).await;
+    let (walked, side) = (walked.ok(), side.ok());
+    assert_eq!(side.body, walked.body);
+    assert_eq!((side.pages, walked.pages), (21, 21));
+    assert_eq!(names(&side.body, "results").len(), 205);
+    let most = h.mock.most_in_flight();
+    assert!((2..=4).contains(&most), "{most} requests in flight at once");
 }
 
 // Extended operations: Docker's tools use them, its published description does not list them.

@@ -52,6 +52,7 @@ pub fn wit_call_options(
         base_url: Some(base_url),
         all_pages: None,
         max_pages: None,
+        page_concurrency: None,
         max_retries: None,
         max_retry_wait_seconds: None,
     }

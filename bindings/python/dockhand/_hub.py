@@ -43,6 +43,7 @@ WIT_VERSION = "0.3.0"
 _OPTION_NAMES = (
     "all_pages",
     "max_pages",
+    "page_concurrency",
     "as_account",
     "base_url",
     "max_retries",
@@ -406,7 +407,8 @@ class Hub(_HubTypes):
 
             Operation arguments come as keyword arguments and/or the `args` mapping (for names that
             are not Python identifiers or that clash with the options). Options: `all_pages`,
-            `max_pages`, `as_account` (which account's credentials), `base_url` (must stay on an
+            `max_pages`, `page_concurrency` (further pages in flight at once, default 4),
+            `as_account` (which account's credentials), `base_url` (must stay on an
             allowed origin), `max_retries` and `max_retry_wait_seconds` (the component's retries
             after a 429 or, for idempotent operations, a 5xx gateway error or a transport failure)."""
             return self.call_raw(operation, args, **kwargs).json()
@@ -502,6 +504,7 @@ class Hub(_HubTypes):
             base_url=base_url,
             all_pages=bool(options.get("all_pages", False)),
             max_pages=options.get("max_pages"),
+            page_concurrency=options.get("page_concurrency"),
             max_retries=options.get("max_retries"),
             max_retry_wait_seconds=options.get("max_retry_wait_seconds"),
         )

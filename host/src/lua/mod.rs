@@ -482,7 +482,8 @@ fn invalid(
     fail(lua, operation, &e)
 }
 
-/// The second table of a call: `{all_pages, max_pages, max_retries, max_retry_wait}`. A key
+/// The second table of a call: `{all_pages, max_pages, page_concurrency, max_retries,
+/// max_retry_wait}`. A key
 /// that is not one of these is refused rather than ignored, so a misspelt option cannot
 /// silently change nothing. `Err` names the argument (`options.<key>`) and what it needs.
 fn call_options_from(table: Table) -> Result<CallOptions, (String, &'static str)> {
@@ -502,6 +503,10 @@ fn call_options_from(table: Table) -> Result<CallOptions, (String, &'static str)
                 Some(n) if n > 0 => options.max_pages = Some(n),
                 _ => return refused("a whole number of pages, at least 1"),
             },
+            "page_concurrency" => match whole_count(&value) {
+                Some(n) if n > 0 => options.page_concurrency = Some(n),
+                _ => return refused("a whole number of pages in flight, at least 1"),
+            },
             "max_retries" => match whole_count(&value) {
                 Some(n) => options.max_retries = Some(n),
                 None => return refused("a whole number of retries, 0 or more"),
@@ -512,7 +517,8 @@ fn call_options_from(table: Table) -> Result<CallOptions, (String, &'static str)
             },
             _ => {
                 return refused(
-                    "not an option (all_pages, max_pages, max_retries, max_retry_wait)",
+                    "not an option (all_pages, max_pages, page_concurrency, max_retries, \
+                     max_retry_wait)",
                 );
             }
         }

@@ -206,6 +206,7 @@ fn core_options(options: CallOptions) -> client::CallOptions {
         base_url: options.base_url,
         all_pages: options.all_pages.unwrap_or(false),
         max_pages: options.max_pages,
+        page_concurrency: options.page_concurrency,
         retry: RetryPolicy {
             max_retries: options.max_retries.unwrap_or(defaults.max_retries),
             max_wait: options

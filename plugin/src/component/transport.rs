@@ -10,7 +10,7 @@ use crate::response::HttpResponse;
 use wasi::http::outgoing_handler;
 use wasi::http::types::{
     ErrorCode, Fields, FutureIncomingResponse, HeaderError, IncomingBody, IncomingResponse, Method,
-    OutgoingBody, OutgoingRequest, Scheme,
+    OutgoingBody, OutgoingRequest, RequestOptions, Scheme,
 };
 use wasi::io::streams::StreamError;
 
@@ -21,112 +21,139 @@ pub struct WasiHttp;
 
 impl Transport for WasiHttp {
     fn send(&mut self, request: &HttpRequest) -> Result<HttpResponse, HubError> {
-        let (scheme, rest) = request.url.split_once("://").ok_or_else(|| {
-            HubError::transport(TransportKind::Other, "request URL has no scheme")
-        })?;
-        let split = rest.find(['/', '?']).unwrap_or(rest.len());
-        let (authority, path_and_query) = rest.split_at(split);
-        let path_and_query = if path_and_query.is_empty() {
-            "/"
-        } else {
-            path_and_query
-        };
-
-        let headers: Vec<(String, Vec<u8>)> = request
-            .headers
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone().into_bytes()))
-            .collect();
-        let fields = Fields::from_list(&headers).map_err(|e| {
-            let reason = match e {
-                HeaderError::InvalidSyntax => "HeaderError::InvalidSyntax",
-                HeaderError::Forbidden => "HeaderError::Forbidden",
-                HeaderError::Immutable => "HeaderError::Immutable",
-            };
-            HubError::transport(
-                TransportKind::Protocol,
-                format!("invalid request header: {reason}"),
-            )
-        })?;
-        let outgoing = OutgoingRequest::new(fields);
-        let method = match request.method {
-            crate::catalog::Method::Get => Method::Get,
-            crate::catalog::Method::Head => Method::Head,
-            crate::catalog::Method::Post => Method::Post,
-            crate::catalog::Method::Put => Method::Put,
-            crate::catalog::Method::Patch => Method::Patch,
-            crate::catalog::Method::Delete => Method::Delete,
-        };
-        let scheme = match scheme {
-            "https" => Scheme::Https,
-            "http" => Scheme::Http,
-            other => Scheme::Other(other.to_string()),
-        };
-        let invalid = |what: &str| {
-            HubError::transport(TransportKind::Protocol, format!("invalid request {what}"))
-        };
-        // GET is a new request's method already: one host call fewer for most operations.
-        if !matches!(method, Method::Get) {
-            outgoing
-                .set_method(&method)
-                .map_err(|()| invalid("method"))?;
-        }
-        outgoing
-            .set_scheme(Some(&scheme))
-            .map_err(|()| invalid("scheme"))?;
-        outgoing
-            .set_authority(Some(authority))
-            .map_err(|()| invalid("authority"))?;
-        outgoing
-            .set_path_with_query(Some(path_and_query))
-            .map_err(|()| invalid("path"))?;
-
-        // A request without a body opens no body resource: the host can then send it inside
-        // `handle` itself, with nothing left for the guest to write afterwards.
-        let body = match request.body.as_deref() {
-            Some(bytes) => Some((outgoing.body().map_err(|()| invalid("body"))?, bytes)),
-            None => None,
-        };
-        let future = outgoing_handler::handle(outgoing, None).map_err(from_error_code)?;
-        if let Some((body, bytes)) = body
-            && let Err(write_error) = write_body(body, bytes)
-        {
-            // The host may have refused or failed the request while the body was being
-            // written (its policy, a refused connection); the body stream then only says
-            // "closed", and the reason is in the response future.
-            return Err(match wait(&future) {
-                Ok(Err(code)) => from_error_code(code),
-                _ => write_error,
-            });
-        }
-        let incoming = wait(&future)?.map_err(from_error_code)?;
-        let status = incoming.status();
-        // Names and values are taken over as they come (wasi-http hands out lowercase names
-        // and, from the Hub, ASCII values); only an exception is copied.
-        let mut response = HttpResponse {
-            status,
-            headers: incoming
-                .headers()
-                .entries()
-                .into_iter()
-                .map(|(mut name, value)| {
-                    name.make_ascii_lowercase();
-                    let value = String::from_utf8(value)
-                        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-                    (name, value)
-                })
-                .collect(),
-            body: Vec::new(),
-        };
-        let declared_length = response
-            .header("content-length")
-            .and_then(|value| value.trim().parse::<usize>().ok());
-        let body = incoming.consume().map_err(|()| {
-            HubError::transport(TransportKind::Other, "response body already taken")
-        })?;
-        response.body = read_body(body, declared_length)?;
-        Ok(response)
+        finish(&start(request, false)?)
     }
+
+    fn send_concurrently(
+        &mut self,
+        requests: &[HttpRequest],
+    ) -> Vec<Result<HttpResponse, HubError>> {
+        // Every request is handed to the host before any answer is read, so all are in flight.
+        let started: Vec<_> = requests.iter().map(|r| start(r, true)).collect();
+        started
+            .into_iter()
+            .map(|future| future.and_then(|f| finish(&f)))
+            .collect()
+    }
+}
+
+/// Hands `request` to the host's outgoing handler, its body (if any) written, and returns the
+/// response to come. `concurrent` asks the host to send it alongside others: a body-less
+/// request then carries `request-options`, which the host takes as "do not send this inside
+/// `handle`" (see the host's `outgoing` module).
+fn start(request: &HttpRequest, concurrent: bool) -> Result<FutureIncomingResponse, HubError> {
+    let (scheme, rest) = request
+        .url
+        .split_once("://")
+        .ok_or_else(|| HubError::transport(TransportKind::Other, "request URL has no scheme"))?;
+    let split = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path_and_query) = rest.split_at(split);
+    let path_and_query = if path_and_query.is_empty() {
+        "/"
+    } else {
+        path_and_query
+    };
+
+    let headers: Vec<(String, Vec<u8>)> = request
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone().into_bytes()))
+        .collect();
+    let fields = Fields::from_list(&headers).map_err(|e| {
+        let reason = match e {
+            HeaderError::InvalidSyntax => "HeaderError::InvalidSyntax",
+            HeaderError::Forbidden => "HeaderError::Forbidden",
+            HeaderError::Immutable => "HeaderError::Immutable",
+        };
+        HubError::transport(
+            TransportKind::Protocol,
+            format!("invalid request header: {reason}"),
+        )
+    })?;
+    let outgoing = OutgoingRequest::new(fields);
+    let method = match request.method {
+        crate::catalog::Method::Get => Method::Get,
+        crate::catalog::Method::Head => Method::Head,
+        crate::catalog::Method::Post => Method::Post,
+        crate::catalog::Method::Put => Method::Put,
+        crate::catalog::Method::Patch => Method::Patch,
+        crate::catalog::Method::Delete => Method::Delete,
+    };
+    let scheme = match scheme {
+        "https" => Scheme::Https,
+        "http" => Scheme::Http,
+        other => Scheme::Other(other.to_string()),
+    };
+    let invalid = |what: &str| {
+        HubError::transport(TransportKind::Protocol, format!("invalid request {what}"))
+    };
+    // GET is a new request's method already: one host call fewer for most operations.
+    if !matches!(method, Method::Get) {
+        outgoing
+            .set_method(&method)
+            .map_err(|()| invalid("method"))?;
+    }
+    outgoing
+        .set_scheme(Some(&scheme))
+        .map_err(|()| invalid("scheme"))?;
+    outgoing
+        .set_authority(Some(authority))
+        .map_err(|()| invalid("authority"))?;
+    outgoing
+        .set_path_with_query(Some(path_and_query))
+        .map_err(|()| invalid("path"))?;
+
+    // A request without a body opens no body resource: the host can then send it inside
+    // `handle` itself, with nothing left for the guest to write afterwards.
+    let body = match request.body.as_deref() {
+        Some(bytes) => Some((outgoing.body().map_err(|()| invalid("body"))?, bytes)),
+        None => None,
+    };
+    let options = concurrent.then(RequestOptions::new);
+    let future = outgoing_handler::handle(outgoing, options).map_err(from_error_code)?;
+    if let Some((body, bytes)) = body
+        && let Err(write_error) = write_body(body, bytes)
+    {
+        // The host may have refused or failed the request while the body was being
+        // written (its policy, a refused connection); the body stream then only says
+        // "closed", and the reason is in the response future.
+        return Err(match wait(&future) {
+            Ok(Err(code)) => from_error_code(code),
+            _ => write_error,
+        });
+    }
+    Ok(future)
+}
+
+/// Waits for the response to a [`start`]ed request and reads it whole.
+fn finish(future: &FutureIncomingResponse) -> Result<HttpResponse, HubError> {
+    let incoming = wait(future)?.map_err(from_error_code)?;
+    let status = incoming.status();
+    // Names and values are taken over as they come (wasi-http hands out lowercase names
+    // and, from the Hub, ASCII values); only an exception is copied.
+    let mut response = HttpResponse {
+        status,
+        headers: incoming
+            .headers()
+            .entries()
+            .into_iter()
+            .map(|(mut name, value)| {
+                name.make_ascii_lowercase();
+                let value = String::from_utf8(value)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                (name, value)
+            })
+            .collect(),
+        body: Vec::new(),
+    };
+    let declared_length = response
+        .header("content-length")
+        .and_then(|value| value.trim().parse::<usize>().ok());
+    let body = incoming
+        .consume()
+        .map_err(|()| HubError::transport(TransportKind::Other, "response body already taken"))?;
+    response.body = read_body(body, declared_length)?;
+    Ok(response)
 }
 
 /// The response, or the error code the host failed the request with, once there is one.

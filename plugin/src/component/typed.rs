@@ -232,9 +232,11 @@ impl ArgsBuilder {
         unsafe { T::load(self, name, p) }
     }
 
-    /// Runs the typed call `name` with these arguments and the flat `call-options` `o0`..`o13`
+    /// Runs the typed call `name` with these arguments and the flat `call-options` `o0`..`o15`
     /// (as the canonical ABI passes `option<string>, option<string>, option<bool>, option<u32>,
-    /// option<u32>, option<u32>`), and returns the lowered result.
+    /// option<u32>, option<u32>, option<u32>`), and returns the lowered result. The generated
+    /// callers pass as many as `cargo xtask gen` counts, so a change to `call-options` that is
+    /// not made here too does not compile.
     ///
     /// # Safety
     /// The options are a valid lowering of `call-options` by the host.
@@ -257,6 +259,8 @@ impl ArgsBuilder {
         o11: i32,
         o12: i32,
         o13: i32,
+        o14: i32,
+        o15: i32,
     ) -> *mut u8 {
         unsafe {
             let params = Self::call_params(name, self);
@@ -276,6 +280,8 @@ impl ArgsBuilder {
                 o11,
                 o12,
                 o13,
+                o14,
+                o15,
             );
             catalog::_export_call_cabi::<Component>(params)
         }

@@ -77,12 +77,12 @@ use super::typed::{JsonText, post_return};
 use crate::prelude::*;
 
 /// `catalog.call`'s parameters in memory, `(operation, args-json, options)`: size and alignment.
-pub(super) const CALL_PARAMS_SIZE: usize = 68;
+pub(super) const CALL_PARAMS_SIZE: usize = 76;
 pub(super) const CALL_PARAMS_ALIGN: usize = 4;
 /// Offsets of `operation`, `args-json` and `options` in that block.
 pub(super) const CALL_PARAMS_AT: [usize; 3] = [0, 8, 16];
 /// `call-options` in memory: size and alignment.
-pub(super) const OPTIONS_SIZE: usize = 52;
+pub(super) const OPTIONS_SIZE: usize = 60;
 pub(super) const OPTIONS_ALIGN: usize = 4;
 
 /// Stores `call-options`, flat as an export receives them, in memory form at `dst`. A payload is
@@ -108,6 +108,8 @@ pub(super) unsafe fn store_options(
     o11: i32,
     o12: i32,
     o13: i32,
+    o14: i32,
+    o15: i32,
 ) {
     unsafe {
         // account
@@ -124,12 +126,15 @@ pub(super) unsafe fn store_options(
         // max-pages
         dst.add(28).write(o8 as u8);
         dst.add(32).cast::<u32>().write(o9 as u32);
-        // max-retries
+        // page-concurrency
         dst.add(36).write(o10 as u8);
         dst.add(40).cast::<u32>().write(o11 as u32);
-        // max-retry-wait-seconds
+        // max-retries
         dst.add(44).write(o12 as u8);
         dst.add(48).cast::<u32>().write(o13 as u32);
+        // max-retry-wait-seconds
+        dst.add(52).write(o14 as u8);
+        dst.add(56).cast::<u32>().write(o15 as u32);
     }
 }
 
@@ -141,7 +146,7 @@ unsafe extern "C" fn export_list_personal_access_tokens(p: *mut u8) -> *mut u8 {
         let mut a = ArgsBuilder::start();
         a.load::<Option<f64>>("page", p);
         a.load::<Option<f64>>("page_size", p.add(16));
-        a.call_spilled("list_personal_access_tokens", p, 32, 88, 8)
+        a.call_spilled("list_personal_access_tokens", p, 32, 96, 8)
     }
 }
 
@@ -157,7 +162,7 @@ unsafe extern "C" fn export_create_personal_access_token(p: *mut u8) -> *mut u8 
         a.load::<String>("token_label", p);
         a.load::<Vec<String>>("scopes", p.add(8));
         a.load::<Option<String>>("expires_at", p.add(16));
-        a.call_spilled("create_personal_access_token", p, 28, 80, 4)
+        a.call_spilled("create_personal_access_token", p, 28, 88, 4)
     }
 }
 
@@ -167,44 +172,11 @@ unsafe extern "C" fn post_return_create_personal_access_token(ret: *mut u8) {
 }
 
 #[unsafe(export_name = "dockhand:hub/access-tokens@0.3.0#get-personal-access-token")]
-unsafe extern "C" fn export_get_personal_access_token(
-    a0: *mut u8,
-    a1: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-    o10: i32,
-    o11: i32,
-    o12: i32,
-    o13: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_get_personal_access_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("uuid", (a0, a1));
-        a.call(
-            "get_personal_access_token",
-            o0,
-            o1,
-            o2,
-            o3,
-            o4,
-            o5,
-            o6,
-            o7,
-            o8,
-            o9,
-            o10,
-            o11,
-            o12,
-            o13,
-        )
+        a.load::<String>("uuid", p);
+        a.call_spilled("get_personal_access_token", p, 8, 68, 4)
     }
 }
 
@@ -214,44 +186,11 @@ unsafe extern "C" fn post_return_get_personal_access_token(ret: *mut u8) {
 }
 
 #[unsafe(export_name = "dockhand:hub/access-tokens@0.3.0#delete-personal-access-token")]
-unsafe extern "C" fn export_delete_personal_access_token(
-    a0: *mut u8,
-    a1: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-    o10: i32,
-    o11: i32,
-    o12: i32,
-    o13: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_delete_personal_access_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("uuid", (a0, a1));
-        a.call(
-            "delete_personal_access_token",
-            o0,
-            o1,
-            o2,
-            o3,
-            o4,
-            o5,
-            o6,
-            o7,
-            o8,
-            o9,
-            o10,
-            o11,
-            o12,
-            o13,
-        )
+        a.load::<String>("uuid", p);
+        a.call_spilled("delete_personal_access_token", p, 8, 68, 4)
     }
 }
 
@@ -267,7 +206,7 @@ unsafe extern "C" fn export_update_personal_access_token(p: *mut u8) -> *mut u8 
         a.load::<String>("uuid", p);
         a.load::<Option<String>>("token_label", p.add(8));
         a.load::<Option<bool>>("is_active", p.add(20));
-        a.call_spilled("update_personal_access_token", p, 24, 76, 4)
+        a.call_spilled("update_personal_access_token", p, 24, 84, 4)
     }
 }
 
@@ -279,44 +218,11 @@ unsafe extern "C" fn post_return_update_personal_access_token(ret: *mut u8) {
 // audit-logs
 
 #[unsafe(export_name = "dockhand:hub/audit-logs@0.3.0#list-audit-log-actions")]
-unsafe extern "C" fn export_list_audit_log_actions(
-    a0: *mut u8,
-    a1: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-    o10: i32,
-    o11: i32,
-    o12: i32,
-    o13: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_list_audit_log_actions(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("account", (a0, a1));
-        a.call(
-            "list_audit_log_actions",
-            o0,
-            o1,
-            o2,
-            o3,
-            o4,
-            o5,
-            o6,
-            o7,
-            o8,
-            o9,
-            o10,
-            o11,
-            o12,
-            o13,
-        )
+        a.load::<String>("account", p);
+        a.call_spilled("list_audit_log_actions", p, 8, 68, 4)
     }
 }
 
@@ -337,7 +243,7 @@ unsafe extern "C" fn export_list_audit_log_events(p: *mut u8) -> *mut u8 {
         a.load::<Option<String>>("to", p.add(56));
         a.load::<Option<i64>>("page", p.add(72));
         a.load::<Option<i64>>("page_size", p.add(88));
-        a.call_spilled("list_audit_log_events", p, 104, 160, 8)
+        a.call_spilled("list_audit_log_events", p, 104, 168, 8)
     }
 }
 
@@ -354,7 +260,7 @@ unsafe extern "C" fn export_login(p: *mut u8) -> *mut u8 {
         let mut a = ArgsBuilder::start();
         a.load::<String>("username", p);
         a.load::<String>("password", p.add(8));
-        a.call_spilled("login", p, 16, 68, 4)
+        a.call_spilled("login", p, 16, 76, 4)
     }
 }
 
@@ -369,7 +275,7 @@ unsafe extern "C" fn export_login_second_factor(p: *mut u8) -> *mut u8 {
         let mut a = ArgsBuilder::start();
         a.load::<String>("login_2fa_token", p);
         a.load::<String>("code", p.add(8));
-        a.call_spilled("login_second_factor", p, 16, 68, 4)
+        a.call_spilled("login_second_factor", p, 16, 76, 4)
     }
 }
 
@@ -384,7 +290,7 @@ unsafe extern "C" fn export_create_auth_token(p: *mut u8) -> *mut u8 {
         let mut a = ArgsBuilder::start();
         a.load::<String>("identifier", p);
         a.load::<String>("secret", p.add(8));
-        a.call_spilled("create_auth_token", p, 16, 68, 4)
+        a.call_spilled("create_auth_token", p, 16, 76, 4)
     }
 }
 
@@ -404,7 +310,7 @@ unsafe extern "C" fn export_list_org_groups(p: *mut u8) -> *mut u8 {
         a.load::<Option<i64>>("page_size", p.add(24));
         a.load::<Option<String>>("username", p.add(40));
         a.load::<Option<String>>("search", p.add(52));
-        a.call_spilled("list_org_groups", p, 64, 120, 8)
+        a.call_spilled("list_org_groups", p, 64, 128, 8)
     }
 }
 
@@ -420,7 +326,7 @@ unsafe extern "C" fn export_create_org_group(p: *mut u8) -> *mut u8 {
         a.load::<String>("org_name", p);
         a.load::<String>("name", p.add(8));
         a.load::<Option<String>>("description", p.add(16));
-        a.call_spilled("create_org_group", p, 28, 80, 4)
+        a.call_spilled("create_org_group", p, 28, 88, 4)
     }
 }
 
@@ -435,7 +341,7 @@ unsafe extern "C" fn export_get_org_group(p: *mut u8) -> *mut u8 {
         let mut a = ArgsBuilder::start();
         a.load::<String>("org_name", p);
         a.load::<String>("group_name", p.add(8));
-        a.call_spilled("get_org_group", p, 16, 68, 4)
+        a.call_spilled("get_org_group", p, 16, 76, 4)
     }
 }
 
@@ -452,7 +358,7 @@ unsafe extern "C" fn export_update_org_group(p: *mut u8) -> *mut u8 {
         a.load::<String>("group_name", p.add(8));
         a.load::<String>("name", p.add(16));
         a.load::<Option<String>>("description", p.add(24));
-        a.call_spilled("update_org_group", p, 36, 88, 4)
+        a.call_spilled("update_org_group", p, 36, 96, 4)
     }
 }
 
@@ -467,7 +373,7 @@ unsafe extern "C" fn export_delete_org_group(p: *mut u8) -> *mut u8 {
         let mut a = ArgsBuilder::start();
         a.load::<String>("org_name", p);
         a.load::<String>("group_name", p.add(8));
-        a.call_spilled("delete_org_group", p, 16, 68, 4)
+        a.call_spilled("delete_org_group", p, 16, 76, 4)
     }
 }
 
@@ -484,7 +390,7 @@ unsafe extern "C" fn export_patch_org_group(p: *mut u8) -> *mut u8 {
         a.load::<String>("group_name", p.add(8));
         a.load::<Option<String>>("name", p.add(16));
         a.load::<Option<String>>("description", p.add(28));
-        a.call_spilled("patch_org_group", p, 40, 92, 4)
+        a.call_spilled("patch_org_group", p, 40, 100, 4)
     }
 }
 
@@ -502,7 +408,7 @@ unsafe extern "C" fn export_list_group_members(p: *mut u8) -> *mut u8 {
         a.load::<Option<i64>>("page", p.add(16));
         a.load::<Option<i64>>("page_size", p.add(32));
         a.load::<Option<String>>("search", p.add(48));
-        a.call_spilled("list_group_members", p, 64, 120, 8)
+        a.call_spilled("list_group_members", p, 64, 128, 8)
     }
 }
 
@@ -518,7 +424,7 @@ unsafe extern "C" fn export_add_group_member(p: *mut u8) -> *mut u8 {
         a.load::<String>("org_name", p);
         a.load::<String>("group_name", p.add(8));
         a.load::<String>("member", p.add(16));
-        a.call_spilled("add_group_member", p, 24, 76, 4)
+        a.call_spilled("add_group_member", p, 24, 84, 4)
     }
 }
 
@@ -534,7 +440,7 @@ unsafe extern "C" fn export_remove_group_member(p: *mut u8) -> *mut u8 {
         a.load::<String>("org_name", p);
         a.load::<String>("group_name", p.add(8));
         a.load::<String>("username", p.add(16));
-        a.call_spilled("remove_group_member", p, 24, 76, 4)
+        a.call_spilled("remove_group_member", p, 24, 84, 4)
     }
 }
 
@@ -546,44 +452,11 @@ unsafe extern "C" fn post_return_remove_group_member(ret: *mut u8) {
 // invites
 
 #[unsafe(export_name = "dockhand:hub/invites@0.3.0#list-org-invites")]
-unsafe extern "C" fn export_list_org_invites(
-    a0: *mut u8,
-    a1: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-    o10: i32,
-    o11: i32,
-    o12: i32,
-    o13: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_list_org_invites(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("org_name", (a0, a1));
-        a.call(
-            "list_org_invites",
-            o0,
-            o1,
-            o2,
-            o3,
-            o4,
-            o5,
-            o6,
-            o7,
-            o8,
-            o9,
-            o10,
-            o11,
-            o12,
-            o13,
-        )
+        a.load::<String>("org_name", p);
+        a.call_spilled("list_org_invites", p, 8, 68, 4)
     }
 }
 
@@ -593,44 +466,11 @@ unsafe extern "C" fn post_return_list_org_invites(ret: *mut u8) {
 }
 
 #[unsafe(export_name = "dockhand:hub/invites@0.3.0#cancel-invite")]
-unsafe extern "C" fn export_cancel_invite(
-    a0: *mut u8,
-    a1: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-    o10: i32,
-    o11: i32,
-    o12: i32,
-    o13: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_cancel_invite(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("id", (a0, a1));
-        a.call(
-            "cancel_invite",
-            o0,
-            o1,
-            o2,
-            o3,
-            o4,
-            o5,
-            o6,
-            o7,
-            o8,
-            o9,
-            o10,
-            o11,
-            o12,
-            o13,
-        )
+        a.load::<String>("id", p);
+        a.call_spilled("cancel_invite", p, 8, 68, 4)
     }
 }
 
@@ -640,44 +480,11 @@ unsafe extern "C" fn post_return_cancel_invite(ret: *mut u8) {
 }
 
 #[unsafe(export_name = "dockhand:hub/invites@0.3.0#resend-invite")]
-unsafe extern "C" fn export_resend_invite(
-    a0: *mut u8,
-    a1: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-    o10: i32,
-    o11: i32,
-    o12: i32,
-    o13: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_resend_invite(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("id", (a0, a1));
-        a.call(
-            "resend_invite",
-            o0,
-            o1,
-            o2,
-            o3,
-            o4,
-            o5,
-            o6,
-            o7,
-            o8,
-            o9,
-            o10,
-            o11,
-            o12,
-            o13,
-        )
+        a.load::<String>("id", p);
+        a.call_spilled("resend_invite", p, 8, 68, 4)
     }
 }
 
@@ -696,7 +503,7 @@ unsafe extern "C" fn export_bulk_create_invites(p: *mut u8) -> *mut u8 {
         a.load::<Option<String>>("role", p.add(32));
         a.load::<Vec<String>>("invitees", p.add(44));
         a.load::<Option<bool>>("dry_run", p.add(52));
-        a.call_spilled("bulk_create_invites", p, 56, 108, 4)
+        a.call_spilled("bulk_create_invites", p, 56, 116, 4)
     }
 }
 
@@ -714,7 +521,7 @@ unsafe extern "C" fn export_list_org_access_tokens(p: *mut u8) -> *mut u8 {
         a.load::<Option<f64>>("page", p);
         a.load::<Option<f64>>("page_size", p.add(16));
         a.load::<String>("name", p.add(32));
-        a.call_spilled("list_org_access_tokens", p, 40, 96, 8)
+        a.call_spilled("list_org_access_tokens", p, 40, 104, 8)
     }
 }
 
@@ -732,7 +539,7 @@ unsafe extern "C" fn export_create_org_access_token(p: *mut u8) -> *mut u8 {
         a.load::<Option<String>>("description", p.add(16));
         a.load::<Option<JsonText>>("resources", p.add(28));
         a.load::<Option<String>>("expires_at", p.add(40));
-        a.call_spilled("create_org_access_token", p, 52, 104, 4)
+        a.call_spilled("create_org_access_token", p, 52, 112, 4)
     }
 }
 
@@ -747,7 +554,7 @@ unsafe extern "C" fn export_get_org_access_token(p: *mut u8) -> *mut u8 {
         let mut a = ArgsBuilder::start();
         a.load::<String>("org_name", p);
         a.load::<String>("access_token_id", p.add(8));
-        a.call_spilled("get_org_access_token", p, 16, 68, 4)
+        a.call_spilled("get_org_access_token", p, 16, 76, 4)
     }
 }
 
@@ -762,7 +569,7 @@ unsafe extern "C" fn export_delete_org_access_token(p: *mut u8) -> *mut u8 {
         let mut a = ArgsBuilder::start();
         a.load::<String>("org_name", p);
         a.load::<String>("access_token_id", p.add(8));
-        a.call_spilled("delete_org_access_token", p, 16, 68, 4)
+        a.call_spilled("delete_org_access_token", p, 16, 76, 4)
     }
 }
 
@@ -781,7 +588,7 @@ unsafe extern "C" fn export_update_org_access_token(p: *mut u8) -> *mut u8 {
         a.load::<Option<String>>("description", p.add(28));
         a.load::<Option<JsonText>>("resources", p.add(40));
         a.load::<Option<bool>>("is_active", p.add(52));
-        a.call_spilled("update_org_access_token", p, 56, 108, 4)
+        a.call_spilled("update_org_access_token", p, 56, 116, 4)
     }
 }
 
@@ -793,44 +600,11 @@ unsafe extern "C" fn post_return_update_org_access_token(ret: *mut u8) {
 // org-settings
 
 #[unsafe(export_name = "dockhand:hub/org-settings@0.3.0#get-org-settings")]
-unsafe extern "C" fn export_get_org_settings(
-    a0: *mut u8,
-    a1: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-    o10: i32,
-    o11: i32,
-    o12: i32,
-    o13: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_get_org_settings(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("name", (a0, a1));
-        a.call(
-            "get_org_settings",
-            o0,
-            o1,
-            o2,
-            o3,
-            o4,
-            o5,
-            o6,
-            o7,
-            o8,
-            o9,
-            o10,
-            o11,
-            o12,
-            o13,
-        )
+        a.load::<String>("name", p);
+        a.call_spilled("get_org_settings", p, 8, 68, 4)
     }
 }
 
@@ -845,7 +619,7 @@ unsafe extern "C" fn export_update_org_settings(p: *mut u8) -> *mut u8 {
         let mut a = ArgsBuilder::start();
         a.load::<String>("name", p);
         a.load::<JsonText>("restricted_images", p.add(8));
-        a.call_spilled("update_org_settings", p, 16, 68, 4)
+        a.call_spilled("update_org_settings", p, 16, 76, 4)
     }
 }
 
@@ -867,7 +641,7 @@ unsafe extern "C" fn export_list_org_members(p: *mut u8) -> *mut u8 {
         a.load::<Option<bool>>("invites", p.add(56));
         a.load::<Option<String>>("type", p.add(60));
         a.load::<Option<String>>("role", p.add(72));
-        a.call_spilled("list_org_members", p, 88, 144, 8)
+        a.call_spilled("list_org_members", p, 88, 152, 8)
     }
 }
 
@@ -877,44 +651,11 @@ unsafe extern "C" fn post_return_list_org_members(ret: *mut u8) {
 }
 
 #[unsafe(export_name = "dockhand:hub/orgs@0.3.0#export-org-members")]
-unsafe extern "C" fn export_export_org_members(
-    a0: *mut u8,
-    a1: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-    o10: i32,
-    o11: i32,
-    o12: i32,
-    o13: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_export_org_members(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("org_name", (a0, a1));
-        a.call(
-            "export_org_members",
-            o0,
-            o1,
-            o2,
-            o3,
-            o4,
-            o5,
-            o6,
-            o7,
-            o8,
-            o9,
-            o10,
-            o11,
-            o12,
-            o13,
-        )
+        a.load::<String>("org_name", p);
+        a.call_spilled("export_org_members", p, 8, 68, 4)
     }
 }
 
@@ -930,7 +671,7 @@ unsafe extern "C" fn export_update_org_member_role(p: *mut u8) -> *mut u8 {
         a.load::<String>("org_name", p);
         a.load::<String>("username", p.add(8));
         a.load::<String>("role", p.add(16));
-        a.call_spilled("update_org_member_role", p, 24, 76, 4)
+        a.call_spilled("update_org_member_role", p, 24, 84, 4)
     }
 }
 
@@ -945,7 +686,7 @@ unsafe extern "C" fn export_remove_org_member(p: *mut u8) -> *mut u8 {
         let mut a = ArgsBuilder::start();
         a.load::<String>("org_name", p);
         a.load::<String>("username", p.add(8));
-        a.call_spilled("remove_org_member", p, 16, 68, 4)
+        a.call_spilled("remove_org_member", p, 16, 76, 4)
     }
 }
 
@@ -964,7 +705,7 @@ unsafe extern "C" fn export_list_repository_tags(p: *mut u8) -> *mut u8 {
         a.load::<String>("repository", p.add(8));
         a.load::<Option<i64>>("page", p.add(16));
         a.load::<Option<i64>>("page_size", p.add(32));
-        a.call_spilled("list_repository_tags", p, 48, 104, 8)
+        a.call_spilled("list_repository_tags", p, 48, 112, 8)
     }
 }
 
@@ -979,7 +720,7 @@ unsafe extern "C" fn export_check_repository_tags(p: *mut u8) -> *mut u8 {
         let mut a = ArgsBuilder::start();
         a.load::<String>("namespace", p);
         a.load::<String>("repository", p.add(8));
-        a.call_spilled("check_repository_tags", p, 16, 68, 4)
+        a.call_spilled("check_repository_tags", p, 16, 76, 4)
     }
 }
 
@@ -995,7 +736,7 @@ unsafe extern "C" fn export_get_repository_tag(p: *mut u8) -> *mut u8 {
         a.load::<String>("namespace", p);
         a.load::<String>("repository", p.add(8));
         a.load::<String>("tag", p.add(16));
-        a.call_spilled("get_repository_tag", p, 24, 76, 4)
+        a.call_spilled("get_repository_tag", p, 24, 84, 4)
     }
 }
 
@@ -1011,7 +752,7 @@ unsafe extern "C" fn export_check_repository_tag(p: *mut u8) -> *mut u8 {
         a.load::<String>("namespace", p);
         a.load::<String>("repository", p.add(8));
         a.load::<String>("tag", p.add(16));
-        a.call_spilled("check_repository_tag", p, 24, 76, 4)
+        a.call_spilled("check_repository_tag", p, 24, 84, 4)
     }
 }
 
@@ -1028,7 +769,7 @@ unsafe extern "C" fn export_update_repository_immutable_tags(p: *mut u8) -> *mut
         a.load::<String>("repository", p.add(8));
         a.load::<bool>("immutable_tags", p.add(16));
         a.load::<Vec<String>>("immutable_tags_rules", p.add(20));
-        a.call_spilled("update_repository_immutable_tags", p, 28, 80, 4)
+        a.call_spilled("update_repository_immutable_tags", p, 28, 88, 4)
     }
 }
 
@@ -1044,7 +785,7 @@ unsafe extern "C" fn export_verify_repository_immutable_tags(p: *mut u8) -> *mut
         a.load::<String>("namespace", p);
         a.load::<String>("repository", p.add(8));
         a.load::<String>("regex", p.add(16));
-        a.call_spilled("verify_repository_immutable_tags", p, 24, 76, 4)
+        a.call_spilled("verify_repository_immutable_tags", p, 24, 84, 4)
     }
 }
 
@@ -1061,7 +802,7 @@ unsafe extern "C" fn export_assign_repository_group(p: *mut u8) -> *mut u8 {
         a.load::<String>("repository", p.add(8));
         a.load::<i64>("group_id", p.add(16));
         a.load::<String>("permission", p.add(24));
-        a.call_spilled("assign_repository_group", p, 32, 88, 8)
+        a.call_spilled("assign_repository_group", p, 32, 96, 8)
     }
 }
 
@@ -1079,7 +820,7 @@ unsafe extern "C" fn export_list_repositories(p: *mut u8) -> *mut u8 {
         a.load::<Option<i64>>("page_size", p.add(24));
         a.load::<Option<String>>("name", p.add(40));
         a.load::<Option<String>>("ordering", p.add(52));
-        a.call_spilled("list_repositories", p, 64, 120, 8)
+        a.call_spilled("list_repositories", p, 64, 128, 8)
     }
 }
 
@@ -1098,7 +839,7 @@ unsafe extern "C" fn export_create_repository(p: *mut u8) -> *mut u8 {
         a.load::<Option<String>>("full_description", p.add(28));
         a.load::<Option<String>>("registry", p.add(40));
         a.load::<Option<bool>>("is_private", p.add(52));
-        a.call_spilled("create_repository", p, 56, 108, 4)
+        a.call_spilled("create_repository", p, 56, 116, 4)
     }
 }
 
@@ -1113,7 +854,7 @@ unsafe extern "C" fn export_get_repository(p: *mut u8) -> *mut u8 {
         let mut a = ArgsBuilder::start();
         a.load::<String>("namespace", p);
         a.load::<String>("repository", p.add(8));
-        a.call_spilled("get_repository", p, 16, 68, 4)
+        a.call_spilled("get_repository", p, 16, 76, 4)
     }
 }
 
@@ -1128,7 +869,7 @@ unsafe extern "C" fn export_check_repository(p: *mut u8) -> *mut u8 {
         let mut a = ArgsBuilder::start();
         a.load::<String>("namespace", p);
         a.load::<String>("repository", p.add(8));
-        a.call_spilled("check_repository", p, 16, 68, 4)
+        a.call_spilled("check_repository", p, 16, 76, 4)
     }
 }
 
@@ -1146,7 +887,7 @@ unsafe extern "C" fn export_update_repository(p: *mut u8) -> *mut u8 {
         a.load::<Option<String>>("description", p.add(16));
         a.load::<Option<String>>("full_description", p.add(28));
         a.load::<Option<i64>>("status", p.add(40));
-        a.call_spilled("update_repository", p, 56, 112, 8)
+        a.call_spilled("update_repository", p, 56, 120, 8)
     }
 }
 
@@ -1161,7 +902,7 @@ unsafe extern "C" fn export_delete_repository(p: *mut u8) -> *mut u8 {
         let mut a = ArgsBuilder::start();
         a.load::<String>("namespace", p);
         a.load::<String>("repository", p.add(8));
-        a.call_spilled("delete_repository", p, 16, 68, 4)
+        a.call_spilled("delete_repository", p, 16, 76, 4)
     }
 }
 
@@ -1177,7 +918,7 @@ unsafe extern "C" fn export_delete_repository_tag(p: *mut u8) -> *mut u8 {
         a.load::<String>("namespace", p);
         a.load::<String>("repository", p.add(8));
         a.load::<String>("tag", p.add(16));
-        a.call_spilled("delete_repository_tag", p, 24, 76, 4)
+        a.call_spilled("delete_repository_tag", p, 24, 84, 4)
     }
 }
 
@@ -1204,6 +945,8 @@ unsafe extern "C" fn export_scim_get_service_provider_config(
     o11: i32,
     o12: i32,
     o13: i32,
+    o14: i32,
+    o15: i32,
 ) -> *mut u8 {
     unsafe {
         let a = ArgsBuilder::start();
@@ -1223,6 +966,8 @@ unsafe extern "C" fn export_scim_get_service_provider_config(
             o11,
             o12,
             o13,
+            o14,
+            o15,
         )
     }
 }
@@ -1248,6 +993,8 @@ unsafe extern "C" fn export_scim_list_resource_types(
     o11: i32,
     o12: i32,
     o13: i32,
+    o14: i32,
+    o15: i32,
 ) -> *mut u8 {
     unsafe {
         let a = ArgsBuilder::start();
@@ -1267,6 +1014,8 @@ unsafe extern "C" fn export_scim_list_resource_types(
             o11,
             o12,
             o13,
+            o14,
+            o15,
         )
     }
 }
@@ -1277,44 +1026,11 @@ unsafe extern "C" fn post_return_scim_list_resource_types(ret: *mut u8) {
 }
 
 #[unsafe(export_name = "dockhand:hub/scim@0.3.0#scim-get-resource-type")]
-unsafe extern "C" fn export_scim_get_resource_type(
-    a0: *mut u8,
-    a1: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-    o10: i32,
-    o11: i32,
-    o12: i32,
-    o13: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_scim_get_resource_type(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("name", (a0, a1));
-        a.call(
-            "scim_get_resource_type",
-            o0,
-            o1,
-            o2,
-            o3,
-            o4,
-            o5,
-            o6,
-            o7,
-            o8,
-            o9,
-            o10,
-            o11,
-            o12,
-            o13,
-        )
+        a.load::<String>("name", p);
+        a.call_spilled("scim_get_resource_type", p, 8, 68, 4)
     }
 }
 
@@ -1339,6 +1055,8 @@ unsafe extern "C" fn export_scim_list_schemas(
     o11: i32,
     o12: i32,
     o13: i32,
+    o14: i32,
+    o15: i32,
 ) -> *mut u8 {
     unsafe {
         let a = ArgsBuilder::start();
@@ -1358,6 +1076,8 @@ unsafe extern "C" fn export_scim_list_schemas(
             o11,
             o12,
             o13,
+            o14,
+            o15,
         )
     }
 }
@@ -1368,44 +1088,11 @@ unsafe extern "C" fn post_return_scim_list_schemas(ret: *mut u8) {
 }
 
 #[unsafe(export_name = "dockhand:hub/scim@0.3.0#scim-get-schema")]
-unsafe extern "C" fn export_scim_get_schema(
-    a0: *mut u8,
-    a1: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-    o10: i32,
-    o11: i32,
-    o12: i32,
-    o13: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_scim_get_schema(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("id", (a0, a1));
-        a.call(
-            "scim_get_schema",
-            o0,
-            o1,
-            o2,
-            o3,
-            o4,
-            o5,
-            o6,
-            o7,
-            o8,
-            o9,
-            o10,
-            o11,
-            o12,
-            o13,
-        )
+        a.load::<String>("id", p);
+        a.call_spilled("scim_get_schema", p, 8, 68, 4)
     }
 }
 
@@ -1424,7 +1111,7 @@ unsafe extern "C" fn export_scim_list_users(p: *mut u8) -> *mut u8 {
         a.load::<Option<String>>("attributes", p.add(44));
         a.load::<Option<String>>("sortOrder", p.add(56));
         a.load::<Option<String>>("sortBy", p.add(68));
-        a.call_spilled("scim_list_users", p, 80, 136, 8)
+        a.call_spilled("scim_list_users", p, 80, 144, 8)
     }
 }
 
@@ -1440,7 +1127,7 @@ unsafe extern "C" fn export_scim_create_user(p: *mut u8) -> *mut u8 {
         a.load::<Vec<String>>("schemas", p);
         a.load::<String>("userName", p.add(8));
         a.load::<Option<JsonText>>("name", p.add(16));
-        a.call_spilled("scim_create_user", p, 28, 80, 4)
+        a.call_spilled("scim_create_user", p, 28, 88, 4)
     }
 }
 
@@ -1450,44 +1137,11 @@ unsafe extern "C" fn post_return_scim_create_user(ret: *mut u8) {
 }
 
 #[unsafe(export_name = "dockhand:hub/scim@0.3.0#scim-get-user")]
-unsafe extern "C" fn export_scim_get_user(
-    a0: *mut u8,
-    a1: usize,
-    o0: i32,
-    o1: *mut u8,
-    o2: usize,
-    o3: i32,
-    o4: *mut u8,
-    o5: usize,
-    o6: i32,
-    o7: i32,
-    o8: i32,
-    o9: i32,
-    o10: i32,
-    o11: i32,
-    o12: i32,
-    o13: i32,
-) -> *mut u8 {
+unsafe extern "C" fn export_scim_get_user(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
-        a.put::<String>("id", (a0, a1));
-        a.call(
-            "scim_get_user",
-            o0,
-            o1,
-            o2,
-            o3,
-            o4,
-            o5,
-            o6,
-            o7,
-            o8,
-            o9,
-            o10,
-            o11,
-            o12,
-            o13,
-        )
+        a.load::<String>("id", p);
+        a.call_spilled("scim_get_user", p, 8, 68, 4)
     }
 }
 
@@ -1504,7 +1158,7 @@ unsafe extern "C" fn export_scim_update_user(p: *mut u8) -> *mut u8 {
         a.load::<Vec<String>>("schemas", p.add(8));
         a.load::<Option<JsonText>>("name", p.add(16));
         a.load::<Option<bool>>("enabled", p.add(28));
-        a.call_spilled("scim_update_user", p, 32, 84, 4)
+        a.call_spilled("scim_update_user", p, 32, 92, 4)
     }
 }
 
@@ -1529,7 +1183,7 @@ unsafe extern "C" fn export_search_repositories(p: *mut u8) -> *mut u8 {
         a.load::<Option<String>>("categories", p.add(88));
         a.load::<Option<String>>("architectures", p.add(100));
         a.load::<Option<String>>("operating_systems", p.add(112));
-        a.call_spilled("search_repositories", p, 128, 184, 8)
+        a.call_spilled("search_repositories", p, 128, 192, 8)
     }
 }
 
@@ -1556,6 +1210,8 @@ unsafe extern "C" fn export_get_current_user(
     o11: i32,
     o12: i32,
     o13: i32,
+    o14: i32,
+    o15: i32,
 ) -> *mut u8 {
     unsafe {
         let a = ArgsBuilder::start();
@@ -1575,6 +1231,8 @@ unsafe extern "C" fn export_get_current_user(
             o11,
             o12,
             o13,
+            o14,
+            o15,
         )
     }
 }
@@ -1590,7 +1248,7 @@ unsafe extern "C" fn export_list_current_user_orgs(p: *mut u8) -> *mut u8 {
         let mut a = ArgsBuilder::start();
         a.load::<Option<i64>>("page", p);
         a.load::<Option<i64>>("page_size", p.add(16));
-        a.call_spilled("list_current_user_orgs", p, 32, 88, 8)
+        a.call_spilled("list_current_user_orgs", p, 32, 96, 8)
     }
 }
 

@@ -291,6 +291,11 @@ pub struct CallArgs {
     #[arg(long, requires = "all_pages", value_name = "N")]
     pub max_pages: Option<u32>,
 
+    /// With --all-pages, how many further pages are in flight at once when the first page says
+    /// how many there are (default 4; 1 follows `next` page by page). Same result either way.
+    #[arg(long, requires = "all_pages", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=32))]
+    pub page_concurrency: Option<u32>,
+
     /// How often one request is sent again after a 429 or, for idempotent operations, a
     /// 502/503/504, a refused or reset connection or a timeout (default 2; 0 never).
     #[arg(long, value_name = "N")]

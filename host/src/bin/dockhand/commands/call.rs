@@ -21,6 +21,7 @@ pub async fn run(g: &Global, args: &CallArgs) -> Outcome {
         account: g.account.clone(),
         all_pages: args.all_pages,
         max_pages: args.max_pages,
+        page_concurrency: args.page_concurrency,
         max_retries: args.retries,
         max_retry_wait: args.retry_wait.map(std::time::Duration::from_secs),
     };
