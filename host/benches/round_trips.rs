@@ -100,6 +100,8 @@ async fn run(latency: Duration, runs: usize) -> Value {
     for i in 0..runs {
         // A fresh HOME: no cached token yet.
         let home = scratch.path().join(format!("home-{i}"));
+        // Tokens live in the cache directory: none yet for the first process.
+        let _ = std::fs::remove_dir_all(cache.join("tokens"));
         requests(&slow);
         first.push(cli(slow.base_url(), home.clone(), vec![]).await.unwrap());
         first_requests = requests(&slow);

@@ -28,13 +28,28 @@ pub const DEFAULT_PAGE_CONCURRENCY: u32 = 4;
 pub trait Transport {
     fn send(&mut self, request: &HttpRequest) -> Result<HttpResponse, HubError>;
 
-    /// Sends every request of `requests` with all of them in flight at once, and answers in
-    /// the same order. The default sends them one after another.
-    fn send_concurrently(
-        &mut self,
-        requests: &[HttpRequest],
-    ) -> Vec<Result<HttpResponse, HubError>> {
-        requests.iter().map(|r| self.send(r)).collect()
+    /// Sends `request` without waiting for its answer, so that others can be sent meanwhile;
+    /// [`Pending::finish`] reads the answer. The default sends it and waits at once.
+    fn start(&mut self, request: &HttpRequest) -> Pending {
+        Pending::Ready(self.send(request))
+    }
+}
+
+/// A request sent whose answer has not been read yet.
+pub enum Pending {
+    /// Already answered.
+    Ready(Result<HttpResponse, HubError>),
+    /// Reads the answer when called.
+    Waiting(Box<dyn FnOnce() -> Result<HttpResponse, HubError>>),
+}
+
+impl Pending {
+    /// Waits for the answer and reads it whole.
+    pub fn finish(self) -> Result<HttpResponse, HubError> {
+        match self {
+            Pending::Ready(answer) => answer,
+            Pending::Waiting(read) => read(),
+        }
     }
 }
 
@@ -141,34 +156,46 @@ pub fn call(
         _ => paginate::remaining_pages(pagination, &merged, &request.url, &next, max_pages - 1),
     };
     if let Some(urls) = known.filter(|urls| urls.len() > 1) {
-        'windows: for window in urls.chunks(concurrency) {
-            let mut requests: Vec<HttpRequest> = window
-                .iter()
-                .map(|url| {
-                    let mut page = request.clone();
-                    page.url = url.clone();
-                    page.method = Method::Get;
-                    page
-                })
-                .collect();
-            let answers = session.fetch_concurrently(&mut requests);
-            for (answer, sent) in answers.into_iter().zip(&requests) {
-                let page = match answer {
-                    Ok(page) => page,
-                    // The listing shrank since its first page: it ends before this one.
-                    Err(HubError::NotFound(_)) if pages > 1 => break 'windows,
-                    Err(e) => return Err(e),
-                };
-                let body = page.body.to_value()?;
-                pages += 1;
-                next = paginate::next_page(pagination, &body, &sent.url, &origin);
-                paginate::merge(pagination, &mut merged, body);
-                last = (page.status, page.content_type, page.rate_limit);
-                if !matches!(next, Next::Url(_)) {
-                    // The last page (or one whose link is not followed): what follows it in
-                    // this window is not part of the listing the walk would give.
-                    break 'windows;
-                }
+        // A sliding window: as soon as one answer is taken the next page is sent, so pages are
+        // read and merged while later ones travel.
+        let mut queue = alloc::collections::VecDeque::with_capacity(concurrency);
+        let mut urls = urls.into_iter();
+        loop {
+            while queue.len() < concurrency
+                && let Some(url) = urls.next()
+            {
+                let mut page = request.clone();
+                page.url = url;
+                page.method = Method::Get;
+                let (pending, authorized) = session.start(&mut page)?;
+                queue.push_back((page, pending, authorized));
+            }
+            let Some((mut sent, pending, authorized)) = queue.pop_front() else {
+                break;
+            };
+            let answer = pending.finish();
+            if let Some(url) = urls.next() {
+                let mut page = request.clone();
+                page.url = url;
+                page.method = Method::Get;
+                let (pending, authorized) = session.start(&mut page)?;
+                queue.push_back((page, pending, authorized));
+            }
+            let page = match session.fetch_after(&mut sent, Some((answer, authorized))) {
+                Ok(page) => page,
+                // The listing shrank since its first page: it ends before this one.
+                Err(HubError::NotFound(_)) => break,
+                Err(e) => return Err(e),
+            };
+            let body = page.body.to_value()?;
+            pages += 1;
+            next = paginate::next_page(pagination, &body, &sent.url, &origin);
+            paginate::merge(pagination, &mut merged, body);
+            last = (page.status, page.content_type, page.rate_limit);
+            if !matches!(next, Next::Url(_)) {
+                // The last page (or one whose link is not followed): what is still in flight is
+                // not part of the listing the walk would give.
+                break;
             }
         }
     }
@@ -276,26 +303,12 @@ impl Session<'_> {
         }
     }
 
-    /// Fetches every request of `requests` with all of them in flight at once; what then needs
-    /// sending again (a 401, or what the retry budget allows) is sent again alone. Answers in
-    /// the same order.
-    fn fetch_concurrently(
-        &mut self,
-        requests: &mut [HttpRequest],
-    ) -> Vec<Result<response::Decoded, HubError>> {
-        let mut authorized = Vec::with_capacity(requests.len());
-        for request in requests.iter_mut() {
-            match self.authorize(request) {
-                Ok(yes) => authorized.push(yes),
-                Err(e) => return requests.iter().map(|_| Err(e.clone())).collect(),
-            }
-        }
-        let answers = self.transport.send_concurrently(requests);
-        requests
-            .iter_mut()
-            .zip(answers.into_iter().zip(authorized))
-            .map(|(request, first)| self.fetch_after(request, Some(first)))
-            .collect()
+    /// Sends `request` with the account's credential without waiting for the answer (see
+    /// [`Transport::start`]); the answer goes to [`Self::fetch_after`] with whether it was sent
+    /// with a credential.
+    fn start(&mut self, request: &mut HttpRequest) -> Result<(Pending, bool), HubError> {
+        let authorized = self.authorize(request)?;
+        Ok((self.transport.start(request), authorized))
     }
 
     /// Sends with the account's credential; after a 401, asks for a fresh one and tries once more.
@@ -1088,25 +1101,38 @@ mod tests {
     // ---- Pages side by side ----
 
     /// A tag listing of `count` tags served by page number and size, as the Hub does, that
-    /// records each batch sent at once and can fail chosen pages.
-    struct Listing {
+    /// records what was sent, how many answers were outstanding at most, and can fail chosen
+    /// pages. Answers are made when read, so `count` can change while requests are in flight.
+    #[derive(Clone)]
+    struct Listing(std::rc::Rc<std::cell::RefCell<ListingState>>);
+
+    struct ListingState {
         count: usize,
-        batches: Vec<Vec<String>>,
+        sent: Vec<String>,
+        in_flight: usize,
+        most_in_flight: usize,
         /// page number -> statuses to answer first, in order.
         fail: std::collections::HashMap<usize, VecDeque<u16>>,
     }
 
     impl Listing {
         fn new(count: usize) -> Listing {
-            Listing {
+            Listing(std::rc::Rc::new(std::cell::RefCell::new(ListingState {
                 count,
-                batches: Vec::new(),
+                sent: Vec::new(),
+                in_flight: 0,
+                most_in_flight: 0,
                 fail: Default::default(),
-            }
+            })))
         }
 
-        fn answer(&mut self, request: &HttpRequest) -> Result<HttpResponse, HubError> {
-            let query = request.url.split_once('?').map_or("", |(_, q)| q);
+        fn state(&self) -> std::cell::RefMut<'_, ListingState> {
+            self.0.borrow_mut()
+        }
+
+        fn answer(&self, url: &str) -> Result<HttpResponse, HubError> {
+            let mut state = self.state();
+            let query = url.split_once('?').map_or("", |(_, q)| q);
             let param = |name: &str| -> Option<usize> {
                 query.split('&').find_map(|p| {
                     let (k, v) = p.split_once('=')?;
@@ -1115,23 +1141,20 @@ mod tests {
             };
             let page = param("page").unwrap_or(1);
             let size = param("page_size").unwrap_or(10);
-            if let Some(status) = self.fail.get_mut(&page).and_then(VecDeque::pop_front) {
-                return Ok(HttpResponse {
-                    status,
-                    headers: vec![("content-type".into(), "application/json".into())],
-                    body: br#"{"message": "scripted"}"#.to_vec(),
-                });
+            let json = |status: u16, body: Value| HttpResponse {
+                status,
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: body.to_string().into_bytes(),
+            };
+            if let Some(status) = state.fail.get_mut(&page).and_then(VecDeque::pop_front) {
+                return Ok(json(status, json!({"message": "scripted"})));
             }
             let from = (page - 1) * size;
-            if page > 1 && from >= self.count {
-                return Ok(HttpResponse {
-                    status: 404,
-                    headers: vec![("content-type".into(), "application/json".into())],
-                    body: br#"{"message": "page not found"}"#.to_vec(),
-                });
+            if page > 1 && from >= state.count {
+                return Ok(json(404, json!({"message": "page not found"})));
             }
-            let to = (from + size).min(self.count);
-            let next = (to < self.count).then(|| {
+            let to = (from + size).min(state.count);
+            let next = (to < state.count).then(|| {
                 format!(
                     "https://hub.docker.com/v2/namespaces/a/repositories/b/tags?page={}&page_size={size}",
                     page + 1
@@ -1140,30 +1163,47 @@ mod tests {
             let results: Vec<Value> = (from..to)
                 .map(|i| json!({"name": format!("t{i}")}))
                 .collect();
-            let body =
-                json!({"count": self.count, "next": next, "previous": null, "results": results});
-            Ok(HttpResponse {
-                status: 200,
-                headers: vec![("content-type".into(), "application/json".into())],
-                body: body.to_string().into_bytes(),
-            })
+            Ok(json(
+                200,
+                json!({"count": state.count, "next": next, "previous": null, "results": results}),
+            ))
         }
     }
 
     impl Transport for Listing {
         fn send(&mut self, request: &HttpRequest) -> Result<HttpResponse, HubError> {
-            self.batches.push(vec![request.url.clone()]);
-            self.answer(request)
+            self.state().sent.push(request.url.clone());
+            self.answer(&request.url)
         }
 
-        fn send_concurrently(
-            &mut self,
-            requests: &[HttpRequest],
-        ) -> Vec<Result<HttpResponse, HubError>> {
-            self.batches
-                .push(requests.iter().map(|r| r.url.clone()).collect());
-            requests.iter().map(|r| self.answer(r)).collect()
+        fn start(&mut self, request: &HttpRequest) -> Pending {
+            let mut state = self.state();
+            state.sent.push(request.url.clone());
+            state.in_flight += 1;
+            state.most_in_flight = state.most_in_flight.max(state.in_flight);
+            drop(state);
+            let (listing, url) = (self.clone(), request.url.clone());
+            Pending::Waiting(Box::new(move || {
+                listing.state().in_flight -= 1;
+                listing.answer(&url)
+            }))
         }
+    }
+
+    fn list_all_with(t: &mut dyn Transport, concurrency: u32) -> Outcome {
+        call(
+            "list_repository_tags",
+            &json!({"namespace": "a", "repository": "b", "page_size": 10}),
+            &CallOptions {
+                all_pages: true,
+                page_concurrency: Some(concurrency),
+                ..Default::default()
+            },
+            t,
+            &mut Tokens::default(),
+            &mut FakeClock::default(),
+        )
+        .unwrap()
     }
 
     fn list_all(
@@ -1204,15 +1244,13 @@ mod tests {
                 count
             );
             let pages = count.div_ceil(10);
-            assert_eq!(walk.batches.len(), pages);
-            // The first page, then the rest four at a time, never more in flight.
-            assert_eq!(
-                side.batches.len(),
-                1 + (pages - 1).div_ceil(4),
-                "{count} tags"
-            );
-            assert!(side.batches.iter().all(|b| b.len() <= 4));
-            assert_eq!(side.batches.iter().map(Vec::len).sum::<usize>(), pages);
+            assert_eq!(walk.state().sent.len(), pages);
+            assert_eq!(walk.state().most_in_flight, 0, "the walk sends and waits");
+            // Every page once; after the first, up to four outstanding, never more (a single
+            // further page is simply fetched).
+            assert_eq!(side.state().sent.len(), pages, "{count} tags");
+            let most = if pages > 2 { (pages - 1).min(4) } else { 0 };
+            assert_eq!(side.state().most_in_flight, most, "{count} tags");
         }
     }
 
@@ -1224,30 +1262,30 @@ mod tests {
         let fetched = list_all(&mut side, 4, Some(7)).unwrap();
         assert_eq!(fetched, walked);
         assert_eq!(fetched.pages, 7);
-        assert_eq!(side.batches.iter().map(Vec::len).sum::<usize>(), 7);
+        assert_eq!(side.state().sent.len(), 7);
         let body = fetched.body.to_value().unwrap();
         assert!(body["next"].as_str().unwrap().contains("page=8"), "{body}");
     }
 
     #[test]
     fn a_page_failing_side_by_side_is_retried_alone_or_fails_the_call() {
-        // A 503 on page 3 is sent again alone (a listing is idempotent); nothing is merged twice.
+        // A 503 on page 3 is sent again (a listing is idempotent); nothing is merged twice.
         let mut walk = Listing::new(60);
         let walked = list_all(&mut walk, 1, None).unwrap();
         let mut side = Listing::new(60);
-        side.fail.insert(3, VecDeque::from([503]));
+        side.state().fail.insert(3, VecDeque::from([503]));
         let fetched = list_all(&mut side, 4, None).unwrap();
         assert_eq!(fetched, walked);
-        let page_3: Vec<&Vec<String>> = side
-            .batches
-            .iter()
-            .filter(|b| b.iter().any(|url| url.ends_with("page=3")))
-            .collect();
-        assert_eq!(page_3.len(), 2, "{:?}", side.batches);
-        assert_eq!(page_3[1].len(), 1, "sent again alone: {:?}", side.batches);
+        let sent = side.state().sent.clone();
+        assert_eq!(
+            sent.iter().filter(|u| u.ends_with("page=3")).count(),
+            2,
+            "{sent:?}"
+        );
+        assert_eq!(sent.len(), 7);
         // A 500 is not retried: the call fails with it, and no partial listing comes back.
         let mut side = Listing::new(60);
-        side.fail.insert(4, VecDeque::from([500]));
+        side.state().fail.insert(4, VecDeque::from([500]));
         assert!(matches!(
             list_all(&mut side, 4, None),
             Err(HubError::Upstream { status: 500, .. })
@@ -1256,50 +1294,21 @@ mod tests {
 
     #[test]
     fn a_listing_that_shrank_since_its_first_page_ends_where_it_ends() {
-        // The first page said 60 tags; by the time the others are asked for, only 35 are left:
-        // pages 5 and 6 are gone (404), page 4 says it is the last.
-        let mut side = Listing::new(60);
-        let first = side.answer(&HttpRequest {
-            method: Method::Get,
-            url: "https://hub.docker.com/v2/namespaces/a/repositories/b/tags?page_size=10".into(),
-            headers: vec![],
-            body: None,
-        });
-        side.count = 35;
-        struct Shrunk {
-            first: Option<HttpResponse>,
-            rest: Listing,
-        }
-        impl Transport for Shrunk {
+        // The first page says 60 tags; by the time the others are read only 35 are left: page 4
+        // says it is the last, pages 5 and 6 are gone (404).
+        struct Shrinking(Listing);
+        impl Transport for Shrinking {
             fn send(&mut self, request: &HttpRequest) -> Result<HttpResponse, HubError> {
-                match self.first.take() {
-                    Some(first) => Ok(first),
-                    None => self.rest.send(request),
-                }
+                let first = self.0.send(request);
+                self.0.state().count = 35;
+                first
             }
-            fn send_concurrently(
-                &mut self,
-                requests: &[HttpRequest],
-            ) -> Vec<Result<HttpResponse, HubError>> {
-                self.rest.send_concurrently(requests)
+            fn start(&mut self, request: &HttpRequest) -> Pending {
+                self.0.start(request)
             }
         }
-        let mut t = Shrunk {
-            first: Some(first.unwrap()),
-            rest: side,
-        };
-        let out = call(
-            "list_repository_tags",
-            &json!({"namespace": "a", "repository": "b", "page_size": 10}),
-            &CallOptions {
-                all_pages: true,
-                ..Default::default()
-            },
-            &mut t,
-            &mut Tokens::default(),
-            &mut FakeClock::default(),
-        )
-        .unwrap();
+        let mut t = Shrinking(Listing::new(60));
+        let out = list_all_with(&mut t, 4);
         let body = out.body.to_value().unwrap();
         assert_eq!(body["results"].as_array().unwrap().len(), 35);
         assert_eq!(out.pages, 4);

@@ -33,6 +33,7 @@ pub mod schema;
 
 /// What std's prelude brings and `no_std` does not.
 mod prelude {
+    pub use alloc::boxed::Box;
     pub use alloc::format;
     pub use alloc::string::{String, ToString};
     pub use alloc::vec;

@@ -3,7 +3,7 @@
 
 use crate::prelude::*;
 
-use crate::client::Transport;
+use crate::client::{Pending, Transport};
 use crate::error::{HubError, TransportKind};
 use crate::request::HttpRequest;
 use crate::response::HttpResponse;
@@ -24,16 +24,11 @@ impl Transport for WasiHttp {
         finish(&start(request, false)?)
     }
 
-    fn send_concurrently(
-        &mut self,
-        requests: &[HttpRequest],
-    ) -> Vec<Result<HttpResponse, HubError>> {
-        // Every request is handed to the host before any answer is read, so all are in flight.
-        let started: Vec<_> = requests.iter().map(|r| start(r, true)).collect();
-        started
-            .into_iter()
-            .map(|future| future.and_then(|f| finish(&f)))
-            .collect()
+    fn start(&mut self, request: &HttpRequest) -> Pending {
+        match start(request, true) {
+            Ok(future) => Pending::Waiting(Box::new(move || finish(&future))),
+            Err(e) => Pending::Ready(Err(e)),
+        }
     }
 }
 
