@@ -42,6 +42,8 @@ pub mod policy;
 pub mod prune;
 #[cfg(feature = "runtime")]
 pub mod report;
+#[cfg(feature = "runtime")]
+pub mod serve;
 // Only the send path reads it; without the runtime it is kept compiling, not used.
 #[cfg_attr(not(feature = "runtime"), allow(dead_code))]
 mod routes;

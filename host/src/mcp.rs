@@ -35,12 +35,19 @@ pub struct McpOptions {
     pub account: Option<String>,
 }
 
+/// Told of every tool call a server answers (`dockhand serve` counts and logs them).
+pub trait ToolObserver: Send + Sync {
+    /// `tool` was called; `outcome` is `ok` or the error's kind; it took `took`.
+    fn observed(&self, tool: &str, outcome: &str, took: std::time::Duration);
+}
+
 /// The MCP server: a [`Dockhand`] plus the tool list generated from its catalog.
 #[derive(Clone)]
 pub struct McpServer {
     hub: Arc<Dockhand>,
     options: McpOptions,
     tools: Arc<Vec<Tool>>,
+    observer: Option<Arc<dyn ToolObserver>>,
 }
 
 impl McpServer {
@@ -59,7 +66,14 @@ impl McpServer {
             hub,
             options,
             tools: Arc::new(tools),
+            observer: None,
         })
+    }
+
+    /// The same server, telling `observer` of every tool call.
+    pub fn with_observer(mut self, observer: Arc<dyn ToolObserver>) -> McpServer {
+        self.observer = Some(observer);
+        self
     }
 
     /// Every tool this server offers: one per operation, then `docs`.
@@ -253,9 +267,22 @@ impl ServerHandler for McpServer {
         request: CallToolRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        self.call(&request.name, request.arguments)
-            .await
-            .map(CallToolResponse::from)
+        let started = std::time::Instant::now();
+        let result = self.call(&request.name, request.arguments).await;
+        if let Some(observer) = &self.observer {
+            let outcome = match &result {
+                Ok(r) if r.is_error == Some(true) => r
+                    .structured_content
+                    .as_ref()
+                    .and_then(|s| s["error"]["kind"].as_str())
+                    .unwrap_or("error")
+                    .to_string(),
+                Ok(_) => "ok".to_string(),
+                Err(_) => "protocol-error".to_string(),
+            };
+            observer.observed(&request.name, &outcome, started.elapsed());
+        }
+        result.map(CallToolResponse::from)
     }
 }
 

@@ -1,7 +1,8 @@
 //! How an error is shown, for every surface alike: the CLI's `--json` and its exit code, the
-//! MCP tools' structured error, and Lua's error table all come from here, so they cannot
-//! drift apart. One JSON shape (`kind`, `message`, and the details that apply), one exit code
-//! per kind.
+//! MCP tools' structured error, Lua's error table and `dockhand serve`'s error bodies all come
+//! from here, so they cannot drift apart. One JSON shape (`kind`, `message`, and the details
+//! that apply), one exit code per kind. The catalog's JSON listing (`ops --json`,
+//! `GET /v1/operations`) lives here too, for the same reason.
 
 use crate::{CallError, HubError, describe_hub_error};
 use serde_json::{Map, Value, json};
@@ -44,6 +45,23 @@ pub fn exit_code(kind: &str) -> u8 {
     }
 }
 
+/// The HTTP status `dockhand serve` answers an error `kind` with: the Hub's own meaning where it
+/// has one (400, 401, 403, 404, 409, 429), 403 for the host's denial, 502 for an answer from
+/// the Hub that is none of those or none at all, 504 for the deadline, 500 for the host.
+pub fn http_status(kind: &str) -> u16 {
+    match kind {
+        "usage" | "invalid-argument" => 400,
+        "unauthorized" => 401,
+        "forbidden" | "denied" => 403,
+        "not-found" | "unknown-operation" => 404,
+        "conflict" => 409,
+        "rate-limited" => 429,
+        "upstream" | "decode" | "transport" => 502,
+        "deadline" => 504,
+        _ => 500,
+    }
+}
+
 /// The kind [`error_fields`] gives `e`.
 pub fn kind(e: &CallError) -> &'static str {
     match e {
@@ -63,6 +81,27 @@ pub fn kind(e: &CallError) -> &'static str {
         CallError::Deadline(_) => "deadline",
         CallError::Host(_) => "host",
     }
+}
+
+/// One operation as `dockhand ops --json` and `GET /v1/operations` list it.
+pub fn operation_json(
+    op: &crate::bindings::exports::dockhand::hub::catalog::OperationInfo,
+) -> Value {
+    use crate::bindings::exports::dockhand::hub::catalog::Access;
+    json!({
+        "name": op.name,
+        "aliases": op.aliases,
+        "area": op.area,
+        "method": op.method,
+        "path": op.path,
+        "access": match op.access {
+            Access::Read => "read",
+            Access::Write => "write",
+        },
+        "destructive": op.destructive,
+        "deprecated": op.deprecated,
+        "summary": op.summary,
+    })
 }
 
 /// `{"error": fields}`: what `dockhand --json` prints on stderr.

@@ -330,6 +330,89 @@ struct ConfigFile {
     accounts: BTreeMap<String, ConfigAccount>,
     /// `token_cache: false` keeps no minted Hub token across runs.
     token_cache: Option<bool>,
+    /// `dockhand serve`'s clients; read by [`serve_clients`], not by account discovery.
+    #[serde(default)]
+    serve: Option<ServeSection>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServeSection {
+    #[serde(default)]
+    clients: BTreeMap<String, ServeClientEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServeClientEntry {
+    token_file: PathBuf,
+    account: Option<String>,
+    #[serde(default)]
+    allow_write: bool,
+}
+
+/// One client of `dockhand serve`, from config.yaml's `serve.clients`: the bearer it presents
+/// (its own, not a Hub credential), the one Hub account its calls use, and whether it may write.
+#[derive(Debug, Clone)]
+pub struct ServeClient {
+    /// Its name in config.yaml, as logs and metrics name it.
+    pub name: String,
+    /// The bearer the client presents, read from its `token_file` (same checks as every secret
+    /// file: owned by the user, not readable by others).
+    pub token: Secret,
+    /// The account its calls use (`default` when absent).
+    pub account: Option<String>,
+    /// Whether it may run write operations.
+    pub allow_write: bool,
+}
+
+/// The `serve.clients` of the config file at `path` (none when the file or the section is
+/// absent), each token read from its `token_file`. A client without a usable token file, or
+/// two clients with the same token, is an error: a server must not start half-configured.
+pub fn serve_clients(
+    path: &Path,
+    home: Option<&Path>,
+) -> Result<Vec<ServeClient>, CredentialError> {
+    let config_error = |message: String| CredentialError::Config {
+        path: path.to_owned(),
+        message,
+    };
+    let mut file = match fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(config_error(format!("cannot be read: {e}"))),
+    };
+    check_private(path, &file)?;
+    let mut text = String::new();
+    (&mut file)
+        .take(MAX_FILE_LEN)
+        .read_to_string(&mut text)
+        .map_err(|e| config_error(format!("cannot be read: {e}")))?;
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let parsed: ConfigFile =
+        serde_yaml::from_str(&text).map_err(|e| config_error(format!("invalid YAML: {e}")))?;
+    let base_dir = path.parent().unwrap_or(Path::new("."));
+    let mut clients: Vec<ServeClient> = Vec::new();
+    for (name, entry) in parsed.serve.map(|s| s.clients).unwrap_or_default() {
+        let resolved = resolve_path(&entry.token_file, base_dir, home);
+        let token = read_secret_file(&format!("serve client {name}"), &resolved)?;
+        if let Some(other) = clients.iter().find(|c| c.token.expose() == token.expose()) {
+            return Err(config_error(format!(
+                "serve clients '{}' and '{name}' have the same token: give each its own",
+                other.name
+            )));
+        }
+        let account = entry.account.map(|a| canonical_name(&a)).transpose()?;
+        clients.push(ServeClient {
+            name,
+            token,
+            account,
+            allow_write: entry.allow_write,
+        });
+    }
+    Ok(clients)
 }
 
 #[derive(Deserialize)]

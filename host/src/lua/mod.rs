@@ -585,7 +585,8 @@ const LUA_HEADER: &str = "# Docker Hub from Lua
 
 Call any operation as `app.integrations.docker.<name>(args)` with a table of named arguments;
 every name below works, and so do its aliases. Use `app.integrations.docker.<account>.<name>`
-for a named account. A second table `{all_pages = true, max_pages = 5}` follows pagination; in the same table
+for a named account. A second table `{all_pages = true, max_pages = 5}` follows pagination
+(`page_concurrency`, default 4, pages in flight at once when the first gives the count); in the same table
 `max_retries` (default 2) and `max_retry_wait` (seconds, default 30) bound the retries after a
 429 or, for reads, a 502/503/504 or a dropped connection.
 Results are Lua tables (JSON `null` becomes `nil`). Errors are tables with `kind`, `message` and,

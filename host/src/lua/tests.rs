@@ -264,3 +264,27 @@ fn slow_instructions_do_not_delay_the_limit() {
     assert!(limits.stopped().is_some(), "{err}");
     assert!(late < Duration::from_millis(300), "{late:?} late");
 }
+
+#[test]
+fn the_call_options_table_takes_page_concurrency_and_names_a_bad_one() {
+    let lua = Lua::new();
+    let table: Table = lua
+        .load("return {all_pages = true, page_concurrency = 8, max_pages = 3}")
+        .eval()
+        .unwrap();
+    let options = call_options_from(table).unwrap();
+    assert!(options.all_pages);
+    assert_eq!(
+        (options.page_concurrency, options.max_pages),
+        (Some(8), Some(3))
+    );
+    for bad in [
+        "{page_concurrency = 0}",
+        "{page_concurrency = 1.5}",
+        "{pages = 2}",
+    ] {
+        let table: Table = lua.load(format!("return {bad}")).eval().unwrap();
+        let (argument, _) = call_options_from(table).unwrap_err();
+        assert!(argument.starts_with("options."), "{bad}: {argument}");
+    }
+}

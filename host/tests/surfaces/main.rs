@@ -8,4 +8,5 @@ mod cli_security;
 mod lua;
 mod mcp;
 mod prune;
+mod serve;
 mod support;

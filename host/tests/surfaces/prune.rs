@@ -659,7 +659,10 @@ async fn ctrl_c_stops_an_apply_between_deletes() {
     };
     let waited = std::time::Instant::now();
     while deletes(&hub) < 2 {
-        assert!(waited.elapsed().as_secs() < 60, "the apply never started deleting");
+        assert!(
+            waited.elapsed().as_secs() < 60,
+            "the apply never started deleting"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     let pid = child.id().to_string();

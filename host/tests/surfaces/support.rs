@@ -78,11 +78,7 @@ pub async fn dockhand(home: &Path, args: &[&str], env: &[(&str, &str)], stdin: &
 
 /// Starts `dockhand` (clean environment, `home` as HOME) without waiting for it, for tests that
 /// signal it while it runs; stdin is empty, stdout and stderr are piped.
-pub fn spawn_dockhand(
-    home: &Path,
-    args: &[&str],
-    env: &[(&str, &str)],
-) -> std::process::Child {
+pub fn spawn_dockhand(home: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_dockhand"));
     clean_env(&mut command, home)
         .args(args)

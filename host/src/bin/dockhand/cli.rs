@@ -162,6 +162,10 @@ Hub did not answer."
     },
     /// Serve every operation as an MCP tool over stdio (for Claude Desktop, IDEs and other agents).
     Mcp(McpArgs),
+    /// Serve the MCP tools over Streamable HTTP (/mcp) and a JSON API (/v1) to the clients in
+    /// config.yaml's serve.clients, each with its own token, one Hub account and read-only unless
+    /// allow_write; with no clients configured, to this machine only.
+    Serve(ServeArgs),
     /// Run a Lua workflow with `app.integrations.docker.*`, `docs.read`, `json` and `regex`.
     Lua(LuaArgs),
     /// Work on a repository's tags: `dockhand tags prune NAMESPACE/REPOSITORY --keep-last 10`.
@@ -245,6 +249,33 @@ pub struct McpArgs {
     /// Let the MCP client run write operations (create, update, delete); refused otherwise.
     #[arg(long)]
     pub allow_write: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Where to listen. A non-loopback address needs configured clients and --insecure-http.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
+    pub addr: std::net::SocketAddr,
+
+    /// Serve plain HTTP on a non-loopback address (behind a TLS-terminating proxy).
+    #[arg(long)]
+    pub insecure_http: bool,
+
+    /// Without configured clients: let local callers run write operations.
+    #[arg(long)]
+    pub allow_write: bool,
+
+    /// Calls running at once; more wait in the queue.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub max_in_flight: usize,
+
+    /// Calls waiting for a slot; one more is answered 503 with Retry-After.
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    pub max_queued: usize,
+
+    /// On SIGTERM or Ctrl-C, how long in-flight calls may take to finish.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub grace: u64,
 }
 
 #[derive(Debug, Args)]

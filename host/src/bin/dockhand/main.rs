@@ -48,6 +48,7 @@ async fn run(cli: &Cli) -> Outcome {
         } => commands::mock::run(addr, data.as_deref(), *public, *latency).await,
         Command::Demo { offline } => commands::demo::run(g, *offline).await,
         Command::Mcp(args) => commands::mcp::run(g, args).await,
+        Command::Serve(args) => commands::serve::run(g, args).await,
         Command::Lua(args) => commands::lua::run(g, args).await,
         Command::Tags(cli::TagsCommand::Prune(args)) => commands::prune::run(g, args).await,
     }

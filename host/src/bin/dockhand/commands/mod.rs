@@ -12,6 +12,7 @@ pub mod mock;
 pub mod ops;
 pub mod precompile;
 pub mod prune;
+pub mod serve;
 pub mod whoami;
 
 use crate::output::Failure;

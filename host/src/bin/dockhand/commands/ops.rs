@@ -5,32 +5,15 @@ use super::host::open;
 use crate::cli::Global;
 use crate::output::{print_json, say};
 use dockhand_host::bindings::exports::dockhand::hub::catalog::Access;
-use serde_json::{Value, json};
+use dockhand_host::report;
+use serde_json::Value;
 use std::process::ExitCode;
 
 pub async fn run(g: &Global) -> Outcome {
     let hub = open(g, g.base_url.clone())?;
     let ops = hub.operations().await?;
     if g.json {
-        let list: Vec<Value> = ops
-            .iter()
-            .map(|op| {
-                json!({
-                    "name": op.name,
-                    "aliases": op.aliases,
-                    "area": op.area,
-                    "method": op.method,
-                    "path": op.path,
-                    "access": match op.access {
-                        Access::Read => "read",
-                        Access::Write => "write",
-                    },
-                    "destructive": op.destructive,
-                    "deprecated": op.deprecated,
-                    "summary": op.summary,
-                })
-            })
-            .collect();
+        let list: Vec<Value> = ops.iter().map(report::operation_json).collect();
         print_json(&Value::Array(list), true);
     } else {
         let width = ops.iter().map(|op| op.name.len()).max().unwrap_or(0);

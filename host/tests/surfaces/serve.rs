@@ -1,0 +1,452 @@
+//! `dockhand serve` as a process on a free port, with two clients from config.yaml (one
+//! read-only, one allowed to write), against the mock Hub: who may call, what each route answers,
+//! the concurrency limit, metrics, graceful shutdown, and no secret in any answer or log line.
+
+use crate::support::spawn_dockhand;
+use bytes::Bytes;
+use dockhand_host::http_client::{BufferedResponse, HttpClient, HttpClientConfig};
+use dockhand_mock::{MockConfig, MockHub, fixtures};
+use http::{Method, Request, StatusCode};
+use http_body_util::Full;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Child;
+use std::sync::{Arc, Mutex};
+
+const READER_TOKEN: &str = "serve-client-token-reader-0001";
+const WRITER_TOKEN: &str = "serve-client-token-writer-0002";
+
+/// A home whose config.yaml names the two clients, their tokens in 0600 files.
+fn home_with_clients() -> tempfile::TempDir {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join(".config/dockhand");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (file, token) in [
+        ("reader.token", READER_TOKEN),
+        ("writer.token", WRITER_TOKEN),
+    ] {
+        let path = dir.join(file);
+        std::fs::write(&path, token).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let config = dir.join("config.yaml");
+    std::fs::write(
+        &config,
+        "serve:\n  clients:\n    reader:\n      token_file: reader.token\n    writer:\n      \
+         token_file: writer.token\n      allow_write: true\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    home
+}
+
+/// A running `dockhand serve`: its base URL, and everything it wrote on stderr so far.
+struct Served {
+    child: Child,
+    base: String,
+    stderr: Arc<Mutex<Vec<String>>>,
+}
+
+impl Served {
+    fn start(home: &Path, hub: &MockHub, extra: &[&str]) -> Served {
+        let mut args = vec![
+            "--base-url",
+            hub.base_url().leak(),
+            "--no-cache",
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+        ];
+        args.extend_from_slice(extra);
+        let mut child = spawn_dockhand(
+            home,
+            &args,
+            &[
+                ("DOCKHAND_USERNAME", fixtures::ALICE),
+                ("DOCKHAND_TOKEN", fixtures::ALICE_PAT),
+            ],
+        );
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let lines = stderr.clone();
+        let pipe = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    let addr = rest
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
+                    let _ = tx.send(addr);
+                }
+                lines.lock().unwrap().push(line);
+            }
+        });
+        let addr = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("serve says where it listens");
+        Served {
+            child,
+            base: format!("http://{addr}"),
+            stderr,
+        }
+    }
+
+    fn log(&self) -> String {
+        self.stderr.lock().unwrap().join("\n")
+    }
+
+    /// SIGTERM, then the exit code.
+    fn terminate(mut self) -> (Option<i32>, String) {
+        let pid = self.child.id().to_string();
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        let status = self.child.wait().unwrap();
+        // The reader thread ends with the pipe.
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        (status.code(), self.log())
+    }
+}
+
+async fn send(
+    base: &str,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> BufferedResponse {
+    let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
+    let mut request = Request::builder()
+        .method(method)
+        .uri(format!("{base}{path}"))
+        .header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let request = request
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap();
+    client
+        .send_buffered(request, 16 * 1024 * 1024)
+        .await
+        .unwrap()
+}
+
+fn json_of(r: &BufferedResponse) -> Value {
+    serde_json::from_slice(&r.body)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&r.body)))
+}
+
+/// Every secret the server holds or was given, none of which may show anywhere.
+const SECRETS: [&str; 3] = [READER_TOKEN, WRITER_TOKEN, fixtures::ALICE_PAT];
+
+fn assert_no_secret(what: &str, text: &str) {
+    for secret in SECRETS {
+        assert!(!text.contains(secret), "a secret in {what}: {text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_answers_its_clients_and_only_them() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = home_with_clients();
+    let served = Served::start(home.path(), &hub, &[]);
+    let base = served.base.clone();
+    let mut answers = String::new();
+
+    let r = send(&base, Method::GET, "/healthz", None, "").await;
+    assert_eq!(r.status, StatusCode::OK);
+
+    // No token, or one no client has: 401, and nothing reaches the Hub.
+    hub.clear_requests();
+    for token in [None, Some("not-a-client-token"), Some(&READER_TOKEN[..10])] {
+        let r = send(
+            &base,
+            Method::POST,
+            "/v1/call/get_repository",
+            token,
+            r#"{"namespace":"alice","repository":"demo"}"#,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{token:?}");
+        assert_eq!(r.headers["www-authenticate"], "Bearer");
+        assert_eq!(json_of(&r)["error"]["kind"], "unauthorized");
+    }
+    let r = send(&base, Method::GET, "/v1/operations", None, "").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(hub.requests().is_empty(), "{:#?}", hub.requests());
+
+    let r = send(&base, Method::GET, "/v1/operations", Some(READER_TOKEN), "").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let ops = json_of(&r);
+    assert!(
+        ops.as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["name"] == "list_repository_tags")
+    );
+    let r = send(
+        &base,
+        Method::GET,
+        "/v1/docs/get_repository",
+        Some(READER_TOKEN),
+        "",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&r.body).contains("get_repository"));
+
+    // A call, its result as the body.
+    let r = send(
+        &base,
+        Method::POST,
+        "/v1/call/get_repository",
+        Some(READER_TOKEN),
+        r#"{"namespace":"alice","repository":"demo"}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(json_of(&r)["name"], "demo");
+    answers.push_str(&String::from_utf8_lossy(&r.body));
+    // Pages and their options come from the query.
+    let r = send(
+        &base,
+        Method::POST,
+        "/v1/call/list_repository_tags?all_pages=true&page_concurrency=2",
+        Some(READER_TOKEN),
+        r#"{"namespace":"library","repository":"alpine","page_size":2}"#,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.headers["x-dockhand-pages"]
+            .to_str()
+            .unwrap()
+            .parse::<u32>()
+            .unwrap()
+            > 1
+    );
+
+    // Typed errors with their statuses.
+    let cases = [
+        (
+            "/v1/call/get_repository",
+            r#"{"namespace":"alice","repository":"nope"}"#,
+            404,
+            "not-found",
+        ),
+        (
+            "/v1/call/get_repository",
+            r#"{"namespace":"alice"}"#,
+            400,
+            "invalid-argument",
+        ),
+        ("/v1/call/no_such_operation", "{}", 404, "unknown-operation"),
+        ("/v1/call/get_repository", "{not json", 400, "usage"),
+        (
+            "/v1/call/get_repository?namespace=alice",
+            "{}",
+            400,
+            "usage",
+        ),
+    ];
+    for (path, body, status, kind) in cases {
+        let r = send(&base, Method::POST, path, Some(READER_TOKEN), body).await;
+        assert_eq!(r.status.as_u16(), status, "{path} {body}");
+        assert_eq!(json_of(&r)["error"]["kind"], kind, "{path} {body}");
+        answers.push_str(&String::from_utf8_lossy(&r.body));
+    }
+
+    // Limits: a body over 1 MiB, and more headers than a client needs.
+    let big = format!("{{\"namespace\":\"{}\"}}", "a".repeat(2 * 1024 * 1024));
+    let r = send(
+        &base,
+        Method::POST,
+        "/v1/call/get_repository",
+        Some(READER_TOKEN),
+        &big,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
+    let mut request = Request::builder()
+        .uri(format!("{base}/v1/operations"))
+        .header("authorization", format!("Bearer {READER_TOKEN}"));
+    for i in 0..100 {
+        request = request.header(format!("x-filler-{i}"), "x");
+    }
+    let r = client
+        .send_buffered(request.body(Full::new(Bytes::new())).unwrap(), 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(r.status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+
+    // A write: refused for the read-only client with nothing sent, done for the writer.
+    hub.clear_requests();
+    let create = r#"{"namespace":"alice","name":"from-serve"}"#;
+    let r = send(
+        &base,
+        Method::POST,
+        "/v1/call/create_repository",
+        Some(READER_TOKEN),
+        create,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(json_of(&r)["error"]["kind"], "denied");
+    assert!(
+        hub.requests()
+            .iter()
+            .all(|r| r.method != "POST" || r.path.contains("/auth/")),
+        "{:#?}",
+        hub.requests()
+    );
+    let r = send(
+        &base,
+        Method::POST,
+        "/v1/call/create_repository",
+        Some(WRITER_TOKEN),
+        create,
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert_eq!(json_of(&r)["name"], "from-serve");
+
+    // Metrics count what happened.
+    let r = send(&base, Method::GET, "/metrics", None, "").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = send(&base, Method::GET, "/metrics", Some(READER_TOKEN), "").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let metrics = String::from_utf8_lossy(&r.body).to_string();
+    for line in [
+        r#"dockhand_calls_total{surface="api",operation="get_repository",outcome="ok"} 1"#,
+        r#"dockhand_calls_total{surface="api",operation="get_repository",outcome="not-found"} 1"#,
+        r#"dockhand_calls_total{surface="api",operation="create_repository",outcome="denied"} 1"#,
+        r#"dockhand_calls_total{surface="api",operation="create_repository",outcome="ok"} 1"#,
+        "dockhand_rejected_unauthenticated_total 5",
+        "dockhand_calls_in_flight 0",
+    ] {
+        assert!(metrics.contains(line), "{line} in\n{metrics}");
+    }
+    answers.push_str(&metrics);
+
+    let (code, log) = served.terminate();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(
+        log.contains("client=reader surface=api operation=get_repository outcome=ok status=200"),
+        "{log}"
+    );
+    assert!(
+        log.contains("client=writer surface=api operation=create_repository outcome=ok"),
+        "{log}"
+    );
+    assert_no_secret("the log", &log);
+    assert_no_secret("the answers", &answers);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_refuses_past_its_queue_and_finishes_calls_in_flight_on_sigterm() {
+    let hub = MockHub::start(MockConfig {
+        latency: std::time::Duration::from_millis(1500),
+        ..MockConfig::default()
+    })
+    .await
+    .unwrap();
+    let home = home_with_clients();
+    let served = Served::start(
+        home.path(),
+        &hub,
+        &["--max-in-flight", "1", "--max-queued", "0"],
+    );
+    let base = served.base.clone();
+    let call = |base: String| async move {
+        send(
+            &base,
+            Method::POST,
+            "/v1/call/get_repository",
+            Some(READER_TOKEN),
+            r#"{"namespace":"alice","repository":"demo"}"#,
+        )
+        .await
+    };
+    let first = tokio::spawn(call(base.clone()));
+    // The first call holds the only slot while the mock takes its time.
+    let waited = std::time::Instant::now();
+    while hub.requests().is_empty() {
+        assert!(
+            waited.elapsed().as_secs() < 30,
+            "the first call never reached the Hub"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let second = call(base.clone()).await;
+    assert_eq!(second.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(second.headers["retry-after"], "1");
+    assert_eq!(json_of(&second)["error"]["kind"], "busy");
+
+    // SIGTERM while the first call is in flight: it still gets its answer, then the server ends.
+    let pid = served.child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let first = first.await.unwrap();
+    assert_eq!(
+        first.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    assert_eq!(json_of(&first)["name"], "demo");
+    let (code, log) = served.terminate();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("shutting down"), "{log}");
+    assert_no_secret("the log", &log);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_will_not_listen_beyond_loopback_without_clients_and_tls_or_insecure_http() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let bare = tempfile::tempdir().unwrap();
+    let run = crate::support::dockhand(
+        bare.path(),
+        &[
+            "--base-url",
+            &hub.base_url(),
+            "serve",
+            "--addr",
+            "0.0.0.0:0",
+        ],
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("serve.clients"), "{}", run.stderr);
+    let home = home_with_clients();
+    let run = crate::support::dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            &hub.base_url(),
+            "serve",
+            "--addr",
+            "0.0.0.0:0",
+        ],
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--insecure-http"), "{}", run.stderr);
+}
