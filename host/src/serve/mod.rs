@@ -21,6 +21,9 @@
 mod api;
 mod auth;
 mod metrics;
+mod tls;
+
+pub use tls::server_config as tls_config;
 
 use crate::credentials::ServeClient;
 use crate::mcp::{McpOptions, McpServer, ToolObserver};
@@ -63,6 +66,8 @@ pub struct ServeOptions {
     pub grace: Duration,
     /// Log one line per call on stderr.
     pub log: bool,
+    /// Serve HTTPS with this configuration ([`tls_config`]); plain HTTP when `None`.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Default for ServeOptions {
@@ -75,6 +80,7 @@ impl Default for ServeOptions {
             max_body_bytes: 1024 * 1024,
             grace: Duration::from_secs(10),
             log: true,
+            tls: None,
         }
     }
 }
@@ -103,10 +109,14 @@ impl std::fmt::Display for ServeError {
 impl std::error::Error for ServeError {}
 
 /// Refuses an address the configuration does not allow: a non-loopback one needs configured
-/// clients (the alternative is an open Hub proxy with the server's credentials) and, since the
-/// server speaks plain HTTP, an explicit `insecure_http` (a client token would cross the network
-/// in the clear).
-pub fn check_addr(addr: SocketAddr, clients: usize, insecure_http: bool) -> Result<(), ServeError> {
+/// clients (the alternative is an open Hub proxy with the server's credentials) and TLS, or an
+/// explicit `insecure_http` (a client token would cross the network in the clear).
+pub fn check_addr(
+    addr: SocketAddr,
+    clients: usize,
+    tls: bool,
+    insecure_http: bool,
+) -> Result<(), ServeError> {
     if addr.ip().is_loopback() {
         return Ok(());
     }
@@ -116,10 +126,11 @@ pub fn check_addr(addr: SocketAddr, clients: usize, insecure_http: bool) -> Resu
              their own tokens (serve.clients in config.yaml)"
         )));
     }
-    if !insecure_http {
+    if !tls && !insecure_http {
         return Err(ServeError::Refused(format!(
             "{addr} is not a loopback address and clients' tokens would cross the network in \
-             plain HTTP: put a TLS-terminating proxy in front and pass --insecure-http"
+             plain HTTP: give --tls-cert and --tls-key, or --insecure-http behind a \
+             TLS-terminating proxy"
         )));
     }
     Ok(())
@@ -260,25 +271,19 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watc
                 state.metrics.connections.fetch_add(1, Ordering::Relaxed);
                 let state = state.clone();
                 let mut stopped = stopped.clone();
+                let tls = state.options.tls.clone();
                 connections.spawn(async move {
-                    let service = hyper::service::service_fn(move |request| {
-                        let state = state.clone();
-                        async move { Ok::<_, Infallible>(route(&state, request).await) }
-                    });
-                    let connection = hyper::server::conn::http1::Builder::new()
-                        .max_buf_size(64 * 1024)
-                        .max_headers(64)
-                        .header_read_timeout(Duration::from_secs(10))
-                        .timer(hyper_util::rt::TokioTimer::new())
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-                    tokio::pin!(connection);
-                    tokio::select! {
-                        _ = &mut connection => {}
-                        _ = stopped.changed() => {
-                            // Finish the exchange in progress, then close.
-                            connection.as_mut().graceful_shutdown();
-                            let _ = connection.await;
+                    match tls {
+                        Some(config) => {
+                            let handshake = tokio_rustls::TlsAcceptor::from(config).accept(stream);
+                            // A client that never finishes its handshake does not hold a task.
+                            if let Ok(Ok(stream)) =
+                                tokio::time::timeout(Duration::from_secs(10), handshake).await
+                            {
+                                serve_connection(state, stream, &mut stopped).await;
+                            }
                         }
+                        None => serve_connection(state, stream, &mut stopped).await,
                     }
                 });
             }
@@ -290,6 +295,33 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watc
     let finished = async { while connections.join_next().await.is_some() {} };
     if tokio::time::timeout(grace, finished).await.is_err() {
         connections.abort_all();
+    }
+}
+
+/// Serves one connection's requests until it closes, or, once `stopped` changes, until the
+/// exchange in progress is done.
+async fn serve_connection<S>(state: Arc<State>, stream: S, stopped: &mut watch::Receiver<bool>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |request| {
+        let state = state.clone();
+        async move { Ok::<_, Infallible>(route(&state, request).await) }
+    });
+    let connection = hyper::server::conn::http1::Builder::new()
+        .max_buf_size(64 * 1024)
+        .max_headers(64)
+        .header_read_timeout(Duration::from_secs(10))
+        .timer(hyper_util::rt::TokioTimer::new())
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    tokio::pin!(connection);
+    tokio::select! {
+        _ = &mut connection => {}
+        _ = stopped.changed() => {
+            // Finish the exchange in progress, then close.
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
+        }
     }
 }
 

@@ -74,23 +74,19 @@ impl Served {
         let pipe = child.stderr.take().unwrap();
         std::thread::spawn(move || {
             for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("listening on http://").nth(1) {
-                    let addr = rest
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_string();
-                    let _ = tx.send(addr);
+                if let Some(rest) = line.split("listening on ").nth(1) {
+                    let url = rest.split_whitespace().next().unwrap_or_default();
+                    let _ = tx.send(url.to_string());
                 }
                 lines.lock().unwrap().push(line);
             }
         });
-        let addr = rx
+        let base = rx
             .recv_timeout(std::time::Duration::from_secs(60))
             .expect("serve says where it listens");
         Served {
             child,
-            base: format!("http://{addr}"),
+            base,
             stderr,
         }
     }
@@ -449,4 +445,95 @@ async fn serve_will_not_listen_beyond_loopback_without_clients_and_tls_or_insecu
     .await;
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("--insecure-http"), "{}", run.stderr);
+}
+
+/// With --tls-cert and --tls-key serve speaks HTTPS: a client that trusts the certificate gets
+/// its answers; a key file others can read is refused before anything listens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_speaks_https_with_its_certificate_and_guards_its_key() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = home_with_clients();
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let (cert, key) = (home.path().join("cert.pem"), home.path().join("key.pem"));
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (cert_arg, key_arg) = (cert.to_str().unwrap(), key.to_str().unwrap());
+
+    let run = crate::support::dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            &hub.base_url(),
+            "serve",
+            "--tls-cert",
+            cert_arg,
+            "--tls-key",
+            key_arg,
+        ],
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("chmod 600"), "{}", run.stderr);
+
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let served = Served::start(
+        home.path(),
+        &hub,
+        &["--tls-cert", cert_arg, "--tls-key", key_arg],
+    );
+    assert!(served.base.starts_with("https://"), "{}", served.base);
+    let addr = served.base.trim_start_matches("https://").to_string();
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(certified.cert.der().clone()).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let body = r#"{"namespace":"alice","repository":"demo"}"#;
+    let request = format!(
+        "POST /v1/call/get_repository HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {READER_TOKEN}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+    let mut tls = connector.connect(name, tcp).await.unwrap();
+    tls.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tls.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"name\":\"demo\""), "{answer}");
+
+    // Plain HTTP to the TLS port gets no answer from the API.
+    let plain = send_raw_plain(&addr).await;
+    assert!(!plain.contains("demo"), "{plain}");
+
+    let (code, log) = served.terminate();
+    assert_eq!(code, Some(0), "{log}");
+    assert_no_secret("the log", &log);
+}
+
+/// A plain-HTTP request to `addr`, whatever comes back (nothing, or a TLS alert).
+async fn send_raw_plain(addr: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let _ = tcp
+        .write_all(b"GET /v1/operations HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        tcp.read_to_end(&mut answer),
+    )
+    .await;
+    String::from_utf8_lossy(&answer).into_owned()
 }

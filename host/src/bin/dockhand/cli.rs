@@ -257,8 +257,16 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
     pub addr: std::net::SocketAddr,
 
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "CERT.pem", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+
+    /// The private key of --tls-cert (PEM; the user's own, unreadable by others).
+    #[arg(long, value_name = "KEY.pem", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+
     /// Serve plain HTTP on a non-loopback address (behind a TLS-terminating proxy).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "tls_cert")]
     pub insecure_http: bool,
 
     /// Without configured clients: let local callers run write operations.

@@ -8,7 +8,7 @@ use crate::cli::{Global, ServeArgs};
 use crate::output::{Failure, usage};
 use dockhand_host::credentials::{Paths, ProcessEnv, serve_clients};
 use dockhand_host::policy::Timeouts;
-use dockhand_host::serve::{ServeOptions, Server, check_addr};
+use dockhand_host::serve::{ServeOptions, Server, check_addr, tls_config};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,7 +30,14 @@ pub async fn run(g: &Global, args: &ServeArgs) -> Outcome {
             .map_err(|e| usage(format!("serve clients: {e}")))?,
         None => Vec::new(),
     };
-    check_addr(args.addr, clients.len(), args.insecure_http).map_err(|e| usage(e.to_string()))?;
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tls_config(cert, key).map_err(|e| usage(e.to_string()))?),
+        (None, None) => None,
+        _ => return Err(usage("--tls-cert and --tls-key go together")),
+    };
+    check_addr(args.addr, clients.len(), tls.is_some(), args.insecure_http)
+        .map_err(|e| usage(e.to_string()))?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let writers = if clients.is_empty() {
         args.allow_write
     } else {
@@ -58,6 +65,7 @@ pub async fn run(g: &Global, args: &ServeArgs) -> Outcome {
         max_in_flight: args.max_in_flight,
         max_queued: args.max_queued,
         grace: Duration::from_secs(args.grace),
+        tls,
         clients,
         ..ServeOptions::default()
     };
@@ -88,7 +96,7 @@ pub async fn run(g: &Global, args: &ServeArgs) -> Outcome {
         .await
         .map_err(|e| Failure::Host(e.to_string()))?;
     eprintln!(
-        "dockhand serve: listening on http://{} (MCP at /mcp, JSON API at /v1); {who}",
+        "dockhand serve: listening on {scheme}://{} (MCP at /mcp, JSON API at /v1); {who}",
         server.addr()
     );
     shutdown_signal().await;
