@@ -112,6 +112,7 @@ async fn every_typed_function_sends_what_call_sends() {
         ),
         ("all-pages".into(), Val::Option(None)),
         ("max-pages".into(), Val::Option(None)),
+        ("page-concurrency".into(), Val::Option(None)),
         ("max-retries".into(), Val::Option(None)),
         ("max-retry-wait-seconds".into(), Val::Option(None)),
     ]);
@@ -262,6 +263,7 @@ fn all_options(base_url: String, account: &str, retries: u32, wait: u32) -> Val 
         ("base-url".into(), some(Val::String(base_url))),
         ("all-pages".into(), some(Val::Bool(true))),
         ("max-pages".into(), some(Val::U32(2))),
+        ("page-concurrency".into(), some(Val::U32(3))),
         ("max-retries".into(), some(Val::U32(retries))),
         ("max-retry-wait-seconds".into(), some(Val::U32(wait))),
     ])

@@ -1,0 +1,293 @@
+//! What `dockhand serve` adds to a call, against the mock Hub on loopback, in one run: the same
+//! `get_repository` through the library (`Dockhand::call`), through `POST /v1/call` and through an
+//! MCP `tools/call` over Streamable HTTP, interleaved round by round; calls per second with 64
+//! in flight through `/v1/call`; and the resident memory of an idle `dockhand serve` process.
+//!
+//! `cargo bench -p dockhand-host --bench serve [-- --json] [-- --rounds N]`
+
+use bytes::Bytes;
+use dockhand_host::credentials::Accounts;
+use dockhand_host::http_client::{HttpClient, HttpClientConfig};
+use dockhand_host::serve::{ServeOptions, Server};
+use dockhand_host::{CallOptions, Dockhand, HostConfig};
+use dockhand_mock::{MockConfig, MockHub};
+use http::Request;
+use http_body_util::Full;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+fn median(samples: &mut [Duration]) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn args() -> Value {
+    json!({"namespace": "library", "repository": "alpine"})
+}
+
+/// The mock on a thread and runtime of its own, as a remote server would be.
+async fn mock() -> String {
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let mock = MockHub::start(MockConfig::default()).await.unwrap();
+            sender.send(mock.base_url()).unwrap();
+            std::future::pending::<()>().await
+        })
+    });
+    receiver.await.unwrap()
+}
+
+async fn post(client: &HttpClient, url: &str, body: String, mcp: bool) -> Value {
+    let mut request = Request::post(url).header("content-type", "application/json");
+    if mcp {
+        request = request
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2025-06-18");
+    }
+    let request = request.body(Full::new(Bytes::from(body))).unwrap();
+    let response = client.send_buffered(request, 16 << 20).await.unwrap();
+    assert!(response.status.is_success(), "{}", response.status);
+    serde_json::from_slice(&response.body).unwrap()
+}
+
+fn tools_call(id: usize) -> String {
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+           "params": {"name": "get_repository", "arguments": args()}})
+    .to_string()
+}
+
+/// VmRSS of `pid`, in bytes.
+fn resident(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
+}
+
+/// An idle `dockhand serve` process: its resident memory once it has started and answered one
+/// health check, and again after one call.
+async fn idle_process_rss(base: &str) -> (Option<u64>, Option<u64>) {
+    let home = tempfile::tempdir().unwrap();
+    let cache = home.path().join("cache");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dockhand"))
+        .env_clear()
+        .env("HOME", home.path())
+        .args(["--base-url", base, "--cache-dir"])
+        .arg(&cache)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let url = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                return rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+            }
+        }
+        String::new()
+    })
+    .await
+    .unwrap();
+    let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
+    let health = Request::get(format!("{url}/healthz"))
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    client.send_buffered(health, 1 << 20).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let idle = resident(child.id());
+    post(
+        &client,
+        &format!("{url}/v1/call/get_repository"),
+        args().to_string(),
+        false,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let after_call = resident(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    (idle, after_call)
+}
+
+async fn run(rounds: usize) -> Value {
+    let base = mock().await;
+    let cache = tempfile::tempdir().unwrap();
+    let hub = Arc::new(
+        Dockhand::new(
+            HostConfig {
+                base_url: base.clone(),
+                cache_dir: Some(cache.path().to_path_buf()),
+                ..HostConfig::default()
+            },
+            Accounts::anonymous(),
+        )
+        .unwrap(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = Server::start(
+        hub.clone(),
+        ServeOptions {
+            log: false,
+            ..ServeOptions::default()
+        },
+        listener,
+    )
+    .await
+    .unwrap();
+    let url = format!("http://{}", server.addr());
+    let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
+    let api = format!("{url}/v1/call/get_repository");
+    let mcp = format!("{url}/mcp");
+
+    let library = || async {
+        let t = Instant::now();
+        let r = hub
+            .call("get_repository", &args(), &CallOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(r.body["name"], "alpine");
+        t.elapsed()
+    };
+    let over_api = || async {
+        let t = Instant::now();
+        let body = post(&client, &api, args().to_string(), false).await;
+        assert_eq!(body["name"], "alpine");
+        t.elapsed()
+    };
+    let over_mcp = |id: usize| {
+        let (client, mcp) = (&client, &mcp);
+        async move {
+            let t = Instant::now();
+            let body = post(client, mcp, tools_call(id), true).await;
+            assert_eq!(
+                body["result"]["structuredContent"]["name"], "alpine",
+                "{body}"
+            );
+            t.elapsed()
+        }
+    };
+    for i in 0..20 {
+        library().await;
+        over_api().await;
+        over_mcp(i).await;
+    }
+    let (mut lib, mut api_t, mut mcp_t) = (vec![], vec![], vec![]);
+    for round in 0..rounds {
+        // Each round starts one kind further along, so no kind always follows the same one.
+        for k in 0..3 {
+            match (round + k) % 3 {
+                0 => lib.push(library().await),
+                1 => api_t.push(over_api().await),
+                _ => mcp_t.push(over_mcp(round).await),
+            }
+        }
+    }
+    let (lib, api_m, mcp_m) = (median(&mut lib), median(&mut api_t), median(&mut mcp_t));
+
+    // 64 in flight through /v1/call.
+    let total = 20_000;
+    let done = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..64 {
+        let (client, api, done) = (client.clone(), api.clone(), done.clone());
+        tasks.push(tokio::spawn(async move {
+            while done.fetch_add(1, Ordering::Relaxed) < total {
+                post(&client, &api, args().to_string(), false).await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let per_second = total as f64 / start.elapsed().as_secs_f64();
+    server.shutdown().await;
+
+    let (idle, after_call) = idle_process_rss(&base).await;
+    json!({
+        "rounds": rounds,
+        "median_us": {
+            "library": micros(lib),
+            "v1_call": micros(api_m),
+            "mcp_tools_call": micros(mcp_m),
+        },
+        "added_us": {
+            "v1_call": micros(api_m) - micros(lib),
+            "mcp_tools_call": micros(mcp_m) - micros(lib),
+        },
+        "v1_call_per_s_64_in_flight": per_second,
+        "serve_rss_bytes_idle": idle,
+        "serve_rss_bytes_after_one_call": after_call,
+    })
+}
+
+fn main() {
+    let argv: Vec<String> = std::env::args().collect();
+    let rounds = argv
+        .iter()
+        .position(|a| a == "--rounds")
+        .and_then(|i| argv.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(300);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let r = runtime.block_on(runtime.spawn(run(rounds))).unwrap();
+    if argv.iter().any(|a| a == "--json") {
+        println!("{r}");
+        return;
+    }
+    let f = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    let mib = |v: &Value| v.as_f64().map_or(f64::NAN, |b| b / (1024.0 * 1024.0));
+    println!("dockhand serve against the mock Hub on loopback, {rounds} interleaved rounds:");
+    println!(
+        "  Dockhand::call (the library)        {:>8.1} µs",
+        f(&r["median_us"]["library"])
+    );
+    println!(
+        "  POST /v1/call                       {:>8.1} µs   +{:.1} µs",
+        f(&r["median_us"]["v1_call"]),
+        f(&r["added_us"]["v1_call"])
+    );
+    println!(
+        "  MCP tools/call over HTTP            {:>8.1} µs   +{:.1} µs",
+        f(&r["median_us"]["mcp_tools_call"]),
+        f(&r["added_us"]["mcp_tools_call"])
+    );
+    println!(
+        "  /v1/call, 64 in flight              {:>8.0} calls/s",
+        f(&r["v1_call_per_s_64_in_flight"])
+    );
+    println!(
+        "  dockhand serve resident, idle       {:>8.1} MiB (after one call {:.1} MiB)",
+        mib(&r["serve_rss_bytes_idle"]),
+        mib(&r["serve_rss_bytes_after_one_call"])
+    );
+}
