@@ -525,7 +525,9 @@ impl Dockhand {
     /// already gone counts as done. The report is `CallResult::body`: `planned`, `deleted`,
     /// `already_gone`, `skipped`, `failed`, `not_attempted`. A plan deleting more than
     /// `max_delete` tags is refused before anything is sent; read-only mode refuses it too.
-    /// The call's deadline is the policy's call timeout for each tag the plan deletes.
+    /// The call's deadline is, for each tag the plan deletes, the policy's call timeout plus
+    /// the longest the component waits out a 429 for one tag (3 x 60 s), so that a wait is
+    /// never cut short and the report always comes back.
     pub async fn apply_tag_cleanup(
         &self,
         plan: &serde_json::Value,
@@ -536,7 +538,7 @@ impl Dockhand {
         let deletes = plan["tags"].as_array().map_or(0, |tags| {
             tags.iter().filter(|t| t["action"] == "delete").count()
         });
-        let per_tag = self.egress.policy.timeouts.call;
+        let per_tag = self.egress.policy.timeouts.call + Duration::from_secs(3 * 60);
         let deadline = per_tag.saturating_mul(u32::try_from(deletes.max(1)).unwrap_or(u32::MAX));
         let plan_json = plan.to_string();
         self.run_catalog(

@@ -280,7 +280,13 @@ impl ServerHandler for McpServer {
                 Ok(_) => "ok".to_string(),
                 Err(_) => "protocol-error".to_string(),
             };
-            observer.observed(&request.name, &outcome, started.elapsed());
+            // A name that is not a tool is not a label the metrics should keep.
+            let tool = if result.is_ok() {
+                request.name.as_ref()
+            } else {
+                "unknown"
+            };
+            observer.observed(tool, &outcome, started.elapsed());
         }
         result.map(CallToolResponse::from)
     }

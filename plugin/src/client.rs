@@ -23,6 +23,8 @@ pub const DEFAULT_ACCOUNT: &str = "default";
 pub const DEFAULT_MAX_PAGES: u32 = 100;
 /// Further pages fetched at once when a listing's first page says how many there are.
 pub const DEFAULT_PAGE_CONCURRENCY: u32 = 4;
+/// More in flight would only spend the account's rate limit faster.
+pub const MAX_PAGE_CONCURRENCY: u32 = 32;
 
 /// Sends HTTP requests.
 pub trait Transport {
@@ -150,7 +152,7 @@ pub fn call(
     let concurrency = options
         .page_concurrency
         .unwrap_or(DEFAULT_PAGE_CONCURRENCY)
-        .max(1) as usize;
+        .clamp(1, MAX_PAGE_CONCURRENCY) as usize;
     let known = match concurrency {
         1 => None,
         _ => paginate::remaining_pages(pagination, &merged, &request.url, &next, max_pages - 1),
@@ -184,7 +186,10 @@ pub fn call(
             let page = match session.fetch_after(&mut sent, Some((answer, authorized))) {
                 Ok(page) => page,
                 // The listing shrank since its first page: it ends before this one.
-                Err(HubError::NotFound(_)) => break,
+                Err(HubError::NotFound(_)) => {
+                    next = Next::Done;
+                    break;
+                }
                 Err(e) => return Err(e),
             };
             let body = page.body.to_value()?;
@@ -192,10 +197,16 @@ pub fn call(
             next = paginate::next_page(pagination, &body, &sent.url, &origin);
             paginate::merge(pagination, &mut merged, body);
             last = (page.status, page.content_type, page.rate_limit);
-            if !matches!(next, Next::Url(_)) {
-                // The last page (or one whose link is not followed): what is still in flight is
-                // not part of the listing the walk would give.
-                break;
+            match (&next, queue.front()) {
+                // The page after this one is the one already on its way.
+                (Next::Url(link), Some((upcoming, _, _)))
+                    if paginate::page_of(pagination, link)
+                        == paginate::page_of(pagination, &upcoming.url) => {}
+                (Next::Url(_), None) => {}
+                // The last page, a link not followed, or a listing that changed under the
+                // window (a SCIM page shorter than the first): what is in flight is dropped and
+                // the walk below goes on from what this page says.
+                _ => break,
             }
         }
     }
@@ -331,9 +342,15 @@ impl Session<'_> {
         let resp = answer?;
         let resp = if resp.status == 401 && authorized {
             let kind = self.kind().expect("authorized implies a credential kind");
-            self.credentials.invalidate(self.account, kind);
-            // Replaces the rejected bearer, or removes it when none comes back.
+            let rejected = request.header("authorization").map(str::to_string);
+            // Pages sent side by side are all refused with the same expired bearer: only the
+            // first to come back asks for a fresh one, the others use it.
             self.authorize(request)?;
+            if request.header("authorization").map(str::to_string) == rejected {
+                self.credentials.invalidate(self.account, kind);
+                // Replaces the rejected bearer, or removes it when none comes back.
+                self.authorize(request)?;
+            }
             self.transport.send(request)?
         } else {
             resp
@@ -1290,6 +1307,30 @@ mod tests {
             list_all(&mut side, 4, None),
             Err(HubError::Upstream { status: 500, .. })
         ));
+    }
+
+    #[test]
+    fn a_listing_that_grew_since_its_first_page_is_walked_to_its_new_end() {
+        // The first page says 60 tags; by the time the others are read there are 75: the last
+        // page fetched side by side (6) points on to page 7, which the walk then follows.
+        struct Growing(Listing);
+        impl Transport for Growing {
+            fn send(&mut self, request: &HttpRequest) -> Result<HttpResponse, HubError> {
+                let answer = self.0.send(request);
+                self.0.state().count = 75;
+                answer
+            }
+            fn start(&mut self, request: &HttpRequest) -> Pending {
+                self.0.start(request)
+            }
+        }
+        let mut t = Growing(Listing::new(60));
+        let out = list_all_with(&mut t, 4);
+        let body = out.body.to_value().unwrap();
+        assert_eq!(body["results"].as_array().unwrap().len(), 75);
+        assert_eq!(body["results"][74]["name"], "t74");
+        assert_eq!(out.pages, 8);
+        assert_eq!(body["next"], Value::Null);
     }
 
     #[test]

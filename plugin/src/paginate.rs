@@ -124,6 +124,16 @@ pub fn remaining_pages(
     }
 }
 
+/// Which page of a listing `url` asks for: its `page` (page/page_size listings) or its
+/// `startIndex` (SCIM), as written.
+pub fn page_of(style: Pagination, url: &str) -> Option<&str> {
+    match style {
+        Pagination::Page => query_value(url, "page"),
+        Pagination::Scim => query_value(url, "startIndex"),
+        Pagination::None => None,
+    }
+}
+
 /// The array of items a page carries.
 fn items_key(style: Pagination) -> &'static str {
     match style {

@@ -45,6 +45,7 @@ pub(super) async fn operations(state: &Arc<State>) -> Response<Body> {
 }
 
 pub(super) async fn docs(state: &Arc<State>, topic: Option<&str>) -> Response<Body> {
+    let topic = topic.map(|t| t.trim_end_matches('/'));
     let topic = topic.filter(|t| !t.is_empty());
     match state.hub.docs(topic).await {
         Ok(markdown) => respond(StatusCode::OK, "text/markdown; charset=utf-8", markdown),
@@ -64,12 +65,14 @@ fn options_of(query: Option<&str>, client: &Client) -> Result<CallOptions, Strin
         .filter(|p| !p.is_empty())
     {
         let (key, value) = pair.split_once('=').unwrap_or((pair, "true"));
-        let count = || {
+        let count = |most: u32| {
             value
                 .parse::<u32>()
                 .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| format!("query parameter `{key}`: expected a whole number >= 1"))
+                .filter(|n| (1..=most).contains(n))
+                .ok_or_else(|| {
+                    format!("query parameter `{key}`: expected a whole number from 1 to {most}")
+                })
         };
         match key {
             "all_pages" => {
@@ -79,8 +82,8 @@ fn options_of(query: Option<&str>, client: &Client) -> Result<CallOptions, Strin
                     _ => return Err("query parameter `all_pages`: expected true or false".into()),
                 }
             }
-            "max_pages" => options.max_pages = Some(count()?),
-            "page_concurrency" => options.page_concurrency = Some(count()?),
+            "max_pages" => options.max_pages = Some(count(10_000)?),
+            "page_concurrency" => options.page_concurrency = Some(count(32)?),
             _ => {
                 return Err(format!(
                     "unknown query parameter `{key}`: the call options are all_pages, \
@@ -99,6 +102,12 @@ pub(super) async fn call(
 ) -> Response<Body> {
     let started = Instant::now();
     let operation = request.uri().path()["/v1/call/".len()..].to_string();
+    // Metrics and logs name the operation as the catalog does, so that what a client puts in
+    // the path cannot grow the metrics' label sets.
+    let label = match state.hub.resolve(&operation).await {
+        Ok(Some(op)) => op.name.clone(),
+        _ => "unknown".to_string(),
+    };
     let answer = run(state, client, &operation, request).await;
     let (outcome, status) = match &answer {
         Ok(_) => ("ok", 200),
@@ -106,9 +115,9 @@ pub(super) async fn call(
         Err(Failure::Request(status, kind, _)) => (*kind, status.as_u16()),
     };
     let took = started.elapsed();
-    state.metrics.call("api", &operation, outcome, took);
+    state.metrics.call("api", &label, outcome, took);
     if state.options.log {
-        log_call(&client.name, "api", &operation, outcome, Some(status), took);
+        log_call(&client.name, "api", &label, outcome, Some(status), took);
     }
     match answer {
         Ok(response) => response,
@@ -133,6 +142,23 @@ async fn run(
 ) -> Result<Response<Body>, Failure> {
     let options = options_of(request.uri().query(), client)
         .map_err(|m| Failure::Request(StatusCode::BAD_REQUEST, "usage", m))?;
+    // JSON only: a web page cannot send it to another origin without the browser asking first.
+    let json = request
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
+    if !json {
+        return Err(Failure::Request(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "usage",
+            "the arguments are a JSON object: send Content-Type: application/json".into(),
+        ));
+    }
     // A write by a read-only client is refused before its body is read or anything is sent.
     if !client.allow_write
         && let Ok(Some(op)) = state.hub.resolve(operation).await

@@ -266,7 +266,11 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watc
         tokio::select! {
             _ = stopped.changed() => break,
             accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
+                let Ok((stream, _)) = accepted else {
+                    // Out of file descriptors, say: waiting beats spinning on the error.
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                };
                 let _ = stream.set_nodelay(true);
                 state.metrics.connections.fetch_add(1, Ordering::Relaxed);
                 let state = state.clone();
@@ -353,6 +357,11 @@ async fn route(state: &Arc<State>, request: Request<Incoming>) -> Response<Body>
     if path == "/healthz" && request.method() == Method::GET {
         return json_response(StatusCode::OK, &serde_json::json!({"status": "ok"}));
     }
+    if state.clients.is_local()
+        && let Some(why) = browser_request(request.headers())
+    {
+        return refusal(StatusCode::FORBIDDEN, "denied", why);
+    }
     let Some(client) = state.clients.authenticate(request.headers()) else {
         state
             .metrics
@@ -386,9 +395,12 @@ async fn route(state: &Arc<State>, request: Request<Incoming>) -> Response<Body>
             }
         }
         (&Method::GET, "/v1/operations") => api::operations(state).await,
-        (&Method::GET, "/v1/docs") => api::docs(state, None).await,
-        (&Method::GET, p) if p.starts_with("/v1/docs/") => {
-            api::docs(state, Some(&p["/v1/docs/".len()..])).await
+        (&Method::GET, p) if p == "/v1/docs" || p.starts_with("/v1/docs/") => {
+            // Each answer is made by a component instance: it takes a slot like a call.
+            let Some(_slot) = admit(state).await else {
+                return busy(state);
+            };
+            api::docs(state, p.strip_prefix("/v1/docs/")).await
         }
         (&Method::POST, p) if p.starts_with("/v1/call/") => {
             let Some(_slot) = admit(state).await else {
@@ -405,18 +417,44 @@ async fn route(state: &Arc<State>, request: Request<Incoming>) -> Response<Body>
     }
 }
 
+/// Why a request to a server without clients looks like a web page's, which must not reach a
+/// server that trusts every local caller: a page can make a browser send a request to
+/// `127.0.0.1` (with an `Origin`), or to a name it rebinds to it (with its own `Host`).
+fn browser_request(headers: &http::HeaderMap) -> Option<&'static str> {
+    if headers.contains_key(http::header::ORIGIN) {
+        return Some(
+            "requests from web pages (with an Origin header) are refused by a server without clients",
+        );
+    }
+    let host = headers.get(http::header::HOST)?.to_str().ok()?;
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    let loopback = matches!(name, "localhost" | "[::1]")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (!loopback).then_some(
+        "a server without clients answers only requests addressed to a loopback host \
+         (127.0.0.1, localhost, [::1])",
+    )
+}
+
 /// A slot to run a call in, waiting in the queue if every slot is taken; `None` when the queue
 /// is full too.
 async fn admit(state: &State) -> Option<InFlight<'_>> {
     let permit = match state.slots.try_acquire() {
         Ok(permit) => permit,
         Err(_) => {
-            if state.queued.fetch_add(1, Ordering::SeqCst) >= state.options.max_queued {
-                state.queued.fetch_sub(1, Ordering::SeqCst);
+            // Counted out when this future ends, however it ends: a client that gives up while
+            // queued (its request future dropped) must not keep a queue place forever.
+            let place = Queued::enter(&state.queued);
+            if place.ahead >= state.options.max_queued {
                 return None;
             }
             let permit = state.slots.acquire().await;
-            state.queued.fetch_sub(1, Ordering::SeqCst);
+            drop(place);
             permit.ok()?
         }
     };
@@ -425,6 +463,26 @@ async fn admit(state: &State) -> Option<InFlight<'_>> {
         _permit: permit,
         metrics: &state.metrics,
     })
+}
+
+/// A place in the queue, given back when dropped.
+struct Queued<'a> {
+    count: &'a AtomicUsize,
+    /// How many were queued before this one.
+    ahead: usize,
+}
+
+impl<'a> Queued<'a> {
+    fn enter(count: &'a AtomicUsize) -> Queued<'a> {
+        let ahead = count.fetch_add(1, Ordering::SeqCst);
+        Queued { count, ahead }
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A call's slot, given back (and the in-flight gauge lowered) when dropped.

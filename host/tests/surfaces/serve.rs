@@ -537,3 +537,67 @@ async fn send_raw_plain(addr: &str) -> String {
     .await;
     String::from_utf8_lossy(&answer).into_owned()
 }
+
+/// Without clients every local caller is trusted, so what a web page could make a browser send
+/// is refused: a request with an Origin, one addressed to a name that is not loopback (DNS
+/// rebinding), and a call whose body is not declared JSON (a form post needs no preflight).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_without_clients_refuses_what_a_web_page_could_send() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let bare = tempfile::tempdir().unwrap();
+    let served = Served::start(bare.path(), &hub, &["--allow-write"]);
+    let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
+    let call = |headers: &[(&str, &str)]| {
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri(format!("{}/v1/call/create_repository", served.base));
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        request
+            .body(Full::new(Bytes::from(
+                r#"{"namespace":"alice","name":"from-a-page"}"#,
+            )))
+            .unwrap()
+    };
+    hub.clear_requests();
+    for (headers, status) in [
+        (
+            vec![
+                ("content-type", "application/json"),
+                ("origin", "https://evil.example"),
+            ],
+            403,
+        ),
+        (
+            vec![
+                ("content-type", "application/json"),
+                ("host", "evil.example:8080"),
+            ],
+            403,
+        ),
+        (vec![("content-type", "text/plain")], 415),
+        (vec![], 415),
+    ] {
+        let r = client.send_buffered(call(&headers), 1 << 20).await.unwrap();
+        assert_eq!(r.status.as_u16(), status, "{headers:?}");
+    }
+    assert!(
+        hub.requests()
+            .iter()
+            .all(|r| r.method != "POST" || r.path.contains("/auth/"))
+    );
+    // The same call as a script sends it goes through.
+    let r = client
+        .send_buffered(call(&[("content-type", "application/json")]), 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let (code, log) = served.terminate();
+    assert_eq!(code, Some(0), "{log}");
+}

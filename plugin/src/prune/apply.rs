@@ -24,9 +24,10 @@ use core::time::Duration;
 use serde_json::{Map, Value, json};
 
 /// A 429 the client gave up on is waited out at most this many more times per tag...
-const RATE_LIMIT_WAITS: u32 = 3;
-/// ...and only when the Hub asks for at most this long.
-const RATE_LIMIT_LONGEST_WAIT: u64 = 300;
+pub const RATE_LIMIT_WAITS: u32 = 3;
+/// ...and only when the Hub asks for at most this long (a host gives an apply this much more
+/// time per tag, so that a wait is never cut short by the call's deadline).
+pub const RATE_LIMIT_LONGEST_WAIT: u64 = 60;
 
 /// A tag the plan deletes, as it was when planned.
 struct Planned<'a> {
