@@ -95,24 +95,24 @@ async fn idle_process_rss(base: &str) -> (Option<u64>, Option<u64>) {
         .spawn()
         .unwrap();
     let stderr = child.stderr.take().unwrap();
-    let url = tokio::task::spawn_blocking(move || {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    // Read to the end, so the server's log lines always have somewhere to go.
+    std::thread::spawn(move || {
         use std::io::BufRead;
+        let mut tx = Some(tx);
         for line in std::io::BufReader::new(stderr)
             .lines()
             .map_while(Result::ok)
         {
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                return rest
-                    .split_whitespace()
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
+            if let Some(rest) = line.split("listening on ").nth(1)
+                && let Some(tx) = tx.take()
+            {
+                let url = rest.split_whitespace().next().unwrap_or_default();
+                let _ = tx.send(url.to_string());
             }
         }
-        String::new()
-    })
-    .await
-    .unwrap();
+    });
+    let url: String = rx.await.unwrap();
     let client = HttpClient::new(&HttpClientConfig::default()).unwrap();
     let health = Request::get(format!("{url}/healthz"))
         .body(Full::new(Bytes::new()))

@@ -174,8 +174,12 @@ fn log_call(
     status: Option<u16>,
     took: Duration,
 ) {
+    use std::io::Write as _;
     let status = status.map_or(String::new(), |s| format!(" status={s}"));
-    eprintln!(
+    // Not `eprintln!`, which panics when stderr is gone (a closed pipe): losing a log line
+    // must not lose the answer.
+    let _ = writeln!(
+        std::io::stderr().lock(),
         "dockhand serve: client={client} surface={surface} operation={operation} \
          outcome={outcome}{status} ms={:.1}",
         took.as_secs_f64() * 1000.0

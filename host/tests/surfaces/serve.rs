@@ -49,6 +49,14 @@ struct Served {
     stderr: Arc<Mutex<Vec<String>>>,
 }
 
+impl Drop for Served {
+    /// A test that fails half-way must not leave its server running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Served {
     fn start(home: &Path, hub: &MockHub, extra: &[&str]) -> Served {
         let mut args = vec![
@@ -600,4 +608,49 @@ async fn serve_without_clients_refuses_what_a_web_page_could_send() {
     );
     let (code, log) = served.terminate();
     assert_eq!(code, Some(0), "{log}");
+}
+
+/// A server whose stderr is gone (the pipe closed) still answers: a log line that cannot be
+/// written is dropped, not a reason to drop the call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_answers_after_its_stderr_is_closed() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = home_with_clients();
+    let base = hub.base_url();
+    let mut child = spawn_dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+        ],
+        &[],
+    );
+    let url = {
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        loop {
+            let line = lines.next().expect("serve says where it listens").unwrap();
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                break rest.split_whitespace().next().unwrap().to_string();
+            }
+        }
+        // The reader, and with it the pipe's only read end, is dropped here.
+    };
+    for _ in 0..2 {
+        let r = send(
+            &url,
+            Method::POST,
+            "/v1/call/get_repository",
+            Some(READER_TOKEN),
+            r#"{"namespace":"library","repository":"alpine"}"#,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(json_of(&r)["name"], "alpine");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
