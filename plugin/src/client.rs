@@ -342,15 +342,9 @@ impl Session<'_> {
         let resp = answer?;
         let resp = if resp.status == 401 && authorized {
             let kind = self.kind().expect("authorized implies a credential kind");
-            let rejected = request.header("authorization").map(str::to_string);
-            // Pages sent side by side are all refused with the same expired bearer: only the
-            // first to come back asks for a fresh one, the others use it.
+            self.credentials.invalidate(self.account, kind);
+            // Replaces the rejected bearer, or removes it when none comes back.
             self.authorize(request)?;
-            if request.header("authorization").map(str::to_string) == rejected {
-                self.credentials.invalidate(self.account, kind);
-                // Replaces the rejected bearer, or removes it when none comes back.
-                self.authorize(request)?;
-            }
             self.transport.send(request)?
         } else {
             resp
