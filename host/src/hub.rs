@@ -444,25 +444,7 @@ impl Dockhand {
         options: &CallOptions,
     ) -> Result<CallResult, CallError> {
         self.check_access(operation).await?;
-        // Named as the component names it: absent or empty is `default`.
-        let account = self.broker().accounts().get(
-            options
-                .account
-                .as_deref()
-                .filter(|a| !a.is_empty())
-                .unwrap_or(DEFAULT_ACCOUNT),
-        );
-        if let Some(spec) = account
-            && let Some(why @ Withheld::PlainHttp { .. }) = &spec.withheld
-            && self.uses_credential(operation).await?
-        {
-            // Refused here as well as in the broker, so that the caller sees a policy denial
-            // (nothing was sent) rather than the component's reading of a credential failure.
-            return Err(CallError::Hub(HubError::Denied(format!(
-                "account '{}' is not used: {why}",
-                spec.name
-            ))));
-        }
+        let account = self.usable_account(operation, options).await?;
         let deadline = self.egress.policy.timeouts.call;
         let ends_at = tokio::time::Instant::now() + deadline;
         let run = async {
@@ -555,20 +537,15 @@ impl Dockhand {
         .await
     }
 
-    /// Runs one of the catalog's own functions in a fresh instance, under the account checks
-    /// of `operation` (the operation it sends) and `deadline`.
-    async fn run_catalog(
+    /// The account `options` names (absent or empty is `default`, as the component names it),
+    /// refused when its credential is withheld and `operation` would send it: refused here as
+    /// well as in the broker, so that the caller sees a policy denial (nothing was sent) rather
+    /// than the component's reading of a credential failure.
+    async fn usable_account(
         &self,
         operation: &str,
         options: &CallOptions,
-        deadline: std::time::Duration,
-        unreadable: &str,
-        f: impl AsyncFnOnce(
-            &crate::bindings::exports::dockhand::hub::catalog::Guest,
-            &mut wasmtime::Store<crate::CallState>,
-            &wit::CallOptions,
-        ) -> wasmtime::Result<Result<wit::Response, HubError>>,
-    ) -> Result<CallResult, CallError> {
+    ) -> Result<Option<&AccountSpec>, CallError> {
         let account = self.broker().accounts().get(
             options
                 .account
@@ -585,6 +562,24 @@ impl Dockhand {
                 spec.name
             ))));
         }
+        Ok(account)
+    }
+
+    /// Runs one of the catalog's own functions in a fresh instance, under the account checks
+    /// of `operation` (the operation it sends) and `deadline`.
+    async fn run_catalog(
+        &self,
+        operation: &str,
+        options: &CallOptions,
+        deadline: std::time::Duration,
+        unreadable: &str,
+        f: impl AsyncFnOnce(
+            &crate::bindings::exports::dockhand::hub::catalog::Guest,
+            &mut wasmtime::Store<crate::CallState>,
+            &wit::CallOptions,
+        ) -> wasmtime::Result<Result<wit::Response, HubError>>,
+    ) -> Result<CallResult, CallError> {
+        let account = self.usable_account(operation, options).await?;
         let ends_at = tokio::time::Instant::now() + deadline;
         let run = async {
             let (mut store, instance) = self.new_instance(Some(ends_at)).await?;

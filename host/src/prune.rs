@@ -8,7 +8,7 @@
 use crate::bindings::exports::dockhand::hub::types::InvalidArgument;
 use crate::{CallError, CallOptions, CallResult, Dockhand, HubError, TagCleanupPolicy};
 use dockhand_vocab::time::{days_from_civil, days_in_month};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The name MCP and Lua give the planner.
@@ -79,18 +79,7 @@ pub async fn apply_from_args(
     args: &Value,
     options: &CallOptions,
 ) -> Result<CallResult, CallError> {
-    let Value::Object(map) = args else {
-        return Err(invalid("args", "expected an object of named arguments"));
-    };
-    if let Some(unknown) = map
-        .keys()
-        .find(|k| !["plan", "max_delete"].contains(&k.as_str()))
-    {
-        return Err(invalid(
-            unknown,
-            "unknown argument; expected plan, max_delete",
-        ));
-    }
+    let map = named_args(args, &["plan", "max_delete"])?;
     let plan = match map.get("plan") {
         Some(plan @ Value::Object(_)) => plan,
         None | Some(Value::Null) => return Err(invalid("plan", "missing")),
@@ -163,6 +152,20 @@ pub fn result_schema() -> Value {
     })
 }
 
+/// `args` as an object whose keys are all in `known`.
+fn named_args<'a>(args: &'a Value, known: &[&str]) -> Result<&'a Map<String, Value>, CallError> {
+    let Value::Object(map) = args else {
+        return Err(invalid("args", "expected an object of named arguments"));
+    };
+    if let Some(unknown) = map.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(invalid(
+            unknown,
+            format!("unknown argument; expected one of {}", known.join(", ")),
+        ));
+    }
+    Ok(map)
+}
+
 fn invalid(name: &str, reason: impl Into<String>) -> CallError {
     CallError::Hub(HubError::InvalidArgument(InvalidArgument {
         name: name.into(),
@@ -176,23 +179,17 @@ pub async fn plan_from_args(
     args: &Value,
     options: &CallOptions,
 ) -> Result<CallResult, CallError> {
-    let Value::Object(map) = args else {
-        return Err(invalid("args", "expected an object of named arguments"));
-    };
-    let known = [
-        "namespace",
-        "repository",
-        "keep_last",
-        "older_than",
-        "match",
-        "keep_match",
-    ];
-    if let Some(unknown) = map.keys().find(|k| !known.contains(&k.as_str())) {
-        return Err(invalid(
-            unknown,
-            format!("unknown argument; expected one of {}", known.join(", ")),
-        ));
-    }
+    let map = named_args(
+        args,
+        &[
+            "namespace",
+            "repository",
+            "keep_last",
+            "older_than",
+            "match",
+            "keep_match",
+        ],
+    )?;
     let text = |name: &str, required: bool| -> Result<Option<String>, CallError> {
         match map.get(name) {
             None | Some(Value::Null) if required => Err(invalid(name, "missing")),

@@ -377,22 +377,9 @@ pub fn serve_clients(
         path: path.to_owned(),
         message,
     };
-    let mut file = match fs::File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(config_error(format!("cannot be read: {e}"))),
-    };
-    check_private(path, &file)?;
-    let mut text = String::new();
-    (&mut file)
-        .take(MAX_FILE_LEN)
-        .read_to_string(&mut text)
-        .map_err(|e| config_error(format!("cannot be read: {e}")))?;
-    if text.trim().is_empty() {
+    let Some(parsed) = read_config(path)? else {
         return Ok(Vec::new());
-    }
-    let parsed: ConfigFile =
-        serde_yaml::from_str(&text).map_err(|e| config_error(format!("invalid YAML: {e}")))?;
+    };
     let base_dir = path.parent().unwrap_or(Path::new("."));
     let mut clients: Vec<ServeClient> = Vec::new();
     for (name, entry) in parsed.serve.map(|s| s.clients).unwrap_or_default() {
@@ -473,18 +460,16 @@ impl<'de> Deserialize<'de> for ConfigSecret {
 /// Bigger than any config or token file a person writes; guards against pointing at a device.
 const MAX_FILE_LEN: u64 = 1024 * 1024;
 
-/// The config file's accounts, and its `token_cache:` setting if it has one.
-fn from_config_file(
-    path: &Path,
-    home: Option<&Path>,
-) -> Result<(Source, Option<bool>), CredentialError> {
+/// The config file at `path`, checked to be private and parsed; `None` when it is absent or
+/// empty.
+fn read_config(path: &Path) -> Result<Option<ConfigFile>, CredentialError> {
     let config_error = |message: String| CredentialError::Config {
         path: path.to_owned(),
         message,
     };
     let mut file = match fs::File::open(path) {
         Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Source::new(), None)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(config_error(format!("cannot be read: {e}"))),
     };
     check_private(path, &file)?;
@@ -494,10 +479,25 @@ fn from_config_file(
         .read_to_string(&mut text)
         .map_err(|e| config_error(format!("cannot be read: {e}")))?;
     if text.trim().is_empty() {
-        return Ok((Source::new(), None));
+        return Ok(None);
     }
-    let parsed: ConfigFile =
-        serde_yaml::from_str(&text).map_err(|e| config_error(format!("invalid YAML: {e}")))?;
+    serde_yaml::from_str(&text)
+        .map(Some)
+        .map_err(|e| config_error(format!("invalid YAML: {e}")))
+}
+
+/// The config file's accounts, and its `token_cache:` setting if it has one.
+fn from_config_file(
+    path: &Path,
+    home: Option<&Path>,
+) -> Result<(Source, Option<bool>), CredentialError> {
+    let config_error = |message: String| CredentialError::Config {
+        path: path.to_owned(),
+        message,
+    };
+    let Some(parsed) = read_config(path)? else {
+        return Ok((Source::new(), None));
+    };
 
     let base_dir = path.parent().unwrap_or(Path::new("."));
     let mut source = Source::new();

@@ -35,6 +35,15 @@ pub fn token_cache(g: &Global, accounts: &Accounts) -> Option<TokenCache> {
         .map(TokenCache::new)
 }
 
+/// Where the config file and Docker's login are: the standard places, or `--config`.
+pub fn paths(g: &Global) -> Paths {
+    let mut paths = Paths::from_env(&ProcessEnv);
+    if let Some(config) = &g.credentials.config {
+        paths.config_file = Some(config.clone());
+    }
+    paths
+}
+
 /// Accounts from flags (secrets only from stdin), environment, config file and Docker's login.
 pub fn accounts(g: &Global) -> Result<Accounts, Failure> {
     let c = &g.credentials;
@@ -56,11 +65,7 @@ pub fn accounts(g: &Global) -> Result<Accounts, Failure> {
             flags.scim_token = Some(secret);
         }
     }
-    let mut paths = Paths::from_env(&ProcessEnv);
-    if let Some(config) = &c.config {
-        paths.config_file = Some(config.clone());
-    }
-    let accounts = Accounts::discover(&flags, &ProcessEnv, &paths)
+    let accounts = Accounts::discover(&flags, &ProcessEnv, &paths(g))
         .map_err(|e| usage(format!("credentials: {e}")))?;
     let cache = token_cache(g, &accounts);
     let accounts = accounts.with_token_cache(cache);

@@ -3,10 +3,10 @@
 //! until SIGTERM or Ctrl-C, which let in-flight calls finish first.
 
 use super::Outcome;
-use super::host::{accounts, open_with};
+use super::host::{accounts, open_with, paths};
 use crate::cli::{Global, ServeArgs};
 use crate::output::{Failure, usage};
-use dockhand_host::credentials::{Paths, ProcessEnv, serve_clients};
+use dockhand_host::credentials::serve_clients;
 use dockhand_host::policy::Timeouts;
 use dockhand_host::serve::{ServeOptions, Server, check_addr, tls_config};
 use std::process::ExitCode;
@@ -21,10 +21,7 @@ pub async fn run(g: &Global, args: &ServeArgs) -> Outcome {
              config file or `docker login`, not on standard input",
         ));
     }
-    let mut paths = Paths::from_env(&ProcessEnv);
-    if let Some(config) = &c.config {
-        paths.config_file = Some(config.clone());
-    }
+    let paths = paths(g);
     let clients = match &paths.config_file {
         Some(path) => serve_clients(path, paths.home.as_deref())
             .map_err(|e| usage(format!("serve clients: {e}")))?,
