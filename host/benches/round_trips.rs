@@ -10,6 +10,10 @@
 //!   costs), so that "one round trip plus the process" is measured, not assumed.
 //! - `list_repository_tags` with all pages over 2,000 tags at `page_size=100` (20 pages):
 //!   page by page (`page_concurrency` 1) and four at a time (the default), same merged result.
+//! - The same listing over HTTPS from a fresh host (as a new process starts), where a new
+//!   connection also waits out two round trips of handshakes (TCP, TLS 1.3): offering HTTP/1.1
+//!   only (a connection per page in flight) beside HTTP/2 (one connection for all), and one
+//!   `get_repository` call each way, where HTTP/2 should change nothing.
 
 use dockhand_host::credentials::Accounts;
 use dockhand_host::{CallOptions, Dockhand, HostConfig};
@@ -30,8 +34,16 @@ fn ms(d: Duration) -> f64 {
 
 /// The mock world plus alice/big with `tags` generated tags.
 fn config(latency: Duration, tags: usize) -> MockConfig {
+    tls_config(latency, Duration::ZERO, false, tags)
+}
+
+/// [`config`], over HTTPS when `tls` is set, with a delay before each new connection's first
+/// byte is read.
+fn tls_config(latency: Duration, handshakes: Duration, tls: bool, tags: usize) -> MockConfig {
     let mut config = MockConfig {
         latency,
+        connection_latency: handshakes,
+        tls,
         ..MockConfig::default()
     };
     config.seed.repositories.push(SeedRepository {
@@ -174,6 +186,72 @@ async fn run(latency: Duration, runs: usize) -> Value {
     let (walk, side) = (median(&mut walk), median(&mut side));
     let trips = |d: Duration| d.as_secs_f64() / latency.as_secs_f64();
 
+    // ---- The same over HTTPS, from a fresh host each time: HTTP/1.1 beside HTTP/2 ----
+    let tls = MockHub::start(tls_config(latency, latency * 2, true, 2000))
+        .await
+        .unwrap();
+    let fresh = |http2: bool| {
+        Dockhand::new(
+            HostConfig {
+                base_url: tls.base_url(),
+                cache_dir: Some(cache.clone()),
+                http2,
+                extra_roots: vec![tls.certificate_der().unwrap().to_vec()],
+                ..HostConfig::default()
+            },
+            Accounts::anonymous(),
+        )
+        .expect("the host starts")
+    };
+    let over_tls = |http2: bool, all: bool| {
+        let hub = fresh(http2);
+        let (tls, args) = (&tls, &args);
+        async move {
+            let options = CallOptions {
+                all_pages: all,
+                ..CallOptions::default()
+            };
+            let (operation, args) = if all {
+                ("list_repository_tags", args.clone())
+            } else {
+                (
+                    "get_repository",
+                    json!({"namespace": "alice", "repository": "big"}),
+                )
+            };
+            let before = tls.connections_accepted();
+            let t = Instant::now();
+            let result = hub
+                .call(operation, &args, &options)
+                .await
+                .expect("the call");
+            let took = t.elapsed();
+            (took, tls.connections_accepted() - before, result.body)
+        }
+    };
+    let mut tls_runs: [Vec<Duration>; 4] = Default::default();
+    let mut tls_connections = [0u64; 4];
+    let mut tls_bodies: [Value; 2] = Default::default();
+    for _ in 0..runs {
+        for (i, (http2, all)) in [(false, true), (true, true), (false, false), (true, false)]
+            .into_iter()
+            .enumerate()
+        {
+            let (t, connections, body) = over_tls(http2, all).await;
+            tls_runs[i].push(t);
+            tls_connections[i] = connections;
+            if all {
+                tls_bodies[i] = body;
+            }
+        }
+    }
+    assert_eq!(
+        tls_bodies[0], walk_body,
+        "the listing over HTTP/1.1 differs"
+    );
+    assert_eq!(tls_bodies[1], walk_body, "the listing over HTTP/2 differs");
+    let [h1_list, h2_list, h1_one, h2_one] = tls_runs.map(|mut runs| median(&mut runs));
+
     json!({
         "date": dockhand_vocab::time::Rfc3339(
             std::time::SystemTime::now()
@@ -201,6 +279,17 @@ async fn run(latency: Duration, runs: usize) -> Value {
             "four_at_a_time_round_trips": trips(side),
             "speedup": walk.as_secs_f64() / side.as_secs_f64(),
             "same_result": true,
+        },
+        "https_fresh_host": {
+            "handshake_ms": ms(latency * 2),
+            "all_pages_http1_ms": ms(h1_list),
+            "all_pages_http1_connections": tls_connections[0],
+            "all_pages_http2_ms": ms(h2_list),
+            "all_pages_http2_connections": tls_connections[1],
+            "all_pages_http1_over_http2": h1_list.as_secs_f64() / h2_list.as_secs_f64(),
+            "one_call_http1_ms": ms(h1_one),
+            "one_call_http2_ms": ms(h2_one),
+            "one_call_http1_over_http2": h1_one.as_secs_f64() / h2_one.as_secs_f64(),
         },
     })
 }
@@ -272,5 +361,32 @@ fn main() {
     println!(
         "  speedup, same merged result          {:>8.2}x",
         f(&l["speedup"])
+    );
+    let h = &report["https_fresh_host"];
+    println!(
+        "over HTTPS from a fresh host, {} ms of handshakes per new connection:",
+        h["handshake_ms"]
+    );
+    println!(
+        "  all pages, HTTP/1.1                  {:>8.1} ms  {} connections",
+        f(&h["all_pages_http1_ms"]),
+        h["all_pages_http1_connections"]
+    );
+    println!(
+        "  all pages, HTTP/2                    {:>8.1} ms  {} connections",
+        f(&h["all_pages_http2_ms"]),
+        h["all_pages_http2_connections"]
+    );
+    println!(
+        "  HTTP/1.1 / HTTP/2                    {:>8.2}x",
+        f(&h["all_pages_http1_over_http2"])
+    );
+    println!(
+        "  one get_repository, HTTP/1.1         {:>8.1} ms",
+        f(&h["one_call_http1_ms"])
+    );
+    println!(
+        "  one get_repository, HTTP/2           {:>8.1} ms",
+        f(&h["one_call_http2_ms"])
     );
 }

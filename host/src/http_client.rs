@@ -1,5 +1,5 @@
-//! The host's one outgoing HTTP client: HTTP/1.1 over plain TCP or rustls, with a pool of
-//! keep-alive connections (`pool`).
+//! The host's one outgoing HTTP client: HTTP/1.1 over plain TCP or rustls, and HTTP/2 where the
+//! server offers it in the TLS handshake (ALPN), with a pool of keep-alive connections (`pool`).
 //!
 //! A real Hub call is dominated by the TCP and TLS handshakes, so every component of the host
 //! (the credential broker's token exchange now, the wasi-http `send_request` hook later) shares one
@@ -41,6 +41,12 @@ pub struct HttpClientConfig {
     pub pool_idle_timeout: Duration,
     /// Idle connections kept per host; Hub traffic goes to one or two hosts.
     pub max_idle_per_host: usize,
+    /// Offer HTTP/2 in the TLS handshake; a server that takes it gets every request to its
+    /// origin on one connection.
+    pub http2: bool,
+    /// Certificates (DER) trusted as roots besides the compiled-in Mozilla ones: a test Hub's,
+    /// or a company's TLS-inspecting proxy's.
+    pub extra_roots: Vec<Vec<u8>>,
 }
 
 impl Default for HttpClientConfig {
@@ -50,6 +56,8 @@ impl Default for HttpClientConfig {
             response_timeout: Some(Duration::from_secs(60)),
             pool_idle_timeout: Duration::from_secs(90),
             max_idle_per_host: 8,
+            http2: true,
+            extra_roots: Vec::new(),
         }
     }
 }
@@ -156,7 +164,7 @@ pub struct BufferedResponse {
     pub body: Bytes,
 }
 
-/// A pooled keep-alive HTTP/1.1 client for `http://` and `https://` URLs.
+/// A pooled keep-alive HTTP/1.1 and HTTP/2 client for `http://` and `https://` URLs.
 #[derive(Clone)]
 pub struct HttpClient {
     pool: Arc<pool::Pool>,
@@ -183,9 +191,14 @@ impl HttpClient {
         http.set_nodelay(true);
         http.set_connect_timeout(Some(config.connect_timeout));
 
-        let roots = rustls::RootCertStore {
+        let mut roots = rustls::RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         };
+        for der in &config.extra_roots {
+            roots
+                .add(rustls::pki_types::CertificateDer::from(der.clone()))
+                .map_err(|e| HttpError::Tls(format!("an extra root certificate: {e}")))?;
+        }
         let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
         ))
@@ -197,8 +210,12 @@ impl HttpClient {
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
             .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
+            .enable_http1();
+        let https = if config.http2 {
+            https.enable_http2().wrap_connector(http)
+        } else {
+            https.wrap_connector(http)
+        };
 
         Ok(HttpClient {
             pool: Arc::new(pool::Pool::new(

@@ -54,6 +54,11 @@ pub struct HostConfig {
     /// Use wasmtime's default HTTP sender (a new connection per request) instead of the
     /// keep-alive pool. Only the benchmark wants this.
     pub wasmtime_sender: bool,
+    /// Offer HTTP/2 to HTTPS servers (see [`HttpClientConfig::http2`]); on by default.
+    pub http2: bool,
+    /// Certificates (DER) trusted besides the compiled-in roots (see
+    /// [`HttpClientConfig::extra_roots`]); the tests' TLS mock Hub is one.
+    pub extra_roots: Vec<Vec<u8>>,
 }
 
 impl Default for HostConfig {
@@ -68,6 +73,8 @@ impl Default for HostConfig {
             cache_dir: crate::engine::default_cache_dir(),
             component: None,
             wasmtime_sender: false,
+            http2: true,
+            extra_roots: Vec::new(),
         }
     }
 }
@@ -246,6 +253,8 @@ impl Dockhand {
         let client = HttpClient::new(&HttpClientConfig {
             connect_timeout: policy.timeouts.connect,
             response_timeout: Some(policy.timeouts.first_byte),
+            http2: config.http2,
+            extra_roots: config.extra_roots,
             ..HttpClientConfig::default()
         })
         .map_err(|e| CallError::Host(HostError::caused_by("building the HTTP client", e)))?;

@@ -65,6 +65,13 @@ pub struct MockConfig {
     /// wait (`dockhand mock --latency 50ms`); requests wait side by side, not in turn. Zero by
     /// default.
     pub latency: Duration,
+    /// How long a new connection waits before the mock reads its first byte, as the TCP and TLS
+    /// handshakes with a Hub far away make a client wait (two round trips, TLS 1.3). Zero by
+    /// default.
+    pub connection_latency: Duration,
+    /// Serve HTTPS (HTTP/2 or HTTP/1.1, by ALPN) with a self-signed certificate made at start;
+    /// see [`MockHub::certificate_der`](crate::MockHub::certificate_der). Off by default.
+    pub tls: bool,
 }
 
 /// What the rate-limit headers report while no limit is enforced: high enough that a client
@@ -89,6 +96,8 @@ impl Default for MockConfig {
             request_log_limit: 10_000,
             request_log_bytes: 64 << 20,
             latency: Duration::ZERO,
+            connection_latency: Duration::ZERO,
+            tls: false,
         }
     }
 }

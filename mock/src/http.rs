@@ -21,7 +21,8 @@ pub(crate) struct Request {
     pub query: Vec<(String, String)>,
     pub headers: HeaderMap,
     pub body: Bytes,
-    /// `http://host:port` as the client addressed the mock, for absolute links.
+    /// `http://host:port` (`https://` over TLS) as the client addressed the mock, for absolute
+    /// links.
     pub origin: String,
     pub now: u64,
 }

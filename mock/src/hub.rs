@@ -20,6 +20,7 @@ use crate::ratelimit::{RateStatus, RateWindow};
 use crate::record::{RecordedAnswer, RecordedRequest, RequestLog};
 use crate::server;
 use crate::state::HubState;
+use crate::tls::{self, Tls};
 
 /// A handler that panicked must not take the whole mock down with a poisoned lock.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -42,6 +43,8 @@ pub(crate) struct Shared {
     pub(crate) latency: Duration,
     pub(crate) header_read_timeout: Duration,
     pub(crate) idle_timeout: Duration,
+    pub(crate) connection_latency: Duration,
+    pub(crate) tls: Option<Tls>,
 }
 
 impl Shared {
@@ -92,6 +95,11 @@ impl MockHub {
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let state = HubState::from_config(&config)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let tls = if config.tls {
+            Some(tls::self_signed()?)
+        } else {
+            None
+        };
         let listener = TcpListener::bind(config.addr).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
@@ -110,6 +118,8 @@ impl MockHub {
             latency: config.latency,
             header_read_timeout: config.header_read_timeout,
             idle_timeout: config.idle_timeout,
+            connection_latency: config.connection_latency,
+            tls,
         });
         let (shutdown, watcher) = watch::channel(false);
         let task = tokio::spawn(server::accept_loop(listener, shared.clone(), watcher));
@@ -125,9 +135,23 @@ impl MockHub {
         self.shared.addr
     }
 
-    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    /// `http://127.0.0.1:PORT` (`https://` with [`MockConfig::tls`]), without a trailing slash.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.shared.addr)
+        let scheme = if self.shared.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.shared.addr)
+    }
+
+    /// With [`MockConfig::tls`], the mock's certificate (DER), which a client must add to its
+    /// trusted roots; `None` without TLS.
+    pub fn certificate_der(&self) -> Option<&[u8]> {
+        self.shared
+            .tls
+            .as_ref()
+            .map(|tls| tls.certificate.as_slice())
     }
 
     /// The requests received so far, oldest first, faulted ones included; only the newest

@@ -1,4 +1,5 @@
-//! A stateful mock of the Docker Hub API, served over HTTP/1.1 on loopback.
+//! A stateful mock of the Docker Hub API, served over HTTP/1.1 on loopback (or HTTPS with HTTP/2,
+//! [`MockConfig::tls`]).
 //!
 //! It implements all 54 operations of the Hub's OpenAPI description and the 6 extended ones
 //! Docker's own tools use, against an in-memory world
@@ -45,6 +46,7 @@ mod scim;
 pub mod seed;
 mod server;
 mod state;
+mod tls;
 
 pub use config::{MockConfig, NOMINAL_RATE_LIMIT, RateLimit, check_listen_addr, parse_listen_addr};
 pub use faults::{Fault, FaultKind};

@@ -102,19 +102,26 @@ pub(crate) async fn respond(
         }
     }
 
+    // HTTP/2 names the authority in the request target, not in `Host`.
     let host = parts
         .headers
         .get(HOST)
         .and_then(|h| h.to_str().ok())
         .map(str::to_string)
+        .or_else(|| parts.uri.authority().map(|a| a.to_string()))
         .unwrap_or_else(|| shared.addr.to_string());
+    let scheme = if shared.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let req = Request::new(
         parts.method,
         raw_path,
         raw_query,
         parts.headers,
         body,
-        format!("http://{host}"),
+        format!("{scheme}://{host}"),
         now,
     );
     let reply = shared.answer(&req);

@@ -1,5 +1,5 @@
-//! Sockets: the accept loop, one hyper connection task per TCP stream, stalled-connection
-//! deadlines, and abrupt resets.
+//! Sockets: the accept loop, one hyper connection task per TCP stream (TLS and HTTP/2 when
+//! configured), stalled-connection deadlines, and abrupt resets.
 //!
 //! Each accepted stream is counted and served by its own `serve_connection` task, so tests can
 //! see keep-alive reuse. A connection-reset fault makes the task drop the socket with
@@ -21,9 +21,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
-use hyper::server::conn::http1;
+use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
@@ -241,23 +241,64 @@ pub(crate) async fn accept_loop(
     }
 }
 
-async fn serve(stream: TcpStream, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+async fn serve(stream: TcpStream, shared: Arc<Shared>, shutdown: watch::Receiver<bool>) {
+    if !shared.connection_latency.is_zero() {
+        tokio::time::sleep(shared.connection_latency).await;
+    }
     let control = Arc::new(ConnControl::new());
-    let io = TokioIo::new(ResettableStream {
+    let stream = ResettableStream {
         inner: stream,
         control: control.clone(),
-    });
-    let (head_timeout, idle_timeout) = (shared.header_read_timeout, shared.idle_timeout);
-    let service_control = control.clone();
-    let service = service_fn(move |req| {
-        let control = service_control.clone();
+    };
+    let Some(tls) = &shared.tls else {
+        return serve_http1(TokioIo::new(stream), shared, control, shutdown).await;
+    };
+    // A handshake is a request head as far as stalling goes.
+    let accepted = tokio::time::timeout(shared.header_read_timeout, tls.acceptor.accept(stream));
+    let Ok(Ok(stream)) = accepted.await else {
+        return;
+    };
+    let io = TokioIo::new(stream);
+    if io.inner().get_ref().1.alpn_protocol() == Some(b"h2") {
+        serve_http2(io, shared, control, shutdown).await
+    } else {
+        serve_http1(io, shared, control, shutdown).await
+    }
+}
+
+/// The service every connection runs: the pipeline, with the answer marking the connection idle
+/// when it has gone out.
+fn service(
+    shared: Arc<Shared>,
+    control: Arc<ConnControl>,
+) -> impl hyper::service::Service<
+    hyper::Request<hyper::body::Incoming>,
+    Response = hyper::Response<Answer>,
+    Error = std::convert::Infallible,
+    Future = impl Future<Output = Result<hyper::Response<Answer>, std::convert::Infallible>>
+             + Send
+             + 'static,
+> + Clone {
+    service_fn(move |req| {
+        let control = control.clone();
         control.request_started();
         let respond = pipeline::respond(shared.clone(), control.clone(), req);
         async move {
             let response = respond.await?;
             Ok::<_, std::convert::Infallible>(response.map(|body| Answer { body, control }))
         }
-    });
+    })
+}
+
+async fn serve_http1<I>(
+    io: I,
+    shared: Arc<Shared>,
+    control: Arc<ConnControl>,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (head_timeout, idle_timeout) = (shared.header_read_timeout, shared.idle_timeout);
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
         .keep_alive(true)
@@ -265,11 +306,32 @@ async fn serve(stream: TcpStream, shared: Arc<Shared>, mut shutdown: watch::Rece
         // request, so it cannot give a short deadline for a head and a long one for an idle
         // connection; `stalled` does both.
         .header_read_timeout(None)
-        .serve_connection(io, service);
+        .serve_connection(io, service(shared, control.clone()));
     tokio::select! {
         _ = connection => {}
         _ = control.notify.notified() => {}
         _ = stalled(&control, head_timeout, idle_timeout) => {}
+        _ = shutdown.changed() => {}
+    }
+}
+
+/// HTTP/2 runs many requests at once on one connection, so the head and idle deadlines, which
+/// follow one request at a time, do not apply; hyper's keep-alive pings stand in for them.
+async fn serve_http2<I>(
+    io: I,
+    shared: Arc<Shared>,
+    control: Arc<ConnControl>,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let connection = http2::Builder::new(TokioExecutor::new())
+        .timer(TokioTimer::new())
+        .keep_alive_interval(shared.idle_timeout)
+        .serve_connection(io, service(shared, control.clone()));
+    tokio::select! {
+        _ = connection => {}
+        _ = control.notify.notified() => {}
         _ = shutdown.changed() => {}
     }
 }

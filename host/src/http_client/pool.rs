@@ -1,4 +1,5 @@
-//! Keep-alive HTTP/1.1 connections, handed back by the response body the moment it ends.
+//! Keep-alive connections: HTTP/1.1 ones handed back by the response body the moment it ends,
+//! and one shared HTTP/2 connection per origin where TLS negotiated it.
 //!
 //! hyper-util's legacy pool takes a connection back from a task it spawns per response, and a
 //! request that starts before that task has run dials a second connection: on a multi-threaded
@@ -6,6 +7,13 @@
 //! (seen in CI). Here the body returns its connection when it reads its last frame, and a checkout
 //! waits for a returned connection to finish the exchange it was in instead of dialling, so
 //! requests made one after another share one connection every time.
+//!
+//! An HTTP/2 connection carries any number of requests at once, so it is not checked out: every
+//! request to its origin clones its sender while it is open. Parallel pages then share one TLS
+//! handshake instead of paying one per connection (BENCHMARKS.md, 2026-12-06). Two requests that
+//! both find no connection both dial; the pool keeps the newer, and the other finishes its
+//! request and closes. A caller avoids that by sending one request before a burst, as
+//! pagination does with its first page.
 
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -20,16 +28,26 @@ use http::{Method, Request, Response, Uri};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::client::conn::http1::{self, SendRequest};
+use hyper::client::conn::{http1, http2};
 use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::{Connection, HttpConnector};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::failure::Resolver;
 use tower_service::Service;
 
 use super::HttpError;
 
-type Sender = SendRequest<Full<Bytes>>;
+type Sender = http1::SendRequest<Full<Bytes>>;
+type SharedSender = http2::SendRequest<Full<Bytes>>;
+
+/// A connection ready for one request.
+enum Checkout {
+    /// An HTTP/1.1 connection, this request's alone until its answer has been read.
+    Http1(Sender),
+    /// A handle on the origin's HTTP/2 connection.
+    Http2(SharedSender),
+}
 
 /// Connections are shared only between requests to the same scheme and authority.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -50,6 +68,7 @@ const SETTLE_LIMIT: Duration = Duration::from_secs(1);
 pub(super) struct Pool {
     connector: HttpsConnector<HttpConnector<Resolver>>,
     idle: Mutex<HashMap<PoolKey, Vec<IdleConnection>>>,
+    shared: Mutex<HashMap<PoolKey, SharedSender>>,
     idle_timeout: Duration,
     max_idle_per_host: usize,
 }
@@ -63,6 +82,7 @@ impl Pool {
         Pool {
             connector,
             idle: Mutex::new(HashMap::new()),
+            shared: Mutex::new(HashMap::new()),
             idle_timeout,
             max_idle_per_host,
         }
@@ -81,43 +101,112 @@ impl Pool {
                 .cloned()
                 .ok_or_else(|| HttpError::InvalidRequest("URL has no host".into()))?,
         };
-        let mut req = into_origin_form(req, &key);
+        let mut req = req;
+        let mut http2_attempts = 0;
         loop {
-            let (mut sender, reused) = self.checkout(&key).await?;
+            let (checkout, reused) = self.checkout(&key).await?;
+            let mut sender = match checkout {
+                Checkout::Http2(sender) => {
+                    http2_attempts += 1;
+                    match self.send_http2(sender, &key, req).await? {
+                        Ok(response) => return Ok(response),
+                        Err(unsent) if http2_attempts < 2 => {
+                            req = unsent;
+                            continue;
+                        }
+                        Err(_) => {
+                            return Err(HttpError::request(
+                                "the HTTP/2 connection closed before the request was sent",
+                            ));
+                        }
+                    }
+                }
+                Checkout::Http1(sender) => sender,
+            };
+            let origin_form = into_origin_form(req, &key);
             // A server may close an idle connection just as it is picked. Unwritten, the request
             // comes back and goes again; written into a socket already closing, it can go again
             // only if sending it twice is harmless.
-            let again = (reused && is_idempotent(req.method())).then(|| copy(&req));
-            match sender.try_send_request(req).await {
+            let again = (reused && is_idempotent(origin_form.method())).then(|| copy(&origin_form));
+            match sender.try_send_request(origin_form).await {
                 Ok(response) => {
                     let lease = Lease {
                         pool: Arc::clone(self),
                         key,
                         sender,
                     };
-                    return Ok(response.map(|body| ResponseBody::new(body, lease)));
+                    return Ok(response.map(|body| ResponseBody::new(body, Some(lease))));
                 }
                 Err(mut failed) => match (failed.take_message(), again) {
-                    (Some(unsent), _) if reused => req = unsent,
-                    (None, Some(copy)) if closed_before_answering(failed.error()) => req = copy,
+                    (Some(unsent), _) if reused => req = absolute_form(unsent, &key),
+                    (None, Some(copy)) if closed_before_answering(failed.error()) => {
+                        req = absolute_form(copy, &key)
+                    }
                     _ => return Err(HttpError::request(failed.into_error())),
                 },
             }
         }
     }
 
-    /// An idle connection for `key` that is ready for a request, or a new one; `true` when it
-    /// was reused.
-    async fn checkout(&self, key: &PoolKey) -> Result<(Sender, bool), HttpError> {
+    /// Sends on the origin's HTTP/2 connection; a request the connection gave back unsent (it
+    /// was going away) comes back as `Err`, to go again on another connection. HTTP/2 tells
+    /// which requests were never processed, so nothing is sent twice.
+    async fn send_http2(
+        self: &Arc<Self>,
+        mut sender: SharedSender,
+        key: &PoolKey,
+        req: Request<Full<Bytes>>,
+    ) -> Result<Result<Response<ResponseBody>, Request<Full<Bytes>>>, HttpError> {
+        match sender.try_send_request(req).await {
+            Ok(response) => Ok(Ok(response.map(|body| ResponseBody::new(body, None)))),
+            Err(mut failed) => {
+                self.forget_shared(key, &sender);
+                match failed.take_message() {
+                    Some(unsent) => Ok(Err(unsent)),
+                    None => Err(HttpError::request(failed.into_error())),
+                }
+            }
+        }
+    }
+
+    /// The origin's HTTP/2 connection, an idle HTTP/1.1 connection for `key` that is ready for a
+    /// request, or a new connection; `true` when it was reused.
+    async fn checkout(&self, key: &PoolKey) -> Result<(Checkout, bool), HttpError> {
+        if let Some(sender) = self.shared_sender(key) {
+            return Ok((Checkout::Http2(sender), true));
+        }
         while let Some(mut sender) = self.take_idle(key) {
             if sender.is_ready() {
-                return Ok((sender, true));
+                return Ok((Checkout::Http1(sender), true));
             }
             if let Ok(Ok(())) = tokio::time::timeout(SETTLE_LIMIT, sender.ready()).await {
-                return Ok((sender, true));
+                return Ok((Checkout::Http1(sender), true));
             }
         }
         Ok((self.connect(key).await?, false))
+    }
+
+    fn shared_sender(&self, key: &PoolKey) -> Option<SharedSender> {
+        let mut shared = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
+        match shared.get(key) {
+            Some(sender) if !sender.is_closed() => Some(sender.clone()),
+            Some(_) => {
+                shared.remove(key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Drops `sender`'s connection from the pool unless another has replaced it already.
+    fn forget_shared(&self, key: &PoolKey, sender: &SharedSender) {
+        let mut shared = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
+        if shared
+            .get(key)
+            .is_some_and(|kept| kept.is_closed() || sender.is_closed())
+        {
+            shared.remove(key);
+        }
     }
 
     /// The most recently returned live connection for `key`: the one most likely to still be
@@ -148,7 +237,7 @@ impl Pool {
         }
     }
 
-    async fn connect(&self, key: &PoolKey) -> Result<Sender, HttpError> {
+    async fn connect(&self, key: &PoolKey) -> Result<Checkout, HttpError> {
         let target = Uri::builder()
             .scheme(key.scheme.clone())
             .authority(key.authority.clone())
@@ -162,12 +251,27 @@ impl Pool {
             .call(target)
             .await
             .map_err(HttpError::connect)?;
+        if io.connected().is_negotiated_h2() {
+            let (sender, connection) = http2::Builder::new(TokioExecutor::new())
+                .timer(TokioTimer::new())
+                .handshake(io)
+                .await
+                .map_err(HttpError::connect)?;
+            tokio::spawn(async move {
+                let _ = connection.await;
+            });
+            self.shared
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(key.clone(), sender.clone());
+            return Ok(Checkout::Http2(sender));
+        }
         let (sender, connection) = http1::handshake(io).await.map_err(HttpError::connect)?;
         // The connection's errors reach the caller through the sender and the body.
         tokio::spawn(async move {
             let _ = connection.await;
         });
-        Ok(sender)
+        Ok(Checkout::Http1(sender))
     }
 }
 
@@ -205,6 +309,26 @@ fn closed_before_answering(error: &hyper::Error) -> bool {
         source = cause.source();
     }
     false
+}
+
+/// Back from origin form, for a request that goes again, perhaps over HTTP/2, which carries the
+/// scheme and authority in the request itself.
+fn absolute_form(req: Request<Full<Bytes>>, key: &PoolKey) -> Request<Full<Bytes>> {
+    let (mut parts, body) = req.into_parts();
+    let path = parts
+        .uri
+        .path_and_query()
+        .cloned()
+        .unwrap_or_else(|| PathAndQuery::from_static("/"));
+    if let Ok(uri) = Uri::builder()
+        .scheme(key.scheme.clone())
+        .authority(key.authority.clone())
+        .path_and_query(path)
+        .build()
+    {
+        parts.uri = uri;
+    }
+    Request::from_parts(parts, body)
 }
 
 /// The request line of a direct (not proxied) HTTP/1.1 request carries only the path and query;
@@ -245,11 +369,9 @@ pub struct ResponseBody {
 }
 
 impl ResponseBody {
-    fn new(inner: Incoming, lease: Lease) -> ResponseBody {
-        let mut body = ResponseBody {
-            inner,
-            lease: Some(lease),
-        };
+    /// `lease` is the HTTP/1.1 connection to hand back; HTTP/2 answers hold none.
+    fn new(inner: Incoming, lease: Option<Lease>) -> ResponseBody {
+        let mut body = ResponseBody { inner, lease };
         // A HEAD answer or an empty body may never be polled.
         if body.inner.is_end_stream() {
             body.release();

@@ -111,7 +111,7 @@ pub fn open_with(
         sealed: true,
         cache_dir: cache_dir(g),
         component,
-        wasmtime_sender: false,
+        ..HostConfig::default()
     };
     Ok(Dockhand::new(config, accounts)?)
 }
