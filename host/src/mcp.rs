@@ -111,9 +111,7 @@ impl McpServer {
                             totals["delete"],
                             totals["keep"]
                         );
-                        let mut out = CallToolResult::structured(result.body);
-                        out.content = vec![ContentBlock::text(text)];
-                        out
+                        structured(result.body, text)
                     }
                     Err(e) => error_result(&e),
                 },
@@ -149,9 +147,7 @@ impl McpServer {
                             count("failed"),
                             count("not_attempted"),
                         );
-                        let mut out = CallToolResult::structured(result.body);
-                        out.content = vec![ContentBlock::text(text)];
-                        out
+                        structured(result.body, text)
                     }
                     Err(e) => error_result(&e),
                 },
@@ -185,13 +181,11 @@ impl McpServer {
                 let text = summarize(&op.name, result.status, result.pages, &result.body);
                 // structuredContent must be an object; lists and text results get wrapped (and
                 // the tool's outputSchema says so: `output_schema`).
-                let structured = match result.body {
+                let structured_body = match result.body {
                     Value::Object(_) => result.body,
                     other => json!({ RESULT_KEY: other }),
                 };
-                let mut out = CallToolResult::structured(structured);
-                out.content = vec![ContentBlock::text(text)];
-                Ok(out)
+                Ok(structured(structured_body, text))
             }
             Err(e) => Ok(error_result(&e)),
         }
@@ -265,10 +259,24 @@ impl ServerHandler for McpServer {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let started = std::time::Instant::now();
-        let result = self.call(&request.name, request.arguments).await;
+        // rmcp cancels the token when the client goes away (or sends notifications/cancelled):
+        // the call stops there, as a `/v1/call` does when its connection closes, instead of
+        // running on past the slot `dockhand serve` gave it.
+        let name = request.name.clone();
+        let result = tokio::select! {
+            result = self.call(&request.name, request.arguments) => result,
+            _ = context.ct.cancelled() => {
+                if let Some(observer) = &self.observer {
+                    let known = self.tools.iter().any(|tool| tool.name == name);
+                    let tool = if known { name.as_ref() } else { "unknown" };
+                    observer.observed(tool, "cancelled", started.elapsed());
+                }
+                return Err(ErrorData::internal_error("the call was cancelled", None));
+            }
+        };
         if let Some(observer) = &self.observer {
             let outcome = match &result {
                 Ok(r) if r.is_error == Some(true) => r
@@ -562,8 +570,17 @@ fn error_result(e: &CallError) -> CallToolResult {
         .and_then(Value::as_str)
         .unwrap_or("error")
         .to_string();
-    let mut out = CallToolResult::structured_error(json!({ "error": fields }));
-    out.content = vec![ContentBlock::text(text)];
+    let mut out = CallToolResult::error(vec![ContentBlock::text(text)]);
+    out.structured_content = Some(json!({ "error": fields }));
+    out
+}
+
+/// A result with `body` as `structuredContent` and `text` as its one content block. (rmcp's
+/// `CallToolResult::structured` would first write the whole body out as text, only for that
+/// text to be replaced by the summary: a copy of every result, thrown away.)
+fn structured(body: Value, text: String) -> CallToolResult {
+    let mut out = CallToolResult::success(vec![ContentBlock::text(text)]);
+    out.structured_content = Some(body);
     out
 }
 

@@ -108,7 +108,14 @@ pub(super) async fn call(
         Ok(Some(op)) => op.name.clone(),
         _ => "unknown".to_string(),
     };
+    let unanswered = Unanswered {
+        state,
+        client: &client.name,
+        label: &label,
+        started,
+    };
     let answer = run(state, client, &operation, request).await;
+    std::mem::forget(unanswered);
     let (outcome, status) = match &answer {
         Ok(_) => ("ok", 200),
         Err(Failure::Call(e)) => (report::kind(e), report::http_status(report::kind(e))),
@@ -123,6 +130,27 @@ pub(super) async fn call(
         Ok(response) => response,
         Err(Failure::Call(e)) => error_response(&e),
         Err(Failure::Request(status, kind, message)) => refusal(status, kind, &message),
+    }
+}
+
+/// Counts and logs a call whose client went away before its answer: hyper drops the call's
+/// future then, which stops the call (its component instance and its Hub request with it).
+struct Unanswered<'a> {
+    state: &'a State,
+    client: &'a str,
+    label: &'a str,
+    started: Instant,
+}
+
+impl Drop for Unanswered<'_> {
+    fn drop(&mut self) {
+        let took = self.started.elapsed();
+        self.state
+            .metrics
+            .call("api", self.label, "cancelled", took);
+        if self.state.options.log {
+            log_call(self.client, "api", self.label, "cancelled", None, took);
+        }
     }
 }
 

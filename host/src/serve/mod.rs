@@ -62,6 +62,10 @@ pub struct ServeOptions {
     pub max_queued: usize,
     /// The largest request body accepted.
     pub max_body_bytes: usize,
+    /// Client connections open at once; past it the server accepts no more until one closes
+    /// (they wait in the kernel's backlog), so idle connections cannot exhaust its memory or
+    /// file descriptors.
+    pub max_connections: usize,
     /// How long shutdown waits for in-flight calls.
     pub grace: Duration,
     /// Log one line per call on stderr.
@@ -78,6 +82,7 @@ impl Default for ServeOptions {
             max_in_flight: 64,
             max_queued: 256,
             max_body_bytes: 1024 * 1024,
+            max_connections: 1024,
             grace: Duration::from_secs(10),
             log: true,
             tls: None,
@@ -266,10 +271,12 @@ impl Server {
 
 async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stopped: watch::Receiver<bool>) {
     let mut connections = tokio::task::JoinSet::new();
+    let cap = state.options.max_connections.max(1);
     loop {
+        let room = connections.len() < cap;
         tokio::select! {
             _ = stopped.changed() => break,
-            accepted = listener.accept() => {
+            accepted = listener.accept(), if room => {
                 let Ok((stream, _)) = accepted else {
                     // Out of file descriptors, say: waiting beats spinning on the error.
                     tokio::time::sleep(Duration::from_millis(100)).await;

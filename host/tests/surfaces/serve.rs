@@ -654,3 +654,129 @@ async fn serve_answers_after_its_stderr_is_closed() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// Writes one POST on a fresh connection and returns the connection, unread.
+async fn post_and_hold(base: &str, path: &str, headers: &str, body: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let addr = base.trim_start_matches("http://");
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {READER_TOKEN}\r\n\
+         content-type: application/json\r\n{headers}content-length: {}\r\n\r\n",
+        body.len()
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    tcp.write_all(body.as_bytes()).await.unwrap();
+    tcp
+}
+
+/// A client that hangs up while its call waits on the Hub cancels it, over MCP as over
+/// `/v1/call`: the call is counted and logged as cancelled at once, not when the Hub answers, and
+/// no longer counts as in flight.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_cancels_a_call_whose_client_hung_up() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = home_with_clients();
+    let served = Served::start(home.path(), &hub, &[]);
+    let base = served.base.clone();
+    let repo_path = "/v2/namespaces/alice/repositories/demo";
+    hub.inject(
+        dockhand_mock::Fault::slow_headers(std::time::Duration::from_secs(20))
+            .path_prefix(repo_path)
+            .times(2),
+    );
+    let args = r#"{"namespace":"alice","repository":"demo"}"#;
+    let mcp_call = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{{"name":"get_repository","arguments":{args}}}}}"#
+    );
+    let calls = [
+        ("/v1/call/get_repository", "", args.to_string()),
+        (
+            "/mcp",
+            "accept: application/json, text/event-stream\r\nmcp-protocol-version: 2025-06-18\r\n",
+            mcp_call,
+        ),
+    ];
+    for (i, (path, headers, body)) in calls.iter().enumerate() {
+        let held = post_and_hold(&base, path, headers, body).await;
+        let waited = std::time::Instant::now();
+        while hub
+            .requests()
+            .iter()
+            .filter(|r| r.path == repo_path)
+            .count()
+            <= i
+        {
+            assert!(waited.elapsed().as_secs() < 30, "{path}: no Hub request");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        drop(held);
+    }
+    let hung_up = std::time::Instant::now();
+    let wanted = [
+        r#"dockhand_calls_total{surface="api",operation="get_repository",outcome="cancelled"} 1"#,
+        r#"dockhand_calls_total{surface="mcp",operation="get_repository",outcome="cancelled"} 1"#,
+        "dockhand_calls_in_flight 0",
+    ];
+    loop {
+        let r = send(&base, Method::GET, "/metrics", Some(READER_TOKEN), "").await;
+        let metrics = String::from_utf8_lossy(&r.body).to_string();
+        if wanted.iter().all(|line| metrics.contains(line)) {
+            break;
+        }
+        assert!(
+            hung_up.elapsed().as_secs() < 5,
+            "the calls were not cancelled when their clients hung up:\n{metrics}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (code, log) = served.terminate();
+    assert_eq!(code, Some(0), "{log}");
+    for surface in ["api", "mcp"] {
+        let line =
+            format!("client=reader surface={surface} operation=get_repository outcome=cancelled");
+        assert!(log.contains(&line), "{line} in\n{log}");
+    }
+    assert_no_secret("the log", &log);
+}
+
+/// Past `--max-connections` the server accepts nothing more until a connection closes: idle
+/// connections cannot pile up without bound; the next one is served as soon as there is room.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_waits_for_room_past_its_connection_cap() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = home_with_clients();
+    let served = Served::start(home.path(), &hub, &["--max-connections", "2"]);
+    let addr = served.base.trim_start_matches("http://").to_string();
+    let idle_a = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let _idle_b = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    // Let the server take both before the third arrives.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let mut third = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    third
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let early = tokio::time::timeout(
+        std::time::Duration::from_millis(700),
+        third.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(
+        early.is_err() && answer.is_empty(),
+        "a third connection was served past the cap of 2: {}",
+        String::from_utf8_lossy(&answer)
+    );
+    drop(idle_a);
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        third.read_to_end(&mut answer),
+    )
+    .await
+    .expect("served once a connection closed")
+    .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}

@@ -281,6 +281,10 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 256, value_name = "N")]
     pub max_queued: usize,
 
+    /// Client connections open at once; more wait to be accepted until one closes.
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    pub max_connections: usize,
+
     /// On SIGTERM or Ctrl-C, how long in-flight calls may take to finish.
     #[arg(long, default_value_t = 10, value_name = "SECONDS")]
     pub grace: u64,

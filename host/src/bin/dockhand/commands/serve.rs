@@ -61,6 +61,7 @@ pub async fn run(g: &Global, args: &ServeArgs) -> Outcome {
         local_allow_write: args.allow_write && !g.read_only,
         max_in_flight: args.max_in_flight,
         max_queued: args.max_queued,
+        max_connections: args.max_connections,
         grace: Duration::from_secs(args.grace),
         tls,
         clients,
