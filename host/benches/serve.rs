@@ -1,13 +1,17 @@
 //! What `dockhand serve` adds to a call, against the mock Hub on loopback, in one run: the same
 //! `get_repository` through the library (`Dockhand::call`), through `POST /v1/call` and through an
-//! MCP `tools/call` over Streamable HTTP, interleaved round by round; calls per second with 64
-//! in flight through `/v1/call`; and the resident memory of an idle `dockhand serve` process.
+//! MCP `tools/call` over Streamable HTTP, interleaved round by round; where an MCP call's time
+//! goes (the JSON-RPC parse, the tool handler around the call, the answer's serialization, and
+//! what is left: HTTP and rmcp's per-request machinery); calls per second with 64 in flight
+//! through `/v1/call`; and the resident memory of an idle `dockhand serve` process, started with
+//! the component cache empty (it compiles the component) and again with it filled.
 //!
 //! `cargo bench -p dockhand-host --bench serve [-- --json] [-- --rounds N]`
 
 use bytes::Bytes;
 use dockhand_host::credentials::Accounts;
 use dockhand_host::http_client::{HttpClient, HttpClientConfig};
+use dockhand_host::mcp::{McpOptions, McpServer};
 use dockhand_host::serve::{ServeOptions, Server};
 use dockhand_host::{CallOptions, Dockhand, HostConfig};
 use dockhand_mock::{MockConfig, MockHub};
@@ -17,6 +21,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn median(samples: &mut [Duration]) -> Duration {
     samples.sort();
@@ -67,6 +72,35 @@ fn tools_call(id: usize) -> String {
     .to_string()
 }
 
+/// Reads one HTTP/1.1 answer (head, then Content-Length bytes) and checks its status is 200.
+async fn read_answer(tcp: &mut tokio::net::TcpStream, buffer: &mut Vec<u8>) {
+    buffer.clear();
+    let mut chunk = [0u8; 8192];
+    loop {
+        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = std::str::from_utf8(&buffer[..end]).unwrap();
+            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+            let length: usize = head
+                .lines()
+                .find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse().ok())?
+                })
+                .expect("a Content-Length");
+            while buffer.len() < end + 4 + length {
+                let n = tcp.read(&mut chunk).await.unwrap();
+                assert!(n > 0, "the server closed mid-answer");
+                buffer.extend_from_slice(&chunk[..n]);
+            }
+            return;
+        }
+        let n = tcp.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "the server closed before answering");
+        buffer.extend_from_slice(&chunk[..n]);
+    }
+}
+
 /// VmRSS of `pid`, in bytes.
 fn resident(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -82,14 +116,13 @@ fn resident(pid: u32) -> Option<u64> {
 
 /// An idle `dockhand serve` process: its resident memory once it has started and answered one
 /// health check, and again after one call.
-async fn idle_process_rss(base: &str) -> (Option<u64>, Option<u64>) {
+async fn idle_process_rss(base: &str, cache: &std::path::Path) -> (Option<u64>, Option<u64>) {
     let home = tempfile::tempdir().unwrap();
-    let cache = home.path().join("cache");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dockhand"))
         .env_clear()
         .env("HOME", home.path())
         .args(["--base-url", base, "--cache-dir"])
-        .arg(&cache)
+        .arg(cache)
         .args(["serve", "--addr", "127.0.0.1:0"])
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -191,23 +224,89 @@ async fn run(rounds: usize) -> Value {
             t.elapsed()
         }
     };
+    // The MCP tool handler alone, in process: the call plus turning its result into MCP's.
+    let tools = McpServer::new(
+        hub.clone(),
+        McpOptions {
+            allow_write: false,
+            account: None,
+        },
+    )
+    .await
+    .unwrap();
+    let handler = |id: usize| {
+        let tools = &tools;
+        async move {
+            let message: rmcp::model::ClientJsonRpcMessage =
+                serde_json::from_str(&tools_call(id)).unwrap();
+            let rmcp::model::ClientJsonRpcMessage::Request(request) = message else {
+                unreachable!("a request")
+            };
+            let rmcp::model::ClientRequest::CallToolRequest(call) = request.request else {
+                unreachable!("tools/call")
+            };
+            let t = Instant::now();
+            let result = tools
+                .call(&call.params.name, call.params.arguments)
+                .await
+                .unwrap();
+            let took = t.elapsed();
+            assert!(result.structured_content.is_some());
+            took
+        }
+    };
     for i in 0..20 {
         library().await;
+        handler(i).await;
         over_api().await;
         over_mcp(i).await;
     }
-    let (mut lib, mut api_t, mut mcp_t) = (vec![], vec![], vec![]);
+    let (mut lib, mut api_t, mut mcp_t, mut handler_t) = (vec![], vec![], vec![], vec![]);
     for round in 0..rounds {
         // Each round starts one kind further along, so no kind always follows the same one.
-        for k in 0..3 {
-            match (round + k) % 3 {
+        for k in 0..4 {
+            match (round + k) % 4 {
                 0 => lib.push(library().await),
                 1 => api_t.push(over_api().await),
-                _ => mcp_t.push(over_mcp(round).await),
+                2 => mcp_t.push(over_mcp(round).await),
+                _ => handler_t.push(handler(round).await),
             }
         }
     }
-    let (lib, api_m, mcp_m) = (median(&mut lib), median(&mut api_t), median(&mut mcp_t));
+    let (lib, api_m, mcp_m, handler) = (
+        median(&mut lib),
+        median(&mut api_t),
+        median(&mut mcp_t),
+        median(&mut handler_t),
+    );
+
+    // The JSON-RPC parse and the answer's serialization, each on its own.
+    let (mut parse, mut write) = (vec![], vec![]);
+    for round in 0..rounds {
+        let text = tools_call(round);
+        let t = Instant::now();
+        let message: rmcp::model::ClientJsonRpcMessage = serde_json::from_str(&text).unwrap();
+        parse.push(t.elapsed());
+        let rmcp::model::ClientJsonRpcMessage::Request(request) = message else {
+            unreachable!("a request")
+        };
+        let rmcp::model::ClientRequest::CallToolRequest(call) = request.request else {
+            unreachable!("tools/call")
+        };
+        let result = tools
+            .call(&call.params.name, call.params.arguments)
+            .await
+            .unwrap();
+        let t = Instant::now();
+        let answer = rmcp::model::ServerJsonRpcMessage::response(
+            rmcp::model::ServerResult::CallToolResult(result),
+            request.id,
+        );
+        let bytes = serde_json::to_vec(&answer).unwrap();
+        write.push(t.elapsed());
+        assert!(bytes.len() > 100);
+    }
+    let (parse, write) = (median(&mut parse), median(&mut write));
 
     // 64 in flight through /v1/call.
     let total = 20_000;
@@ -226,23 +325,67 @@ async fn run(rounds: usize) -> Value {
         t.await.unwrap();
     }
     let per_second = total as f64 / start.elapsed().as_secs_f64();
+
+    // The same with a load generator that costs almost nothing: 64 connections, each writing one
+    // prepared request and reading its answer by Content-Length. The two cores are shared with
+    // the client, so the lighter it is, the more of them the server has, as with a remote client.
+    let raw_request = Arc::new(format!(
+        "POST /v1/call/get_repository HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\n\r\n{}",
+        server.addr(),
+        args().to_string().len(),
+        args()
+    ));
+    let done = Arc::new(AtomicUsize::new(0));
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..64 {
+        let (addr, request, done) = (server.addr(), raw_request.clone(), done.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+            tcp.set_nodelay(true).unwrap();
+            let mut buffer = Vec::with_capacity(8192);
+            while done.fetch_add(1, Ordering::Relaxed) < total {
+                tcp.write_all(request.as_bytes()).await.unwrap();
+                read_answer(&mut tcp, &mut buffer).await;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let raw_per_second = total as f64 / start.elapsed().as_secs_f64();
     server.shutdown().await;
 
-    let (idle, after_call) = idle_process_rss(&base).await;
+    let process_cache = tempfile::tempdir().unwrap();
+    let (cold_idle, cold_after_call) = idle_process_rss(&base, process_cache.path()).await;
+    let (idle, after_call) = idle_process_rss(&base, process_cache.path()).await;
     json!({
         "rounds": rounds,
         "median_us": {
             "library": micros(lib),
             "v1_call": micros(api_m),
             "mcp_tools_call": micros(mcp_m),
+            "mcp_tool_handler_in_process": micros(handler),
         },
         "added_us": {
             "v1_call": micros(api_m) - micros(lib),
             "mcp_tools_call": micros(mcp_m) - micros(lib),
         },
+        "mcp_breakdown_us": {
+            "json_rpc_parse": micros(parse),
+            "tool_handler": micros(handler),
+            "tool_handler_minus_library_call": micros(handler) - micros(lib),
+            "answer_serialization": micros(write),
+            "http_and_rmcp_per_request": micros(mcp_m) - micros(handler) - micros(parse)
+                - micros(write),
+        },
         "v1_call_per_s_64_in_flight": per_second,
+        "v1_call_per_s_64_in_flight_raw_client": raw_per_second,
         "serve_rss_bytes_idle": idle,
         "serve_rss_bytes_after_one_call": after_call,
+        "serve_rss_bytes_idle_cold_cache": cold_idle,
+        "serve_rss_bytes_after_one_call_cold_cache": cold_after_call,
     })
 }
 
@@ -281,13 +424,41 @@ fn main() {
         f(&r["median_us"]["mcp_tools_call"]),
         f(&r["added_us"]["mcp_tools_call"])
     );
+    let b = &r["mcp_breakdown_us"];
+    println!("  an MCP call, stage by stage:");
+    println!(
+        "    JSON-RPC parse                    {:>8.1} µs",
+        f(&b["json_rpc_parse"])
+    );
+    println!(
+        "    tool handler (the call inside)    {:>8.1} µs   +{:.1} µs over the library call",
+        f(&b["tool_handler"]),
+        f(&b["tool_handler_minus_library_call"])
+    );
+    println!(
+        "    answer serialization              {:>8.1} µs",
+        f(&b["answer_serialization"])
+    );
+    println!(
+        "    HTTP and rmcp per request (rest)  {:>8.1} µs",
+        f(&b["http_and_rmcp_per_request"])
+    );
     println!(
         "  /v1/call, 64 in flight              {:>8.0} calls/s",
         f(&r["v1_call_per_s_64_in_flight"])
     );
     println!(
-        "  dockhand serve resident, idle       {:>8.1} MiB (after one call {:.1} MiB)",
+        "  the same, minimal load generator    {:>8.0} calls/s",
+        f(&r["v1_call_per_s_64_in_flight_raw_client"])
+    );
+    println!(
+        "  dockhand serve resident, idle       {:>8.1} MiB (after one call {:.1} MiB), cache filled",
         mib(&r["serve_rss_bytes_idle"]),
         mib(&r["serve_rss_bytes_after_one_call"])
+    );
+    println!(
+        "  the same, cache empty (compiles)    {:>8.1} MiB (after one call {:.1} MiB)",
+        mib(&r["serve_rss_bytes_idle_cold_cache"]),
+        mib(&r["serve_rss_bytes_after_one_call_cold_cache"])
     );
 }
