@@ -2,6 +2,11 @@
 //! library and the `dockhand` CLI can embed it: a plain `cargo build` or `cargo test` gives a
 //! working binary with no path to configure.
 //!
+//! The same nested build makes the environment credentials provider (credentials-env/), which
+//! the host does not use: its path goes to the crates that depend on this one as
+//! `DEP_DOCKHAND_COMPONENT_PROVIDER` (`links` metadata), for the tests of the self-contained
+//! component.
+//!
 //! The nested cargo uses its own target directory (`<target>/component`), so it never waits on
 //! the lock of the build that runs this script.
 
@@ -18,6 +23,8 @@ fn main() {
         "plugin/src",
         "plugin/build.rs",
         "plugin/Cargo.toml",
+        "credentials-env/src",
+        "credentials-env/Cargo.toml",
         "wit",
         "Cargo.lock",
         "Cargo.toml",
@@ -27,8 +34,10 @@ fn main() {
     }
     println!("cargo:rerun-if-env-changed=DOCKHAND_COMPONENT_WASM");
 
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").unwrap()).join("dockhand_plugin.wasm");
-    // A prebuilt component can be supplied instead (packaging, or a machine without the target).
+    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").unwrap());
+    let out = out_dir.join("dockhand_plugin.wasm");
+    // A prebuilt component can be supplied instead (packaging, or a machine without the target);
+    // the provider is then not built.
     if let Some(prebuilt) = std::env::var_os("DOCKHAND_COMPONENT_WASM") {
         std::fs::copy(&prebuilt, &out).expect("copy DOCKHAND_COMPONENT_WASM");
         return;
@@ -47,6 +56,8 @@ fn main() {
             "--quiet",
             "-p",
             "dockhand-plugin",
+            "-p",
+            "dockhand-credentials-env",
             "--target",
             "wasm32-wasip2",
             "--release",
@@ -82,8 +93,11 @@ fn main() {
              (the wasm32-wasip2 target comes with rust-toolchain.toml: `rustup target add wasm32-wasip2`)"
         );
     }
-    let built = target_dir.join("wasm32-wasip2/release/dockhand_plugin.wasm");
-    copy_if_changed(&built, &out);
+    let built = target_dir.join("wasm32-wasip2/release");
+    copy_if_changed(&built.join("dockhand_plugin.wasm"), &out);
+    let provider = out_dir.join("dockhand_credentials_env.wasm");
+    copy_if_changed(&built.join("dockhand_credentials_env.wasm"), &provider);
+    println!("cargo:provider={}", provider.display());
 }
 
 /// rust-toolchain.toml lists the wasm32-wasip2 target, but rustup adds listed targets only when

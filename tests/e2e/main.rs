@@ -24,5 +24,6 @@ mod scim;
 mod search;
 mod security;
 mod smoke;
+mod standalone;
 mod typed;
 mod users;

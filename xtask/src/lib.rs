@@ -6,6 +6,7 @@
 
 pub mod abi;
 pub mod binding_types;
+pub mod standalone;
 pub mod tables;
 pub mod wit;
 

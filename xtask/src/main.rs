@@ -3,6 +3,8 @@
 //! - `gen [--check]`: regenerate wit/ and the plugin's tables from spec/ (or check they are fresh).
 //! - `import <openapi.yaml> [--skeleton] [--write-shapes]`: compare an OpenAPI description with
 //!   the catalog; print entries for operations it lacks; start the shapes files it lacks.
+//! - `standalone`: build the plugin and the environment credentials provider for wasm32-wasip2
+//!   and compose them into `dockhand-standalone.wasm`, beside the plugin's `.wasm`.
 //! - `test`: every test: the Rust workspace, then the Node and Python bindings.
 
 #![deny(unsafe_code)]
@@ -15,6 +17,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("gen") => generate(args.iter().any(|a| a == "--check")),
         Some("import") => import(&args[1..]),
+        Some("standalone") => standalone(),
         Some("test") => test_everything(),
         _ => Err(USAGE.to_string()),
     };
@@ -27,7 +30,7 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: cargo xtask gen [--check]\n       cargo xtask import <openapi.yaml> [--skeleton] [--write-shapes]";
+const USAGE: &str = "usage: cargo xtask gen [--check]\n       cargo xtask import <openapi.yaml> [--skeleton] [--write-shapes]\n       cargo xtask standalone\n       cargo xtask test";
 
 fn catalog() -> Result<dockhand_spec::Catalog, String> {
     dockhand_spec::Catalog::load_default().map_err(|e| e.to_string())
@@ -125,6 +128,52 @@ fn write_shapes(
 }
 
 /// Runs both suites even when the first fails, so one run reports everything.
+/// Builds the plugin and the provider (release, wasm32-wasip2) and writes their composition
+/// beside them.
+fn standalone() -> Result<ExitCode, String> {
+    use std::process::Command;
+    let root = xtask::repo_root();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let built = Command::new(cargo)
+        .args([
+            "build",
+            "-p",
+            "dockhand-plugin",
+            "-p",
+            "dockhand-credentials-env",
+            "--target",
+            "wasm32-wasip2",
+            "--release",
+        ])
+        .current_dir(&root)
+        .status()
+        .map_err(|e| format!("running cargo build: {e}"))?;
+    if !built.success() {
+        return Ok(ExitCode::FAILURE);
+    }
+    // cargo reads a relative CARGO_TARGET_DIR from the directory it runs in: the root here.
+    let dir = root
+        .join(std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| "target".into(), PathBuf::from))
+        .join("wasm32-wasip2/release");
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let plugin = read("dockhand_plugin.wasm")?;
+    let provider = read("dockhand_credentials_env.wasm")?;
+    let composed = xtask::standalone::compose(&plugin, &provider)?;
+    let out = dir.join(xtask::standalone::FILE_NAME);
+    std::fs::write(&out, &composed).map_err(|e| format!("{}: {e}", out.display()))?;
+    println!(
+        "wrote {} ({} bytes: the plugin's {} and the provider's {})",
+        out.display(),
+        composed.len(),
+        plugin.len(),
+        provider.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 fn test_everything() -> Result<ExitCode, String> {
     use std::process::Command;
     let root = xtask::repo_root();
