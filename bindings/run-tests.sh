@@ -2,9 +2,9 @@
 # Cross-runtime tests: the dockhand component from Node.js (jco + preview2-shim) and from Python
 # (wasmtime-py), each against the mock Docker Hub.
 #
-# Builds the component and the `dockhand` CLI (which serves the mock), installs the pinned
-# packages into bindings/node/node_modules and bindings/python/.venv (nothing global),
-# transpiles the component with jco, and runs `node --test` and pytest. Exits non-zero if any
+# Builds the component, the self-contained component and the `dockhand` CLI (which serves the
+# mock), installs the pinned packages into bindings/node/node_modules and bindings/python/.venv
+# (nothing global), transpiles both components with jco, and runs `node --test` and pytest. Exits non-zero if any
 # step or any test fails; pytest's "no tests collected" (exit 5) counts as a failure.
 #
 # Respects $CARGO_TARGET_DIR. Set DOCKHAND_SKIP_BUILD=1 to use what is already built.
@@ -20,14 +20,16 @@ case "$target_dir" in
   *) target_dir="$repo/$target_dir" ;; # cargo reads a relative CARGO_TARGET_DIR from the cwd
 esac
 export DOCKHAND_WASM="$target_dir/wasm32-wasip2/release/dockhand_plugin.wasm"
+export DOCKHAND_STANDALONE_WASM="$target_dir/wasm32-wasip2/release/dockhand-standalone.wasm"
 export DOCKHAND_BIN="$target_dir/debug/dockhand"
 
 echo "== bindings: build the component and the CLI"
 if [ "${DOCKHAND_SKIP_BUILD:-}" != 1 ]; then
-  nice -n 10 cargo build -p dockhand-plugin --target wasm32-wasip2 --release
+  # The plugin, the credentials provider, and their composition (dockhand-standalone.wasm).
+  nice -n 10 cargo xtask standalone
   nice -n 10 cargo build -p dockhand-host --bin dockhand
 fi
-for f in "$DOCKHAND_WASM" "$DOCKHAND_BIN"; do
+for f in "$DOCKHAND_WASM" "$DOCKHAND_STANDALONE_WASM" "$DOCKHAND_BIN"; do
   [ -f "$f" ] || { echo "missing $f" >&2; exit 1; }
 done
 
@@ -46,7 +48,8 @@ fi
   # ../shared/docs/pitfalls.md); `npm install --no-save` installs the locked versions and writes
   # nothing.
   npm install --no-save --no-audit --no-fund --loglevel=error &&
-    node scripts/transpile.js "$DOCKHAND_WASM"
+    node scripts/transpile.js "$DOCKHAND_WASM" &&
+    node scripts/transpile.js --standalone "$DOCKHAND_STANDALONE_WASM"
 ) || { echo "bindings/node: setup failed" >&2; exit 1; }
 logs="$(mktemp -d)"
 trap 'rm -rf "$logs"' EXIT

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// Transpiles the dockhand component into gen/ with jco, for synchronous instantiation.
+// Transpiles the dockhand component into gen/ with jco, for synchronous instantiation; with
+// `--standalone`, the self-contained component into gen-standalone/ instead.
 //
-// The component is taken from, in order: the first argument, $DOCKHAND_WASM,
-// $CARGO_TARGET_DIR/wasm32-wasip2/release/dockhand_plugin.wasm, and
-// <repo>/target/wasm32-wasip2/release/dockhand_plugin.wasm. Build it first with
-// `cargo build -p dockhand-plugin --target wasm32-wasip2 --release`.
+// The component is taken from, in order: the first argument, $DOCKHAND_WASM
+// ($DOCKHAND_STANDALONE_WASM), $CARGO_TARGET_DIR/wasm32-wasip2/release/dockhand_plugin.wasm
+// (dockhand-standalone.wasm), and the same under <repo>/target. Build it first with
+// `cargo build -p dockhand-plugin --target wasm32-wasip2 --release` (`cargo xtask standalone`).
 import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -13,20 +14,27 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const pkgDir = resolve(here, '..');
 const repoDir = resolve(pkgDir, '..', '..');
-const outDir = join(pkgDir, 'gen');
+const standalone = process.argv.includes('--standalone');
+const argument = process.argv.slice(2).find((a) => a !== '--standalone');
+const outDir = join(pkgDir, standalone ? 'gen-standalone' : 'gen');
+const fileName = standalone ? 'dockhand-standalone.wasm' : 'dockhand_plugin.wasm';
 
 function componentPath() {
   const candidates = [
-    process.argv[2],
-    process.env.DOCKHAND_WASM,
+    argument,
+    standalone ? process.env.DOCKHAND_STANDALONE_WASM : process.env.DOCKHAND_WASM,
     process.env.CARGO_TARGET_DIR &&
-      join(resolve(process.env.CARGO_TARGET_DIR), 'wasm32-wasip2', 'release', 'dockhand_plugin.wasm'),
-    join(repoDir, 'target', 'wasm32-wasip2', 'release', 'dockhand_plugin.wasm'),
+      join(resolve(process.env.CARGO_TARGET_DIR), 'wasm32-wasip2', 'release', fileName),
+    join(repoDir, 'target', 'wasm32-wasip2', 'release', fileName),
   ].filter(Boolean);
   const found = candidates.find((p) => existsSync(p));
   if (!found) {
     console.error(`dockhand component not found; looked at:\n  ${candidates.join('\n  ')}`);
-    console.error('build it with: cargo build -p dockhand-plugin --target wasm32-wasip2 --release');
+    console.error(
+      standalone
+        ? 'build it with: cargo xtask standalone'
+        : 'build it with: cargo build -p dockhand-plugin --target wasm32-wasip2 --release',
+    );
     process.exit(1);
   }
   return found;
@@ -49,7 +57,8 @@ execFileSync(
     wasm,
     '--out-dir', outDir,
     '--name', 'dockhand',
-    // The caller supplies every import (the credentials, a guarded outgoing-handler), per Hub.
+    // The caller supplies every import (the credentials, a guarded outgoing-handler, or for the
+    // standalone component WASI alone), per instance.
     '--instantiation', 'sync',
     '--quiet',
   ],
