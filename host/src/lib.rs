@@ -57,3 +57,10 @@ pub use hub::{
 };
 #[cfg(feature = "runtime")]
 pub use store::CallState;
+
+/// Whether `word` names a catalog operation (its canonical name, or in kebab-case), known
+/// without loading the component: for the CLI's hint when an operation is written where a
+/// command goes.
+pub fn is_operation(word: &str) -> bool {
+    routes::by_name(&word.replace('-', "_")).is_some()
+}

@@ -4,6 +4,7 @@
 #![deny(unsafe_code)]
 
 mod cli;
+mod cli_input;
 mod cli_security;
 mod lua;
 mod mcp;

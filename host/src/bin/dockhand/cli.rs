@@ -29,7 +29,8 @@ pub struct Global {
         long,
         global = true,
         env = "DOCKHAND_BASE_URL",
-        default_value = "https://hub.docker.com"
+        default_value = "https://hub.docker.com",
+        value_parser = parse_base_url
     )]
     pub base_url: String,
 
@@ -314,10 +315,12 @@ pub struct CallArgs {
     /// The operation: its name, an alias (`docker_list_tags`, `ListRepositoryTags`) or kebab-case.
     pub operation: String,
 
-    /// Arguments as name=value. A value starting with [ or { is read as JSON; anything else is text
-    /// (numbers and true/false are converted where the operation expects them). name=@FILE takes
-    /// the text of a file (as is, never as JSON; at most 1 MiB), name=@- that of standard input,
-    /// and name=@@... a value that starts with @ (`@@team` is `@team`).
+    /// Arguments as name=value (text; numbers and true/false are converted where the operation
+    /// expects them) or name:=value (JSON). A value starting with [ or { is JSON where the
+    /// argument is an object or a list, text elsewhere. name=@FILE takes the text of a file (as
+    /// is, at most 1 MiB), name=@- that of standard input, and name=@@... a value that starts
+    /// with @. A word without = is NAMESPACE/REPOSITORY (library/alpine), as is
+    /// repository=NAMESPACE/REPOSITORY.
     #[arg(value_name = "NAME=VALUE")]
     pub args: Vec<String>,
 
@@ -347,6 +350,20 @@ pub struct CallArgs {
     /// The most seconds the call spends waiting between attempts (default 30).
     #[arg(long, value_name = "SECONDS")]
     pub retry_wait: Option<u64>,
+}
+
+/// A base URL the host can use (`http(s)://host[:port][/v2]`), checked here so that a typo is a
+/// usage error (exit 2) naming the flag, not a failure of the host.
+fn parse_base_url(text: &str) -> Result<String, String> {
+    dockhand_host::policy::BaseUrl::parse(text)
+        .map(|_| text.to_string())
+        .map_err(|e| {
+            if !text.contains("://") {
+                format!("{e} (write the scheme: https://{text} or, for a mock on this machine, http://{text})")
+            } else {
+                e.to_string()
+            }
+        })
 }
 
 /// A latency as `50ms` or `1.5s` (at most a minute: longer is a typo, not a network).

@@ -3,6 +3,7 @@
 
 #![deny(unsafe_code)]
 
+mod arguments;
 mod cli;
 mod commands;
 mod output;
@@ -14,7 +15,10 @@ use output::Failure;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(refusal) => return refuse_command_line(refusal),
+    };
     // The mock Hub is a server, not a call: its errors have always been plain text, `--json` or
     // not, so only the other commands report in JSON.
     let as_json = cli.global.json && !matches!(cli.command, Command::Mock { .. });
@@ -29,6 +33,46 @@ fn main() -> ExitCode {
     };
     // The one place where a failure reaches stderr and becomes the exit code.
     outcome.unwrap_or_else(|failure| failure.report(as_json))
+}
+
+/// clap's refusal of the command line, reported as every usage error is: exit 2, as JSON under
+/// `--json`, and, for an operation name written where a command goes, the command that runs it.
+/// Help and `--version` print and exit 0, as clap does.
+fn refuse_command_line(refusal: clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if matches!(
+        refusal.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        refusal.exit();
+    }
+    let operation = match refusal.get(ContextKind::InvalidSubcommand) {
+        Some(ContextValue::String(word)) if dockhand_host::is_operation(word) => Some(word.clone()),
+        _ => None,
+    };
+    let hint = operation.map(|op| {
+        format!("`{op}` is an operation: run it with `dockhand call {op} NAME=VALUE...`")
+    });
+    let as_json = std::env::args()
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json");
+    if as_json {
+        // clap's first line, without its `error: ` label; the usage lines are for a terminal.
+        let rendered = refusal.render().to_string();
+        let first = rendered.lines().next().unwrap_or_default();
+        let mut message = first.strip_prefix("error: ").unwrap_or(first).to_string();
+        if let Some(hint) = &hint {
+            message = format!("{message}; {hint}");
+        }
+        return Failure::Usage(message).report(true);
+    }
+    let _ = refusal.print();
+    if let Some(hint) = hint {
+        eprintln!("\nhint: {hint}");
+    }
+    ExitCode::from(output::exit::USAGE)
 }
 
 async fn run(cli: &Cli) -> Outcome {

@@ -1,0 +1,178 @@
+//! The command line as people type it: `namespace/repository` split where an operation takes
+//! both, brackets that are text unless the argument is JSON, `name:=json`, and command-line
+//! mistakes (an operation written as a command, a base URL without a scheme, a missing
+//! argument) reported as usage errors, as JSON under `--json`, before anything is sent.
+
+use crate::support::dockhand;
+use dockhand_mock::{MockConfig, MockHub, fixtures};
+
+const ALICE: [(&str, &str); 2] = [
+    ("DOCKHAND_USERNAME", fixtures::ALICE),
+    ("DOCKHAND_TOKEN", fixtures::ALICE_PAT),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespace_slash_repository_is_split_and_a_stray_slash_is_refused_locally() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    let call = |words: &'static [&'static str]| {
+        let (home, base) = (home.path().to_path_buf(), base.clone());
+        async move {
+            let mut args = vec!["--base-url", &base, "--no-cache", "--json", "call"];
+            args.extend_from_slice(words);
+            dockhand(&home, &args, &[], "").await
+        }
+    };
+    for words in [
+        &["get_repository", "library/alpine"][..],
+        &["get_repository", "repository=library/alpine"][..],
+    ] {
+        let run = call(words).await;
+        assert_eq!(run.code, 0, "{words:?}: {}", run.stderr);
+        assert_eq!(run.json()["name"], "alpine", "{words:?}");
+    }
+
+    hub.clear_requests();
+    let run = call(&["get_repository", "namespace=library/alpine", "repository=x"]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let error = &run.error_json()["error"];
+    assert_eq!(error["kind"], "invalid-argument");
+    assert_eq!(error["argument"], "namespace");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("repository=NAMESPACE/NAME"),
+        "{error}"
+    );
+    assert!(hub.requests().is_empty(), "{:#?}", hub.requests());
+
+    // A positional word where the operation takes no repository is a usage error.
+    let run = call(&["list_org_members", "library/alpine"]).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("name=value"), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn brackets_are_text_where_the_argument_is_text_and_colon_equals_is_json() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    let run = dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "--json",
+            "call",
+            "update_repository",
+            "alice/demo",
+            "description=[WIP] my repo",
+            "full_description={not json, a heading}",
+        ],
+        &ALICE,
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["description"], "[WIP] my repo");
+    assert_eq!(run.json()["full_description"], "{not json, a heading}");
+
+    // `name:=` is JSON: a number stays a number; what does not parse is refused, named.
+    let run = dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "--json",
+            "call",
+            "list_repository_tags",
+            "library/alpine",
+            "page_size:=2",
+        ],
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.json()["results"].as_array().unwrap().len(), 2);
+    let run = dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "--json",
+            "call",
+            "list_repository_tags",
+            "library/alpine",
+            "page_size:=two",
+        ],
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(run.error_json()["error"]["argument"], "page_size");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn command_line_mistakes_are_usage_errors_as_json_under_json() {
+    let home = tempfile::tempdir().unwrap();
+
+    // An operation where a command goes: the command that runs it.
+    for json in [false, true] {
+        let mut args = vec!["list_repository_tags", "library/alpine"];
+        if json {
+            args.insert(0, "--json");
+        }
+        let run = dockhand(home.path(), &args, &[], "").await;
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("dockhand call list_repository_tags NAME=VALUE"),
+            "{}",
+            run.stderr
+        );
+        if json {
+            assert_eq!(run.error_json()["error"]["kind"], "usage");
+        }
+    }
+
+    // clap's own refusals, as JSON with --json.
+    for args in [
+        &["--json", "call"][..],
+        &["--json", "--no-such-flag", "ops"][..],
+    ] {
+        let run = dockhand(home.path(), args, &[], "").await;
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        let error = &run.error_json()["error"];
+        assert_eq!(error["kind"], "usage", "{args:?}");
+        assert!(!error["message"].as_str().unwrap().is_empty());
+    }
+
+    // A base URL without a scheme names the flag and the fix, exit 2 (not a host failure).
+    let run = dockhand(
+        home.path(),
+        &[
+            "--json",
+            "--base-url",
+            "127.0.0.1:18090",
+            "call",
+            "get_repository",
+            "library/alpine",
+        ],
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let message = run.error_json()["error"]["message"].to_string();
+    assert!(
+        message.contains("--base-url") && message.contains("http://127.0.0.1:18090"),
+        "{message}"
+    );
+}
