@@ -130,6 +130,11 @@ pub enum CallError {
     Deadline(std::time::Duration),
     /// The component trapped or could not be instantiated; the host keeps serving other calls.
     Host(HostError),
+    /// The account's credential could not be had: an account nothing configured, a broken
+    /// entry, or a token exchange that failed (with the Hub's status when it answered, without
+    /// when it could not be reached). Reported as itself, not as the `unauthorized` the
+    /// component sees.
+    Credentials(crate::credentials::CredentialError),
 }
 
 /// What went wrong in the host itself: what it was doing, and the error that stopped it,
@@ -195,6 +200,7 @@ impl std::fmt::Display for CallError {
                 seconds_or_millis(*d)
             ),
             CallError::Host(m) => write!(f, "host error: {m}"),
+            CallError::Credentials(e) => write!(f, "{e}"),
         }
     }
 }
@@ -203,6 +209,7 @@ impl std::error::Error for CallError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             CallError::Host(e) => Some(e),
+            CallError::Credentials(e) => Some(e),
             _ => None,
         }
     }
@@ -474,6 +481,7 @@ impl Dockhand {
             self.call_result(
                 answer,
                 account,
+                store.data_mut().take_credential_failure(),
                 "the answer is JSON but cannot be read as a value",
             )
         };
@@ -555,13 +563,20 @@ impl Dockhand {
         operation: &str,
         options: &CallOptions,
     ) -> Result<Option<&AccountSpec>, CallError> {
-        let account = self.broker().accounts().get(
-            options
-                .account
-                .as_deref()
-                .filter(|a| !a.is_empty())
-                .unwrap_or(DEFAULT_ACCOUNT),
-        );
+        let name = options
+            .account
+            .as_deref()
+            .filter(|a| !a.is_empty())
+            .unwrap_or(DEFAULT_ACCOUNT);
+        let account = self.broker().accounts().get(name);
+        // `default` unconfigured is anonymous; any other name must exist.
+        if account.is_none() && name != DEFAULT_ACCOUNT && self.uses_credential(operation).await? {
+            return Err(CallError::Credentials(
+                crate::credentials::CredentialError::UnknownAccount {
+                    account: name.to_string(),
+                },
+            ));
+        }
         if let Some(spec) = account
             && let Some(why @ Withheld::PlainHttp { .. }) = &spec.withheld
             && self.uses_credential(operation).await?
@@ -601,7 +616,8 @@ impl Dockhand {
             let answer = f(&catalog, &mut store, &wit_options)
                 .await
                 .map_err(|e| self.trap_or_memory(&store, e))?;
-            self.call_result(answer, account, unreadable)
+            let failure = store.data_mut().take_credential_failure();
+            self.call_result(answer, account, failure, unreadable)
         };
         match tokio::time::timeout_at(ends_at, run).await {
             Ok(result) => result,
@@ -610,14 +626,20 @@ impl Dockhand {
     }
 
     /// A component answer as the host hands it out: an error resealed and explained, the body
-    /// parsed (`unreadable` names what failed to parse) with any echoed bearer resealed.
+    /// parsed (`unreadable` names what failed to parse) with any echoed bearer resealed. The
+    /// component reports a credential it could not get as `unauthorized`; when the host knows
+    /// why (`credential_failure`), that is the error.
     fn call_result(
         &self,
         answer: Result<crate::bindings::exports::dockhand::hub::types::Response, HubError>,
         account: Option<&AccountSpec>,
+        credential_failure: Option<crate::credentials::CredentialError>,
         unreadable: &str,
     ) -> Result<CallResult, CallError> {
         let response = answer.map_err(|mut e| {
+            if let (HubError::Unauthorized(_), Some(failure)) = (&e, credential_failure) {
+                return CallError::Credentials(failure);
+            }
             reseal_error(&mut e, self.broker());
             CallError::Hub(explain_withheld(e, account))
         })?;

@@ -4,6 +4,7 @@
 //! that apply), one exit code per kind. The catalog's JSON listing (`ops --json`,
 //! `GET /v1/operations`) lives here too, for the same reason.
 
+use crate::credentials::CredentialError;
 use crate::{CallError, HubError, describe_hub_error};
 use serde_json::{Map, Value, json};
 
@@ -80,6 +81,38 @@ pub fn kind(e: &CallError) -> &'static str {
         },
         CallError::Deadline(_) => "deadline",
         CallError::Host(_) => "host",
+        CallError::Credentials(c) => credential_kind(c),
+    }
+}
+
+/// The kind of a credential that could not be had: the configuration's fault is a usage error
+/// (exit 2); an exchange that got no answer is a transport error (exit 8); one the Hub refused
+/// is `unauthorized` (exit 3) only when it answered 401 or 403.
+fn credential_kind(e: &CredentialError) -> &'static str {
+    match e {
+        CredentialError::Exchange { status: None, .. } => "transport",
+        CredentialError::Exchange {
+            status: Some(401), ..
+        } => "unauthorized",
+        CredentialError::Exchange {
+            status: Some(403), ..
+        } => "forbidden",
+        CredentialError::Exchange {
+            status: Some(429), ..
+        } => "rate-limited",
+        CredentialError::Exchange { .. } => "upstream",
+        CredentialError::Withheld { .. } => "denied",
+        CredentialError::Random(_) => "host",
+        CredentialError::InvalidAccountName { .. }
+        | CredentialError::DuplicateAccount { .. }
+        | CredentialError::UnknownAccount { .. }
+        | CredentialError::NoScimToken { .. }
+        | CredentialError::Flags(_)
+        | CredentialError::Env(_)
+        | CredentialError::Config { .. }
+        | CredentialError::InsecureConfig { .. }
+        | CredentialError::SecretFile { .. }
+        | CredentialError::Stdin(_) => "usage",
     }
 }
 
@@ -153,9 +186,27 @@ pub fn error_fields(e: &CallError) -> Map<String, Value> {
         },
         CallError::Deadline(d) => put("seconds", d.as_secs().into()),
         CallError::Host(_) => {}
+        CallError::Credentials(c) => {
+            put("status", json!(c.status()));
+            put("account", json!(credential_account(c)));
+        }
     }
     put("message", message(e).into());
     m
+}
+
+/// The account a credential error is about, when it names one.
+fn credential_account(e: &CredentialError) -> Option<&str> {
+    match e {
+        CredentialError::DuplicateAccount { account }
+        | CredentialError::UnknownAccount { account }
+        | CredentialError::NoScimToken { account }
+        | CredentialError::SecretFile { account, .. }
+        | CredentialError::Exchange { account, .. }
+        | CredentialError::Withheld { account, .. } => Some(account),
+        CredentialError::InvalidAccountName { name } => Some(name),
+        _ => None,
+    }
 }
 
 /// The one-line text of an error, as every surface shows it.

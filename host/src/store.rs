@@ -18,6 +18,9 @@ pub struct CallState {
     table: ResourceTable,
     hooks: CallHooks,
     pub(crate) limits: MemoryCap,
+    /// Why the last `credentials.get` failed, for the host to report in place of the
+    /// `unauthorized` the component turns it into.
+    credential_failure: Option<crate::credentials::CredentialError>,
 }
 
 /// The instance's memory cap, remembering whether it refused to grow memory: the guest's
@@ -82,7 +85,15 @@ impl CallState {
                 limits,
                 refused: false,
             },
+            credential_failure: None,
         }
+    }
+
+    /// Why the call's last credential request failed, if one did (see [`crate::CallError::Credentials`]).
+    pub(crate) fn take_credential_failure(
+        &mut self,
+    ) -> Option<crate::credentials::CredentialError> {
+        self.credential_failure.take()
     }
 }
 
@@ -134,12 +145,14 @@ impl credentials::Host for CallState {
             // without credentials and the send hook denies it.
             return Ok(None);
         }
-        egress
-            .broker
-            .get(&account, broker_kind(kind))
-            .await
-            .map(|token| token.map(|token| Credential { token }))
-            .map_err(|e| e.to_string())
+        match egress.broker.get(&account, broker_kind(kind)).await {
+            Ok(token) => Ok(token.map(|token| Credential { token })),
+            Err(e) => {
+                let message = e.to_string();
+                self.credential_failure = Some(e);
+                Err(message)
+            }
+        }
     }
 
     async fn invalidate(&mut self, account: String, kind: CredentialKind) {

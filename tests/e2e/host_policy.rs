@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use dockhand_host::credentials::{
-    AccountAuth, AccountSpec, Accounts, CredentialKind, FlagCredentials, MapEnv,
+    AccountAuth, AccountSpec, Accounts, CredentialError, CredentialKind, FlagCredentials, MapEnv,
     Origin as CredentialOrigin, PLACEHOLDER_PREFIX, Paths, Secret,
 };
 use dockhand_host::policy::{BaseUrl, Origin, Policy};
@@ -383,7 +383,7 @@ async fn call_options_account_selects_whose_credential_is_exchanged() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unknown_account_is_unauthorized_and_sends_nothing() {
+async fn an_unknown_account_is_a_credential_error_and_sends_nothing() {
     let mock = start_mock().await;
     let hub = host(&mock, alice());
 
@@ -396,11 +396,13 @@ async fn an_unknown_account_is_unauthorized_and_sends_nothing() {
         .await
         .unwrap_err();
     match &err {
-        CallError::Hub(HubError::Unauthorized(message)) => {
-            assert!(message.contains("nobody-here"), "{message}")
+        CallError::Credentials(CredentialError::UnknownAccount { account }) => {
+            assert_eq!(account, "nobody-here")
         }
-        other => panic!("expected Unauthorized, got {other:?}"),
+        other => panic!("expected an unknown account, got {other:?}"),
     }
+    // Not a 401 the Hub never sent: a usage error.
+    assert_eq!(dockhand_host::report::kind(&err), "usage");
     assert_nothing_sent(&mock);
 }
 
@@ -415,9 +417,14 @@ async fn a_rejected_secret_is_unauthorized_and_not_echoed() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, CallError::Hub(HubError::Unauthorized(m)) if m.contains("default")),
+        matches!(
+            &err,
+            CallError::Credentials(CredentialError::Exchange { account, status: Some(401), .. })
+                if account == "default"
+        ),
         "{err:?}"
     );
+    assert_eq!(dockhand_host::report::kind(&err), "unauthorized");
     assert!(!format!("{err:?}").contains(wrong), "{err:?}");
     assert!(!err.to_string().contains(wrong), "{err}");
     // The exchange failed, so the API request is never attempted.

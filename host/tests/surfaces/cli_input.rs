@@ -176,3 +176,64 @@ async fn command_line_mistakes_are_usage_errors_as_json_under_json() {
         "{message}"
     );
 }
+
+/// A credential that could not be had is reported as what went wrong, never as a 401 the Hub
+/// did not send: an account nothing configured is a usage error (exit 2, nothing sent), an
+/// exchange that reached no server a transport error (exit 8), and only a refused secret is
+/// `unauthorized` (exit 3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credential_failures_say_what_failed() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    let get = |base: String, extra: Vec<&'static str>, env: Vec<(&'static str, &'static str)>| {
+        let home = home.path().to_path_buf();
+        async move {
+            let mut args = vec!["--base-url", &base, "--no-cache", "--json"];
+            args.extend(extra);
+            args.extend(["call", "get_repository", "alice/demo"]);
+            dockhand(&home, &args, &env, "").await
+        }
+    };
+
+    hub.clear_requests();
+    let run = get(base.clone(), vec!["--account", "wrok"], ALICE.to_vec()).await;
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let error = &run.error_json()["error"];
+    assert_eq!(error["kind"], "usage");
+    assert_eq!(error["account"], "wrok");
+    assert!(!run.stderr.contains("401"), "{}", run.stderr);
+    assert!(hub.requests().is_empty(), "{:#?}", hub.requests());
+
+    // Nothing listens on the port: the exchange gets no answer.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let run = get(closed, vec![], ALICE.to_vec()).await;
+    assert_eq!(run.code, 8, "{}", run.stderr);
+    let error = &run.error_json()["error"];
+    assert_eq!(error["kind"], "transport");
+    assert!(error.get("status").is_none(), "{error}");
+    assert!(!run.stderr.contains("401"), "{}", run.stderr);
+
+    // A secret the Hub refuses is the one case that is `unauthorized`, with the Hub's status.
+    let run = get(
+        base,
+        vec![],
+        vec![
+            ("DOCKHAND_USERNAME", fixtures::ALICE),
+            ("DOCKHAND_TOKEN", "dckr_pat_not_a_real_one_000000000000"),
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let error = &run.error_json()["error"];
+    assert_eq!(error["kind"], "unauthorized");
+    assert_eq!(error["status"], 401);
+    assert!(
+        !run.stderr.contains("dckr_pat_not_a_real_one"),
+        "{}",
+        run.stderr
+    );
+}
