@@ -324,10 +324,16 @@ fn split_env_var(rest: &str) -> Option<(String, &'static str, bool)> {
     None
 }
 
+/// config.yaml. A key it does not know is an error: a misspelled `accounts:` must not quietly
+/// mean "no accounts".
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ConfigFile {
     #[serde(default)]
     accounts: BTreeMap<String, ConfigAccount>,
+    /// The Hub's base URL when neither `--base-url` nor `DOCKHAND_BASE_URL` gives one; read by
+    /// [`config_base_url`].
+    base_url: Option<String>,
     /// `token_cache: false` keeps no minted Hub token across runs.
     token_cache: Option<bool>,
     /// `dockhand serve`'s clients; read by [`serve_clients`], not by account discovery.
@@ -364,6 +370,22 @@ pub struct ServeClient {
     pub account: Option<String>,
     /// Whether it may run write operations.
     pub allow_write: bool,
+}
+
+/// The config file's top-level `base_url:` (none when the file or the key is absent), checked
+/// to be a base URL the host can use.
+pub fn config_base_url(path: &Path) -> Result<Option<String>, CredentialError> {
+    let Some(parsed) = read_config(path)? else {
+        return Ok(None);
+    };
+    let Some(url) = parsed.base_url else {
+        return Ok(None);
+    };
+    BaseUrl::parse(&url).map_err(|m| CredentialError::Config {
+        path: path.to_owned(),
+        message: format!("base_url: {m}"),
+    })?;
+    Ok(Some(url))
 }
 
 /// The `serve.clients` of the config file at `path` (none when the file or the section is

@@ -101,7 +101,7 @@ pub use account::{
 pub use broker::{
     Broker, ExchangeError, ExchangeFuture, HttpTokenExchange, PLACEHOLDER_PREFIX, TokenExchange,
 };
-pub use discover::{FlagCredentials, ServeClient, serve_clients};
+pub use discover::{FlagCredentials, ServeClient, config_base_url, serve_clients};
 pub use env::{Env, MapEnv, Paths, ProcessEnv};
 pub use identity::{Identity, source_kind};
 pub use secret::{Secret, read_secret};

@@ -237,3 +237,87 @@ async fn credential_failures_say_what_failed() {
         run.stderr
     );
 }
+
+/// Writes `text` as the home's config.yaml, private as the config must be.
+fn write_config(home: &std::path::Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = home.join(".config/dockhand");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("config.yaml");
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+/// config.yaml can name the base URL (the flag and the variable still win); a key it does not
+/// know is refused rather than ignored; and commands that send no credential (`ops`, `docs`, a
+/// call with `--anonymous`) run although an account entry is broken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_config_file_names_the_base_url_and_a_broken_entry_stops_only_what_needs_it() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &'static [&'static str]| {
+        let home = home.path().to_path_buf();
+        async move {
+            let mut all = vec!["--no-cache", "--json"];
+            all.extend_from_slice(args);
+            dockhand(&home, &all, &[], "").await
+        }
+    };
+    let get = &["call", "get_repository", "library/alpine"][..];
+
+    write_config(home.path(), &format!("base_url: {}\n", hub.base_url()));
+    hub.clear_requests();
+    let done = run(get).await;
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    assert_eq!(done.json()["name"], "alpine");
+    assert_eq!(hub.requests().len(), 1);
+    // The flag wins: nothing listens there.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let elsewhere = dockhand(
+        home.path(),
+        &[
+            "--no-cache",
+            "--json",
+            "--base-url",
+            &closed,
+            "call",
+            "get_repository",
+            "library/alpine",
+        ],
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(elsewhere.code, 8, "{}", elsewhere.stderr);
+
+    write_config(
+        home.path(),
+        &format!("base_url: {}\nacount:\n  work: {{}}\n", hub.base_url()),
+    );
+    let refused = run(get).await;
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("acount"), "{}", refused.stderr);
+
+    write_config(
+        home.path(),
+        &format!(
+            "base_url: {}\naccounts:\n  work:\n    username: alice\n    token_file: missing.token\n",
+            hub.base_url()
+        ),
+    );
+    for args in [
+        &["ops"][..],
+        &["docs", "get_repository"][..],
+        &["--anonymous", "call", "get_repository", "library/alpine"][..],
+    ] {
+        let done = run(args).await;
+        assert_eq!(done.code, 0, "{args:?}: {}", done.stderr);
+    }
+    // A call that reads the accounts still reports the broken entry, naming it.
+    let broken = run(get).await;
+    assert_eq!(broken.code, 2, "{}", broken.stderr);
+    assert!(broken.stderr.contains("missing.token"), "{}", broken.stderr);
+}

@@ -8,17 +8,34 @@ mod cli;
 mod commands;
 mod output;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use cli::{Cli, Command};
 use commands::Outcome;
 use output::Failure;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let matches = match Cli::command().try_get_matches() {
+        Ok(matches) => matches,
+        Err(refusal) => return refuse_command_line(refusal),
+    };
+    let mut cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(refusal) => return refuse_command_line(refusal),
     };
+    // config.yaml's `base_url:` applies when neither the flag nor the variable gave one.
+    if matches.value_source("base_url") == Some(clap::parser::ValueSource::DefaultValue)
+        && !matches!(cli.command, Command::Mock { .. })
+    {
+        let paths = commands::host::paths(&cli.global);
+        if let Some(path) = &paths.config_file {
+            match dockhand_host::credentials::config_base_url(path) {
+                Ok(Some(url)) => cli.global.base_url = url,
+                Ok(None) => {}
+                Err(e) => return Failure::Usage(e.to_string()).report(cli.global.json),
+            }
+        }
+    }
     // The mock Hub is a server, not a call: its errors have always been plain text, `--json` or
     // not, so only the other commands report in JSON.
     let as_json = cli.global.json && !matches!(cli.command, Command::Mock { .. });

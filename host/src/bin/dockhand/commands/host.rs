@@ -45,8 +45,18 @@ pub fn paths(g: &Global) -> Paths {
 }
 
 /// Accounts from flags (secrets only from stdin), environment, config file and Docker's login.
+/// `--anonymous` alone (no account named, no other credential flag) reads none of them, so a
+/// broken entry elsewhere cannot stop an anonymous call.
 pub fn accounts(g: &Global) -> Result<Accounts, Failure> {
     let c = &g.credentials;
+    let other_flags = c.token_stdin
+        || c.bearer_stdin
+        || c.scim_token_stdin
+        || c.username.is_some()
+        || c.org.is_some();
+    if c.anonymous && g.account.is_none() && !other_flags {
+        return Ok(Accounts::anonymous());
+    }
     let mut flags = FlagCredentials {
         account: g.account.clone(),
         username: c.username.clone(),
@@ -79,6 +89,18 @@ pub fn accounts(g: &Global) -> Result<Accounts, Failure> {
 pub fn open(g: &Global, base_url: String) -> Result<Dockhand, Failure> {
     let accounts = accounts(g)?;
     open_with(g, base_url, accounts, Timeouts::default(), g.read_only)
+}
+
+/// The host for a command that sends no credential (`ops`, `docs`, `precompile`): no account
+/// is read, so a broken config entry cannot stop it.
+pub fn open_without_credentials(g: &Global) -> Result<Dockhand, Failure> {
+    open_with(
+        g,
+        g.base_url.clone(),
+        Accounts::anonymous(),
+        Timeouts::default(),
+        g.read_only,
+    )
 }
 
 /// The host for `base_url` with these accounts, timeouts (the call deadline always comes from

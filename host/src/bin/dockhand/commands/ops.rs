@@ -1,7 +1,7 @@
 //! `dockhand ops`: every operation with its access, method and path (a JSON array with `--json`).
 
 use super::Outcome;
-use super::host::open;
+use super::host::open_without_credentials;
 use crate::cli::Global;
 use crate::output::{print_json, say};
 use dockhand_host::bindings::exports::dockhand::hub::catalog::Access;
@@ -10,7 +10,7 @@ use serde_json::Value;
 use std::process::ExitCode;
 
 pub async fn run(g: &Global) -> Outcome {
-    let hub = open(g, g.base_url.clone())?;
+    let hub = open_without_credentials(g)?;
     let ops = hub.operations().await?;
     if g.json {
         let list: Vec<Value> = ops.iter().map(report::operation_json).collect();

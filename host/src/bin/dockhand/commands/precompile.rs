@@ -2,14 +2,14 @@
 //! it came from and whether instances use the pooling allocator.
 
 use super::Outcome;
-use super::host::{cache_dir, open};
+use super::host::{cache_dir, open_without_credentials};
 use crate::cli::Global;
 use crate::output::say;
 use dockhand_host::engine::LoadedFrom;
 use std::process::ExitCode;
 
 pub fn run(g: &Global) -> Outcome {
-    let hub = open(g, g.base_url.clone())?;
+    let hub = open_without_credentials(g)?;
     match hub.loaded_from() {
         LoadedFrom::Cache(path) => say!("already precompiled: {}", path.display()),
         LoadedFrom::Compiled => match cache_dir(g) {
