@@ -568,6 +568,11 @@ impl Dockhand {
             .as_deref()
             .filter(|a| !a.is_empty())
             .unwrap_or(DEFAULT_ACCOUNT);
+        if let Some(why) = self.broker().accounts().broken(name)
+            && self.uses_credential(operation).await?
+        {
+            return Err(CallError::Credentials(why.clone()));
+        }
         let account = self.broker().accounts().get(name);
         // `default` unconfigured is anonymous; any other name must exist.
         if account.is_none() && name != DEFAULT_ACCOUNT && self.uses_credential(operation).await? {

@@ -1,5 +1,6 @@
 //! Accounts: what each named account authenticates with, and where that came from.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -378,6 +379,9 @@ pub struct Accounts {
     token_cache: Option<super::TokenCache>,
     /// The config file's `token_cache:` setting, if it has one.
     token_cache_setting: Option<bool>,
+    /// Config-file accounts whose entry is unusable, and why: a call with one of them fails
+    /// with that reason; the other accounts are unaffected.
+    broken: BTreeMap<String, CredentialError>,
 }
 
 impl Accounts {
@@ -402,6 +406,7 @@ impl Accounts {
             warnings: Vec::new(),
             token_cache: None,
             token_cache_setting: None,
+            broken: BTreeMap::new(),
         })
     }
 
@@ -421,6 +426,7 @@ impl Accounts {
             warnings: self.warnings,
             token_cache: self.token_cache,
             token_cache_setting: self.token_cache_setting,
+            broken: self.broken,
         }
     }
 
@@ -451,6 +457,24 @@ impl Accounts {
     pub(crate) fn with_token_cache_setting(mut self, setting: Option<bool>) -> Accounts {
         self.token_cache_setting = setting;
         self
+    }
+
+    pub(crate) fn with_broken(mut self, broken: BTreeMap<String, CredentialError>) -> Accounts {
+        self.broken = broken;
+        self
+    }
+
+    /// Why the account called `name` cannot be used, if its config-file entry is broken (a
+    /// missing secret file, contradictory keys, ...). It comes before [`Accounts::get`]: a
+    /// broken `default` is not quietly anonymous.
+    pub fn broken(&self, name: &str) -> Option<&CredentialError> {
+        let name = canonical_name(name).ok().unwrap_or_else(|| name.to_owned());
+        self.broken.get(&name)
+    }
+
+    /// Every broken account and why, by name.
+    pub fn broken_entries(&self) -> impl Iterator<Item = (&str, &CredentialError)> {
+        self.broken.iter().map(|(name, e)| (name.as_str(), e))
     }
 
     pub(crate) fn with_warnings(mut self, warnings: Vec<String>) -> Accounts {

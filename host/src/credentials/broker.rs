@@ -358,6 +358,9 @@ impl Broker {
     }
 
     fn lookup(&self, account: &str) -> Result<(&AccountSpec, &[Slot; 2]), CredentialError> {
+        if let Some(why) = self.accounts.broken(account) {
+            return Err(why.clone());
+        }
         let index =
             self.accounts
                 .index_of(account)

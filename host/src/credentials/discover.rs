@@ -59,11 +59,21 @@ impl Accounts {
     ) -> Result<Accounts, CredentialError> {
         let mut sources = vec![from_flags(flags)?, from_env(env)?];
         let mut token_cache = None;
+        let mut broken = BTreeMap::new();
         if let Some(path) = &paths.config_file {
-            let (source, setting) = from_config_file(path, paths.home.as_deref())?;
-            sources.push(source);
-            token_cache = setting;
+            let from_config = from_config_file(path, paths.home.as_deref())?;
+            sources.push(from_config.accounts);
+            token_cache = from_config.token_cache;
+            broken = from_config.broken;
         }
+        // A broken config entry matters only where no earlier source (flags, environment) gives
+        // the account's credential.
+        broken.retain(|name, _| {
+            !sources[..2].iter().any(|s| {
+                s.get(name)
+                    .is_some_and(|l| l.auth.is_some() || l.scim.is_some())
+            })
+        });
 
         let mut names: BTreeSet<String> = sources.iter().flat_map(|s| s.keys().cloned()).collect();
         names.insert(DEFAULT_ACCOUNT.to_owned());
@@ -91,9 +101,11 @@ impl Accounts {
                 }
             }
             // Docker's login is one identity on Docker Hub, so it can only be the default
-            // account; consulting it last means its credential helper runs only when needed.
+            // account; consulting it last means its credential helper runs only when needed. A
+            // broken `default` entry is reported, not replaced by Docker's login.
             if auth.is_none()
                 && name == DEFAULT_ACCOUNT
+                && !broken.contains_key(DEFAULT_ACCOUNT)
                 && let Some(path) = &paths.docker_config
             {
                 let hub = BaseUrl::docker_hub();
@@ -124,7 +136,8 @@ impl Accounts {
         }
         Ok(Accounts::from_specs(specs)?
             .with_warnings(warnings)
-            .with_token_cache_setting(token_cache))
+            .with_token_cache_setting(token_cache)
+            .with_broken(broken))
     }
 }
 
@@ -508,90 +521,125 @@ fn read_config(path: &Path) -> Result<Option<ConfigFile>, CredentialError> {
         .map_err(|e| config_error(format!("invalid YAML: {e}")))
 }
 
-/// The config file's accounts, and its `token_cache:` setting if it has one.
-fn from_config_file(
-    path: &Path,
-    home: Option<&Path>,
-) -> Result<(Source, Option<bool>), CredentialError> {
+/// What the config file gives: its usable accounts, its broken ones (each with why), and its
+/// `token_cache:` setting if it has one.
+struct FromConfig {
+    accounts: Source,
+    broken: BTreeMap<String, CredentialError>,
+    token_cache: Option<bool>,
+}
+
+/// The config file's accounts. A problem with the file as a whole (unreadable, not private,
+/// invalid YAML, an unknown key, a name given twice) is an error; a problem with one account's
+/// entry (a secret file that cannot be read, keys that contradict each other) makes only that
+/// account broken.
+fn from_config_file(path: &Path, home: Option<&Path>) -> Result<FromConfig, CredentialError> {
     let config_error = |message: String| CredentialError::Config {
         path: path.to_owned(),
         message,
     };
     let Some(parsed) = read_config(path)? else {
-        return Ok((Source::new(), None));
+        return Ok(FromConfig {
+            accounts: Source::new(),
+            broken: BTreeMap::new(),
+            token_cache: None,
+        });
     };
 
     let base_dir = path.parent().unwrap_or(Path::new("."));
     let mut source = Source::new();
+    let mut broken = BTreeMap::new();
     for (raw_name, entry) in parsed.accounts {
         let name = canonical_name(&raw_name)?;
-        if source.contains_key(&name) {
+        if source.contains_key(&name) || broken.contains_key(&name) {
             return Err(config_error(format!(
                 "account '{name}' is defined twice (names ignore case and treat '-' and '_' alike)"
             )));
         }
-        let secret = |inline: Option<ConfigSecret>,
-                      file: Option<PathBuf>,
-                      key: &str|
-         -> Result<Option<(String, Secret)>, CredentialError> {
-            match (inline, file) {
-                (Some(_), Some(_)) => Err(config_error(format!(
-                    "account '{name}': {key} and {key}_file cannot both be set"
-                ))),
-                (Some(ConfigSecret(s)), None) => Ok(Some((key.to_owned(), s))),
-                (None, Some(file)) => {
-                    let resolved = resolve_path(&file, base_dir, home);
-                    let s = read_secret_file(&name, &resolved)?;
-                    Ok(Some((format!("{key}_file"), s)))
-                }
-                (None, None) => Ok(None),
+        match config_account(path, base_dir, home, &name, entry) {
+            Ok(layer) => {
+                source.insert(name, layer);
             }
-        };
-        let scim =
-            secret(entry.scim_token, entry.scim_token_file, "scim_token")?.map(|(_, token)| {
-                ScimToken {
-                    token,
-                    origin: Origin::ConfigFile {
-                        path: path.to_owned(),
-                    },
-                }
-            });
-        let parts = Parts {
-            username: entry.username.map(|u| ("username".to_owned(), u)),
-            org: entry.org.map(|o| ("org".to_owned(), o)),
-            token: secret(entry.token, entry.token_file, "token")?,
-            password: secret(entry.password, entry.password_file, "password")?,
-            bearer: secret(entry.bearer, entry.bearer_file, "bearer")?,
-            anonymous: entry.anonymous.then(|| "anonymous".to_owned()),
-        };
-        let auth = parts
-            .assemble()
-            .map_err(|m| config_error(format!("account '{name}': {m}")))?;
-        if auth.is_none() && scim.is_none() {
-            return Err(config_error(format!(
-                "account '{name}' has no credentials: give username or org with token \
-                 (or token_file), username with password, bearer, scim_token, or anonymous: true"
-            )));
+            Err(why) => {
+                broken.insert(name, why);
+            }
         }
-        let base_url = entry
-            .base_url
-            .as_deref()
-            .map(BaseUrl::parse)
-            .transpose()
-            .map_err(|m| config_error(format!("account '{name}': base_url: {m}")))?;
-        let origin = Origin::ConfigFile {
-            path: path.to_owned(),
-        };
-        source.insert(
-            name,
-            Layer {
-                auth: auth.map(|a| (a, origin)),
-                scim,
-                base_url,
-            },
-        );
     }
-    Ok((source, parsed.token_cache))
+    Ok(FromConfig {
+        accounts: source,
+        broken,
+        token_cache: parsed.token_cache,
+    })
+}
+
+/// One config-file account's entry, its secret files read.
+fn config_account(
+    path: &Path,
+    base_dir: &Path,
+    home: Option<&Path>,
+    name: &str,
+    entry: ConfigAccount,
+) -> Result<Layer, CredentialError> {
+    let config_error = |message: String| CredentialError::Config {
+        path: path.to_owned(),
+        message,
+    };
+    let secret = |inline: Option<ConfigSecret>,
+                  file: Option<PathBuf>,
+                  key: &str|
+     -> Result<Option<(String, Secret)>, CredentialError> {
+        match (inline, file) {
+            (Some(_), Some(_)) => Err(config_error(format!(
+                "account '{name}': {key} and {key}_file cannot both be set"
+            ))),
+            (Some(ConfigSecret(s)), None) => Ok(Some((key.to_owned(), s))),
+            (None, Some(file)) => {
+                let resolved = resolve_path(&file, base_dir, home);
+                let s = read_secret_file(name, &resolved)?;
+                Ok(Some((format!("{key}_file"), s)))
+            }
+            (None, None) => Ok(None),
+        }
+    };
+    let scim = secret(entry.scim_token, entry.scim_token_file, "scim_token")?.map(|(_, token)| {
+        ScimToken {
+            token,
+            origin: Origin::ConfigFile {
+                path: path.to_owned(),
+            },
+        }
+    });
+    let parts = Parts {
+        username: entry.username.map(|u| ("username".to_owned(), u)),
+        org: entry.org.map(|o| ("org".to_owned(), o)),
+        token: secret(entry.token, entry.token_file, "token")?,
+        password: secret(entry.password, entry.password_file, "password")?,
+        bearer: secret(entry.bearer, entry.bearer_file, "bearer")?,
+        anonymous: entry.anonymous.then(|| "anonymous".to_owned()),
+    };
+    let auth = parts
+        .assemble()
+        .map_err(|m| config_error(format!("account '{name}': {m}")))?;
+    if auth.is_none() && scim.is_none() {
+        return Err(config_error(format!(
+            "account '{name}' has no credentials: give username or org with token \
+             (or token_file), username with password, bearer, scim_token, or anonymous: true"
+        )));
+    }
+    let base_url = entry
+        .base_url
+        .as_deref()
+        .map(BaseUrl::parse)
+        .transpose()
+        .map_err(|m| config_error(format!("account '{name}': base_url: {m}")))?;
+    let origin = Origin::ConfigFile {
+        path: path.to_owned(),
+    };
+    Ok(Layer {
+        auth: auth.map(|a| (a, origin)),
+        scim,
+        base_url,
+    })
 }
 
 /// Secrets in a file others can read are already leaked, and one others can write (or own)

@@ -533,6 +533,18 @@ fn config_file_secrets_from_files_are_trimmed() {
     ));
 }
 
+/// What is wrong with the config file or its `default` entry: a file-level problem fails
+/// discovery, an entry's problem makes that account broken.
+fn config_problem(env: &MapEnv, paths: &Paths) -> CredentialError {
+    match Accounts::discover(&FlagCredentials::default(), env, paths) {
+        Err(e) => e,
+        Ok(accounts) => accounts
+            .broken(DEFAULT_ACCOUNT)
+            .cloned()
+            .expect("the default account's entry is broken"),
+    }
+}
+
 #[test]
 fn config_file_errors_never_quote_secrets() {
     let home = Home::new();
@@ -547,7 +559,7 @@ fn config_file_errors_never_quote_secrets() {
     ];
     for yaml in cases {
         home.write_config(yaml, 0o600);
-        let err = Accounts::discover(&FlagCredentials::default(), &env, &paths).unwrap_err();
+        let err = config_problem(&env, &paths);
         let text = err.to_string();
         assert!(matches!(err, CredentialError::Config { .. }), "{text}");
         assert!(!text.contains("98765432"), "{text}");
@@ -557,7 +569,7 @@ fn config_file_errors_never_quote_secrets() {
         "accounts:\n  default:\n    username: h\n    token_file: missing\n",
         0o600,
     );
-    let err = Accounts::discover(&FlagCredentials::default(), &env, &paths).unwrap_err();
+    let err = config_problem(&env, &paths);
     assert!(matches!(err, CredentialError::SecretFile { .. }), "{err}");
     assert!(err.to_string().contains("missing"), "{err}");
 }
@@ -1164,7 +1176,7 @@ fn secret_files_readable_by_others_or_of_another_user_are_refused() {
         0o600,
     );
     let env = home.env();
-    let err = Accounts::discover(&FlagCredentials::default(), &env, &home.paths(&env)).unwrap_err();
+    let err = config_problem(&env, &home.paths(&env));
     let text = err.to_string();
     assert!(matches!(err, CredentialError::SecretFile { .. }), "{text}");
     assert!(text.contains(&secret.display().to_string()), "{text}");
@@ -1179,8 +1191,7 @@ fn secret_files_readable_by_others_or_of_another_user_are_refused() {
 
     if crate::ownership::current_uid() == 0 {
         std::os::unix::fs::chown(&secret, Some(65534), None).unwrap();
-        let err =
-            Accounts::discover(&FlagCredentials::default(), &env, &home.paths(&env)).unwrap_err();
+        let err = config_problem(&env, &home.paths(&env));
         assert!(err.to_string().contains("another user"), "{err}");
     }
 }
@@ -1236,7 +1247,7 @@ fn a_config_account_may_name_its_own_base_url() {
         "accounts:\n  default: { username: kai, token: dckr_pat_k, base_url: \"https://hub.docker.com/api\" }\n",
         0o600,
     );
-    let err = Accounts::discover(&FlagCredentials::default(), &env, &home.paths(&env)).unwrap_err();
+    let err = config_problem(&env, &home.paths(&env));
     assert!(err.to_string().contains("base_url"), "{err}");
 }
 

@@ -312,12 +312,39 @@ async fn the_config_file_names_the_base_url_and_a_broken_entry_stops_only_what_n
         &["ops"][..],
         &["docs", "get_repository"][..],
         &["--anonymous", "call", "get_repository", "library/alpine"][..],
+        // The default account is not the broken one.
+        get,
     ] {
         let done = run(args).await;
         assert_eq!(done.code, 0, "{args:?}: {}", done.stderr);
     }
-    // A call that reads the accounts still reports the broken entry, naming it.
-    let broken = run(get).await;
+    // The broken account itself: a usage error naming what is wrong, nothing sent.
+    hub.clear_requests();
+    let broken = run(&[
+        "--account",
+        "work",
+        "call",
+        "get_repository",
+        "library/alpine",
+    ])
+    .await;
     assert_eq!(broken.code, 2, "{}", broken.stderr);
+    assert_eq!(broken.error_json()["error"]["account"], "work");
     assert!(broken.stderr.contains("missing.token"), "{}", broken.stderr);
+    assert!(hub.requests().is_empty(), "{:#?}", hub.requests());
+    // `accounts` lists every account, the broken one with why.
+    let listed = run(&["accounts"]).await;
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    let work = listed
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "work")
+        .cloned()
+        .expect("work is listed");
+    assert!(
+        work["broken"].as_str().unwrap().contains("missing.token"),
+        "{work}"
+    );
 }

@@ -1,5 +1,6 @@
 //! `dockhand accounts`: lists the accounts usable against `--base-url` and where each came from,
 //! and whether a Hub token minted for it is cached and until when; never a secret or a token.
+//! Broken config-file entries are listed last, each with why.
 
 use super::Outcome;
 use super::host::accounts;
@@ -45,6 +46,11 @@ pub fn run(g: &Global) -> Outcome {
                 }
             }
         }
+        if let Value::Array(items) = &mut value {
+            for (name, why) in accounts.broken_entries() {
+                items.push(serde_json::json!({"name": name, "broken": why.to_string()}));
+            }
+        }
         print_json(&value, true);
     } else {
         for (a, cached) in listing.iter().zip(&cached) {
@@ -54,6 +60,9 @@ pub fn run(g: &Global) -> Outcome {
                 Some(None) => say!("{a}; Hub token cache off"),
                 None => say!("{a}"),
             }
+        }
+        for (name, why) in accounts.broken_entries() {
+            say!("{name}: broken, not usable: {why}");
         }
     }
     Ok(ExitCode::SUCCESS)
