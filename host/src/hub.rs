@@ -419,6 +419,17 @@ impl Dockhand {
         }))
     }
 
+    /// Whether calls as `account` (`default` when `None`) carry no credential: the account is
+    /// anonymous, or nothing configures it. (One whose secrets are withheld from this base URL
+    /// is explained by its errors already.)
+    pub fn is_anonymous(&self, account: Option<&str>) -> bool {
+        let name = account.filter(|a| !a.is_empty()).unwrap_or(DEFAULT_ACCOUNT);
+        self.broker().accounts().get(name).is_none_or(|spec| {
+            matches!(spec.auth, crate::credentials::AccountAuth::Anonymous)
+                && spec.withheld.is_none()
+        })
+    }
+
     /// Refuses `write` operations in read-only mode.
     pub async fn check_access(&self, name: &str) -> Result<(), CallError> {
         if !self.egress.policy.read_only {

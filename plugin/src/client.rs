@@ -102,7 +102,7 @@ pub fn call(
     let op = catalog::find(name).ok_or_else(|| {
         let hints = catalog::suggestions(name);
         HubError::UnknownOperation(if hints.is_empty() {
-            format!("`{name}` (see the catalog's operations() or docs())")
+            format!("`{name}` is not the name or alias of any operation")
         } else {
             format!("`{name}`; did you mean {}?", hints.join(", "))
         })

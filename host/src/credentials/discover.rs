@@ -215,7 +215,9 @@ impl Parts {
             };
         }
         if let Some(identity) = identity_name {
-            return Err(format!("{identity} is set but no token or password is"));
+            return Err(format!(
+                "{identity} is set without a token or password to go with it"
+            ));
         }
         Ok(None)
     }
@@ -227,9 +229,10 @@ fn from_flags(flags: &FlagCredentials) -> Result<Source, CredentialError> {
     let parts = Parts {
         username: flags.username.clone().map(|v| (flag("--username"), v)),
         org: flags.org.clone().map(|v| (flag("--org"), v)),
-        token: flags.token.clone().map(|v| (flag("--token"), v)),
+        // Secrets come only from standard input, so the flags are named as typed.
+        token: flags.token.clone().map(|v| (flag("--token-stdin"), v)),
         password: None,
-        bearer: flags.bearer.clone().map(|v| (flag("--bearer"), v)),
+        bearer: flags.bearer.clone().map(|v| (flag("--bearer-stdin"), v)),
         anonymous: flags.anonymous.then(|| flag("--anonymous")),
     };
     let auth = parts.assemble().map_err(CredentialError::Flags)?;

@@ -348,3 +348,55 @@ async fn the_config_file_names_the_base_url_and_a_broken_entry_stops_only_what_n
         "{work}"
     );
 }
+
+/// Errors in the command line's words: how to give credentials when an anonymous call was
+/// refused, where the operation names are, and the flags named as they are typed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_say_what_to_do_at_this_command_line() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    let run = |words: &'static [&'static str], stdin: &'static str| {
+        let (home, base) = (home.path().to_path_buf(), base.clone());
+        async move {
+            let mut args = vec!["--base-url", &base, "--no-cache", "--json"];
+            args.extend_from_slice(words);
+            dockhand(&home, &args, &[], stdin).await
+        }
+    };
+
+    let anonymous = run(
+        &["call", "create_repository", "namespace=alice", "name=x"],
+        "",
+    )
+    .await;
+    assert_eq!(anonymous.code, 3, "{}", anonymous.stderr);
+    let message = anonymous.error_json()["error"]["message"].to_string();
+    assert!(
+        message.contains("anonymous") && message.contains("DOCKHAND_TOKEN"),
+        "{message}"
+    );
+
+    let unknown = run(&["call", "zzzz_qqqq"], "").await;
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+    let message = unknown.error_json()["error"]["message"].to_string();
+    assert!(message.contains("dockhand ops"), "{message}");
+    assert!(!message.contains("operations()"), "{message}");
+
+    let flags = run(
+        &["--token-stdin", "call", "get_repository", "library/alpine"],
+        "dckr_pat_from_stdin_000000000000000000\n",
+    )
+    .await;
+    assert_eq!(flags.code, 2, "{}", flags.stderr);
+    assert!(
+        flags.stderr.contains("--token-stdin needs a username"),
+        "{}",
+        flags.stderr
+    );
+    assert!(
+        !flags.stderr.contains("dckr_pat_from_stdin"),
+        "{}",
+        flags.stderr
+    );
+}

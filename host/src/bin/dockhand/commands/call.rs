@@ -6,7 +6,7 @@ use super::host::open;
 use crate::arguments;
 use crate::cli::{CallArgs, Global};
 use crate::output::{Failure, print_json, usage};
-use dockhand_host::CallOptions;
+use dockhand_host::{CallError, CallOptions, Dockhand, HubError};
 use std::process::ExitCode;
 
 pub async fn run(g: &Global, args: &CallArgs) -> Outcome {
@@ -32,9 +32,34 @@ pub async fn run(g: &Global, args: &CallArgs) -> Outcome {
         max_retries: args.retries,
         max_retry_wait: args.retry_wait.map(std::time::Duration::from_secs),
     };
-    let result = hub.call(&args.operation, &arguments, &options).await?;
+    let result = hub
+        .call(&args.operation, &arguments, &options)
+        .await
+        .map_err(|e| in_the_clis_words(&hub, g, e))?;
     print_json(&result.body, g.json);
     Ok(ExitCode::SUCCESS)
+}
+
+/// A call's error with what a person at this command line can do about it: where the operation
+/// names are, and, for a 401 to an anonymous call, how to give credentials. Kind and exit code
+/// stay the same.
+fn in_the_clis_words(hub: &Dockhand, g: &Global, e: CallError) -> Failure {
+    let e = match e {
+        CallError::Hub(HubError::UnknownOperation(m)) if !m.contains("did you mean") => {
+            CallError::Hub(HubError::UnknownOperation(format!(
+                "{m}; `dockhand ops` lists them"
+            )))
+        }
+        CallError::Hub(HubError::Unauthorized(m)) if hub.is_anonymous(g.account.as_deref()) => {
+            CallError::Hub(HubError::Unauthorized(format!(
+                "{m}. The call was anonymous: give a personal access token with \
+                 DOCKHAND_USERNAME and DOCKHAND_TOKEN (or --username NAME --token-stdin), or \
+                 configure an account in config.yaml (see `dockhand accounts`)"
+            )))
+        }
+        e => e,
+    };
+    Failure::Call(e)
 }
 
 /// Standard input can be read once: by `--args-json -`, one `name=@-`, or a secret flag.
