@@ -5,6 +5,7 @@
 
 mod cli;
 mod cli_input;
+mod cli_output;
 mod cli_security;
 mod lua;
 mod mcp;

@@ -333,6 +333,11 @@ pub struct CallArgs {
     #[arg(long)]
     pub all_pages: bool,
 
+    /// Print nothing and answer with the exit code alone: 0 when it exists, 1 when not (a
+    /// check_* operation's `exists: false`, or a 404); other errors as usual. As `test` would.
+    #[arg(long)]
+    pub exit_status: bool,
+
     /// The most pages --all-pages fetches.
     #[arg(long, requires = "all_pages", value_name = "N")]
     pub max_pages: Option<u32>,

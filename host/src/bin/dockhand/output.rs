@@ -28,6 +28,19 @@ pub fn print_json(value: &Value, compact: bool) {
     say!("{text}");
 }
 
+/// A warning on stderr that does not stop the command: a `warning:` line, or with `--json` one
+/// JSON object (`{"warning": {"kind", "message"}}`), so that stdout stays the result alone.
+pub fn warn(as_json: bool, kind: &str, message: &str) {
+    if as_json {
+        eprintln!(
+            "{}",
+            serde_json::json!({"warning": {"kind": kind, "message": message}})
+        );
+    } else {
+        eprintln!("warning: {message}");
+    }
+}
+
 /// Why a command stopped early: the one thing the caller still has to report. Commands return
 /// it through `?`; [`Failure::report`] is the only place that turns it into stderr and an exit code.
 #[derive(Debug)]

@@ -5,8 +5,9 @@ use super::Outcome;
 use super::host::open;
 use crate::arguments;
 use crate::cli::{CallArgs, Global};
-use crate::output::{Failure, print_json, usage};
+use crate::output::{Failure, print_json, usage, warn};
 use dockhand_host::{CallError, CallOptions, Dockhand, HubError};
+use serde_json::Value;
 use std::process::ExitCode;
 
 pub async fn run(g: &Global, args: &CallArgs) -> Outcome {
@@ -32,12 +33,43 @@ pub async fn run(g: &Global, args: &CallArgs) -> Outcome {
         max_retries: args.retries,
         max_retry_wait: args.retry_wait.map(std::time::Duration::from_secs),
     };
-    let result = hub
-        .call(&args.operation, &arguments, &options)
-        .await
-        .map_err(|e| in_the_clis_words(&hub, g, e))?;
+    let answer = hub.call(&args.operation, &arguments, &options).await;
+    if args.exit_status {
+        // The check_* operations answer `{"exists": bool}`; anything else exists if it answered.
+        match &answer {
+            Ok(result) if result.body["exists"] == Value::Bool(false) => {
+                return Ok(ExitCode::from(1));
+            }
+            Ok(_) => return Ok(ExitCode::SUCCESS),
+            Err(CallError::Hub(HubError::NotFound(_))) => return Ok(ExitCode::from(1)),
+            Err(_) => {}
+        }
+    }
+    let result = answer.map_err(|e| in_the_clis_words(&hub, g, e))?;
+    if args.all_pages
+        && let Some(why) = truncated(&result.body, result.pages)
+    {
+        warn(g.json, "truncated", &why);
+    }
     print_json(&result.body, g.json);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Why a merged listing is not the whole listing, if it is not: `--max-pages` (or the default
+/// cap) stopped the walk, or a link left the Hub's origin. The result says where the rest
+/// starts (`next`), or how many there are (SCIM's `totalResults`).
+fn truncated(body: &Value, pages: u32) -> Option<String> {
+    if let Some(next) = body.get("next").and_then(Value::as_str) {
+        return Some(format!(
+            "stopped after {pages} page(s) with more to come (raise --max-pages); the \
+             result's `next` is where the rest starts: {next}"
+        ));
+    }
+    let total = body.get("totalResults").and_then(Value::as_u64)?;
+    let have = body.get("Resources").and_then(Value::as_array)?.len() as u64;
+    (have < total).then(|| {
+        format!("stopped after {pages} page(s) with {have} of {total} results (raise --max-pages)")
+    })
 }
 
 /// A call's error with what a person at this command line can do about it: where the operation

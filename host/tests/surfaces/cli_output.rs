@@ -1,0 +1,125 @@
+//! What the CLI tells a person beyond the result: a listing cut short by `--max-pages` says so
+//! on stderr (stdout stays the result), `--exit-status` answers a check with the exit code alone,
+//! and `docs OPERATION` ends with the command line that calls it.
+
+use crate::support::dockhand;
+use dockhand_mock::{MockConfig, MockHub};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_cut_short_says_so_on_stderr_and_stdout_stays_the_result() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    for json in [false, true] {
+        let mut args = vec![
+            "--base-url",
+            &base,
+            "--no-cache",
+            "call",
+            "list_repository_tags",
+            "library/alpine",
+            "page_size=2",
+            "--all-pages",
+            "--max-pages",
+            "1",
+        ];
+        if json {
+            args.push("--json");
+        }
+        let run = dockhand(home.path(), &args, &[], "").await;
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(run.json()["results"].as_array().unwrap().len(), 2);
+        if json {
+            assert_eq!(run.error_json()["warning"]["kind"], "truncated");
+        } else {
+            assert!(
+                run.stderr.contains("warning: stopped after 1 page(s)")
+                    && run.stderr.contains("--max-pages"),
+                "{}",
+                run.stderr
+            );
+        }
+    }
+    // The whole listing: no warning.
+    let run = dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "call",
+            "list_repository_tags",
+            "library/alpine",
+            "page_size=2",
+            "--all-pages",
+        ],
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_status_answers_a_check_with_the_exit_code_alone() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    let check = |tag: &'static str| {
+        let (home, base) = (home.path().to_path_buf(), base.clone());
+        async move {
+            dockhand(
+                &home,
+                &[
+                    "--base-url",
+                    &base,
+                    "--no-cache",
+                    "call",
+                    "check_repository_tag",
+                    "library/alpine",
+                    tag,
+                    "--exit-status",
+                ],
+                &[],
+                "",
+            )
+            .await
+        }
+    };
+    let there = check("tag=latest").await;
+    assert_eq!(
+        (there.code, there.stdout.as_str()),
+        (0, ""),
+        "{}",
+        there.stderr
+    );
+    let absent = check("tag=no-such-tag").await;
+    assert_eq!(
+        (absent.code, absent.stdout.as_str()),
+        (1, ""),
+        "{}",
+        absent.stderr
+    );
+    assert!(absent.stderr.is_empty(), "{}", absent.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn docs_of_an_operation_end_with_its_command_line() {
+    let home = tempfile::tempdir().unwrap();
+    let run = dockhand(home.path(), &["docs", "get_repository"], &[], "").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("dockhand call get_repository NAMESPACE/REPOSITORY"),
+        "{}",
+        run.stdout
+    );
+    let run = dockhand(home.path(), &["docs", "create_repository"], &[], "").await;
+    assert!(
+        run.stdout
+            .contains("dockhand call create_repository namespace=NAMESPACE name=NAME"),
+        "{}",
+        run.stdout
+    );
+}
