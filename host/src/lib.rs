@@ -62,5 +62,12 @@ pub use store::CallState;
 /// without loading the component: for the CLI's hint when an operation is written where a
 /// command goes.
 pub fn is_operation(word: &str) -> bool {
-    routes::by_name(&word.replace('-', "_")).is_some()
+    let snake = word.replace('-', "_");
+    routes::names().any(|name| name == word || name == snake)
+}
+
+/// Every name a catalog operation answers to (canonical names, then aliases), known without
+/// loading the component: for the CLI's shell completions.
+pub fn operation_names() -> Vec<&'static str> {
+    routes::names().collect()
 }

@@ -14,6 +14,8 @@ mod table;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Route {
     pub name: &'static str,
+    /// The other names it answers to (operationId, earlier integrations' names).
+    pub aliases: &'static [&'static str],
     pub method: &'static str,
     pub path: &'static str,
     pub writes: bool,
@@ -23,6 +25,12 @@ pub(crate) struct Route {
     /// For an operation Docker's published description does not list: the Docker tool that
     /// uses it (the catalog's `source`).
     pub source: Option<&'static str>,
+}
+
+/// Every name an operation answers to: canonical names, then aliases, in catalog order.
+pub(crate) fn names() -> impl Iterator<Item = &'static str> {
+    let names = table::ROUTES.iter().map(|r| r.name);
+    names.chain(table::ROUTES.iter().flat_map(|r| r.aliases.iter().copied()))
 }
 
 /// The catalog operation called `name` (its canonical name).

@@ -29,8 +29,9 @@ fn opt_str(s: Option<&str>) -> String {
 
 /// The host's route table (`host/src/generated/routes.rs`): what the send hook needs to tell a
 /// write from a read by a request's method and path alone, whichever entry point sent it,
-/// whether an operation uses the account's credential at all, and where an operation Docker
-/// does not publish comes from (for the descriptions the host writes, such as MCP's).
+/// whether an operation uses the account's credential at all, where an operation Docker does
+/// not publish comes from (for the descriptions the host writes, such as MCP's), and the names
+/// an operation answers to (for the CLI's completions, without loading the component).
 pub fn routes_file(catalog: &Catalog) -> String {
     let mut w = String::new();
     w.push_str(&GENERATED_HEADER.replace("{}", "//"));
@@ -44,8 +45,9 @@ pub fn routes_file(catalog: &Catalog) -> String {
             let m = op.method.as_str();
             writeln!(
                 w,
-                "    Route {{ name: {:?}, method: {m:?}, path: {:?}, writes: {}, credential: {}, source: {} }},",
+                "    Route {{ name: {:?}, aliases: {}, method: {m:?}, path: {:?}, writes: {}, credential: {}, source: {} }},",
                 op.name,
+                strs(&op.aliases()),
                 op.path,
                 op.access == Access::Write,
                 op.auth != Auth::None,

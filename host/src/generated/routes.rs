@@ -6,6 +6,7 @@ use super::Route;
 pub(super) static ROUTES: &[Route] = &[
     Route {
         name: "list_personal_access_tokens",
+        aliases: &["docker_get_v2_access_tokens"],
         method: "GET",
         path: "/v2/access-tokens",
         writes: false,
@@ -14,6 +15,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "create_personal_access_token",
+        aliases: &["docker_post_v2_access_tokens"],
         method: "POST",
         path: "/v2/access-tokens",
         writes: true,
@@ -22,6 +24,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "get_personal_access_token",
+        aliases: &["docker_get_v2_access_tokens_by_uuid"],
         method: "GET",
         path: "/v2/access-tokens/{uuid}",
         writes: false,
@@ -30,6 +33,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "delete_personal_access_token",
+        aliases: &["docker_delete_v2_access_tokens_by_uuid"],
         method: "DELETE",
         path: "/v2/access-tokens/{uuid}",
         writes: true,
@@ -38,6 +42,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "update_personal_access_token",
+        aliases: &["docker_patch_v2_access_tokens_by_uuid"],
         method: "PATCH",
         path: "/v2/access-tokens/{uuid}",
         writes: true,
@@ -46,6 +51,10 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "list_audit_log_actions",
+        aliases: &[
+            "AuditLogs_ListAuditActions",
+            "docker_audit_logs_list_audit_actions",
+        ],
         method: "GET",
         path: "/v2/auditlogs/{account}/actions",
         writes: false,
@@ -54,6 +63,10 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "list_audit_log_events",
+        aliases: &[
+            "AuditLogs_ListAuditLogs",
+            "docker_audit_logs_list_audit_logs",
+        ],
         method: "GET",
         path: "/v2/auditlogs/{account}",
         writes: false,
@@ -62,6 +75,11 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "login",
+        aliases: &[
+            "PostUsersLogin",
+            "create_authentication_token",
+            "docker_post_users_login",
+        ],
         method: "POST",
         path: "/v2/users/login",
         writes: true,
@@ -70,6 +88,11 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "login_second_factor",
+        aliases: &[
+            "PostUsers2FALogin",
+            "second_factor_authentication",
+            "docker_post_users2_f_a_login",
+        ],
         method: "POST",
         path: "/v2/users/2fa-login",
         writes: true,
@@ -78,6 +101,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "create_auth_token",
+        aliases: &["AuthCreateAccessToken", "docker_auth_create_access_token"],
         method: "POST",
         path: "/v2/auth/token",
         writes: true,
@@ -86,6 +110,10 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "list_org_groups",
+        aliases: &[
+            "get_groups_organization",
+            "docker_get_v2_orgs_by_org_name_groups",
+        ],
         method: "GET",
         path: "/v2/orgs/{org_name}/groups",
         writes: false,
@@ -94,6 +122,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "create_org_group",
+        aliases: &["create_new_group", "docker_post_v2_orgs_by_org_name_groups"],
         method: "POST",
         path: "/v2/orgs/{org_name}/groups",
         writes: true,
@@ -102,6 +131,10 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "get_org_group",
+        aliases: &[
+            "get_group_organization",
+            "docker_get_v2_orgs_by_org_name_groups_by_group_name",
+        ],
         method: "GET",
         path: "/v2/orgs/{org_name}/groups/{group_name}",
         writes: false,
@@ -110,6 +143,10 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "update_org_group",
+        aliases: &[
+            "update_details_organization_group",
+            "docker_put_v2_orgs_by_org_name_groups_by_group_name",
+        ],
         method: "PUT",
         path: "/v2/orgs/{org_name}/groups/{group_name}",
         writes: true,
@@ -118,6 +155,10 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "delete_org_group",
+        aliases: &[
+            "delete_organization_group",
+            "docker_delete_v2_orgs_by_org_name_groups_by_group_name",
+        ],
         method: "DELETE",
         path: "/v2/orgs/{org_name}/groups/{group_name}",
         writes: true,
@@ -126,6 +167,10 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "patch_org_group",
+        aliases: &[
+            "update_some_details_organization_group",
+            "docker_patch_v2_orgs_by_org_name_groups_by_group_name",
+        ],
         method: "PATCH",
         path: "/v2/orgs/{org_name}/groups/{group_name}",
         writes: true,
@@ -134,6 +179,10 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "list_group_members",
+        aliases: &[
+            "list_members_group",
+            "docker_get_v2_orgs_by_org_name_groups_by_group_name_members",
+        ],
         method: "GET",
         path: "/v2/orgs/{org_name}/groups/{group_name}/members",
         writes: false,
@@ -142,6 +191,10 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "add_group_member",
+        aliases: &[
+            "add_member_group",
+            "docker_post_v2_orgs_by_org_name_groups_by_group_name_members",
+        ],
         method: "POST",
         path: "/v2/orgs/{org_name}/groups/{group_name}/members",
         writes: true,
@@ -150,6 +203,10 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "remove_group_member",
+        aliases: &[
+            "remove_user_from_group",
+            "docker_delete_v2_orgs_by_org_name_groups_by_group_name_members_by_username",
+        ],
         method: "DELETE",
         path: "/v2/orgs/{org_name}/groups/{group_name}/members/{username}",
         writes: true,
@@ -158,6 +215,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "list_org_invites",
+        aliases: &["docker_get_v2_orgs_by_org_name_invites"],
         method: "GET",
         path: "/v2/orgs/{org_name}/invites",
         writes: false,
@@ -166,6 +224,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "cancel_invite",
+        aliases: &["docker_delete_v2_invites_by_id"],
         method: "DELETE",
         path: "/v2/invites/{id}",
         writes: true,
@@ -174,6 +233,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "resend_invite",
+        aliases: &["docker_patch_v2_invites_by_id_resend"],
         method: "PATCH",
         path: "/v2/invites/{id}/resend",
         writes: true,
@@ -182,6 +242,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "bulk_create_invites",
+        aliases: &["docker_post_v2_invites_bulk"],
         method: "POST",
         path: "/v2/invites/bulk",
         writes: true,
@@ -190,6 +251,10 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "list_org_access_tokens",
+        aliases: &[
+            "list_access_tokens",
+            "docker_get_v2_orgs_by_name_access_tokens",
+        ],
         method: "GET",
         path: "/v2/orgs/{name}/access-tokens",
         writes: false,
@@ -198,6 +263,10 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "create_org_access_token",
+        aliases: &[
+            "create_access_token",
+            "docker_post_v2_orgs_by_name_access_tokens",
+        ],
         method: "POST",
         path: "/v2/orgs/{name}/access-tokens",
         writes: true,
@@ -206,6 +275,10 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "get_org_access_token",
+        aliases: &[
+            "get_access_token",
+            "docker_get_v2_orgs_by_org_name_access_tokens_by_access_token_id",
+        ],
         method: "GET",
         path: "/v2/orgs/{org_name}/access-tokens/{access_token_id}",
         writes: false,
@@ -214,6 +287,10 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "delete_org_access_token",
+        aliases: &[
+            "delete_access_token",
+            "docker_delete_v2_orgs_by_org_name_access_tokens_by_access_token_id",
+        ],
         method: "DELETE",
         path: "/v2/orgs/{org_name}/access-tokens/{access_token_id}",
         writes: true,
@@ -222,6 +299,10 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "update_org_access_token",
+        aliases: &[
+            "update_access_token",
+            "docker_patch_v2_orgs_by_org_name_access_tokens_by_access_token_id",
+        ],
         method: "PATCH",
         path: "/v2/orgs/{org_name}/access-tokens/{access_token_id}",
         writes: true,
@@ -230,6 +311,10 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "get_org_settings",
+        aliases: &[
+            "get_organization_settings",
+            "docker_get_v2_orgs_by_name_settings",
+        ],
         method: "GET",
         path: "/v2/orgs/{name}/settings",
         writes: false,
@@ -238,6 +323,10 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "update_org_settings",
+        aliases: &[
+            "update_organization_settings",
+            "docker_put_v2_orgs_by_name_settings",
+        ],
         method: "PUT",
         path: "/v2/orgs/{name}/settings",
         writes: true,
@@ -246,6 +335,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "list_org_members",
+        aliases: &["docker_get_v2_orgs_by_org_name_members"],
         method: "GET",
         path: "/v2/orgs/{org_name}/members",
         writes: false,
@@ -254,6 +344,10 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "export_org_members",
+        aliases: &[
+            "export_org_members_csv",
+            "docker_get_v2_orgs_by_org_name_members_export",
+        ],
         method: "GET",
         path: "/v2/orgs/{org_name}/members/export",
         writes: false,
@@ -262,6 +356,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "update_org_member_role",
+        aliases: &["docker_put_v2_orgs_by_org_name_members_by_username"],
         method: "PUT",
         path: "/v2/orgs/{org_name}/members/{username}",
         writes: true,
@@ -270,6 +365,10 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "remove_org_member",
+        aliases: &[
+            "remove_member_from_org",
+            "docker_delete_v2_orgs_by_org_name_members_by_username",
+        ],
         method: "DELETE",
         path: "/v2/orgs/{org_name}/members/{username}",
         writes: true,
@@ -278,6 +377,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "list_repository_tags",
+        aliases: &["ListRepositoryTags", "docker_list_tags"],
         method: "GET",
         path: "/v2/namespaces/{namespace}/repositories/{repository}/tags",
         writes: false,
@@ -286,6 +386,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "check_repository_tags",
+        aliases: &[],
         method: "HEAD",
         path: "/v2/namespaces/{namespace}/repositories/{repository}/tags",
         writes: false,
@@ -294,6 +395,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "get_repository_tag",
+        aliases: &["GetRepositoryTag", "read_repository_tag", "docker_get_tag"],
         method: "GET",
         path: "/v2/namespaces/{namespace}/repositories/{repository}/tags/{tag}",
         writes: false,
@@ -302,6 +404,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "check_repository_tag",
+        aliases: &[],
         method: "HEAD",
         path: "/v2/namespaces/{namespace}/repositories/{repository}/tags/{tag}",
         writes: false,
@@ -310,6 +413,10 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "update_repository_immutable_tags",
+        aliases: &[
+            "UpdateRepositoryImmutableTags",
+            "docker_update_repository_immutable_tags",
+        ],
         method: "PATCH",
         path: "/v2/namespaces/{namespace}/repositories/{repository}/immutabletags",
         writes: true,
@@ -318,6 +425,10 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "verify_repository_immutable_tags",
+        aliases: &[
+            "VerifyRepositoryImmutableTags",
+            "docker_verify_repository_immutable_tags",
+        ],
         method: "POST",
         path: "/v2/namespaces/{namespace}/repositories/{repository}/immutabletags/verify",
         writes: false,
@@ -326,6 +437,11 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "assign_repository_group",
+        aliases: &[
+            "CreateRepositoryGroup",
+            "assign_group_team_repository_access",
+            "docker_create_repository_group",
+        ],
         method: "POST",
         path: "/v2/repositories/{namespace}/{repository}/groups",
         writes: true,
@@ -334,6 +450,11 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "list_repositories",
+        aliases: &[
+            "listNamespaceRepositories",
+            "list_repositories_namespace",
+            "docker_list_repositories",
+        ],
         method: "GET",
         path: "/v2/namespaces/{namespace}/repositories",
         writes: false,
@@ -342,6 +463,11 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "create_repository",
+        aliases: &[
+            "CreateRepository",
+            "create_new_repository",
+            "docker_create_repository",
+        ],
         method: "POST",
         path: "/v2/namespaces/{namespace}/repositories",
         writes: true,
@@ -350,6 +476,11 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "get_repository",
+        aliases: &[
+            "GetRepository",
+            "get_repository_namespace",
+            "docker_get_repository",
+        ],
         method: "GET",
         path: "/v2/namespaces/{namespace}/repositories/{repository}",
         writes: false,
@@ -358,6 +489,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "check_repository",
+        aliases: &["CheckRepository"],
         method: "HEAD",
         path: "/v2/namespaces/{namespace}/repositories/{repository}",
         writes: false,
@@ -366,6 +498,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "update_repository",
+        aliases: &[],
         method: "PATCH",
         path: "/v2/namespaces/{namespace}/repositories/{repository}",
         writes: true,
@@ -374,6 +507,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "delete_repository",
+        aliases: &[],
         method: "DELETE",
         path: "/v2/repositories/{namespace}/{repository}/",
         writes: true,
@@ -382,6 +516,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "delete_repository_tag",
+        aliases: &[],
         method: "DELETE",
         path: "/v2/repositories/{namespace}/{repository}/tags/{tag}/",
         writes: true,
@@ -390,6 +525,10 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "scim_get_service_provider_config",
+        aliases: &[
+            "get_service_provider_config",
+            "docker_get_v2_scim_2_0_service_provider_config",
+        ],
         method: "GET",
         path: "/v2/scim/2.0/ServiceProviderConfig",
         writes: false,
@@ -398,6 +537,10 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "scim_list_resource_types",
+        aliases: &[
+            "list_resource_types",
+            "docker_get_v2_scim_2_0_resource_types",
+        ],
         method: "GET",
         path: "/v2/scim/2.0/ResourceTypes",
         writes: false,
@@ -406,6 +549,10 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "scim_get_resource_type",
+        aliases: &[
+            "get_resource_type",
+            "docker_get_v2_scim_2_0_resource_types_by_name",
+        ],
         method: "GET",
         path: "/v2/scim/2.0/ResourceTypes/{name}",
         writes: false,
@@ -414,6 +561,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "scim_list_schemas",
+        aliases: &["list_schemas", "docker_get_v2_scim_2_0_schemas"],
         method: "GET",
         path: "/v2/scim/2.0/Schemas",
         writes: false,
@@ -422,6 +570,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "scim_get_schema",
+        aliases: &["get_schema", "docker_get_v2_scim_2_0_schemas_by_id"],
         method: "GET",
         path: "/v2/scim/2.0/Schemas/{id}",
         writes: false,
@@ -430,6 +579,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "scim_list_users",
+        aliases: &["list_users", "docker_get_v2_scim_2_0_users"],
         method: "GET",
         path: "/v2/scim/2.0/Users",
         writes: false,
@@ -438,6 +588,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "scim_create_user",
+        aliases: &["create_user", "docker_post_v2_scim_2_0_users"],
         method: "POST",
         path: "/v2/scim/2.0/Users",
         writes: true,
@@ -446,6 +597,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "scim_get_user",
+        aliases: &["get_user", "docker_get_v2_scim_2_0_users_by_id"],
         method: "GET",
         path: "/v2/scim/2.0/Users/{id}",
         writes: false,
@@ -454,6 +606,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "scim_update_user",
+        aliases: &["update_user", "docker_put_v2_scim_2_0_users_by_id"],
         method: "PUT",
         path: "/v2/scim/2.0/Users/{id}",
         writes: true,
@@ -462,6 +615,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "search_repositories",
+        aliases: &[],
         method: "GET",
         path: "/api/search/v4",
         writes: false,
@@ -470,6 +624,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "get_current_user",
+        aliases: &[],
         method: "GET",
         path: "/v2/user/",
         writes: false,
@@ -478,6 +633,7 @@ pub(super) static ROUTES: &[Route] = &[
     },
     Route {
         name: "list_current_user_orgs",
+        aliases: &[],
         method: "GET",
         path: "/v2/user/orgs/",
         writes: false,

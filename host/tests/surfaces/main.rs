@@ -7,6 +7,7 @@ mod cli;
 mod cli_input;
 mod cli_output;
 mod cli_security;
+mod completions;
 mod lua;
 mod mcp;
 mod prune;

@@ -172,6 +172,49 @@ Hub did not answer."
     /// Work on a repository's tags: `dockhand tags prune NAMESPACE/REPOSITORY --keep-last 10`.
     #[command(subcommand)]
     Tags(TagsCommand),
+    /// Print a shell completion script (operation names and aliases complete after `call`):
+    /// `dockhand completions bash > ~/.local/share/bash-completion/completions/dockhand`.
+    Completions {
+        /// The shell to complete in.
+        shell: clap_complete::Shell,
+    },
+    /// Write man pages (dockhand.1 and one per command) into a directory.
+    Man {
+        /// Where to write them, such as ~/.local/share/man/man1.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+}
+
+/// An operation's name: any text (the call reports a name it does not know, with its
+/// did-you-mean), offering every name and alias the catalog has to shell completions.
+#[derive(Clone)]
+pub struct OperationName;
+
+impl clap::builder::TypedValueParser for OperationName {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        value
+            .to_str()
+            .map(str::to_owned)
+            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidUtf8))
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            dockhand_host::operation_names()
+                .into_iter()
+                .map(clap::builder::PossibleValue::new),
+        ))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -313,6 +356,7 @@ pub struct LuaArgs {
 #[derive(Debug, Args)]
 pub struct CallArgs {
     /// The operation: its name, an alias (`docker_list_tags`, `ListRepositoryTags`) or kebab-case.
+    #[arg(value_parser = OperationName, hide_possible_values = true)]
     pub operation: String,
 
     /// Arguments as name=value (text; numbers and true/false are converted where the operation

@@ -25,7 +25,10 @@ fn main() -> ExitCode {
     };
     // config.yaml's `base_url:` applies when neither the flag nor the variable gave one.
     if matches.value_source("base_url") == Some(clap::parser::ValueSource::DefaultValue)
-        && !matches!(cli.command, Command::Mock { .. })
+        && !matches!(
+            cli.command,
+            Command::Mock { .. } | Command::Completions { .. } | Command::Man { .. }
+        )
     {
         let paths = commands::host::paths(&cli.global);
         if let Some(path) = &paths.config_file {
@@ -112,5 +115,7 @@ async fn run(cli: &Cli) -> Outcome {
         Command::Serve(args) => commands::serve::run(g, args).await,
         Command::Lua(args) => commands::lua::run(g, args).await,
         Command::Tags(cli::TagsCommand::Prune(args)) => commands::prune::run(g, args).await,
+        Command::Completions { shell } => commands::completions::completions(*shell),
+        Command::Man { dir } => commands::completions::man(dir),
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod call;
+pub mod completions;
 pub mod demo;
 pub mod docs;
 pub mod host;

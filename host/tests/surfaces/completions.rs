@@ -1,0 +1,62 @@
+//! `dockhand completions` and `dockhand man`: the scripts name every operation and alias, bash
+//! really completes an operation name after `call`, and the man pages are written.
+
+use crate::support::dockhand;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_shell_script_names_the_operations_and_bash_completes_one() {
+    let home = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let run = dockhand(home.path(), &["completions", shell], &[], "").await;
+        assert_eq!(run.code, 0, "{shell}: {}", run.stderr);
+        for name in [
+            "list_repository_tags",
+            "docker_list_tags",
+            "scim_list_users",
+        ] {
+            assert!(run.stdout.contains(name), "{shell} lacks {name}");
+        }
+    }
+    // PowerShell's script completes the commands and flags.
+    let run = dockhand(home.path(), &["completions", "powershell"], &[], "").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("Register-ArgumentCompleter"));
+    assert!(run.stdout.contains("--all-pages"));
+
+    let script = home.path().join("dockhand.bash");
+    let run = dockhand(home.path(), &["completions", "bash"], &[], "").await;
+    std::fs::write(&script, run.stdout).unwrap();
+    let completed = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(
+            "source \"$1\"; COMP_WORDS=(dockhand call list_rep); COMP_CWORD=2; \
+             COMP_LINE='dockhand call list_rep'; COMP_POINT=${#COMP_LINE}; \
+             _dockhand dockhand list_rep call; printf '%s\\n' \"${COMPREPLY[@]}\"",
+        )
+        .arg("bash")
+        .arg(&script)
+        .output()
+        .unwrap();
+    let offered = String::from_utf8_lossy(&completed.stdout);
+    assert!(
+        offered.lines().any(|l| l == "list_repository_tags"),
+        "bash offered: {offered}\n{}",
+        String::from_utf8_lossy(&completed.stderr)
+    );
+    assert!(
+        offered.lines().all(|l| l.starts_with("list_rep")),
+        "bash offered: {offered}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn man_writes_a_page_per_command() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("man1");
+    let run = dockhand(home.path(), &["man", dir.to_str().unwrap()], &[], "").await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let main = std::fs::read_to_string(dir.join("dockhand.1")).unwrap();
+    assert!(main.contains(".TH dockhand"), "{main}");
+    let call = std::fs::read_to_string(dir.join("dockhand-call.1")).unwrap();
+    assert!(call.contains("NAME=VALUE"), "{call}");
+}
