@@ -123,3 +123,39 @@ async fn docs_of_an_operation_end_with_its_command_line() {
         run.stdout
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ops_filters_by_area_or_word_and_says_when_nothing_matches() {
+    let home = tempfile::tempdir().unwrap();
+    let names = |stdout: &str| -> Vec<String> {
+        let list: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|op| op["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let scim = dockhand(home.path(), &["--json", "ops", "scim"], &[], "").await;
+    assert_eq!(scim.code, 0, "{}", scim.stderr);
+    let scim = names(&scim.stdout);
+    assert!(
+        !scim.is_empty() && scim.iter().all(|n| n.starts_with("scim_")),
+        "{scim:?}"
+    );
+
+    let tags = dockhand(home.path(), &["--json", "ops", "TAG"], &[], "").await;
+    let tags = names(&tags.stdout);
+    assert!(
+        tags.contains(&"list_repository_tags".to_string()),
+        "{tags:?}"
+    );
+    assert!(!tags.contains(&"list_org_members".to_string()), "{tags:?}");
+
+    // On a terminal or not, the filtered table carries each operation's summary.
+    let table = dockhand(home.path(), &["ops", "scim_list_users"], &[], "").await;
+    assert!(table.stdout.lines().count() >= 2, "{}", table.stdout);
+
+    let none = dockhand(home.path(), &["ops", "zzz"], &[], "").await;
+    assert_eq!(none.code, 2, "{}", none.stderr);
+    assert!(none.stderr.contains("repositories"), "{}", none.stderr);
+}

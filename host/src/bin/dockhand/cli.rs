@@ -114,8 +114,12 @@ standard input (which can be read once: not together with --args-json - or --tok
 `description=@@home` sends `@home`."
     )]
     Call(CallArgs),
-    /// List every operation with its method, path and access.
-    Ops,
+    /// List the operations with their access, method, path and summary: every one, or those of
+    /// an area (`dockhand ops repositories`) or whose name, alias or summary contains a word.
+    Ops {
+        /// An area, or a word to look for in names, aliases and summaries (case does not matter).
+        filter: Option<String>,
+    },
     /// Print the markdown reference for the whole API, an area, or one operation.
     Docs {
         /// An operation's name (any alias) or an area; omit for everything.

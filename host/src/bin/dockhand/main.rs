@@ -99,7 +99,7 @@ async fn run(cli: &Cli) -> Outcome {
     let g = &cli.global;
     match &cli.command {
         Command::Call(args) => commands::call::run(g, args).await,
-        Command::Ops => commands::ops::run(g).await,
+        Command::Ops { filter } => commands::ops::run(g, filter.as_deref()).await,
         Command::Docs { topic } => commands::docs::run(g, topic.as_deref()).await,
         Command::Accounts => commands::accounts::run(g),
         Command::Whoami => commands::whoami::run(g).await,
