@@ -437,7 +437,7 @@ async fn call_operation(
     if name == crate::prune::APPLY_TAG_CLEANUP {
         if !force {
             let e = CallError::Hub(crate::HubError::Denied(format!(
-                "`{name}` deletes tags: run with --force to allow it (nothing was sent)"
+                "`{name}` deletes tags: run with --allow-write to allow it (nothing was sent)"
             )));
             return fail(lua, &name, &e);
         }
@@ -451,7 +451,7 @@ async fn call_operation(
         match hub.resolve(&name).await {
             Ok(Some(op)) if op.access == Access::Write => {
                 let e = CallError::Hub(crate::HubError::Denied(format!(
-                    "`{}` is a write operation: run with --force to allow it (nothing was sent)",
+                    "`{}` is a write operation: run with --allow-write to allow it (nothing was sent)",
                     op.name
                 )));
                 return fail(lua, &name, &e);
@@ -591,7 +591,7 @@ for a named account. A second table `{all_pages = true, max_pages = 5}` follows 
 429 or, for reads, a 502/503/504 or a dropped connection.
 Results are Lua tables (JSON `null` becomes `nil`). Errors are tables with `kind`, `message` and,
 where they apply, `status`, `argument` and `retry_after`: catch them with `pcall`. Write
-operations need `--force`.
+operations need `--allow-write`.
 ";
 
 #[cfg(test)]

@@ -159,3 +159,113 @@ async fn ops_filters_by_area_or_word_and_says_when_nothing_matches() {
     assert_eq!(none.code, 2, "{}", none.stderr);
     assert!(none.stderr.contains("repositories"), "{}", none.stderr);
 }
+
+/// Runs `dockhand args...` under a pseudo-terminal (Python's `pty`, so stdin and stderr are a
+/// terminal), typing `answer` when it asks; its exit code and everything it wrote.
+fn under_a_terminal(home: &std::path::Path, args: &[&str], answer: &str) -> (i32, String) {
+    const DRIVER: &str = r#"
+import os, pty, sys, time
+answer, argv = sys.argv[1], sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+seen, typed = b"", False
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    seen += chunk
+    if not typed and b"[y/N]" in seen:
+        os.write(fd, answer.encode() + b"\n")
+        typed = True
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(seen.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+    let out = std::process::Command::new("python3")
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", "/usr/bin:/bin")
+        .arg("-c")
+        .arg(DRIVER)
+        .arg(answer)
+        .arg(env!("CARGO_BIN_EXE_dockhand"))
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// On a terminal a destructive operation asks first: anything but yes sends nothing; yes, or
+/// `--yes`, goes ahead. In a pipe nothing is asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_destructive_call_asks_on_a_terminal_and_never_in_a_pipe() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    let alice = [
+        ("DOCKHAND_USERNAME", dockhand_mock::fixtures::ALICE),
+        ("DOCKHAND_TOKEN", dockhand_mock::fixtures::ALICE_PAT),
+    ];
+    std::fs::create_dir_all(home.path().join(".config/dockhand")).unwrap();
+    // The PTY driver starts from an empty environment, so the account comes from the config.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let config = home.path().join(".config/dockhand/config.yaml");
+        std::fs::write(
+            &config,
+            format!(
+                "base_url: {base}\naccounts:\n  default: {{ username: {}, token: {} }}\n",
+                alice[0].1, alice[1].1
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let delete = |tag: &'static str| {
+        vec![
+            "--no-cache",
+            "call",
+            "delete_repository_tag",
+            "alice/demo",
+            tag,
+        ]
+    };
+    let deletes = || {
+        hub.requests()
+            .iter()
+            .filter(|r| r.method == "DELETE")
+            .count()
+    };
+
+    let (code, screen) = under_a_terminal(home.path(), &delete("tag=latest"), "n");
+    assert_eq!(code, 1, "{screen}");
+    assert!(
+        screen.contains("cannot be undone") && screen.contains("nothing was sent"),
+        "{screen}"
+    );
+    assert_eq!(deletes(), 0);
+
+    let (code, screen) = under_a_terminal(home.path(), &delete("tag=latest"), "y");
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(deletes(), 1);
+
+    // --yes asks nothing, and neither does a pipe.
+    hub.push_tag("alice", "demo", "latest");
+    let mut args = delete("tag=latest");
+    args.push("--yes");
+    let (code, screen) = under_a_terminal(home.path(), &args, "n");
+    assert_eq!(code, 0, "{screen}");
+    assert!(!screen.contains("[y/N]"), "{screen}");
+    hub.push_tag("alice", "demo", "latest");
+    let piped = dockhand(home.path(), &delete("tag=latest"), &alice, "").await;
+    assert_eq!(piped.code, 0, "{}", piped.stderr);
+    assert!(!piped.stderr.contains("[y/N]"), "{}", piped.stderr);
+    assert_eq!(deletes(), 3);
+}

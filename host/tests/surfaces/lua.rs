@@ -135,7 +135,7 @@ return {{ name = again.name, private = again.is_private }}
     let out = run.json();
     assert_eq!(out["error"]["kind"], "denied");
     let message = out["error"]["message"].as_str().unwrap();
-    assert!(message.contains("--force"), "{message}");
+    assert!(message.contains("--allow-write"), "{message}");
     assert!(
         hub.requests()
             .iter()

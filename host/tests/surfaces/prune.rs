@@ -606,7 +606,7 @@ async fn lua_applies_a_plan_only_with_force() {
     let run = dockhand(home.path(), &args, &ALICE_ENV, "").await;
     assert_ne!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(run.json()["error"]["kind"], "denied", "{}", run.stdout);
-    assert!(run.stdout.contains("--force"), "{}", run.stdout);
+    assert!(run.stdout.contains("--allow-write"), "{}", run.stdout);
     assert!(hub.requests().iter().all(|r| r.method != "DELETE"));
 
     let args = lua(true);

@@ -348,8 +348,9 @@ pub struct LuaArgs {
     #[arg(long, value_name = "CODE")]
     pub eval: Option<String>,
 
-    /// Allow write operations; without it they fail before any request is sent.
-    #[arg(long)]
+    /// Allow write operations; without it they fail before any request is sent. (`--force`,
+    /// the earlier integration's name for it, is the same flag.)
+    #[arg(long = "allow-write", alias = "force")]
     pub force: bool,
 
     /// Seconds the whole script may run, Hub calls included.
@@ -380,6 +381,11 @@ pub struct CallArgs {
     /// Follow pagination and merge every page.
     #[arg(long)]
     pub all_pages: bool,
+
+    /// Do not ask before a destructive operation (delete_*). The question is asked only on a
+    /// terminal; in a pipe or a script nothing is asked.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 
     /// Print nothing and answer with the exit code alone: 0 when it exists, 1 when not (a
     /// check_* operation's `exists: false`, or a 404); other errors as usual. As `test` would.

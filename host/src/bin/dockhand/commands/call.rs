@@ -6,8 +6,10 @@ use super::host::open;
 use crate::arguments;
 use crate::cli::{CallArgs, Global};
 use crate::output::{Failure, print_json, usage, warn};
+use dockhand_host::bindings::exports::dockhand::hub::catalog::OperationInfo;
 use dockhand_host::{CallError, CallOptions, Dockhand, HubError};
 use serde_json::Value;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 pub async fn run(g: &Global, args: &CallArgs) -> Outcome {
@@ -20,11 +22,20 @@ pub async fn run(g: &Global, args: &CallArgs) -> Outcome {
         &mut std::io::stdin().lock(),
     )?;
     let hub = open(g, g.base_url.clone())?;
-    let arguments = match hub.resolve(&args.operation).await? {
+    let op = hub.resolve(&args.operation).await?;
+    let arguments = match op {
         Some(op) => arguments::shape(op, read)?,
         // The call reports an unknown operation, with its did-you-mean.
         None => arguments::plain(read),
     };
+    if let Some(op) = op
+        && op.destructive
+        && !args.yes
+        && std::io::stdin().is_terminal()
+        && std::io::stderr().is_terminal()
+    {
+        confirm(op, &arguments)?;
+    }
     let options = CallOptions {
         account: g.account.clone(),
         all_pages: args.all_pages,
@@ -70,6 +81,37 @@ fn truncated(body: &Value, pages: u32) -> Option<String> {
     (have < total).then(|| {
         format!("stopped after {pages} page(s) with {have} of {total} results (raise --max-pages)")
     })
+}
+
+/// Asks on the terminal before an operation the catalog marks destructive; anything but `y` or
+/// `yes` stops here, with nothing sent.
+fn confirm(op: &OperationInfo, arguments: &Value) -> Result<(), Failure> {
+    use std::io::{BufRead, Write};
+    // The path with the arguments in it says what is about to go.
+    let mut target = op.path.clone();
+    if let Value::Object(map) = arguments {
+        for (name, value) in map {
+            let text = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_owned);
+            target = target.replace(&format!("{{{name}}}"), &text);
+        }
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = write!(
+        err,
+        "`{}` ({} {target}) cannot be undone. Go ahead? [y/N] ",
+        op.name, op.method
+    );
+    let _ = err.flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    match answer.trim().to_ascii_lowercase().as_str() {
+        "y" | "yes" => Ok(()),
+        _ => Err(Failure::Host(
+            "not confirmed, so nothing was sent (--yes skips the question)".into(),
+        )),
+    }
 }
 
 /// A call's error with what a person at this command line can do about it: where the operation
