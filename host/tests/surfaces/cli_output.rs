@@ -161,11 +161,16 @@ async fn ops_filters_by_area_or_word_and_says_when_nothing_matches() {
 }
 
 /// Runs `dockhand args...` under a pseudo-terminal (Python's `pty`, so stdin and stderr are a
-/// terminal), typing `answer` when it asks; its exit code and everything it wrote.
+/// terminal), typing `answer` when it asks (`[y/N]`); its exit code and everything it wrote.
 fn under_a_terminal(home: &std::path::Path, args: &[&str], answer: &str) -> (i32, String) {
+    typing_at(home, args, "[y/N]", answer)
+}
+
+/// [`under_a_terminal`], typing `answer` once the screen shows `prompt`.
+fn typing_at(home: &std::path::Path, args: &[&str], prompt: &str, answer: &str) -> (i32, String) {
     const DRIVER: &str = r#"
-import os, pty, sys, time
-answer, argv = sys.argv[1], sys.argv[2:]
+import os, pty, sys
+prompt, answer, argv = sys.argv[1].encode(), sys.argv[2], sys.argv[3:]
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(argv[0], argv)
@@ -178,7 +183,7 @@ while True:
     if not chunk:
         break
     seen += chunk
-    if not typed and b"[y/N]" in seen:
+    if not typed and prompt in seen:
         os.write(fd, answer.encode() + b"\n")
         typed = True
 _, status = os.waitpid(pid, 0)
@@ -191,6 +196,7 @@ sys.exit(os.waitstatus_to_exitcode(status))
         .env("PATH", "/usr/bin:/bin")
         .arg("-c")
         .arg(DRIVER)
+        .arg(prompt)
         .arg(answer)
         .arg(env!("CARGO_BIN_EXE_dockhand"))
         .args(args)
@@ -268,4 +274,35 @@ async fn a_destructive_call_asks_on_a_terminal_and_never_in_a_pipe() {
     assert_eq!(piped.code, 0, "{}", piped.stderr);
     assert!(!piped.stderr.contains("[y/N]"), "{}", piped.stderr);
     assert_eq!(deletes(), 3);
+}
+
+/// `--token-stdin` at a terminal asks for the secret and does not echo it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_stdin_at_a_terminal_asks_without_echo() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    let (code, screen) = typing_at(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "--json",
+            "--username",
+            dockhand_mock::fixtures::ALICE,
+            "--token-stdin",
+            "call",
+            "get_repository",
+            "alice/demo",
+        ],
+        "(not shown): ",
+        dockhand_mock::fixtures::ALICE_PAT,
+    );
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("\"name\":\"demo\""), "{screen}");
+    assert!(
+        !screen.contains(dockhand_mock::fixtures::ALICE_PAT),
+        "the secret was echoed: {screen}"
+    );
 }

@@ -8,6 +8,7 @@ use dockhand_host::credentials::{
 };
 use dockhand_host::policy::{Policy, Timeouts};
 use dockhand_host::{Dockhand, HostConfig};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -65,8 +66,22 @@ pub fn accounts(g: &Global) -> Result<Accounts, Failure> {
         ..FlagCredentials::default()
     };
     if c.token_stdin || c.bearer_stdin || c.scim_token_stdin {
-        let secret = read_secret(std::io::stdin().lock())
-            .map_err(|e| usage(format!("reading the secret from standard input: {e}")))?;
+        let secret = if std::io::stdin().is_terminal() {
+            // A person at a terminal types it once, unseen, rather than ending input with ^D.
+            let what = if c.token_stdin {
+                "Access token or password"
+            } else if c.bearer_stdin {
+                "Bearer token"
+            } else {
+                "SCIM token"
+            };
+            let typed = rpassword::prompt_password(format!("{what} (not shown): "))
+                .map_err(|e| usage(format!("reading the secret from the terminal: {e}")))?;
+            read_secret(typed.as_bytes())
+        } else {
+            read_secret(std::io::stdin().lock())
+        }
+        .map_err(|e| usage(format!("reading the secret from standard input: {e}")))?;
         if c.token_stdin {
             flags.token = Some(secret);
         } else if c.bearer_stdin {
