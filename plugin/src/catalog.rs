@@ -120,42 +120,17 @@ pub fn find(name: &str) -> Option<&'static Operation> {
 
 /// The closest names to a misspelt one, for the error message.
 pub fn suggestions(name: &str) -> Vec<&'static str> {
-    // Far longer than any name: nothing is near it, and the edit distances would cost time
-    // proportional to its length (a caller could pass megabytes).
-    if name.len() > 128 {
+    // Far longer than any name: nothing is near it.
+    if name.len() > dockhand_vocab::similar::MAX_LEN {
         return Vec::new();
     }
     let needle = name.to_ascii_lowercase().replace('-', "_");
     let mut scored: Vec<(usize, &'static str)> = OPERATIONS
         .iter()
-        .map(|op| (edit_distance(&needle, op.name), op.name))
-        .filter(|(d, n)| *d <= 3 || n.contains(needle.as_str()) || words_prefix_words(&needle, n))
+        .filter_map(|op| dockhand_vocab::similar::closeness(&needle, op.name).map(|d| (d, op.name)))
         .collect();
     scored.sort();
     scored.into_iter().take(3).map(|(_, n)| n).collect()
-}
-
-/// Every word of `short` starts a word of `name`, in order: `list_repo_tags` ~ `list_repository_tags`.
-fn words_prefix_words(short: &str, name: &str) -> bool {
-    let mut words = name.split('_');
-    short
-        .split('_')
-        .filter(|w| !w.is_empty())
-        .all(|w| words.any(|n| n.starts_with(w)))
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// Every operation's result schema, side by side ([`Operation::result_schema`] finds one),

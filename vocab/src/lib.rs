@@ -27,6 +27,7 @@ extern crate alloc;
 
 #[cfg(any(feature = "alloc", test))]
 pub mod names;
+pub mod similar;
 pub mod time;
 
 /// Declares a vocabulary enum whose values have one spelling each, shared by `as_str`, `parse`

@@ -272,9 +272,10 @@ fn sandbox(options: &LuaOptions, limits: &Rc<Limits>) -> mlua::Result<(Lua, Func
 /// Helpers written in Lua because only Lua code can raise an arbitrary value (our typed error
 /// table) as an error; the Rust callbacks return `ok, value` pairs and these turn them into
 /// results or errors.
-const PRELUDE: &str = r#"
-local raw_call, raw_docs = ...
-local error, setmetatable, type, tostring = error, setmetatable, type, tostring
+const PRELUDE: &str = r##"
+local raw_call, raw_docs, suggest = ...
+local error, getmetatable, setmetatable, type, tostring, select =
+  error, getmetatable, setmetatable, type, tostring, select
 
 local error_mt = {
   __tostring = function(e) return tostring(e.message or e.kind or "error") end,
@@ -286,8 +287,29 @@ local function check(ok, value)
   error(value, 3)
 end
 
+-- Errors in the script's terms, raised at the script's line: typed, like the Hub's.
+local function refuse(level, fields)
+  error(setmetatable(fields, error_mt), level + 1)
+end
+
+-- The metatables of the `docker` namespaces, to tell `docker:op{...}` (the namespace passed as
+-- the arguments) from a mistake with a table of arguments.
+local namespaces = setmetatable({}, {__mode = "k"})
+
 local function bind(name, account)
-  return function(args, options)
+  local example = ("docker.%s{namespace = \"library\", repository = \"alpine\"}"):format(name)
+  return function(args, options, ...)
+    if type(args) == "table" and namespaces[getmetatable(args) or false] then
+      refuse(2, {kind = "invalid-argument", argument = "args", operation = name,
+        message = ("invalid argument `args`: call `%s` with a dot, not a colon: %s")
+          :format(name, example)})
+    end
+    if (args ~= nil and type(args) ~= "table") or (options ~= nil and type(options) ~= "table")
+        or select("#", ...) > 0 then
+      refuse(2, {kind = "invalid-argument", argument = "args", operation = name,
+        message = ("invalid argument `args`: `%s` takes one table of named arguments (and, "
+          .. "optionally, a table of options), as in %s"):format(name, example)})
+    end
     return check(raw_call(name, account, args, options))
   end
 end
@@ -297,16 +319,42 @@ local function read(topic)
 end
 
 local function strict(t, what)
-  return setmetatable(t, {
+  local mt = {
     __index = function(_, key)
-      error(("no Docker Hub %s named `%s` (docs.read(\"docker\") lists them)")
-        :format(what, tostring(key)), 2)
+      local hint = suggest(tostring(key))
+      refuse(2, {kind = "unknown-operation",
+        message = ("unknown operation: no Docker Hub %s named `%s`%s (docs.read(\"docker\") lists them)")
+          :format(what, tostring(key), hint and ("; did you mean " .. hint .. "?") or "")})
     end,
-  })
+  }
+  namespaces[mt] = true
+  return setmetatable(t, mt)
 end
 
 return bind, read, strict
-"#;
+"##;
+
+/// The closest operation names to a misspelt `key`, as `a, b or c`, if any is close.
+fn closest(known: &[String], key: &str) -> Option<String> {
+    let needle = key.to_ascii_lowercase().replace('-', "_");
+    let mut scored: Vec<(usize, &str)> = known
+        .iter()
+        .filter_map(|name| {
+            dockhand_vocab::similar::closeness(&needle, name).map(|d| (d, name.as_str()))
+        })
+        .collect();
+    scored.sort();
+    let names: Vec<String> = scored
+        .iter()
+        .take(3)
+        .map(|(_, n)| format!("`{n}`"))
+        .collect();
+    match names.as_slice() {
+        [] => None,
+        [one] => Some(one.clone()),
+        [first @ .., last] => Some(format!("{} or {last}", first.join(", "))),
+    }
+}
 
 /// The namespaces that need no Hub: `json`, `regex`, `print` and `dump`.
 fn install_libraries(lua: &Lua, sink: Sink, limits: &Rc<Limits>) -> mlua::Result<()> {
@@ -348,15 +396,18 @@ async fn install(
             async move { read_docs(&lua, &hub, topic).await }
         })?
     };
-    let (bind, read, strict): (Function, Function, Function) = lua
-        .load(PRELUDE)
-        .set_name("=dockhand")
-        .call((raw_call, raw_docs))?;
-
     let ops = hub
         .operations()
         .await
         .map_err(|e| mlua::Error::runtime(e.to_string()))?;
+    let suggest = {
+        let known: Vec<String> = ops.iter().map(|op| op.name.clone()).collect();
+        lua.create_function(move |_, key: String| Ok(closest(&known, &key)))?
+    };
+    let (bind, read, strict): (Function, Function, Function) = lua
+        .load(PRELUDE)
+        .set_name("=dockhand")
+        .call((raw_call, raw_docs, suggest))?;
     let mut names: Vec<&str> = ops
         .iter()
         .flat_map(|op| {
@@ -516,10 +567,11 @@ fn call_options_from(table: Table) -> Result<CallOptions, (String, &'static str)
                 None => return refused("a whole number of seconds, 0 or more"),
             },
             _ => {
-                return refused(
-                    "not an option (all_pages, max_pages, page_concurrency, max_retries, \
-                     max_retry_wait)",
-                );
+                return Err((
+                    format!("options.{key}"),
+                    "one of the options all_pages, max_pages, page_concurrency, max_retries, \
+                     max_retry_wait (in snake_case)",
+                ));
             }
         }
     }

@@ -316,9 +316,10 @@ async fn scripts_are_sandboxed_and_limited() {
         &[],
     )
     .await;
-    assert_eq!(run.code, 1);
+    // A name that is not an operation is the script's usage error, as in the CLI.
+    assert_eq!(run.code, 2);
     let out = run.json();
-    assert_eq!(out["error"]["kind"], "lua");
+    assert_eq!(out["error"]["kind"], "unknown-operation");
     assert!(
         out["error"]["message"]
             .as_str()
@@ -509,4 +510,62 @@ async fn conversions_and_collected_output_are_bounded() {
 
     let code = r#"return regex.replace(".+", ("x"):rep(1 << 20), ("$0"):rep(100))"#;
     ends_with_limit(home.path(), &base, "60", code, "64 MiB", within).await;
+}
+
+/// The mistakes people make calling operations from Lua get messages in the script's terms,
+/// typed like the Hub's errors, with exit 2 and no internal frames: positional arguments, a
+/// colon call, a misspelt operation (with a did-you-mean) and a camelCase option.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mistakes_in_a_script_get_errors_in_its_terms() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            r#"return app.integrations.docker.get_repository("library", "alpine")"#,
+            "invalid-argument",
+            "takes one table of named arguments",
+        ),
+        (
+            r#"local d = app.integrations.docker
+               return d:get_repository{namespace = "library", repository = "alpine"}"#,
+            "invalid-argument",
+            "with a dot, not a colon",
+        ),
+        (
+            r#"return app.integrations.docker.get_repositry{namespace = "library"}"#,
+            "unknown-operation",
+            "did you mean `get_repository`?",
+        ),
+        (
+            r#"return app.integrations.docker.list_repository_tags(
+                 {namespace = "library", repository = "alpine"}, {allPages = true})"#,
+            "invalid-argument",
+            "all_pages",
+        ),
+    ];
+    hub.clear_requests();
+    for (code, kind, says) in cases {
+        let run = dockhand(
+            home.path(),
+            &hub.base_url(),
+            &["lua", "--json", "--eval", code],
+            &[],
+        )
+        .await;
+        assert_eq!(run.code, 2, "{code}: {}\n{}", run.stdout, run.stderr);
+        let error = &run.json()["error"];
+        assert_eq!(error["kind"], kind, "{code}: {error}");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains(says), "{code}: {message}");
+        for internal in [
+            "bad argument",
+            "stack traceback",
+            "[C]",
+            "mlua",
+            "=dockhand",
+        ] {
+            assert!(!message.contains(internal), "{code}: {message}");
+        }
+    }
+    assert!(hub.requests().is_empty(), "{:#?}", hub.requests());
 }

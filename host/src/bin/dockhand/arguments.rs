@@ -92,7 +92,7 @@ pub fn read(
 /// The arguments as the operation takes them (see the module's doc).
 pub fn shape(op: &OperationInfo, read: Arguments) -> Result<Value, Failure> {
     let schema: Value = serde_json::from_str(&op.args_schema).unwrap_or(Value::Null);
-    let path_params = path_parameters(&op.path);
+    let path_params = dockhand_vocab::names::placeholders(&op.path);
     let takes_repository =
         path_params.contains(&"namespace") && path_params.contains(&"repository");
     let mut map = Map::new();
@@ -167,15 +167,6 @@ pub fn plain(read: Arguments) -> Value {
         map.insert(name, value);
     }
     Value::Object(map)
-}
-
-/// The `{name}` placeholders of a path template.
-fn path_parameters(template: &str) -> Vec<&str> {
-    template
-        .split('{')
-        .skip(1)
-        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
-        .collect()
 }
 
 /// `namespace/repository`, both non-empty and without another `/`.
