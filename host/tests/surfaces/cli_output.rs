@@ -261,6 +261,13 @@ async fn a_destructive_call_asks_on_a_terminal_and_never_in_a_pipe() {
     let (code, screen) = under_a_terminal(home.path(), &delete("tag=latest"), "y");
     assert_eq!(code, 0, "{screen}");
     assert_eq!(deletes(), 1);
+    // At a terminal an answer without a body says what was done, not `null`.
+    assert!(
+        screen.contains(
+            "done: delete_repository_tag (DELETE /v2/repositories/alice/demo/tags/latest/), HTTP 204"
+        ),
+        "{screen}"
+    );
 
     // --yes asks nothing, and neither does a pipe.
     hub.push_tag("alice", "demo", "latest");
@@ -273,6 +280,8 @@ async fn a_destructive_call_asks_on_a_terminal_and_never_in_a_pipe() {
     let piped = dockhand(home.path(), &delete("tag=latest"), &alice, "").await;
     assert_eq!(piped.code, 0, "{}", piped.stderr);
     assert!(!piped.stderr.contains("[y/N]"), "{}", piped.stderr);
+    // A script still reads JSON.
+    assert_eq!(piped.stdout.trim(), "null");
     assert_eq!(deletes(), 3);
 }
 

@@ -5,7 +5,7 @@ use super::Outcome;
 use super::host::open;
 use crate::arguments;
 use crate::cli::{CallArgs, Global};
-use crate::output::{Failure, print_json, usage, warn};
+use crate::output::{Failure, print_json, say, usage, warn};
 use dockhand_host::bindings::exports::dockhand::hub::catalog::OperationInfo;
 use dockhand_host::{CallError, CallOptions, Dockhand, HubError};
 use serde_json::Value;
@@ -62,8 +62,41 @@ pub async fn run(g: &Global, args: &CallArgs) -> Outcome {
     {
         warn(g.json, "truncated", &why);
     }
-    print_json(&result.body, g.json);
+    // A person at a terminal is told what was done; a script still reads the JSON `null`.
+    if result.body.is_null() && !g.json && std::io::stdout().is_terminal() {
+        say!("{}", done_line(op, &arguments, result.status));
+    } else {
+        print_json(&result.body, g.json);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `done: delete_repository_tag (DELETE /v2/.../tags/latest), HTTP 204`: what an answer
+/// without a body did, with the path it was done to.
+fn done_line(op: Option<&OperationInfo>, arguments: &Value, status: u16) -> String {
+    match op {
+        Some(op) => format!(
+            "done: {} ({} {}), HTTP {status}",
+            op.name,
+            op.method,
+            filled_path(op, arguments)
+        ),
+        None => format!("done, HTTP {status}"),
+    }
+}
+
+/// The operation's path with the arguments in it.
+fn filled_path(op: &OperationInfo, arguments: &Value) -> String {
+    let mut path = op.path.clone();
+    if let Value::Object(map) = arguments {
+        for (name, value) in map {
+            let text = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_owned);
+            path = path.replace(&format!("{{{name}}}"), &text);
+        }
+    }
+    path
 }
 
 /// Why a merged listing is not the whole listing, if it is not: `--max-pages` (or the default
