@@ -14,6 +14,20 @@ pub(crate) struct CallHooks {
     /// When the call must be over; pacing does not wait past it. `None` (an instance made for
     /// typed calls) allows the policy's call timeout from each request.
     pub(crate) deadline: Option<Instant>,
+    /// Told of each request as it goes out (a progress display's tick).
+    pub(crate) on_request: Option<RequestObserver>,
+}
+
+/// Called once for each request a call sends, from the send path.
+pub type RequestObserver = Arc<dyn Fn() + Send + Sync>;
+
+impl CallHooks {
+    /// A request is about to go out.
+    pub(crate) fn sending(&self) {
+        if let Some(observer) = &self.on_request {
+            observer();
+        }
+    }
 }
 
 impl WasiHttpHooks for CallHooks {
@@ -23,6 +37,7 @@ impl WasiHttpHooks for CallHooks {
         _options: Option<RequestOptions>,
         _response_errors: IoFuture,
     ) -> Box<dyn Future<Output = Result<(Response<WasiBody>, IoFuture), Error>> + Send> {
+        self.sending();
         let egress = self.egress.clone();
         let deadline = self.deadline;
         Box::new(async move {

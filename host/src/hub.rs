@@ -322,7 +322,7 @@ impl Dockhand {
     /// read-only policy is checked by [`Dockhand::call`]; callers of typed functions apply
     /// [`Dockhand::check_access`] themselves.
     pub async fn instantiate(&self) -> Result<Session, CallError> {
-        let (mut store, instance) = self.new_instance(None).await?;
+        let (mut store, instance) = self.new_instance(None, None).await?;
         let plugin = self
             .runtime
             .plugin_exports
@@ -340,7 +340,7 @@ impl Dockhand {
     /// takes `catalog.call` alone). Like [`Dockhand::instantiate`], it leaves the read-only
     /// check to the caller.
     pub async fn instantiate_catalog(&self) -> Result<CatalogSession, CallError> {
-        let (mut store, instance) = self.new_instance(None).await?;
+        let (mut store, instance) = self.new_instance(None, None).await?;
         let catalog = self
             .runtime
             .catalog_exports
@@ -354,6 +354,7 @@ impl Dockhand {
     async fn new_instance(
         &self,
         deadline: Option<tokio::time::Instant>,
+        on_request: Option<crate::hooks::RequestObserver>,
     ) -> Result<(Store<CallState>, wasmtime::component::Instance), CallError> {
         let limits = StoreLimitsBuilder::new()
             .memory_size(self.egress.policy.max_memory_bytes)
@@ -361,6 +362,7 @@ impl Dockhand {
         let hooks = CallHooks {
             egress: self.egress.clone(),
             deadline,
+            on_request,
         };
         let state = CallState::new(hooks, limits);
         let mut store = Store::new(&self.runtime.engine, state);
@@ -470,12 +472,24 @@ impl Dockhand {
         args: &serde_json::Value,
         options: &CallOptions,
     ) -> Result<CallResult, CallError> {
+        self.call_observed(operation, args, options, None).await
+    }
+
+    /// [`Dockhand::call`], telling `on_request` of each request as it goes out (with
+    /// `all_pages`, each page): what a progress display counts.
+    pub async fn call_observed(
+        &self,
+        operation: &str,
+        args: &serde_json::Value,
+        options: &CallOptions,
+        on_request: Option<crate::RequestObserver>,
+    ) -> Result<CallResult, CallError> {
         self.check_access(operation).await?;
         let account = self.usable_account(operation, options).await?;
         let deadline = self.egress.policy.timeouts.call;
         let ends_at = tokio::time::Instant::now() + deadline;
         let run = async {
-            let (mut store, instance) = self.new_instance(Some(ends_at)).await?;
+            let (mut store, instance) = self.new_instance(Some(ends_at), on_request).await?;
             let call = instance
                 .get_typed_func::<CallParams, (Result<wit::Response, HubError>,)>(
                     &mut store,
@@ -622,7 +636,7 @@ impl Dockhand {
         let account = self.usable_account(operation, options).await?;
         let ends_at = tokio::time::Instant::now() + deadline;
         let run = async {
-            let (mut store, instance) = self.new_instance(Some(ends_at)).await?;
+            let (mut store, instance) = self.new_instance(Some(ends_at), None).await?;
             let catalog = self
                 .runtime
                 .catalog_exports

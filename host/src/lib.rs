@@ -51,6 +51,8 @@ mod routes;
 mod store;
 
 #[cfg(feature = "runtime")]
+pub use hooks::RequestObserver;
+#[cfg(feature = "runtime")]
 pub use hub::{
     CallError, CallOptions, CallResult, CatalogSession, DEFAULT_MAX_RETRY_WAIT, Dockhand,
     HostConfig, HostError, HubError, RateLimit, Session, TagCleanupPolicy, describe_hub_error,

@@ -73,6 +73,7 @@ async fn handle<T: OutgoingView>(
         Err(code) => return Ok(Err(code)),
     };
     let hooks = state.call_hooks();
+    hooks.sending();
     let (egress, deadline) = (hooks.egress.clone(), hooks.deadline);
     let result = egress.send(request, deadline).await;
     let idle = egress.idle_tasks.take();

@@ -315,3 +315,30 @@ async fn token_stdin_at_a_terminal_asks_without_echo() {
         "the secret was echoed: {screen}"
     );
 }
+
+/// `--all-pages` at a terminal counts the pages as they are requested, on stderr, and clears the
+/// line before the result; piped, nothing but the result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_pages_shows_progress_at_a_terminal_only() {
+    let hub = MockHub::start(MockConfig::default()).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    let args = [
+        "--base-url",
+        base.as_str(),
+        "--no-cache",
+        "call",
+        "list_repository_tags",
+        "library/alpine",
+        "page_size=1",
+        "--all-pages",
+    ];
+    let (code, screen) = under_a_terminal(home.path(), &args, "");
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("fetching pages: 1 requested"), "{screen}");
+    assert!(screen.contains("\"latest\""), "{screen}");
+
+    let piped = dockhand(home.path(), &args, &[], "").await;
+    assert_eq!(piped.code, 0, "{}", piped.stderr);
+    assert!(!piped.stderr.contains("fetching"), "{}", piped.stderr);
+}

@@ -44,7 +44,23 @@ pub async fn run(g: &Global, args: &CallArgs) -> Outcome {
         max_retries: args.retries,
         max_retry_wait: args.retry_wait.map(std::time::Duration::from_secs),
     };
-    let answer = hub.call(&args.operation, &arguments, &options).await;
+    // Pages take a round trip each: a person at a terminal sees them come in.
+    let counter = (args.all_pages && !g.json && std::io::stderr().is_terminal()).then(|| {
+        let sent = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let observer: dockhand_host::RequestObserver = std::sync::Arc::new(move || {
+            let n = sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            eprint!("\r\x1b[2Kfetching pages: {n} requested");
+        });
+        observer
+    });
+    let shown = counter.is_some();
+    let answer = hub
+        .call_observed(&args.operation, &arguments, &options, counter)
+        .await;
+    if shown {
+        // The counter's line goes, so the result or error starts clean.
+        eprint!("\r\x1b[2K");
+    }
     if args.exit_status {
         // The check_* operations answer `{"exists": bool}`; anything else exists if it answered.
         match &answer {
