@@ -89,12 +89,18 @@ fn param_text(param: &Param, key: &str, value: &Value) -> Result<String, HubErro
     let text = match (param.ty, value) {
         (Type::String, Value::String(s)) => s.clone(),
         (Type::String, Value::Number(n)) => n.to_string(),
-        (Type::Integer, _) => integer(value)
-            .map(|i| i.to_string())
-            .ok_or_else(|| expected(key, "an integer", value))?,
-        (Type::Number, _) => number(value)
-            .map(number_text)
-            .ok_or_else(|| expected(key, "a number", value))?,
+        (Type::Integer, _) => {
+            let n = integer(value).ok_or_else(|| expected(key, "an integer", value))?;
+            let text = n.to_string();
+            check_bounds(key, n as f64, &text, param)?;
+            text
+        }
+        (Type::Number, _) => {
+            let n = number(value).ok_or_else(|| expected(key, "a number", value))?;
+            let text = number_text(n);
+            check_bounds(key, n, &text, param)?;
+            text
+        }
         (Type::Boolean, _) => boolean(value)
             .map(|b| b.to_string())
             .ok_or_else(|| expected(key, "true or false", value))?,
@@ -112,6 +118,27 @@ fn param_text(param: &Param, key: &str, value: &Value) -> Result<String, HubErro
     }
     check_enum(key, &text, param.enum_values)?;
     Ok(text)
+}
+
+/// An integer parameter within the bounds the catalog gives, refused here rather than quietly
+/// clamped (or refused) by the Hub.
+fn check_bounds(key: &str, n: f64, text: &str, param: &Param) -> Result<(), HubError> {
+    let (min, max) = (param.minimum, param.maximum);
+    let too_small = min.is_some_and(|min| n < min as f64);
+    let too_large = max.is_some_and(|max| n > max as f64);
+    if !too_small && !too_large {
+        return Ok(());
+    }
+    let range = match (min, max) {
+        (Some(min), Some(max)) => format!("from {min} to {max}"),
+        (Some(min), None) => format!("at least {min}"),
+        (None, Some(max)) => format!("at most {max}"),
+        (None, None) => return Ok(()),
+    };
+    Err(HubError::invalid(
+        key,
+        format!("expected {range}, got {text}"),
+    ))
 }
 
 fn bind_body(
@@ -714,6 +741,34 @@ mod tests {
             &json!({"org_name": "a", "username": "u", "role": "boss"}),
         );
         assert_eq!(invalid_name(r), "role");
+    }
+
+    #[test]
+    fn page_sizes_outside_what_the_hub_allows_are_refused_before_sending() {
+        let tags = |size: Value| {
+            bind(
+                op("list_repository_tags"),
+                &json!({"namespace": "a", "repository": "b", "page_size": size}),
+            )
+        };
+        for bad in [json!(0), json!(101), json!("500"), json!(-3)] {
+            match tags(bad.clone()) {
+                Err(HubError::InvalidArgument { name, reason }) => {
+                    assert_eq!(name, "page_size", "{bad}");
+                    assert!(reason.contains("from 1 to 100"), "{bad}: {reason}");
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+        for good in [json!(1), json!(100), json!("25")] {
+            assert!(tags(good.clone()).is_ok(), "{good}");
+        }
+        // Typed as a number in Docker's description, the tokens' page size has the same bounds.
+        let r = bind(
+            op("list_personal_access_tokens"),
+            &json!({"page_size": 250.5}),
+        );
+        assert_eq!(invalid_name(r), "page_size");
     }
 
     #[test]

@@ -52,6 +52,9 @@ pub struct Param {
     pub required: bool,
     pub enum_values: &'static [&'static str],
     pub default: Option<&'static str>,
+    /// Bounds of an integer parameter, where the Hub has them.
+    pub minimum: Option<i64>,
+    pub maximum: Option<i64>,
     pub description: &'static str,
 }
 

@@ -50,6 +50,12 @@ fn param_schema(p: &Param) -> Value {
     if !p.enum_values.is_empty() {
         s["enum"] = json!(p.enum_values);
     }
+    if let Some(min) = p.minimum {
+        s["minimum"] = json!(min);
+    }
+    if let Some(max) = p.maximum {
+        s["maximum"] = json!(max);
+    }
     if let Some(d) = p.default {
         s["default"] = match p.ty {
             Type::Integer => d.parse::<i64>().map(Value::from).unwrap_or(Value::from(d)),

@@ -801,6 +801,8 @@ pub fn skeleton(up: &UpstreamOperation) -> Operation {
                 required: p.required,
                 enum_values: p.enum_values.clone(),
                 default: p.default.clone(),
+                minimum: None,
+                maximum: None,
                 upstream_type: None,
                 upstream_undeclared: p.undeclared,
                 description: TODO.into(),

@@ -88,6 +88,12 @@ pub struct Param {
     pub enum_values: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
+    /// The least and the most an integer parameter may be, where the Hub says (`page_size`:
+    /// 1 to 100); checked before anything is sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<i64>,
     /// The type Docker's description gives, when the catalog corrects it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upstream_type: Option<Type>,

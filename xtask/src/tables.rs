@@ -266,7 +266,7 @@ fn operation(w: &mut String, area: &str, op: &Operation, result_schema: &std::op
     for p in &op.params {
         writeln!(
             w,
-            "            Param {{ name: {:?}, aliases: {}, location: {}, ty: {}, required: {}, enum_values: {}, default: {}, description: {:?} }},",
+            "            Param {{ name: {:?}, aliases: {}, location: {}, ty: {}, required: {}, enum_values: {}, default: {}, minimum: {:?}, maximum: {:?}, description: {:?} }},",
             p.name,
             strs(&p.aliases()),
             variant("Location", p.location),
@@ -274,6 +274,8 @@ fn operation(w: &mut String, area: &str, op: &Operation, result_schema: &std::op
             p.required,
             strs(&p.enum_values),
             opt_str(p.default.as_deref()),
+            p.minimum,
+            p.maximum,
             p.description.trim()
         )
         .unwrap();
