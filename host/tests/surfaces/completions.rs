@@ -1,5 +1,6 @@
 //! `dockhand completions` and `dockhand man`: the scripts name every operation and alias, bash
-//! really completes an operation name after `call`, and the man pages are written.
+//! really completes an operation name after `call` and its argument names after that, and the
+//! man pages are written.
 
 use crate::support::dockhand;
 
@@ -46,6 +47,34 @@ async fn every_shell_script_names_the_operations_and_bash_completes_one() {
     assert!(
         offered.lines().all(|l| l.starts_with("list_rep")),
         "bash offered: {offered}"
+    );
+
+    // After an operation, its argument names with `=`, asked of dockhand itself.
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_dockhand"))
+        .parent()
+        .unwrap();
+    let completed = std::process::Command::new("bash")
+        .env("PATH", format!("{}:/usr/bin:/bin", bin_dir.display()))
+        .env("HOME", home.path())
+        .arg("-c")
+        .arg(
+            "source \"$1\"; COMP_WORDS=(dockhand call list_repository_tags pa); COMP_CWORD=3; \
+             COMP_LINE='dockhand call list_repository_tags pa'; COMP_POINT=${#COMP_LINE}; \
+             _dockhand_with_arguments dockhand pa list_repository_tags; \
+             printf '%s\\n' \"${COMPREPLY[@]}\"",
+        )
+        .arg("bash")
+        .arg(&script)
+        .output()
+        .unwrap();
+    let offered = String::from_utf8_lossy(&completed.stdout);
+    let mut names: Vec<&str> = offered.lines().collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["page=", "page_size="],
+        "bash offered: {offered}\n{}",
+        String::from_utf8_lossy(&completed.stderr)
     );
 }
 

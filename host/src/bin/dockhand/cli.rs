@@ -182,6 +182,12 @@ Hub did not answer."
         /// The shell to complete in.
         shell: clap_complete::Shell,
     },
+    /// For the shell completions: an operation's argument names, each with its `=`.
+    #[command(name = "__argument-names", hide = true)]
+    ArgumentNames {
+        /// The operation, by any of its names.
+        operation: String,
+    },
     /// Write man pages (dockhand.1 and one per command) into a directory.
     Man {
         /// Where to write them, such as ~/.local/share/man/man1.

@@ -117,5 +117,8 @@ async fn run(cli: &Cli) -> Outcome {
         Command::Tags(cli::TagsCommand::Prune(args)) => commands::prune::run(g, args).await,
         Command::Completions { shell } => commands::completions::completions(*shell),
         Command::Man { dir } => commands::completions::man(dir),
+        Command::ArgumentNames { operation } => {
+            commands::completions::argument_names(g, operation).await
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! catalog's route table (`dockhand_host::operation_names`) and complete after `call`.
 
 use super::Outcome;
-use crate::cli::Cli;
+use crate::cli::{Cli, Global};
 use crate::output::Failure;
 use clap::CommandFactory;
 use std::path::Path;
@@ -17,12 +17,51 @@ pub fn completions(shell: clap_complete::Shell) -> Outcome {
     // clap's fish script offers no values for a positional argument: add the operation names
     // after `call` (bash and zsh have them from the clap definition; PowerShell has commands
     // and flags only).
+    // Argument names after an operation depend on the operation, which a static script cannot
+    // know: bash asks `dockhand __argument-names OP`, and falls back to clap's completion.
+    if shell == clap_complete::Shell::Bash {
+        let _ = out.write_all(BASH_ARGUMENTS.as_bytes());
+    }
     if shell == clap_complete::Shell::Fish {
         let names = dockhand_host::operation_names().join(" ");
         let _ = writeln!(
             out,
             "complete -c dockhand -n \"__fish_dockhand_using_subcommand call\" -f -a \"{names}\""
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+const BASH_ARGUMENTS: &str = r#"
+_dockhand_with_arguments() {
+    local i op=""
+    for ((i = 1; i < COMP_CWORD - 1; i++)); do
+        if [[ ${COMP_WORDS[i]} == call ]]; then op=${COMP_WORDS[i + 1]}; break; fi
+    done
+    local cur=${COMP_WORDS[COMP_CWORD]}
+    if [[ -n $op && $cur != -* && $cur != *=* ]]; then
+        COMPREPLY=($(compgen -W "$(dockhand __argument-names "$op" 2>/dev/null)" -- "$cur"))
+        if [[ ${#COMPREPLY[@]} -gt 0 ]]; then
+            compopt -o nospace 2>/dev/null
+            return 0
+        fi
+    fi
+    _dockhand "$@"
+}
+complete -F _dockhand_with_arguments -o nosort -o bashdefault -o default dockhand
+"#;
+
+/// `dockhand __argument-names OP`: the operation's argument names as `name=`, one per line.
+pub async fn argument_names(g: &Global, operation: &str) -> Outcome {
+    let hub = super::host::open_without_credentials(g)?;
+    if let Some(op) = hub.resolve(operation).await? {
+        let schema: serde_json::Value =
+            serde_json::from_str(&op.args_schema).unwrap_or(serde_json::Value::Null);
+        if let Some(properties) = schema["properties"].as_object() {
+            for name in properties.keys() {
+                crate::output::say!("{name}=");
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
