@@ -12,11 +12,28 @@ use std::process::ExitCode;
 pub fn completions(shell: clap_complete::Shell) -> Outcome {
     use std::io::Write as _;
     let mut command = Cli::command();
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "dockhand", &mut script);
+    let mut script = String::from_utf8_lossy(&script).into_owned();
+    // clap's PowerShell script offers no values for a positional argument either: the operation
+    // names go into the completions it offers after `call`.
+    if shell == clap_complete::Shell::PowerShell {
+        let case = "'dockhand;call' {\n";
+        let names: String = dockhand_host::operation_names()
+            .into_iter()
+            .map(|name| {
+                format!(
+                    "            [CompletionResult]::new('{name}', '{name}', \
+                     [CompletionResultType]::ParameterValue, '{name}')\n"
+                )
+            })
+            .collect();
+        script = script.replacen(case, &format!("{case}{names}"), 1);
+    }
     let mut out = std::io::stdout().lock();
-    clap_complete::generate(shell, &mut command, "dockhand", &mut out);
+    let _ = out.write_all(script.as_bytes());
     // clap's fish script offers no values for a positional argument: add the operation names
-    // after `call` (bash and zsh have them from the clap definition; PowerShell has commands
-    // and flags only).
+    // after `call` (bash and zsh have them from the clap definition).
     // Argument names after an operation depend on the operation, which a static script cannot
     // know: bash asks `dockhand __argument-names OP`, and falls back to clap's completion.
     if shell == clap_complete::Shell::Bash {
