@@ -128,12 +128,10 @@ pub fn suggestions(name: &str) -> Vec<&'static str> {
         return Vec::new();
     }
     let needle = name.to_ascii_lowercase().replace('-', "_");
-    let mut scored: Vec<(usize, &'static str)> = OPERATIONS
-        .iter()
-        .filter_map(|op| dockhand_vocab::similar::closeness(&needle, op.name).map(|d| (d, op.name)))
-        .collect();
-    scored.sort();
-    scored.into_iter().take(3).map(|(_, n)| n).collect()
+    dockhand_vocab::similar::closest(&needle, OPERATIONS.iter().map(|op| op.name))
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// Every operation's result schema, side by side ([`Operation::result_schema`] finds one),

@@ -45,6 +45,32 @@ pub fn closeness(needle: &str, name: &str) -> Option<usize> {
     (d <= 3 || name.contains(needle) || words_prefix_words(needle, name)).then_some(d)
 }
 
+/// The (at most) three `names` closest to `needle` (lower case, `_` for `-`), closest first,
+/// ties by name: what a "did you mean" lists.
+pub fn closest<'a>(needle: &str, names: impl IntoIterator<Item = &'a str>) -> [Option<&'a str>; 3] {
+    let mut best: [Option<(usize, &'a str)>; 3] = [None; 3];
+    for name in names {
+        let Some(d) = closeness(needle, name) else {
+            continue;
+        };
+        // Insertion into the three kept so far, in (distance, name) order.
+        let mut candidate = (d, name);
+        for slot in best.iter_mut() {
+            match slot {
+                Some(kept) if *kept <= candidate => {}
+                _ => {
+                    let previous = slot.replace(candidate);
+                    match previous {
+                        Some(previous) => candidate = previous,
+                        None => break,
+                    }
+                }
+            }
+        }
+    }
+    best.map(|kept| kept.map(|(_, name)| name))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,5 +84,26 @@ mod tests {
         assert!(closeness("get_repositry", "get_repository").is_some());
         assert!(closeness("list_repo_tags", "list_repository_tags").is_some());
         assert!(closeness("zzzz_qqqq", "get_repository").is_none());
+    }
+
+    #[test]
+    fn closest_keeps_the_three_nearest_in_order() {
+        // Distances 1, -, 2, 2, 2: the ties come in name order, the last of them left out.
+        let names = [
+            "get_repository",
+            "zzz",
+            "gte_repositry",
+            "get_repositry_x",
+            "get_reposit",
+        ];
+        assert_eq!(
+            closest("get_repositry", names),
+            [
+                Some("get_repository"),
+                Some("get_reposit"),
+                Some("get_repositry_x")
+            ]
+        );
+        assert_eq!(closest("qqqq_zzzz_wwww", names), [None, None, None]);
     }
 }

@@ -468,6 +468,10 @@ impl Accounts {
     /// missing secret file, contradictory keys, ...). It comes before [`Accounts::get`]: a
     /// broken `default` is not quietly anonymous.
     pub fn broken(&self, name: &str) -> Option<&CredentialError> {
+        // Asked before every call: nothing to canonicalise when no entry is broken.
+        if self.broken.is_empty() {
+            return None;
+        }
         let name = canonical_name(name).ok().unwrap_or_else(|| name.to_owned());
         self.broken.get(&name)
     }

@@ -108,14 +108,15 @@ pub(super) async fn call(
         Ok(Some(op)) => op.name.clone(),
         _ => "unknown".to_string(),
     };
-    let unanswered = Unanswered {
+    let mut unanswered = Unanswered {
         state,
         client: &client.name,
         label: &label,
         started,
+        answered: false,
     };
     let answer = run(state, client, &operation, request).await;
-    std::mem::forget(unanswered);
+    unanswered.answered = true;
     let (outcome, status) = match &answer {
         Ok(_) => ("ok", 200),
         Err(Failure::Call(e)) => (report::kind(e), report::http_status(report::kind(e))),
@@ -140,10 +141,15 @@ struct Unanswered<'a> {
     client: &'a str,
     label: &'a str,
     started: Instant,
+    /// Set once the call has its answer; until then a drop means the client went away.
+    answered: bool,
 }
 
 impl Drop for Unanswered<'_> {
     fn drop(&mut self) {
+        if self.answered {
+            return;
+        }
         let took = self.started.elapsed();
         self.state
             .metrics
