@@ -169,7 +169,7 @@ fn under_a_terminal(home: &std::path::Path, args: &[&str], answer: &str) -> (i32
 /// [`under_a_terminal`], typing `answer` once the screen shows `prompt`.
 fn typing_at(home: &std::path::Path, args: &[&str], prompt: &str, answer: &str) -> (i32, String) {
     const DRIVER: &str = r#"
-import os, pty, sys
+import os, pty, sys, termios, time
 prompt, answer, argv = sys.argv[1].encode(), sys.argv[2], sys.argv[3:]
 pid, fd = pty.fork()
 if pid == 0:
@@ -184,6 +184,13 @@ while True:
         break
     seen += chunk
     if not typed and prompt in seen:
+        # A prompt for a secret prints first and turns echo off after: typing before that would
+        # be echoed by the terminal itself, whatever dockhand does.
+        if b"not shown" in prompt:
+            for _ in range(500):
+                if not termios.tcgetattr(fd)[3] & termios.ECHO:
+                    break
+                time.sleep(0.01)
         os.write(fd, answer.encode() + b"\n")
         typed = True
 _, status = os.waitpid(pid, 0)
