@@ -2,10 +2,11 @@
 //! library and the `dockhand` CLI can embed it: a plain `cargo build` or `cargo test` gives a
 //! working binary with no path to configure.
 //!
-//! The same nested build makes the environment credentials provider (credentials-env/), which
-//! the host does not use: its path goes to the crates that depend on this one as
-//! `DEP_DOCKHAND_COMPONENT_PROVIDER` (`links` metadata), for the tests of the self-contained
-//! component.
+//! The same nested build makes the environment credentials provider (credentials-env/) and the
+//! gateway component (gateway/), which the host does not use: their paths go to the crates that
+//! depend on this one as `DEP_DOCKHAND_COMPONENT_PROVIDER` and `..._GATEWAY` (`links` metadata),
+//! and the gateway's to the host's own tests (`DOCKHAND_GATEWAY_WASM`), which run it beside
+//! `dockhand serve`.
 //!
 //! The nested cargo uses its own target directory (`<target>/component`), so it never waits on
 //! the lock of the build that runs this script.
@@ -23,8 +24,15 @@ fn main() {
         "plugin/src",
         "plugin/build.rs",
         "plugin/Cargo.toml",
+        "plugin/core/Cargo.toml",
         "credentials-env/src",
         "credentials-env/Cargo.toml",
+        "gateway/src",
+        "gateway/Cargo.toml",
+        "api/src",
+        "api/Cargo.toml",
+        "vocab/src",
+        "vocab/Cargo.toml",
         "wit",
         "Cargo.lock",
         "Cargo.toml",
@@ -48,22 +56,44 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"))
         .join("component");
+    // Two builds: the gateway links the plugin's core without the `component` feature, which
+    // one build of both would turn on for it (cargo unifies the features of a build). Each has
+    // its own target directory, since both write a `dockhand_plugin.wasm` (the gateway's build
+    // a cdylib of the core alone).
+    build_wasm(
+        root,
+        &target_dir,
+        &["dockhand-plugin", "dockhand-credentials-env"],
+    );
+    let gateway_dir = target_dir.with_file_name("gateway");
+    build_wasm(root, &gateway_dir, &["dockhand-gateway"]);
+    let built = target_dir.join("wasm32-wasip2/release");
+    copy_if_changed(&built.join("dockhand_plugin.wasm"), &out);
+    let provider = out_dir.join("dockhand_credentials_env.wasm");
+    copy_if_changed(&built.join("dockhand_credentials_env.wasm"), &provider);
+    println!("cargo:provider={}", provider.display());
+    let gateway = out_dir.join("dockhand_gateway.wasm");
+    copy_if_changed(&built.join("dockhand_gateway.wasm"), &gateway);
+    println!("cargo:gateway={}", gateway.display());
+    // The host's own tests run the gateway beside `dockhand serve`.
+    println!(
+        "cargo:rustc-env=DOCKHAND_GATEWAY_WASM={}",
+        gateway.display()
+    );
+}
+
+/// `cargo build --target wasm32-wasip2 --release` of `packages`, into `target_dir`, with none
+/// of the outer build's settings.
+fn build_wasm(root: &Path, target_dir: &Path, packages: &[&str]) {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(root)
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "dockhand-plugin",
-            "-p",
-            "dockhand-credentials-env",
-            "--target",
-            "wasm32-wasip2",
-            "--release",
-        ])
+    cmd.current_dir(root).args(["build", "--quiet"]);
+    for package in packages {
+        cmd.args(["-p", package]);
+    }
+    cmd.args(["--target", "wasm32-wasip2", "--release"])
         .arg("--target-dir")
-        .arg(&target_dir);
+        .arg(target_dir);
     // Settings meant for the outer (native) build must not leak into the wasm build.
     for var in [
         "CARGO_ENCODED_RUSTFLAGS",
@@ -86,18 +116,15 @@ fn main() {
             cmd.env_remove(key);
         }
     }
-    let status = cmd.status().expect("run cargo to build the component");
+    let status = cmd.status().expect("run cargo to build the components");
     if !status.success() {
         panic!(
-            "building the dockhand component failed; try `cargo build -p dockhand-plugin --target wasm32-wasip2 --release` \
-             (the wasm32-wasip2 target comes with rust-toolchain.toml: `rustup target add wasm32-wasip2`)"
+            "building {} for wasm32-wasip2 failed; try `cargo build -p {} --target wasm32-wasip2 --release` \
+             (the wasm32-wasip2 target comes with rust-toolchain.toml: `rustup target add wasm32-wasip2`)",
+            packages.join(", "),
+            packages[0]
         );
     }
-    let built = target_dir.join("wasm32-wasip2/release");
-    copy_if_changed(&built.join("dockhand_plugin.wasm"), &out);
-    let provider = out_dir.join("dockhand_credentials_env.wasm");
-    copy_if_changed(&built.join("dockhand_credentials_env.wasm"), &provider);
-    println!("cargo:provider={}", provider.display());
 }
 
 /// rust-toolchain.toml lists the wasm32-wasip2 target, but rustup adds listed targets only when

@@ -11,7 +11,7 @@ mod bindings {
             package dockhand:credentials-env;
 
             world provider {
-                export dockhand:hub/credentials@0.3.0;
+                export dockhand:hub/credentials@0.4.0;
             }
         ",
         path: "../wit",

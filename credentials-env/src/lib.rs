@@ -28,33 +28,14 @@ pub enum Kind {
     Scim,
 }
 
-/// The environment variable that holds `account`'s credential of `kind`, or why there is none:
-/// an account name that is empty, or has characters other than ASCII letters, digits, `-` and
-/// `_`, cannot name a variable.
+/// The environment variable that holds `account`'s credential of `kind` (the naming rule is
+/// `dockhand_vocab::env`, shared with the CLI and the gateway), or why there is none.
 pub fn variable(account: &str, kind: Kind) -> Result<String, String> {
-    // Built by hand rather than with `format!`: core's formatting machinery would be most of
-    // this component's size.
-    let suffix = match kind {
+    let field = match kind {
         Kind::Hub => "BEARER",
         Kind::Scim => "SCIM_TOKEN",
     };
-    let mut name = String::from("DOCKHAND_");
-    if account != "default" {
-        let valid = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-        if account.is_empty() || !account.chars().all(valid) {
-            let mut why = String::from("account `");
-            why.push_str(account);
-            why.push_str("`: only ASCII letters, digits, - and _ can name an environment variable");
-            return Err(why);
-        }
-        name.extend(account.chars().map(|c| match c {
-            '-' => '_',
-            c => c.to_ascii_uppercase(),
-        }));
-        name.push('_');
-    }
-    name.push_str(suffix);
-    Ok(name)
+    dockhand_vocab::env::account_variable(account, field)
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -66,28 +47,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_default_account_reads_the_plain_names() {
+    fn each_kind_has_its_variable() {
         assert_eq!(variable("default", Kind::Hub).unwrap(), "DOCKHAND_BEARER");
-        assert_eq!(
-            variable("default", Kind::Scim).unwrap(),
-            "DOCKHAND_SCIM_TOKEN"
-        );
-    }
-
-    #[test]
-    fn other_accounts_are_upper_cased_with_dashes_as_underscores() {
-        assert_eq!(variable("work", Kind::Hub).unwrap(), "DOCKHAND_WORK_BEARER");
         assert_eq!(
             variable("acme-ci", Kind::Scim).unwrap(),
             "DOCKHAND_ACME_CI_SCIM_TOKEN"
         );
-    }
-
-    #[test]
-    fn names_that_cannot_be_variables_are_refused() {
-        for bad in ["", "a b", "x=y", "é", "a.b"] {
-            let why = variable(bad, Kind::Hub).unwrap_err();
-            assert!(why.contains("environment variable"), "{bad:?}: {why}");
-        }
+        assert!(
+            variable("a b", Kind::Hub)
+                .unwrap_err()
+                .contains("environment variable")
+        );
     }
 }

@@ -101,7 +101,7 @@ impl Runtime {
 }
 
 /// The interface that describes the operations and runs any of them by name.
-const CATALOG_INTERFACE: &str = "dockhand:hub/catalog@0.3.0";
+const CATALOG_INTERFACE: &str = "dockhand:hub/catalog@0.4.0";
 
 /// Where `function` of the exported `interface` is in `component`.
 fn export_index(

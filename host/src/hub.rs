@@ -218,22 +218,7 @@ impl std::error::Error for CallError {
 /// A one-line description of a typed error. It carries no credential: the component never
 /// holds one, and the host's messages name accounts, not secrets.
 pub fn describe_hub_error(e: &HubError) -> String {
-    match e {
-        HubError::InvalidArgument(a) => format!("invalid argument `{}`: {}", a.name, a.reason),
-        HubError::UnknownOperation(m) => format!("unknown operation: {m}"),
-        HubError::Unauthorized(m) => format!("unauthorized (401): {m}"),
-        HubError::Forbidden(m) => format!("forbidden (403): {m}"),
-        HubError::NotFound(m) => format!("not found (404): {m}"),
-        HubError::Conflict(m) => format!("conflict (409): {m}"),
-        HubError::RateLimited(r) => match r.retry_after {
-            Some(s) => format!("rate limited (429): retry after {s} s"),
-            None => "rate limited (429)".to_string(),
-        },
-        HubError::Upstream(u) => format!("the Hub answered {}: {}", u.status, u.message),
-        HubError::Transport(t) => format!("transport error ({}): {}", t.kind, t.message),
-        HubError::Denied(m) => format!("denied: {m}"),
-        HubError::Decode(m) => format!("could not decode the response: {m}"),
-    }
+    crate::report::problem(e).describe()
 }
 
 /// A loaded component plus everything calls share.

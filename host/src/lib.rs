@@ -51,7 +51,7 @@ mod routes;
 mod store;
 
 #[cfg(feature = "runtime")]
-pub use hooks::RequestObserver;
+pub use hooks::{CallObserver, RequestObserver};
 #[cfg(feature = "runtime")]
 pub use hub::{
     CallError, CallOptions, CallResult, CatalogSession, DEFAULT_MAX_RETRY_WAIT, Dockhand,

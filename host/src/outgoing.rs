@@ -73,9 +73,12 @@ async fn handle<T: OutgoingView>(
         Err(code) => return Ok(Err(code)),
     };
     let hooks = state.call_hooks();
-    hooks.sending();
+    hooks.sending(request.uri());
     let (egress, deadline) = (hooks.egress.clone(), hooks.deadline);
-    let result = egress.send(request, deadline).await;
+    let result = egress
+        .send(request, deadline)
+        .await
+        .map(|response| hooks.receiving(response));
     let idle = egress.idle_tasks.take();
     let ready = HostFutureIncomingResponse::Ready(result.map(|response| (response, idle)));
     Ok(Ok(state.http().table.push(ready)?))

@@ -5,7 +5,8 @@
 //! `GET /v1/operations`) lives here too, for the same reason.
 
 use crate::credentials::CredentialError;
-use crate::{CallError, HubError, describe_hub_error};
+use crate::{CallError, HubError};
+use dockhand_api::Problem;
 use serde_json::{Map, Value, json};
 
 /// Stable exit codes, documented in `--help` and the README.
@@ -46,39 +47,49 @@ pub fn exit_code(kind: &str) -> u8 {
     }
 }
 
-/// The HTTP status `dockhand serve` answers an error `kind` with: the Hub's own meaning where it
-/// has one (400, 401, 403, 404, 409, 429), 403 for the host's denial, 502 for an answer from
-/// the Hub that is none of those or none at all, 504 for the deadline, 500 for the host.
+/// The HTTP status `dockhand serve` answers an error `kind` with (`dockhand-api`'s, which the
+/// gateway component answers with too).
 pub fn http_status(kind: &str) -> u16 {
-    match kind {
-        "usage" | "invalid-argument" => 400,
-        "unauthorized" => 401,
-        "forbidden" | "denied" => 403,
-        "not-found" | "unknown-operation" => 404,
-        "conflict" => 409,
-        "rate-limited" => 429,
-        "upstream" | "decode" | "transport" => 502,
-        "deadline" => 504,
-        _ => 500,
+    dockhand_api::http_status(kind)
+}
+
+/// A hub error in the vocabulary every surface renders: its kind, message and JSON fields are
+/// `dockhand-api`'s, shared with the component's core and the gateway.
+pub fn problem(h: &HubError) -> Problem<'_> {
+    match h {
+        HubError::InvalidArgument(a) => Problem::InvalidArgument {
+            name: &a.name,
+            reason: &a.reason,
+        },
+        HubError::UnknownOperation(m) => Problem::UnknownOperation(m),
+        HubError::Unauthorized(m) => Problem::Unauthorized(m),
+        HubError::Forbidden(m) => Problem::Forbidden(m),
+        HubError::NotFound(m) => Problem::NotFound(m),
+        HubError::Conflict(m) => Problem::Conflict(m),
+        HubError::RateLimited(r) => Problem::RateLimited {
+            retry_after: r.retry_after,
+            limit: r.rate_limit.as_ref().and_then(|l| l.limit),
+            remaining: r.rate_limit.as_ref().and_then(|l| l.remaining),
+            reset: r.rate_limit.as_ref().and_then(|l| l.reset),
+            rate_limit: r.rate_limit.is_some(),
+        },
+        HubError::Upstream(u) => Problem::Upstream {
+            status: u.status,
+            message: &u.message,
+        },
+        HubError::Transport(t) => Problem::Transport {
+            kind: t.kind.as_str(),
+            message: &t.message,
+        },
+        HubError::Denied(m) => Problem::Denied(m),
+        HubError::Decode(m) => Problem::Decode(m),
     }
 }
 
 /// The kind [`error_fields`] gives `e`.
 pub fn kind(e: &CallError) -> &'static str {
     match e {
-        CallError::Hub(h) => match h {
-            HubError::InvalidArgument(_) => "invalid-argument",
-            HubError::UnknownOperation(_) => "unknown-operation",
-            HubError::Unauthorized(_) => "unauthorized",
-            HubError::Forbidden(_) => "forbidden",
-            HubError::NotFound(_) => "not-found",
-            HubError::Conflict(_) => "conflict",
-            HubError::RateLimited(_) => "rate-limited",
-            HubError::Upstream(_) => "upstream",
-            HubError::Transport(_) => "transport",
-            HubError::Denied(_) => "denied",
-            HubError::Decode(_) => "decode",
-        },
+        CallError::Hub(h) => problem(h).kind(),
         CallError::Deadline(_) => "deadline",
         CallError::Host(_) => "host",
         CallError::Credentials(c) => credential_kind(c),
@@ -121,19 +132,16 @@ pub fn operation_json(
     op: &crate::bindings::exports::dockhand::hub::catalog::OperationInfo,
 ) -> Value {
     use crate::bindings::exports::dockhand::hub::catalog::Access;
-    json!({
-        "name": op.name,
-        "aliases": op.aliases,
-        "area": op.area,
-        "method": op.method,
-        "path": op.path,
-        "access": match op.access {
-            Access::Read => "read",
-            Access::Write => "write",
-        },
-        "destructive": op.destructive,
-        "deprecated": op.deprecated,
-        "summary": op.summary,
+    dockhand_api::operation_json(&dockhand_api::OperationEntry {
+        name: &op.name,
+        aliases: op.aliases.iter().map(String::as_str).collect(),
+        area: &op.area,
+        method: &op.method,
+        path: &op.path,
+        write: op.access == Access::Write,
+        destructive: op.destructive,
+        deprecated: op.deprecated,
+        summary: &op.summary,
     })
 }
 
@@ -151,6 +159,9 @@ pub fn usage_json(message: &str) -> Value {
 /// apply `status`, `argument`, `reason`, `retry_after`, `limit`, `remaining`, `reset`,
 /// `transport_kind`, `seconds`. A detail that is not known is left out, not written as null.
 pub fn error_fields(e: &CallError) -> Map<String, Value> {
+    if let CallError::Hub(h) = e {
+        return problem(h).fields();
+    }
     let mut m = Map::new();
     let mut put = |k: &str, v: Value| {
         if !v.is_null() {
@@ -159,33 +170,8 @@ pub fn error_fields(e: &CallError) -> Map<String, Value> {
     };
     put("kind", kind(e).into());
     match e {
-        CallError::Hub(h) => match h {
-            HubError::InvalidArgument(a) => {
-                put("argument", a.name.clone().into());
-                put("reason", a.reason.clone().into());
-            }
-            HubError::Unauthorized(_) => put("status", 401.into()),
-            HubError::Forbidden(reason) => {
-                put("status", 403.into());
-                put("reason", reason.clone().into());
-            }
-            HubError::NotFound(_) => put("status", 404.into()),
-            HubError::Conflict(_) => put("status", 409.into()),
-            HubError::RateLimited(r) => {
-                put("status", 429.into());
-                put("retry_after", json!(r.retry_after));
-                if let Some(l) = &r.rate_limit {
-                    put("limit", json!(l.limit));
-                    put("remaining", json!(l.remaining));
-                    put("reset", json!(l.reset));
-                }
-            }
-            HubError::Upstream(u) => put("status", u.status.into()),
-            HubError::Transport(t) => put("transport_kind", t.kind.as_str().into()),
-            HubError::UnknownOperation(_) | HubError::Denied(_) | HubError::Decode(_) => {}
-        },
+        CallError::Hub(_) | CallError::Host(_) => {}
         CallError::Deadline(d) => put("seconds", d.as_secs().into()),
-        CallError::Host(_) => {}
         CallError::Credentials(c) => {
             put("status", json!(c.status()));
             put("account", json!(credential_account(c)));
@@ -212,7 +198,7 @@ fn credential_account(e: &CredentialError) -> Option<&str> {
 /// The one-line text of an error, as every surface shows it.
 pub fn message(e: &CallError) -> String {
     match e {
-        CallError::Hub(h) => describe_hub_error(h),
+        CallError::Hub(h) => problem(h).describe(),
         other => other.to_string(),
     }
 }

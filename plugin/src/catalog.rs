@@ -41,6 +41,15 @@ pub struct Operation {
     /// Where the operation's result schema is in [`result_schemas`]: what a call returns as its
     /// result, as compact JSON Schema text (the catalog's result shape, `dockhand_spec::shape`).
     pub result_schema: core::ops::Range<usize>,
+    /// For a listing, how a table for people shows it (the WIT `table-view`).
+    pub table: Option<Table>,
+}
+
+/// Which field of a listing holds its rows, and which fields of a row are the columns.
+#[derive(Debug)]
+pub struct Table {
+    pub rows: &'static str,
+    pub columns: &'static [&'static str],
 }
 
 #[derive(Debug)]

@@ -89,46 +89,48 @@ impl HubError {
         }
     }
 
+    /// The error in the vocabulary every surface renders (`dockhand-api`).
+    pub fn problem(&self) -> dockhand_api::Problem<'_> {
+        use dockhand_api::Problem;
+        match self {
+            HubError::InvalidArgument { name, reason } => Problem::InvalidArgument { name, reason },
+            HubError::UnknownOperation(m) => Problem::UnknownOperation(m),
+            HubError::Unauthorized(m) => Problem::Unauthorized(m),
+            HubError::Forbidden(m) => Problem::Forbidden(m),
+            HubError::NotFound(m) => Problem::NotFound(m),
+            HubError::Conflict(m) => Problem::Conflict(m),
+            HubError::RateLimited {
+                retry_after,
+                rate_limit,
+            } => Problem::RateLimited {
+                retry_after: *retry_after,
+                limit: rate_limit.and_then(|r| r.limit),
+                remaining: rate_limit.and_then(|r| r.remaining),
+                reset: rate_limit.and_then(|r| r.reset),
+                rate_limit: rate_limit.is_some(),
+            },
+            HubError::Upstream { status, message } => Problem::Upstream {
+                status: *status,
+                message,
+            },
+            HubError::Transport { kind, message } => Problem::Transport {
+                kind: kind.as_str(),
+                message,
+            },
+            HubError::Denied(m) => Problem::Denied(m),
+            HubError::Decode(m) => Problem::Decode(m),
+        }
+    }
+
     /// A short stable name for the case, as used in JSON error output.
     pub fn kind(&self) -> &'static str {
-        match self {
-            HubError::InvalidArgument { .. } => "invalid-argument",
-            HubError::UnknownOperation(_) => "unknown-operation",
-            HubError::Unauthorized(_) => "unauthorized",
-            HubError::Forbidden(_) => "forbidden",
-            HubError::NotFound(_) => "not-found",
-            HubError::Conflict(_) => "conflict",
-            HubError::RateLimited { .. } => "rate-limited",
-            HubError::Upstream { .. } => "upstream",
-            HubError::Transport { .. } => "transport",
-            HubError::Denied(_) => "denied",
-            HubError::Decode(_) => "decode",
-        }
+        self.problem().kind()
     }
 }
 
 impl fmt::Display for HubError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            HubError::InvalidArgument { name, reason } => {
-                write!(f, "invalid argument `{name}`: {reason}")
-            }
-            HubError::UnknownOperation(m) => write!(f, "unknown operation: {m}"),
-            HubError::Unauthorized(m) => write!(f, "unauthorized (401): {m}"),
-            HubError::Forbidden(m) => write!(f, "forbidden (403): {m}"),
-            HubError::NotFound(m) => write!(f, "not found (404): {m}"),
-            HubError::Conflict(m) => write!(f, "conflict (409): {m}"),
-            HubError::RateLimited { retry_after, .. } => match retry_after {
-                Some(s) => write!(f, "rate limited (429): retry after {s} s"),
-                None => write!(f, "rate limited (429)"),
-            },
-            HubError::Upstream { status, message } => write!(f, "Hub answered {status}: {message}"),
-            HubError::Transport { kind, message } => {
-                write!(f, "transport error ({}): {message}", kind.as_str())
-            }
-            HubError::Denied(m) => write!(f, "denied by host policy: {m}"),
-            HubError::Decode(m) => write!(f, "could not decode the response: {m}"),
-        }
+        f.write_str(&self.problem().describe())
     }
 }
 

@@ -1,7 +1,7 @@
 //! The dockhand component: every Docker Hub operation behind a typed WIT interface.
 //!
 //! The data path, top to bottom: arguments ([`args`]) -> validated request ([`request`]) ->
-//! wasi-http (the `component` module, on wasm32 only) -> response ([`response`]) -> typed result
+//! wasi-http ([`wasip2`], on wasm32 only) -> response ([`response`]) -> typed result
 //! or typed error ([`error`]), sent again when [`retry`] says so. [`client`] strings these
 //! together; it is plain Rust and runs natively in tests with a scripted transport and a fake clock.
 
@@ -10,7 +10,11 @@
 // wasi-libc's own copies of wasi:io), there for a panic message nobody reads, which every
 // instantiation would resolve (BENCHMARKS.md, round 7). Natively, for tests, std is there as
 // usual.
-#![cfg_attr(target_arch = "wasm32", no_std)]
+//
+// Without the `component` feature (as the `dockhand-plugin-core` package, plugin/core/, builds
+// this source) the crate is the core alone, a library for the gateway component, which links std
+// itself: `no_std` is then left to the crate that links it.
+#![cfg_attr(all(target_arch = "wasm32", feature = "component"), no_std)]
 #![deny(unsafe_code)]
 
 extern crate alloc;
@@ -44,9 +48,13 @@ mod generated {
     pub mod operations;
 }
 
+// The core's transport and clock over WASI imports, for the component and the gateway.
+#[cfg(target_arch = "wasm32")]
+pub mod wasip2;
+
 // The canonical ABI's side: raw export entry points and their lowering, the component's global
 // allocator, and the `cabi_realloc` and `memcmp` symbols the component must define itself.
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "component"))]
 #[allow(unsafe_code)]
 mod component;
 

@@ -26,7 +26,8 @@ use crate::client::{self, CallOptions, Credentials, Transport};
 use crate::error::HubError;
 use crate::regex::Regex;
 use crate::retry::Clock;
-use dockhand_vocab::time::{Rfc3339, days_from_civil, days_in_month};
+use dockhand_vocab::time::Rfc3339;
+pub use dockhand_vocab::time::parse_rfc3339;
 use serde_json::{Map, Value, json};
 
 /// One tag as listed.
@@ -281,52 +282,6 @@ fn decide(
 
 fn pushed(tag: &Tag) -> Option<u64> {
     tag.last_pushed.as_deref().and_then(parse_rfc3339)
-}
-
-/// `2024-05-01T12:00:00Z` (fractions of a second and a numeric offset accepted) as unix seconds;
-/// `None` for anything else, or a time before 1970.
-pub fn parse_rfc3339(text: &str) -> Option<u64> {
-    let b = text.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    if b[13] != b':' || b[16] != b':' {
-        return None;
-    }
-    let digits = |s: &[u8]| -> Option<i64> {
-        s.iter().try_fold(0i64, |n, c| {
-            c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
-        })
-    };
-    let num = |r: core::ops::Range<usize>| digits(b.get(r)?);
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (mo, d) = (u32::try_from(mo).ok()?, u32::try_from(d).ok()?);
-    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60 {
-        return None;
-    }
-    let mut rest = &text[19..];
-    if let Some(frac) = rest.strip_prefix('.') {
-        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        rest = &frac[digits..];
-    }
-    let offset = match rest {
-        "Z" | "z" => 0,
-        _ => {
-            let rb = rest.as_bytes();
-            if rb.len() != 6 || !matches!(rb[0], b'+' | b'-') || rb[3] != b':' {
-                return None;
-            }
-            let (oh, om) = (digits(&rb[1..3])?, digits(&rb[4..6])?);
-            let sign = if rb[0] == b'-' { -1 } else { 1 };
-            sign * (oh * 3600 + om * 60)
-        }
-    };
-    let secs = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s - offset;
-    u64::try_from(secs).ok()
 }
 
 /// Unix seconds as `2024-05-01T12:00:00Z`.

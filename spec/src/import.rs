@@ -790,6 +790,7 @@ pub fn skeleton(up: &UpstreamOperation) -> Operation {
         auth: up.auth,
         deprecated: up.deprecated,
         pagination: crate::Pagination::None,
+        table: None,
         summary: TODO.into(),
         params: up
             .params

@@ -64,6 +64,22 @@ pub struct Operation {
     /// (`hub-tool: tag rm`), which is where its facts come from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    /// For a listing: how a table for people shows it (`dockhand call -o table`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<Table>,
+}
+
+/// How a table for people shows a listing: which field of the result holds the rows, and which
+/// fields of a row are its columns. Presentation only: scripts read the JSON, which it never
+/// changes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Table {
+    /// The result's field that holds the list of rows; empty when the result is the list.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub rows: String,
+    /// Dotted paths into a row (`images.0.os` is not one: only object fields), in the order shown.
+    pub columns: Vec<String>,
 }
 
 fn published() -> bool {

@@ -1,6 +1,7 @@
 //! Consistency rules a catalog must satisfy before anything is generated from it.
 
-use crate::{Catalog, Location, Method, Pagination, names};
+use crate::{Catalog, Location, Method, Operation, Pagination, Table, names};
+use serde_json::Value as Json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -176,6 +177,13 @@ impl Catalog {
                 if op.responses.is_empty() {
                     problems.push(format!("{at}: no success response listed"));
                 }
+                if let Some(table) = &op.table {
+                    problems.extend(
+                        table_problems(op, table)
+                            .into_iter()
+                            .map(|p| format!("{at}: {p}")),
+                    );
+                }
             }
         }
         for (name, ops) in owners {
@@ -191,6 +199,42 @@ impl Catalog {
             Err(CatalogError { problems })
         }
     }
+}
+
+/// What is wrong with a listing's table: its rows must be a list of objects in the result's
+/// shape, and every column a field (through nested objects) of such a row.
+fn table_problems(op: &Operation, table: &Table) -> Vec<String> {
+    let Some(result) = crate::shape::result_shape(op) else {
+        return vec!["a table for a result without a shape".into()];
+    };
+    let list = if table.rows.is_empty() {
+        Some(&result)
+    } else {
+        result.pointer(&format!("/properties/{}", table.rows))
+    };
+    let Some(row) = list
+        .filter(|l| l["type"] == "array")
+        .map(|l| &l["items"])
+        .filter(|item| item["type"] == "object")
+    else {
+        return vec![format!(
+            "table rows `{}` are not a list of objects in the result",
+            table.rows
+        )];
+    };
+    let mut problems = Vec::new();
+    if table.columns.is_empty() {
+        problems.push("a table without columns".into());
+    }
+    for column in &table.columns {
+        let found = column.split('.').try_fold(row, |shape: &Json, field| {
+            shape.get("properties").and_then(|p| p.get(field))
+        });
+        if found.is_none() {
+            problems.push(format!("table column `{column}` is not a field of a row"));
+        }
+    }
+    problems
 }
 
 #[cfg(test)]
@@ -245,5 +289,26 @@ mod tests {
             status.max_length = Some(1);
         });
         assert!(found[0].contains("`max_length`"), "{found:?}");
+    }
+
+    #[test]
+    fn a_table_names_a_list_of_rows_and_fields_of_a_row() {
+        let found = problems(|c| {
+            let table = op(c, "list_repository_tags").table.as_mut().unwrap();
+            table.columns.push("publisher.name".into());
+        });
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].contains("`publisher.name` is not a field"),
+            "{found:?}"
+        );
+        let found = problems(|c| {
+            op(c, "list_repository_tags").table.as_mut().unwrap().rows = "count".into();
+        });
+        assert!(found[0].contains("not a list of objects"), "{found:?}");
+        let found = problems(|c| {
+            op(c, "search_repositories").table.as_mut().unwrap().columns = vec![];
+        });
+        assert!(found[0].contains("without columns"), "{found:?}");
     }
 }

@@ -139,7 +139,7 @@ async fn call(
         .await
         .unwrap();
     let catalog = instance
-        .get_export_index(&mut store, None, "dockhand:hub/catalog@0.3.0")
+        .get_export_index(&mut store, None, "dockhand:hub/catalog@0.4.0")
         .expect("the catalog interface");
     let index = instance
         .get_export_index(&mut store, Some(&catalog), "call")

@@ -20,7 +20,7 @@ use wasmtime::component::{Func, Type, Val};
 
 /// The `dockhand:hub` package version the interfaces are exported under (xtask's golden test
 /// checks that it is the generator's).
-const WIT_VERSION: &str = "0.3.0";
+const WIT_VERSION: &str = "0.4.0";
 
 /// A value for one argument: as JSON for `call`, and as the WIT value for the typed function.
 fn sample(name: &str, schema: &Value, wit: &Type) -> (Value, Val) {

@@ -26,6 +26,8 @@
 extern crate alloc;
 
 #[cfg(any(feature = "alloc", test))]
+pub mod env;
+#[cfg(any(feature = "alloc", test))]
 pub mod names;
 pub mod similar;
 pub mod time;

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         Some("gen") => generate(args.iter().any(|a| a == "--check")),
         Some("import") => import(&args[1..]),
         Some("standalone") => standalone(),
+        Some("gateway") => gateway(),
         Some("test") => test_everything(),
         _ => Err(USAGE.to_string()),
     };
@@ -30,7 +31,7 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str = "usage: cargo xtask gen [--check]\n       cargo xtask import <openapi.yaml> [--skeleton] [--write-shapes]\n       cargo xtask standalone\n       cargo xtask test";
+const USAGE: &str = "usage: cargo xtask gen [--check]\n       cargo xtask import <openapi.yaml> [--skeleton] [--write-shapes]\n       cargo xtask standalone\n       cargo xtask gateway\n       cargo xtask test";
 
 fn catalog() -> Result<dockhand_spec::Catalog, String> {
     dockhand_spec::Catalog::load_default().map_err(|e| e.to_string())
@@ -130,6 +131,38 @@ fn write_shapes(
 /// Runs both suites even when the first fails, so one run reports everything.
 /// Builds the plugin and the provider (release, wasm32-wasip2) and writes their composition
 /// beside them.
+/// Builds the gateway component and copies it to
+/// `target/wasm32-wasip2/release/dockhand-gateway.wasm`, the name the docs and spin.toml use.
+fn gateway() -> Result<ExitCode, String> {
+    use std::process::Command;
+    let root = xtask::repo_root();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let built = Command::new(cargo)
+        .args([
+            "build",
+            "-p",
+            "dockhand-gateway",
+            "--target",
+            "wasm32-wasip2",
+            "--release",
+        ])
+        .current_dir(&root)
+        .status()
+        .map_err(|e| format!("running cargo build: {e}"))?;
+    if !built.success() {
+        return Ok(ExitCode::FAILURE);
+    }
+    // cargo reads a relative CARGO_TARGET_DIR from the directory it runs in: the root here.
+    let dir = root
+        .join(std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| "target".into(), PathBuf::from))
+        .join("wasm32-wasip2/release");
+    let from = dir.join("dockhand_gateway.wasm");
+    let out = dir.join("dockhand-gateway.wasm");
+    let bytes = std::fs::copy(&from, &out).map_err(|e| format!("{}: {e}", from.display()))?;
+    println!("wrote {} ({bytes} bytes)", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
 fn standalone() -> Result<ExitCode, String> {
     use std::process::Command;
     let root = xtask::repo_root();

@@ -321,6 +321,16 @@ fn operation(w: &mut String, area: &str, op: &Operation, result_schema: &std::op
         result_schema.start, result_schema.end
     )
     .unwrap();
+    match &op.table {
+        None => w.push_str("        table: None,\n"),
+        Some(t) => writeln!(
+            w,
+            "        table: Some(Table {{ rows: {:?}, columns: {} }}),",
+            t.rows,
+            strs(&t.columns)
+        )
+        .unwrap(),
+    }
     w.push_str("    },\n");
 }
 

@@ -10,8 +10,9 @@ use std::fmt::Write;
 
 /// The version of the `dockhand:hub` package; hand-written WIT files state the same (a test
 /// checks), and so do the bindings. 0.2.0: `transport-error.kind` became an enum. 0.3.0:
-/// `operation-info` carries `result-schema`.
-pub const WIT_VERSION: &str = "0.3.0";
+/// `operation-info` carries `result-schema`. 0.4.0: and `table`, how a table for people shows a
+/// listing.
+pub const WIT_VERSION: &str = "0.4.0";
 
 /// The WIT type of a parameter or body field. Enums stay strings: Hub enum values such as
 /// `-last_updated` are not WIT identifiers, and the plugin validates them anyway.

@@ -16,7 +16,7 @@ import { WASIShim } from '@bytecodealliance/preview2-shim/instantiation';
 export const DEFAULT_BASE_URL = 'https://hub.docker.com';
 
 const GEN_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'gen');
-const WIT_VERSION = '0.3.0';
+const WIT_VERSION = '0.4.0';
 
 // The transpiled component, loaded once per process. A missing gen/ is a setup error with a hint.
 let generated;
@@ -282,7 +282,7 @@ export class Hub {
       invalidate: (account, kind) => this.#invalidate(account, kind),
     };
     // jco 1.35 with --instantiation: the .d.ts names imports with their version
-    // (`dockhand:hub/credentials@0.3.0`) but the generated JavaScript reads them without it.
+    // (`dockhand:hub/credentials@0.4.0`) but the generated JavaScript reads them without it.
     // Both spellings are given so that either reading works.
     const imports = { ...wasi, 'dockhand:hub/credentials': credentials };
     for (const [key, value] of Object.entries(wasi)) imports[`${key}@0.2.12`] = value;

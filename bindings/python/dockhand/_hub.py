@@ -36,7 +36,7 @@ else:
 
 DEFAULT_BASE_URL = "https://hub.docker.com"
 WIT_PACKAGE = "dockhand:hub"
-WIT_VERSION = "0.3.0"
+WIT_VERSION = "0.4.0"
 
 # Keyword arguments of `Hub.call` and the typed functions that are call options, not operation
 # arguments. (`account` is an operation argument of the audit-log operations, hence `as_account`.)

@@ -15,7 +15,7 @@ from wasmtime.component import Component, Linker, Record, Variant
 
 from conftest import ALICE, ALICE_PAT, REPO
 
-CATALOG = "dockhand:hub/catalog@0.3.0"
+CATALOG = "dockhand:hub/catalog@0.4.0"
 
 
 def standalone_path() -> Path:

@@ -48,51 +48,22 @@ pub(super) async fn docs(state: &Arc<State>, topic: Option<&str>) -> Response<Bo
     let topic = topic.map(|t| t.trim_end_matches('/'));
     let topic = topic.filter(|t| !t.is_empty());
     match state.hub.docs(topic).await {
-        Ok(markdown) => respond(StatusCode::OK, "text/markdown; charset=utf-8", markdown),
+        Ok(markdown) => respond(StatusCode::OK, dockhand_api::MARKDOWN, markdown),
         Err(e) => error_response(&e),
     }
 }
 
-/// The call options of a `/v1/call` query string; `Err` names the parameter that is wrong.
+/// The call options of a `/v1/call` query string (`dockhand-api` reads them, as the gateway
+/// does); `Err` names the parameter that is wrong.
 fn options_of(query: Option<&str>, client: &Client) -> Result<CallOptions, String> {
-    let mut options = CallOptions {
+    let options = dockhand_api::call_options(query)?;
+    Ok(CallOptions {
         account: client.account.clone(),
+        all_pages: options.all_pages,
+        max_pages: options.max_pages,
+        page_concurrency: options.page_concurrency,
         ..CallOptions::default()
-    };
-    for pair in query
-        .unwrap_or_default()
-        .split('&')
-        .filter(|p| !p.is_empty())
-    {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, "true"));
-        let count = |most: u32| {
-            value
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=most).contains(n))
-                .ok_or_else(|| {
-                    format!("query parameter `{key}`: expected a whole number from 1 to {most}")
-                })
-        };
-        match key {
-            "all_pages" => {
-                options.all_pages = match value {
-                    "true" | "1" => true,
-                    "false" | "0" => false,
-                    _ => return Err("query parameter `all_pages`: expected true or false".into()),
-                }
-            }
-            "max_pages" => options.max_pages = Some(count(10_000)?),
-            "page_concurrency" => options.page_concurrency = Some(count(32)?),
-            _ => {
-                return Err(format!(
-                    "unknown query parameter `{key}`: the call options are all_pages, \
-                     max_pages and page_concurrency; arguments go in the JSON body"
-                ));
-            }
-        }
-    }
-    Ok(options)
+    })
 }
 
 pub(super) async fn call(
@@ -176,64 +147,36 @@ async fn run(
 ) -> Result<Response<Body>, Failure> {
     let options = options_of(request.uri().query(), client)
         .map_err(|m| Failure::Request(StatusCode::BAD_REQUEST, "usage", m))?;
-    // JSON only: a web page cannot send it to another origin without the browser asking first.
-    let json = request
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/json")
-        });
-    if !json {
-        return Err(Failure::Request(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+    let bad = |bad: dockhand_api::BadRequest| {
+        Failure::Request(
+            StatusCode::from_u16(bad.status).unwrap_or(StatusCode::BAD_REQUEST),
             "usage",
-            "the arguments are a JSON object: send Content-Type: application/json".into(),
-        ));
-    }
+            bad.message,
+        )
+    };
+    dockhand_api::declares_json(
+        request
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+    )
+    .map_err(bad)?;
     // A write by a read-only client is refused before its body is read or anything is sent.
     if !client.allow_write
         && let Ok(Some(op)) = state.hub.resolve(operation).await
         && op.access == Access::Write
     {
-        return Err(Failure::Call(CallError::Hub(HubError::Denied(format!(
-            "`{}` is a write operation and client '{}' is read-only (allow_write in \
-             serve.clients); nothing was sent",
-            op.name, client.name
-        )))));
+        return Err(Failure::Call(CallError::Hub(HubError::Denied(
+            dockhand_api::read_only(&op.name, &client.name),
+        ))));
     }
     let limit = state.options.max_body_bytes;
     let body = Limited::new(request.into_body(), limit)
         .collect()
         .await
-        .map_err(|_| {
-            Failure::Request(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "usage",
-                format!("the request body is over {limit} bytes"),
-            )
-        })?
+        .map_err(|_| bad(dockhand_api::body_too_large(limit)))?
         .to_bytes();
-    let args: Value = if body.iter().all(u8::is_ascii_whitespace) {
-        Value::Object(Default::default())
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            Failure::Request(
-                StatusCode::BAD_REQUEST,
-                "usage",
-                format!("the body is not JSON: {e}"),
-            )
-        })?
-    };
-    if !args.is_object() {
-        return Err(Failure::Request(
-            StatusCode::BAD_REQUEST,
-            "usage",
-            "the body must be a JSON object of named arguments".into(),
-        ));
-    }
+    let args = dockhand_api::call_arguments(&body).map_err(bad)?;
     let result = state
         .hub
         .call(operation, &args, &options)
@@ -245,7 +188,9 @@ async fn run(
     }
     let mut response = json_response(StatusCode::OK, &result.body);
     if let Ok(value) = result.pages.to_string().parse() {
-        response.headers_mut().insert("x-dockhand-pages", value);
+        response
+            .headers_mut()
+            .insert(dockhand_api::PAGES_HEADER, value);
     }
     Ok(response)
 }

@@ -1,10 +1,9 @@
 //! Which client a request comes from, by the bearer it presents. Tokens are compared by their
-//! SHA-256 digests, in time that does not depend on where they differ, so that neither a
-//! token's length nor its first wrong byte can be learnt from how fast a refusal comes.
+//! SHA-256 digests, in time that does not depend on where they differ (`dockhand_api::authenticate`,
+//! which the gateway component uses too).
 
 use crate::credentials::ServeClient;
 use http::HeaderMap;
-use sha2::{Digest, Sha256};
 
 /// A client as the server treats it.
 #[derive(Debug, Clone)]
@@ -29,7 +28,7 @@ impl Clients {
             .iter()
             .map(|c| {
                 (
-                    Sha256::digest(c.token.expose().as_bytes()).into(),
+                    dockhand_api::token_digest(c.token.expose()),
                     Client {
                         name: c.name.clone(),
                         account: c.account.clone(),
@@ -65,23 +64,7 @@ impl Clients {
             return Some(local);
         }
         let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
-        let (scheme, token) = value.split_once(' ')?;
-        if !scheme.eq_ignore_ascii_case("bearer") {
-            return None;
-        }
-        let presented: [u8; 32] = Sha256::digest(token.trim().as_bytes()).into();
-        // Every client is compared, whichever matches.
-        let mut found = None;
-        for (digest, client) in &self.tokens {
-            let difference = digest
-                .iter()
-                .zip(presented.iter())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-            if difference == 0 {
-                found = Some(client);
-            }
-        }
-        found
+        dockhand_api::authenticate(Some(value), &self.tokens)
     }
 }
 

@@ -357,10 +357,7 @@ fn json_response(status: StatusCode, value: &serde_json::Value) -> Response<Body
 
 /// A refusal in the error shape every surface uses.
 fn refusal(status: StatusCode, kind: &str, message: &str) -> Response<Body> {
-    json_response(
-        status,
-        &serde_json::json!({"error": {"kind": kind, "message": message}}),
-    )
+    json_response(status, &dockhand_api::refusal(kind, message))
 }
 
 async fn route(state: &Arc<State>, request: Request<Incoming>) -> Response<Body> {
@@ -381,8 +378,7 @@ async fn route(state: &Arc<State>, request: Request<Incoming>) -> Response<Body>
         let mut response = refusal(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
-            "a client token is required: Authorization: Bearer <token> (serve.clients in \
-             config.yaml)",
+            dockhand_api::NEEDS_CLIENT_TOKEN,
         );
         response.headers_mut().insert(
             http::header::WWW_AUTHENTICATE,
@@ -422,8 +418,7 @@ async fn route(state: &Arc<State>, request: Request<Incoming>) -> Response<Body>
         _ => refusal(
             StatusCode::NOT_FOUND,
             "not-found",
-            "no such route: /mcp, /v1/operations, /v1/docs[/{topic}], /v1/call/{operation}, \
-             /healthz, /metrics",
+            &dockhand_api::no_such_route(true),
         ),
     }
 }

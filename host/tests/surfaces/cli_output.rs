@@ -201,6 +201,7 @@ sys.exit(os.waitstatus_to_exitcode(status))
         .env_clear()
         .env("HOME", home)
         .env("PATH", "/usr/bin:/bin")
+        .env("TERM", "xterm")
         .arg("-c")
         .arg(DRIVER)
         .arg(prompt)
@@ -271,7 +272,7 @@ async fn a_destructive_call_asks_on_a_terminal_and_never_in_a_pipe() {
     // At a terminal an answer without a body says what was done, not `null`.
     assert!(
         screen.contains(
-            "done: delete_repository_tag (DELETE /v2/repositories/alice/demo/tags/latest/), HTTP 204"
+            "deleted repository tag alice/demo/latest (DELETE /v2/repositories/alice/demo/tags/latest/, HTTP 204)"
         ),
         "{screen}"
     );
@@ -323,8 +324,8 @@ async fn token_stdin_at_a_terminal_asks_without_echo() {
     );
 }
 
-/// `--all-pages` at a terminal counts the pages as they are requested, on stderr, and clears the
-/// line before the result; piped, nothing but the result.
+/// `--all-pages` at a terminal counts the pages as they are requested, on stderr, with how many
+/// to expect, and clears the line before the result; piped, nothing but the result.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn all_pages_shows_progress_at_a_terminal_only() {
     let hub = MockHub::start(MockConfig::default()).await.unwrap();
@@ -343,7 +344,11 @@ async fn all_pages_shows_progress_at_a_terminal_only() {
     let (code, screen) = under_a_terminal(home.path(), &args, "");
     assert_eq!(code, 0, "{screen}");
     assert!(screen.contains("fetching pages: 1 requested"), "{screen}");
-    assert!(screen.contains("\"latest\""), "{screen}");
+    // Five tags one to a page: five pages, once the first has said how many tags there are.
+    assert!(screen.contains(" of 5 requested"), "{screen:?}");
+    // The result follows on a clean line: a table, at a terminal.
+    assert!(screen.contains("\r\x1b[2K\x1b[1mNAME"), "{screen:?}");
+    assert!(screen.contains("\nlatest "), "{screen}");
 
     let piped = dockhand(home.path(), &args, &[], "").await;
     assert_eq!(piped.code, 0, "{}", piped.stderr);

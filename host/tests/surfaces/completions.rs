@@ -83,6 +83,101 @@ async fn every_shell_script_names_the_operations_and_bash_completes_one() {
     );
 }
 
+/// Runs `script` in `shell` with the dockhand under test first on `PATH`; what it printed.
+fn in_shell(shell: &str, flags: &[&str], script: &str, home: &std::path::Path) -> String {
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_dockhand"))
+        .parent()
+        .unwrap();
+    let out = std::process::Command::new(shell)
+        .env("PATH", format!("{}:/usr/bin:/bin", bin_dir.display()))
+        .env("HOME", home)
+        .args(flags)
+        .arg(script)
+        .output()
+        .unwrap_or_else(|e| panic!("{shell} runs (.ci/run installs it): {e}"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// zsh and fish complete an operation's argument names after it, as bash does; PowerShell's
+/// script asks for them the same way (no PowerShell here to run it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zsh_fish_and_powershell_complete_argument_names_after_an_operation() {
+    let home = tempfile::tempdir().unwrap();
+    let script = |shell: &str| {
+        let home = home.path().to_path_buf();
+        let shell = shell.to_string();
+        async move {
+            let run = dockhand(&home, &["completions", &shell], &[], "").await;
+            assert_eq!(run.code, 0, "{}", run.stderr);
+            run.stdout
+        }
+    };
+
+    let fish = home.path().join("dockhand.fish");
+    std::fs::write(&fish, script("fish").await).unwrap();
+    let offered = in_shell(
+        "fish",
+        &["--no-config", "-c"],
+        &format!(
+            "source {0}; complete -C'dockhand call list_repository_tags pa'; echo ---; \
+             complete -C'dockhand call list_repository_t'",
+            fish.display()
+        ),
+        home.path(),
+    );
+    let (arguments, operations) = offered.split_once("---\n").unwrap();
+    let mut names: Vec<&str> = arguments.lines().collect();
+    names.sort();
+    assert_eq!(names, ["page=", "page_size="], "fish offered: {offered}");
+    assert_eq!(
+        operations.trim(),
+        "list_repository_tags",
+        "fish offered: {offered}"
+    );
+
+    // zsh: the operation-aware function is what compdef registers; `compadd` is replaced by
+    // one that prints what it is given, which is what zsh would offer.
+    let zsh = home.path().join("_dockhand");
+    std::fs::write(&zsh, script("zsh").await).unwrap();
+    let offered = in_shell(
+        "zsh",
+        &["-fc"],
+        &format!(
+            "autoload -Uz compinit; compinit -u -d {0}/.zcompdump; source {1}; \
+             print -r -- ${{_comps[dockhand]}}; \
+             compadd() {{ local i=${{@[(i)--]}}; print -l -- \"${{@[i+1,-1]}}\" }}; \
+             words=(dockhand call list_repository_tags pa); CURRENT=4; \
+             _dockhand_with_arguments",
+            home.path().display(),
+            zsh.display()
+        ),
+        home.path(),
+    );
+    let mut lines = offered.lines();
+    assert_eq!(lines.next(), Some("_dockhand_with_arguments"), "{offered}");
+    let mut names: Vec<&str> = lines.collect();
+    names.sort();
+    assert_eq!(names, ["page=", "page_size="], "zsh offered: {offered}");
+
+    let powershell = script("powershell").await;
+    let hook = powershell
+        .split("if ($command -like 'dockhand;call;*')")
+        .nth(1)
+        .expect("the PowerShell script asks for argument names after an operation");
+    assert!(
+        hook.split("$completions = @(switch")
+            .next()
+            .unwrap()
+            .contains("dockhand __argument-names $operation"),
+        "{hook}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn man_writes_a_page_per_command() {
     let home = tempfile::tempdir().unwrap();

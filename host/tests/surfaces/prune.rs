@@ -693,3 +693,64 @@ async fn ctrl_c_stops_an_apply_between_deletes() {
     assert_eq!(sent.len(), deleted, "{sent:?}");
     assert!(sent.iter().all(|s| *s == 204), "{sent:?}");
 }
+
+/// On a terminal the apply draws one progress bar (the CLI's, as `--all-pages` does) and clears
+/// it; the per-tag lines are for pipes and logs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_at_a_terminal_draws_a_progress_bar() {
+    let hub = mock_with_big_repository().await;
+    let home = tempfile::tempdir().unwrap();
+    let base = hub.base_url();
+    let plan_file = home.path().join("plan.json");
+    let plan_path = plan_file.to_str().unwrap();
+    let plan = dockhand(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "tags",
+            "prune",
+            "alice/big",
+            "--match",
+            "^build-1.$",
+            "--keep-last",
+            "2",
+            "--plan-out",
+            plan_path,
+        ],
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(plan.code, 0, "{}", plan.stderr);
+    let (code, screen) = crate::cli_tables::on_a_terminal(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "tags",
+            "prune",
+            "alice/big",
+            "--apply",
+            plan_path,
+        ],
+        &ALICE_ENV,
+        120,
+    );
+    assert_eq!(code, 0, "{screen}");
+    assert!(
+        (1..=8).any(|n| screen.contains(&format!("] {n}/8 "))),
+        "a bar counting the tags: {screen:?}"
+    );
+    assert!(screen.contains('#'), "{screen:?}");
+    assert!(
+        !screen.contains("[1/8]"),
+        "no log lines on a terminal: {screen:?}"
+    );
+    assert!(
+        crate::cli_tables::text_of(&screen).contains("8 deleted"),
+        "{screen}"
+    );
+}

@@ -15,11 +15,11 @@ use std::path::Path;
 use std::process::Child;
 use std::sync::{Arc, Mutex};
 
-const READER_TOKEN: &str = "serve-client-token-reader-0001";
-const WRITER_TOKEN: &str = "serve-client-token-writer-0002";
+pub(crate) const READER_TOKEN: &str = "serve-client-token-reader-0001";
+pub(crate) const WRITER_TOKEN: &str = "serve-client-token-writer-0002";
 
 /// A home whose config.yaml names the two clients, their tokens in 0600 files.
-fn home_with_clients() -> tempfile::TempDir {
+pub(crate) fn home_with_clients() -> tempfile::TempDir {
     let home = tempfile::tempdir().unwrap();
     let dir = home.path().join(".config/dockhand");
     std::fs::create_dir_all(&dir).unwrap();
@@ -43,9 +43,9 @@ fn home_with_clients() -> tempfile::TempDir {
 }
 
 /// A running `dockhand serve`: its base URL, and everything it wrote on stderr so far.
-struct Served {
+pub(crate) struct Served {
     child: Child,
-    base: String,
+    pub(crate) base: String,
     stderr: Arc<Mutex<Vec<String>>>,
 }
 
@@ -58,7 +58,7 @@ impl Drop for Served {
 }
 
 impl Served {
-    fn start(home: &Path, hub: &MockHub, extra: &[&str]) -> Served {
+    pub(crate) fn start(home: &Path, hub: &MockHub, extra: &[&str]) -> Served {
         let mut args = vec![
             "--base-url",
             hub.base_url().leak(),
@@ -117,7 +117,7 @@ impl Served {
     }
 }
 
-async fn send(
+pub(crate) async fn send(
     base: &str,
     method: Method,
     path: &str,
@@ -141,7 +141,7 @@ async fn send(
         .unwrap()
 }
 
-fn json_of(r: &BufferedResponse) -> Value {
+pub(crate) fn json_of(r: &BufferedResponse) -> Value {
     serde_json::from_slice(&r.body)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&r.body)))
 }

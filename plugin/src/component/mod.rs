@@ -6,12 +6,12 @@ use crate::prelude::*;
 
 mod allocator;
 mod builtins;
-mod transport;
 mod typed;
 
 use crate::client::{self, CredentialKind};
 use crate::error::{HubError as CoreError, RateLimit as CoreRateLimit, TransportKind as CoreKind};
-use crate::retry::{self, RetryPolicy};
+use crate::retry::RetryPolicy;
+use crate::wasip2::{WasiClock, WasiHttp};
 use core::time::Duration;
 use serde_json::{Map, Value};
 
@@ -72,6 +72,10 @@ impl wit_catalog::Guest for Component {
                 summary: op.summary.to_string(),
                 args_schema: crate::schema::args_schema(op).to_string(),
                 result_schema: op.result_schema(&result_schemas).to_string(),
+                table: op.table.as_ref().map(|t| wit_catalog::TableView {
+                    rows: t.rows.to_string(),
+                    columns: t.columns.iter().map(|c| c.to_string()).collect(),
+                }),
             })
             .collect()
     }
@@ -119,7 +123,7 @@ impl wit_catalog::Guest for Component {
             &repository,
             &policy,
             &core_options(options),
-            &mut transport::WasiHttp,
+            &mut WasiHttp,
             &mut HostCredentials,
             &mut WasiClock,
         )
@@ -148,7 +152,7 @@ impl wit_catalog::Guest for Component {
             &plan,
             max_delete,
             &core_options(options),
-            &mut transport::WasiHttp,
+            &mut WasiHttp,
             &mut HostCredentials,
             &mut WasiClock,
         )
@@ -222,7 +226,7 @@ fn run(name: &str, args: &Value, options: CallOptions) -> Result<Response, HubEr
         name,
         args,
         &options,
-        &mut transport::WasiHttp,
+        &mut WasiHttp,
         &mut HostCredentials,
         &mut WasiClock,
     )
@@ -238,25 +242,6 @@ fn run(name: &str, args: &Value, options: CallOptions) -> Result<Response, HubEr
 
 /// The host's `credentials` import.
 struct HostCredentials;
-
-/// wasi clocks and randomness. Sleeping blocks on a pollable, so the host (not the guest) does
-/// the waiting and can end the call at its deadline meanwhile.
-struct WasiClock;
-
-impl retry::Clock for WasiClock {
-    fn now_unix(&mut self) -> u64 {
-        wasi::clocks::wall_clock::now().seconds
-    }
-
-    fn sleep(&mut self, duration: Duration) {
-        let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
-        wasi::clocks::monotonic_clock::subscribe_duration(nanos).block();
-    }
-
-    fn random(&mut self) -> u64 {
-        wasi::random::insecure::get_insecure_random_u64()
-    }
-}
 
 fn wit_kind(kind: CredentialKind) -> credentials::CredentialKind {
     match kind {

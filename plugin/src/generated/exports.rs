@@ -140,7 +140,7 @@ pub(super) unsafe fn store_options(
 
 // access-tokens
 
-#[unsafe(export_name = "dockhand:hub/access-tokens@0.3.0#list-personal-access-tokens")]
+#[unsafe(export_name = "dockhand:hub/access-tokens@0.4.0#list-personal-access-tokens")]
 unsafe extern "C" fn export_list_personal_access_tokens(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -150,12 +150,12 @@ unsafe extern "C" fn export_list_personal_access_tokens(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.3.0#list-personal-access-tokens")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.4.0#list-personal-access-tokens")]
 unsafe extern "C" fn post_return_list_personal_access_tokens(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/access-tokens@0.3.0#create-personal-access-token")]
+#[unsafe(export_name = "dockhand:hub/access-tokens@0.4.0#create-personal-access-token")]
 unsafe extern "C" fn export_create_personal_access_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -166,12 +166,12 @@ unsafe extern "C" fn export_create_personal_access_token(p: *mut u8) -> *mut u8 
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.3.0#create-personal-access-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.4.0#create-personal-access-token")]
 unsafe extern "C" fn post_return_create_personal_access_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/access-tokens@0.3.0#get-personal-access-token")]
+#[unsafe(export_name = "dockhand:hub/access-tokens@0.4.0#get-personal-access-token")]
 unsafe extern "C" fn export_get_personal_access_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -180,12 +180,12 @@ unsafe extern "C" fn export_get_personal_access_token(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.3.0#get-personal-access-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.4.0#get-personal-access-token")]
 unsafe extern "C" fn post_return_get_personal_access_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/access-tokens@0.3.0#delete-personal-access-token")]
+#[unsafe(export_name = "dockhand:hub/access-tokens@0.4.0#delete-personal-access-token")]
 unsafe extern "C" fn export_delete_personal_access_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -194,12 +194,12 @@ unsafe extern "C" fn export_delete_personal_access_token(p: *mut u8) -> *mut u8 
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.3.0#delete-personal-access-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.4.0#delete-personal-access-token")]
 unsafe extern "C" fn post_return_delete_personal_access_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/access-tokens@0.3.0#update-personal-access-token")]
+#[unsafe(export_name = "dockhand:hub/access-tokens@0.4.0#update-personal-access-token")]
 unsafe extern "C" fn export_update_personal_access_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -210,14 +210,14 @@ unsafe extern "C" fn export_update_personal_access_token(p: *mut u8) -> *mut u8 
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.3.0#update-personal-access-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/access-tokens@0.4.0#update-personal-access-token")]
 unsafe extern "C" fn post_return_update_personal_access_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // audit-logs
 
-#[unsafe(export_name = "dockhand:hub/audit-logs@0.3.0#list-audit-log-actions")]
+#[unsafe(export_name = "dockhand:hub/audit-logs@0.4.0#list-audit-log-actions")]
 unsafe extern "C" fn export_list_audit_log_actions(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -226,12 +226,12 @@ unsafe extern "C" fn export_list_audit_log_actions(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/audit-logs@0.3.0#list-audit-log-actions")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/audit-logs@0.4.0#list-audit-log-actions")]
 unsafe extern "C" fn post_return_list_audit_log_actions(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/audit-logs@0.3.0#list-audit-log-events")]
+#[unsafe(export_name = "dockhand:hub/audit-logs@0.4.0#list-audit-log-events")]
 unsafe extern "C" fn export_list_audit_log_events(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -247,14 +247,14 @@ unsafe extern "C" fn export_list_audit_log_events(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/audit-logs@0.3.0#list-audit-log-events")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/audit-logs@0.4.0#list-audit-log-events")]
 unsafe extern "C" fn post_return_list_audit_log_events(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // authentication
 
-#[unsafe(export_name = "dockhand:hub/authentication@0.3.0#login")]
+#[unsafe(export_name = "dockhand:hub/authentication@0.4.0#login")]
 unsafe extern "C" fn export_login(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -264,12 +264,12 @@ unsafe extern "C" fn export_login(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/authentication@0.3.0#login")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/authentication@0.4.0#login")]
 unsafe extern "C" fn post_return_login(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/authentication@0.3.0#login-second-factor")]
+#[unsafe(export_name = "dockhand:hub/authentication@0.4.0#login-second-factor")]
 unsafe extern "C" fn export_login_second_factor(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -279,12 +279,12 @@ unsafe extern "C" fn export_login_second_factor(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/authentication@0.3.0#login-second-factor")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/authentication@0.4.0#login-second-factor")]
 unsafe extern "C" fn post_return_login_second_factor(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/authentication@0.3.0#create-auth-token")]
+#[unsafe(export_name = "dockhand:hub/authentication@0.4.0#create-auth-token")]
 unsafe extern "C" fn export_create_auth_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -294,14 +294,14 @@ unsafe extern "C" fn export_create_auth_token(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/authentication@0.3.0#create-auth-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/authentication@0.4.0#create-auth-token")]
 unsafe extern "C" fn post_return_create_auth_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // groups
 
-#[unsafe(export_name = "dockhand:hub/groups@0.3.0#list-org-groups")]
+#[unsafe(export_name = "dockhand:hub/groups@0.4.0#list-org-groups")]
 unsafe extern "C" fn export_list_org_groups(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -314,12 +314,12 @@ unsafe extern "C" fn export_list_org_groups(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.3.0#list-org-groups")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.4.0#list-org-groups")]
 unsafe extern "C" fn post_return_list_org_groups(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/groups@0.3.0#create-org-group")]
+#[unsafe(export_name = "dockhand:hub/groups@0.4.0#create-org-group")]
 unsafe extern "C" fn export_create_org_group(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -330,12 +330,12 @@ unsafe extern "C" fn export_create_org_group(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.3.0#create-org-group")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.4.0#create-org-group")]
 unsafe extern "C" fn post_return_create_org_group(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/groups@0.3.0#get-org-group")]
+#[unsafe(export_name = "dockhand:hub/groups@0.4.0#get-org-group")]
 unsafe extern "C" fn export_get_org_group(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -345,12 +345,12 @@ unsafe extern "C" fn export_get_org_group(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.3.0#get-org-group")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.4.0#get-org-group")]
 unsafe extern "C" fn post_return_get_org_group(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/groups@0.3.0#update-org-group")]
+#[unsafe(export_name = "dockhand:hub/groups@0.4.0#update-org-group")]
 unsafe extern "C" fn export_update_org_group(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -362,12 +362,12 @@ unsafe extern "C" fn export_update_org_group(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.3.0#update-org-group")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.4.0#update-org-group")]
 unsafe extern "C" fn post_return_update_org_group(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/groups@0.3.0#delete-org-group")]
+#[unsafe(export_name = "dockhand:hub/groups@0.4.0#delete-org-group")]
 unsafe extern "C" fn export_delete_org_group(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -377,12 +377,12 @@ unsafe extern "C" fn export_delete_org_group(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.3.0#delete-org-group")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.4.0#delete-org-group")]
 unsafe extern "C" fn post_return_delete_org_group(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/groups@0.3.0#patch-org-group")]
+#[unsafe(export_name = "dockhand:hub/groups@0.4.0#patch-org-group")]
 unsafe extern "C" fn export_patch_org_group(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -394,12 +394,12 @@ unsafe extern "C" fn export_patch_org_group(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.3.0#patch-org-group")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.4.0#patch-org-group")]
 unsafe extern "C" fn post_return_patch_org_group(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/groups@0.3.0#list-group-members")]
+#[unsafe(export_name = "dockhand:hub/groups@0.4.0#list-group-members")]
 unsafe extern "C" fn export_list_group_members(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -412,12 +412,12 @@ unsafe extern "C" fn export_list_group_members(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.3.0#list-group-members")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.4.0#list-group-members")]
 unsafe extern "C" fn post_return_list_group_members(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/groups@0.3.0#add-group-member")]
+#[unsafe(export_name = "dockhand:hub/groups@0.4.0#add-group-member")]
 unsafe extern "C" fn export_add_group_member(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -428,12 +428,12 @@ unsafe extern "C" fn export_add_group_member(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.3.0#add-group-member")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.4.0#add-group-member")]
 unsafe extern "C" fn post_return_add_group_member(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/groups@0.3.0#remove-group-member")]
+#[unsafe(export_name = "dockhand:hub/groups@0.4.0#remove-group-member")]
 unsafe extern "C" fn export_remove_group_member(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -444,14 +444,14 @@ unsafe extern "C" fn export_remove_group_member(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.3.0#remove-group-member")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/groups@0.4.0#remove-group-member")]
 unsafe extern "C" fn post_return_remove_group_member(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // invites
 
-#[unsafe(export_name = "dockhand:hub/invites@0.3.0#list-org-invites")]
+#[unsafe(export_name = "dockhand:hub/invites@0.4.0#list-org-invites")]
 unsafe extern "C" fn export_list_org_invites(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -460,12 +460,12 @@ unsafe extern "C" fn export_list_org_invites(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/invites@0.3.0#list-org-invites")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/invites@0.4.0#list-org-invites")]
 unsafe extern "C" fn post_return_list_org_invites(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/invites@0.3.0#cancel-invite")]
+#[unsafe(export_name = "dockhand:hub/invites@0.4.0#cancel-invite")]
 unsafe extern "C" fn export_cancel_invite(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -474,12 +474,12 @@ unsafe extern "C" fn export_cancel_invite(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/invites@0.3.0#cancel-invite")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/invites@0.4.0#cancel-invite")]
 unsafe extern "C" fn post_return_cancel_invite(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/invites@0.3.0#resend-invite")]
+#[unsafe(export_name = "dockhand:hub/invites@0.4.0#resend-invite")]
 unsafe extern "C" fn export_resend_invite(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -488,12 +488,12 @@ unsafe extern "C" fn export_resend_invite(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/invites@0.3.0#resend-invite")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/invites@0.4.0#resend-invite")]
 unsafe extern "C" fn post_return_resend_invite(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/invites@0.3.0#bulk-create-invites")]
+#[unsafe(export_name = "dockhand:hub/invites@0.4.0#bulk-create-invites")]
 unsafe extern "C" fn export_bulk_create_invites(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -507,14 +507,14 @@ unsafe extern "C" fn export_bulk_create_invites(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/invites@0.3.0#bulk-create-invites")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/invites@0.4.0#bulk-create-invites")]
 unsafe extern "C" fn post_return_bulk_create_invites(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // org-access-tokens
 
-#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.3.0#list-org-access-tokens")]
+#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.4.0#list-org-access-tokens")]
 unsafe extern "C" fn export_list_org_access_tokens(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -525,12 +525,12 @@ unsafe extern "C" fn export_list_org_access_tokens(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.3.0#list-org-access-tokens")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.4.0#list-org-access-tokens")]
 unsafe extern "C" fn post_return_list_org_access_tokens(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.3.0#create-org-access-token")]
+#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.4.0#create-org-access-token")]
 unsafe extern "C" fn export_create_org_access_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -543,12 +543,12 @@ unsafe extern "C" fn export_create_org_access_token(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.3.0#create-org-access-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.4.0#create-org-access-token")]
 unsafe extern "C" fn post_return_create_org_access_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.3.0#get-org-access-token")]
+#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.4.0#get-org-access-token")]
 unsafe extern "C" fn export_get_org_access_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -558,12 +558,12 @@ unsafe extern "C" fn export_get_org_access_token(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.3.0#get-org-access-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.4.0#get-org-access-token")]
 unsafe extern "C" fn post_return_get_org_access_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.3.0#delete-org-access-token")]
+#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.4.0#delete-org-access-token")]
 unsafe extern "C" fn export_delete_org_access_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -573,12 +573,12 @@ unsafe extern "C" fn export_delete_org_access_token(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.3.0#delete-org-access-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.4.0#delete-org-access-token")]
 unsafe extern "C" fn post_return_delete_org_access_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.3.0#update-org-access-token")]
+#[unsafe(export_name = "dockhand:hub/org-access-tokens@0.4.0#update-org-access-token")]
 unsafe extern "C" fn export_update_org_access_token(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -592,14 +592,14 @@ unsafe extern "C" fn export_update_org_access_token(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.3.0#update-org-access-token")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/org-access-tokens@0.4.0#update-org-access-token")]
 unsafe extern "C" fn post_return_update_org_access_token(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // org-settings
 
-#[unsafe(export_name = "dockhand:hub/org-settings@0.3.0#get-org-settings")]
+#[unsafe(export_name = "dockhand:hub/org-settings@0.4.0#get-org-settings")]
 unsafe extern "C" fn export_get_org_settings(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -608,12 +608,12 @@ unsafe extern "C" fn export_get_org_settings(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/org-settings@0.3.0#get-org-settings")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/org-settings@0.4.0#get-org-settings")]
 unsafe extern "C" fn post_return_get_org_settings(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/org-settings@0.3.0#update-org-settings")]
+#[unsafe(export_name = "dockhand:hub/org-settings@0.4.0#update-org-settings")]
 unsafe extern "C" fn export_update_org_settings(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -623,14 +623,14 @@ unsafe extern "C" fn export_update_org_settings(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/org-settings@0.3.0#update-org-settings")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/org-settings@0.4.0#update-org-settings")]
 unsafe extern "C" fn post_return_update_org_settings(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // orgs
 
-#[unsafe(export_name = "dockhand:hub/orgs@0.3.0#list-org-members")]
+#[unsafe(export_name = "dockhand:hub/orgs@0.4.0#list-org-members")]
 unsafe extern "C" fn export_list_org_members(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -645,12 +645,12 @@ unsafe extern "C" fn export_list_org_members(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/orgs@0.3.0#list-org-members")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/orgs@0.4.0#list-org-members")]
 unsafe extern "C" fn post_return_list_org_members(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/orgs@0.3.0#export-org-members")]
+#[unsafe(export_name = "dockhand:hub/orgs@0.4.0#export-org-members")]
 unsafe extern "C" fn export_export_org_members(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -659,12 +659,12 @@ unsafe extern "C" fn export_export_org_members(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/orgs@0.3.0#export-org-members")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/orgs@0.4.0#export-org-members")]
 unsafe extern "C" fn post_return_export_org_members(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/orgs@0.3.0#update-org-member-role")]
+#[unsafe(export_name = "dockhand:hub/orgs@0.4.0#update-org-member-role")]
 unsafe extern "C" fn export_update_org_member_role(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -675,12 +675,12 @@ unsafe extern "C" fn export_update_org_member_role(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/orgs@0.3.0#update-org-member-role")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/orgs@0.4.0#update-org-member-role")]
 unsafe extern "C" fn post_return_update_org_member_role(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/orgs@0.3.0#remove-org-member")]
+#[unsafe(export_name = "dockhand:hub/orgs@0.4.0#remove-org-member")]
 unsafe extern "C" fn export_remove_org_member(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -690,14 +690,14 @@ unsafe extern "C" fn export_remove_org_member(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/orgs@0.3.0#remove-org-member")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/orgs@0.4.0#remove-org-member")]
 unsafe extern "C" fn post_return_remove_org_member(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // repositories
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#list-repository-tags")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.4.0#list-repository-tags")]
 unsafe extern "C" fn export_list_repository_tags(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -709,12 +709,12 @@ unsafe extern "C" fn export_list_repository_tags(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#list-repository-tags")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.4.0#list-repository-tags")]
 unsafe extern "C" fn post_return_list_repository_tags(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#check-repository-tags")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.4.0#check-repository-tags")]
 unsafe extern "C" fn export_check_repository_tags(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -724,12 +724,12 @@ unsafe extern "C" fn export_check_repository_tags(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#check-repository-tags")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.4.0#check-repository-tags")]
 unsafe extern "C" fn post_return_check_repository_tags(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#get-repository-tag")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.4.0#get-repository-tag")]
 unsafe extern "C" fn export_get_repository_tag(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -740,12 +740,12 @@ unsafe extern "C" fn export_get_repository_tag(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#get-repository-tag")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.4.0#get-repository-tag")]
 unsafe extern "C" fn post_return_get_repository_tag(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#check-repository-tag")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.4.0#check-repository-tag")]
 unsafe extern "C" fn export_check_repository_tag(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -756,12 +756,12 @@ unsafe extern "C" fn export_check_repository_tag(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#check-repository-tag")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.4.0#check-repository-tag")]
 unsafe extern "C" fn post_return_check_repository_tag(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#update-repository-immutable-tags")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.4.0#update-repository-immutable-tags")]
 unsafe extern "C" fn export_update_repository_immutable_tags(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -773,12 +773,12 @@ unsafe extern "C" fn export_update_repository_immutable_tags(p: *mut u8) -> *mut
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#update-repository-immutable-tags")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.4.0#update-repository-immutable-tags")]
 unsafe extern "C" fn post_return_update_repository_immutable_tags(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#verify-repository-immutable-tags")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.4.0#verify-repository-immutable-tags")]
 unsafe extern "C" fn export_verify_repository_immutable_tags(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -789,12 +789,12 @@ unsafe extern "C" fn export_verify_repository_immutable_tags(p: *mut u8) -> *mut
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#verify-repository-immutable-tags")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.4.0#verify-repository-immutable-tags")]
 unsafe extern "C" fn post_return_verify_repository_immutable_tags(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#assign-repository-group")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.4.0#assign-repository-group")]
 unsafe extern "C" fn export_assign_repository_group(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -806,12 +806,12 @@ unsafe extern "C" fn export_assign_repository_group(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#assign-repository-group")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.4.0#assign-repository-group")]
 unsafe extern "C" fn post_return_assign_repository_group(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#list-repositories")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.4.0#list-repositories")]
 unsafe extern "C" fn export_list_repositories(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -824,12 +824,12 @@ unsafe extern "C" fn export_list_repositories(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#list-repositories")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.4.0#list-repositories")]
 unsafe extern "C" fn post_return_list_repositories(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#create-repository")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.4.0#create-repository")]
 unsafe extern "C" fn export_create_repository(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -843,12 +843,12 @@ unsafe extern "C" fn export_create_repository(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#create-repository")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.4.0#create-repository")]
 unsafe extern "C" fn post_return_create_repository(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#get-repository")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.4.0#get-repository")]
 unsafe extern "C" fn export_get_repository(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -858,12 +858,12 @@ unsafe extern "C" fn export_get_repository(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#get-repository")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.4.0#get-repository")]
 unsafe extern "C" fn post_return_get_repository(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#check-repository")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.4.0#check-repository")]
 unsafe extern "C" fn export_check_repository(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -873,12 +873,12 @@ unsafe extern "C" fn export_check_repository(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#check-repository")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.4.0#check-repository")]
 unsafe extern "C" fn post_return_check_repository(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#update-repository")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.4.0#update-repository")]
 unsafe extern "C" fn export_update_repository(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -891,12 +891,12 @@ unsafe extern "C" fn export_update_repository(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#update-repository")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.4.0#update-repository")]
 unsafe extern "C" fn post_return_update_repository(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#delete-repository")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.4.0#delete-repository")]
 unsafe extern "C" fn export_delete_repository(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -906,12 +906,12 @@ unsafe extern "C" fn export_delete_repository(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#delete-repository")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.4.0#delete-repository")]
 unsafe extern "C" fn post_return_delete_repository(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/repositories@0.3.0#delete-repository-tag")]
+#[unsafe(export_name = "dockhand:hub/repositories@0.4.0#delete-repository-tag")]
 unsafe extern "C" fn export_delete_repository_tag(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -922,14 +922,14 @@ unsafe extern "C" fn export_delete_repository_tag(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.3.0#delete-repository-tag")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/repositories@0.4.0#delete-repository-tag")]
 unsafe extern "C" fn post_return_delete_repository_tag(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // scim
 
-#[unsafe(export_name = "dockhand:hub/scim@0.3.0#scim-get-service-provider-config")]
+#[unsafe(export_name = "dockhand:hub/scim@0.4.0#scim-get-service-provider-config")]
 unsafe extern "C" fn export_scim_get_service_provider_config(
     o0: i32,
     o1: *mut u8,
@@ -972,12 +972,12 @@ unsafe extern "C" fn export_scim_get_service_provider_config(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.3.0#scim-get-service-provider-config")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.4.0#scim-get-service-provider-config")]
 unsafe extern "C" fn post_return_scim_get_service_provider_config(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/scim@0.3.0#scim-list-resource-types")]
+#[unsafe(export_name = "dockhand:hub/scim@0.4.0#scim-list-resource-types")]
 unsafe extern "C" fn export_scim_list_resource_types(
     o0: i32,
     o1: *mut u8,
@@ -1020,12 +1020,12 @@ unsafe extern "C" fn export_scim_list_resource_types(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.3.0#scim-list-resource-types")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.4.0#scim-list-resource-types")]
 unsafe extern "C" fn post_return_scim_list_resource_types(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/scim@0.3.0#scim-get-resource-type")]
+#[unsafe(export_name = "dockhand:hub/scim@0.4.0#scim-get-resource-type")]
 unsafe extern "C" fn export_scim_get_resource_type(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1034,12 +1034,12 @@ unsafe extern "C" fn export_scim_get_resource_type(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.3.0#scim-get-resource-type")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.4.0#scim-get-resource-type")]
 unsafe extern "C" fn post_return_scim_get_resource_type(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/scim@0.3.0#scim-list-schemas")]
+#[unsafe(export_name = "dockhand:hub/scim@0.4.0#scim-list-schemas")]
 unsafe extern "C" fn export_scim_list_schemas(
     o0: i32,
     o1: *mut u8,
@@ -1082,12 +1082,12 @@ unsafe extern "C" fn export_scim_list_schemas(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.3.0#scim-list-schemas")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.4.0#scim-list-schemas")]
 unsafe extern "C" fn post_return_scim_list_schemas(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/scim@0.3.0#scim-get-schema")]
+#[unsafe(export_name = "dockhand:hub/scim@0.4.0#scim-get-schema")]
 unsafe extern "C" fn export_scim_get_schema(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1096,12 +1096,12 @@ unsafe extern "C" fn export_scim_get_schema(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.3.0#scim-get-schema")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.4.0#scim-get-schema")]
 unsafe extern "C" fn post_return_scim_get_schema(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/scim@0.3.0#scim-list-users")]
+#[unsafe(export_name = "dockhand:hub/scim@0.4.0#scim-list-users")]
 unsafe extern "C" fn export_scim_list_users(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1115,12 +1115,12 @@ unsafe extern "C" fn export_scim_list_users(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.3.0#scim-list-users")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.4.0#scim-list-users")]
 unsafe extern "C" fn post_return_scim_list_users(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/scim@0.3.0#scim-create-user")]
+#[unsafe(export_name = "dockhand:hub/scim@0.4.0#scim-create-user")]
 unsafe extern "C" fn export_scim_create_user(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1131,12 +1131,12 @@ unsafe extern "C" fn export_scim_create_user(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.3.0#scim-create-user")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.4.0#scim-create-user")]
 unsafe extern "C" fn post_return_scim_create_user(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/scim@0.3.0#scim-get-user")]
+#[unsafe(export_name = "dockhand:hub/scim@0.4.0#scim-get-user")]
 unsafe extern "C" fn export_scim_get_user(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1145,12 +1145,12 @@ unsafe extern "C" fn export_scim_get_user(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.3.0#scim-get-user")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.4.0#scim-get-user")]
 unsafe extern "C" fn post_return_scim_get_user(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/scim@0.3.0#scim-update-user")]
+#[unsafe(export_name = "dockhand:hub/scim@0.4.0#scim-update-user")]
 unsafe extern "C" fn export_scim_update_user(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1162,14 +1162,14 @@ unsafe extern "C" fn export_scim_update_user(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.3.0#scim-update-user")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/scim@0.4.0#scim-update-user")]
 unsafe extern "C" fn post_return_scim_update_user(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // search
 
-#[unsafe(export_name = "dockhand:hub/search@0.3.0#search-repositories")]
+#[unsafe(export_name = "dockhand:hub/search@0.4.0#search-repositories")]
 unsafe extern "C" fn export_search_repositories(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1187,14 +1187,14 @@ unsafe extern "C" fn export_search_repositories(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/search@0.3.0#search-repositories")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/search@0.4.0#search-repositories")]
 unsafe extern "C" fn post_return_search_repositories(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
 // users
 
-#[unsafe(export_name = "dockhand:hub/users@0.3.0#get-current-user")]
+#[unsafe(export_name = "dockhand:hub/users@0.4.0#get-current-user")]
 unsafe extern "C" fn export_get_current_user(
     o0: i32,
     o1: *mut u8,
@@ -1237,12 +1237,12 @@ unsafe extern "C" fn export_get_current_user(
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/users@0.3.0#get-current-user")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/users@0.4.0#get-current-user")]
 unsafe extern "C" fn post_return_get_current_user(ret: *mut u8) {
     unsafe { post_return(ret) }
 }
 
-#[unsafe(export_name = "dockhand:hub/users@0.3.0#list-current-user-orgs")]
+#[unsafe(export_name = "dockhand:hub/users@0.4.0#list-current-user-orgs")]
 unsafe extern "C" fn export_list_current_user_orgs(p: *mut u8) -> *mut u8 {
     unsafe {
         let mut a = ArgsBuilder::start();
@@ -1252,7 +1252,7 @@ unsafe extern "C" fn export_list_current_user_orgs(p: *mut u8) -> *mut u8 {
     }
 }
 
-#[unsafe(export_name = "cabi_post_dockhand:hub/users@0.3.0#list-current-user-orgs")]
+#[unsafe(export_name = "cabi_post_dockhand:hub/users@0.4.0#list-current-user-orgs")]
 unsafe extern "C" fn post_return_list_current_user_orgs(ret: *mut u8) {
     unsafe { post_return(ret) }
 }

@@ -495,6 +495,17 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("application/json"))],
         result_schema: 0..2140,
+        table: Some(Table {
+            rows: "results",
+            columns: &[
+                "uuid",
+                "token_label",
+                "is_active",
+                "scopes",
+                "last_used",
+                "expires_at",
+            ],
+        }),
     },
     Operation {
         name: "create_personal_access_token",
@@ -552,6 +563,7 @@ pub static OPERATIONS: &[Operation] = &[
         }),
         responses: &[(201, Some("application/json"))],
         result_schema: 2140..3671,
+        table: None,
     },
     Operation {
         name: "get_personal_access_token",
@@ -582,6 +594,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("application/json"))],
         result_schema: 3671..5196,
+        table: None,
     },
     Operation {
         name: "delete_personal_access_token",
@@ -612,6 +625,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(204, None)],
         result_schema: 5196..5211,
+        table: None,
     },
     Operation {
         name: "update_personal_access_token",
@@ -669,6 +683,7 @@ pub static OPERATIONS: &[Operation] = &[
         }),
         responses: &[(200, Some("application/json"))],
         result_schema: 5211..6731,
+        table: None,
     },
     Operation {
         name: "list_audit_log_actions",
@@ -702,6 +717,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("application/json"))],
         result_schema: 6731..7668,
+        table: None,
     },
     Operation {
         name: "list_audit_log_events",
@@ -821,6 +837,10 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("application/json"))],
         result_schema: 7668..8819,
+        table: Some(Table {
+            rows: "logs",
+            columns: &["timestamp", "actor", "action", "name", "action_description"],
+        }),
     },
     Operation {
         name: "login",
@@ -871,6 +891,7 @@ pub static OPERATIONS: &[Operation] = &[
         }),
         responses: &[(200, Some("application/json"))],
         result_schema: 8819..9058,
+        table: None,
     },
     Operation {
         name: "login_second_factor",
@@ -921,6 +942,7 @@ pub static OPERATIONS: &[Operation] = &[
         }),
         responses: &[(200, Some("application/json"))],
         result_schema: 9058..9281,
+        table: None,
     },
     Operation {
         name: "create_auth_token",
@@ -967,6 +989,7 @@ pub static OPERATIONS: &[Operation] = &[
         }),
         responses: &[(200, Some("application/json"))],
         result_schema: 9281..9519,
+        table: None,
     },
     Operation {
         name: "list_org_groups",
@@ -1050,6 +1073,10 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("application/json"))],
         result_schema: 9519..10527,
+        table: Some(Table {
+            rows: "results",
+            columns: &["name", "id", "member_count", "description"],
+        }),
     },
     Operation {
         name: "create_org_group",
@@ -1107,6 +1134,7 @@ pub static OPERATIONS: &[Operation] = &[
         }),
         responses: &[(201, Some("application/json"))],
         result_schema: 10527..11059,
+        table: None,
     },
     Operation {
         name: "get_org_group",
@@ -1154,6 +1182,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("application/json"))],
         result_schema: 11059..11598,
+        table: None,
     },
     Operation {
         name: "update_org_group",
@@ -1228,6 +1257,7 @@ pub static OPERATIONS: &[Operation] = &[
         }),
         responses: &[(200, Some("application/json"))],
         result_schema: 11598..12134,
+        table: None,
     },
     Operation {
         name: "delete_org_group",
@@ -1275,6 +1305,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(204, None)],
         result_schema: 5196..5211,
+        table: None,
     },
     Operation {
         name: "patch_org_group",
@@ -1349,6 +1380,7 @@ pub static OPERATIONS: &[Operation] = &[
         }),
         responses: &[(200, Some("application/json"))],
         result_schema: 11598..12134,
+        table: None,
     },
     Operation {
         name: "list_group_members",
@@ -1432,6 +1464,10 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("application/json"))],
         result_schema: 12134..13797,
+        table: Some(Table {
+            rows: "results",
+            columns: &["username", "full_name", "email", "date_joined"],
+        }),
     },
     Operation {
         name: "add_group_member",
@@ -1493,6 +1529,7 @@ pub static OPERATIONS: &[Operation] = &[
         }),
         responses: &[(200, None)],
         result_schema: 5196..5211,
+        table: None,
     },
     Operation {
         name: "remove_group_member",
@@ -1552,6 +1589,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(204, None)],
         result_schema: 5196..5211,
+        table: None,
     },
     Operation {
         name: "list_org_invites",
@@ -1582,6 +1620,17 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("application/json"))],
         result_schema: 13797..14779,
+        table: Some(Table {
+            rows: "data",
+            columns: &[
+                "invitee",
+                "role",
+                "team",
+                "inviter_username",
+                "created_at",
+                "id",
+            ],
+        }),
     },
     Operation {
         name: "cancel_invite",
@@ -1612,6 +1661,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(204, None)],
         result_schema: 5196..5211,
+        table: None,
     },
     Operation {
         name: "resend_invite",
@@ -1642,6 +1692,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(204, None)],
         result_schema: 5196..5211,
+        table: None,
     },
     Operation {
         name: "bulk_create_invites",
@@ -1732,6 +1783,7 @@ pub static OPERATIONS: &[Operation] = &[
         }),
         responses: &[(202, Some("application/json"))],
         result_schema: 14779..16164,
+        table: None,
     },
     Operation {
         name: "list_org_access_tokens",
@@ -1791,6 +1843,17 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("application/json"))],
         result_schema: 16164..17696,
+        table: Some(Table {
+            rows: "results",
+            columns: &[
+                "label",
+                "id",
+                "is_active",
+                "created_by",
+                "last_used_at",
+                "expires_at",
+            ],
+        }),
     },
     Operation {
         name: "create_org_access_token",
@@ -1873,6 +1936,7 @@ pub static OPERATIONS: &[Operation] = &[
         }),
         responses: &[(201, Some("application/json"))],
         result_schema: 17696..19405,
+        table: None,
     },
     Operation {
         name: "get_org_access_token",
@@ -1920,6 +1984,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("application/json"))],
         result_schema: 19405..21154,
+        table: None,
     },
     Operation {
         name: "delete_org_access_token",
@@ -1967,6 +2032,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(204, None)],
         result_schema: 5196..5211,
+        table: None,
     },
     Operation {
         name: "update_org_access_token",
@@ -2063,6 +2129,7 @@ pub static OPERATIONS: &[Operation] = &[
         }),
         responses: &[(200, Some("application/json"))],
         result_schema: 21154..22901,
+        table: None,
     },
     Operation {
         name: "get_org_settings",
@@ -2096,6 +2163,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("application/json"))],
         result_schema: 22901..23482,
+        table: None,
     },
     Operation {
         name: "update_org_settings",
@@ -2143,6 +2211,7 @@ pub static OPERATIONS: &[Operation] = &[
         }),
         responses: &[(200, Some("application/json"))],
         result_schema: 23482..24090,
+        table: None,
     },
     Operation {
         name: "list_org_members",
@@ -2247,6 +2316,16 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("application/json"))],
         result_schema: 24090..26809,
+        table: Some(Table {
+            rows: "results",
+            columns: &[
+                "username",
+                "full_name",
+                "role",
+                "email",
+                "last_logged_in_at",
+            ],
+        }),
     },
     Operation {
         name: "export_org_members",
@@ -2280,6 +2359,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("text/csv"))],
         result_schema: 26809..27062,
+        table: None,
     },
     Operation {
         name: "update_org_member_role",
@@ -2338,6 +2418,7 @@ pub static OPERATIONS: &[Operation] = &[
         }),
         responses: &[(200, Some("application/json"))],
         result_schema: 27062..29263,
+        table: None,
     },
     Operation {
         name: "remove_org_member",
@@ -2385,6 +2466,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(204, None)],
         result_schema: 5196..5211,
+        table: None,
     },
     Operation {
         name: "list_repository_tags",
@@ -2453,6 +2535,10 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("application/json"))],
         result_schema: 29263..33524,
+        table: Some(Table {
+            rows: "results",
+            columns: &["name", "digest", "full_size", "tag_last_pushed", "status"],
+        }),
     },
     Operation {
         name: "check_repository_tags",
@@ -2497,6 +2583,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, None)],
         result_schema: 33524..33660,
+        table: None,
     },
     Operation {
         name: "get_repository_tag",
@@ -2553,6 +2640,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("application/json"))],
         result_schema: 33660..37458,
+        table: None,
     },
     Operation {
         name: "check_repository_tag",
@@ -2609,6 +2697,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, None)],
         result_schema: 33524..33660,
+        table: None,
     },
     Operation {
         name: "update_repository_immutable_tags",
@@ -2683,6 +2772,7 @@ pub static OPERATIONS: &[Operation] = &[
         }),
         responses: &[(200, Some("application/json"))],
         result_schema: 37458..41938,
+        table: None,
     },
     Operation {
         name: "verify_repository_immutable_tags",
@@ -2744,6 +2834,7 @@ pub static OPERATIONS: &[Operation] = &[
         }),
         responses: &[(200, Some("application/json"))],
         result_schema: 41938..42159,
+        table: None,
     },
     Operation {
         name: "assign_repository_group",
@@ -2819,6 +2910,7 @@ pub static OPERATIONS: &[Operation] = &[
         }),
         responses: &[(200, Some("application/json"))],
         result_schema: 42159..42577,
+        table: None,
     },
     Operation {
         name: "list_repositories",
@@ -2910,6 +3002,16 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("application/json"))],
         result_schema: 42577..45532,
+        table: Some(Table {
+            rows: "results",
+            columns: &[
+                "name",
+                "is_private",
+                "pull_count",
+                "star_count",
+                "last_updated",
+            ],
+        }),
     },
     Operation {
         name: "create_repository",
@@ -3015,6 +3117,7 @@ pub static OPERATIONS: &[Operation] = &[
         }),
         responses: &[(201, Some("application/json"))],
         result_schema: 45532..49976,
+        table: None,
     },
     Operation {
         name: "get_repository",
@@ -3063,6 +3166,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("application/json"))],
         result_schema: 49976..54422,
+        table: None,
     },
     Operation {
         name: "check_repository",
@@ -3107,6 +3211,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, None)],
         result_schema: 33524..33660,
+        table: None,
     },
     Operation {
         name: "update_repository",
@@ -3189,6 +3294,7 @@ pub static OPERATIONS: &[Operation] = &[
         }),
         responses: &[(200, Some("application/json"))],
         result_schema: 54422..58880,
+        table: None,
     },
     Operation {
         name: "delete_repository",
@@ -3233,6 +3339,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(202, None)],
         result_schema: 5196..5211,
+        table: None,
     },
     Operation {
         name: "delete_repository_tag",
@@ -3289,6 +3396,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(204, None)],
         result_schema: 5196..5211,
+        table: None,
     },
     Operation {
         name: "scim_get_service_provider_config",
@@ -3311,6 +3419,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("application/scim+json"))],
         result_schema: 58880..61105,
+        table: None,
     },
     Operation {
         name: "scim_list_resource_types",
@@ -3333,6 +3442,10 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("application/scim+json"))],
         result_schema: 61105..62433,
+        table: Some(Table {
+            rows: "Resources",
+            columns: &["id", "name", "endpoint", "schema"],
+        }),
     },
     Operation {
         name: "scim_get_resource_type",
@@ -3366,6 +3479,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("application/scim+json"))],
         result_schema: 62433..63162,
+        table: None,
     },
     Operation {
         name: "scim_list_schemas",
@@ -3385,6 +3499,10 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("application/scim+json"))],
         result_schema: 63162..66530,
+        table: Some(Table {
+            rows: "Resources",
+            columns: &["id", "name", "description"],
+        }),
     },
     Operation {
         name: "scim_get_schema",
@@ -3415,6 +3533,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("application/scim+json"))],
         result_schema: 66530..69320,
+        table: None,
     },
     Operation {
         name: "scim_list_users",
@@ -3507,6 +3626,16 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("application/scim+json"))],
         result_schema: 69320..71985,
+        table: Some(Table {
+            rows: "Resources",
+            columns: &[
+                "id",
+                "userName",
+                "displayName",
+                "active",
+                "meta.lastModified",
+            ],
+        }),
     },
     Operation {
         name: "scim_create_user",
@@ -3564,6 +3693,7 @@ pub static OPERATIONS: &[Operation] = &[
         }),
         responses: &[(201, Some("application/scim+json"))],
         result_schema: 71985..74027,
+        table: None,
     },
     Operation {
         name: "scim_get_user",
@@ -3594,6 +3724,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("application/scim+json"))],
         result_schema: 74027..76064,
+        table: None,
     },
     Operation {
         name: "scim_update_user",
@@ -3662,6 +3793,7 @@ pub static OPERATIONS: &[Operation] = &[
         }),
         responses: &[(200, Some("application/scim+json"))],
         result_schema: 76064..78106,
+        table: None,
     },
     Operation {
         name: "search_repositories",
@@ -3802,6 +3934,16 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("application/json"))],
         result_schema: 78106..81392,
+        table: Some(Table {
+            rows: "results",
+            columns: &[
+                "name",
+                "publisher.name",
+                "pull_count",
+                "star_count",
+                "short_description",
+            ],
+        }),
     },
     Operation {
         name: "get_current_user",
@@ -3821,6 +3963,7 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("application/json"))],
         result_schema: 81392..82591,
+        table: None,
     },
     Operation {
         name: "list_current_user_orgs",
@@ -3865,6 +4008,10 @@ pub static OPERATIONS: &[Operation] = &[
         body: None,
         responses: &[(200, Some("application/json"))],
         result_schema: 82591..84223,
+        table: Some(Table {
+            rows: "results",
+            columns: &["orgname", "full_name", "company", "date_joined"],
+        }),
     },
 ];
 

@@ -281,6 +281,7 @@ mod tests {
             summary: String::new(),
             args_schema: json!({"type": "object", "properties": properties}).to_string(),
             result_schema: "{}".into(),
+            table: None,
         }
     }
 

@@ -1,6 +1,6 @@
 //! The command line, as clap sees it.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 /// The Docker Hub API through a sandboxed WebAssembly component.
@@ -22,6 +22,15 @@ pub struct Cli {
     pub global: Global,
 }
 
+/// What `--output` chooses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Json,
+    Table,
+    Yaml,
+    Raw,
+}
+
 #[derive(Debug, Args)]
 pub struct Global {
     /// Docker Hub's base URL (a trailing /v2 is fine). Only this origin is reachable.
@@ -41,6 +50,17 @@ pub struct Global {
     /// Print compact JSON, and errors as JSON on stderr.
     #[arg(long, global = true)]
     pub json: bool,
+
+    /// How results are printed: json, table (columns from the catalog; sizes and times made
+    /// readable), yaml, or raw (text as sent, without JSON quotes: the CSV export, one string).
+    /// Default: a table on a terminal for a listing, else JSON; piped, always JSON.
+    #[arg(long, short = 'o', global = true, value_name = "FORMAT")]
+    pub output: Option<Format>,
+
+    /// The columns of a table, as dotted paths into each row (`name,full_size,publisher.name`);
+    /// for an object, the fields to show.
+    #[arg(long, global = true, value_name = "A,B,C", value_delimiter = ',')]
+    pub columns: Option<Vec<String>>,
 
     /// Refuse operations that change anything, before any request is sent.
     #[arg(long, global = true)]

@@ -5,12 +5,16 @@ use super::Outcome;
 use super::host::open;
 use crate::arguments;
 use crate::cli::{CallArgs, Global};
-use crate::output::{Failure, print_json, say, usage, warn};
+use crate::output::{Failure, print_result, progress, say, usage, warn};
 use dockhand_host::bindings::exports::dockhand::hub::catalog::OperationInfo;
 use dockhand_host::{CallError, CallOptions, Dockhand, HubError};
 use serde_json::Value;
 use std::io::IsTerminal;
 use std::process::ExitCode;
+
+/// The pages `--all-pages` fetches without `--max-pages` (the component's default), for the
+/// progress display's expected total.
+const DEFAULT_MAX_PAGES: u32 = 100;
 
 pub async fn run(g: &Global, args: &CallArgs) -> Outcome {
     // Arguments first: a file that cannot be read is reported before the component is loaded.
@@ -45,21 +49,17 @@ pub async fn run(g: &Global, args: &CallArgs) -> Outcome {
         max_retry_wait: args.retry_wait.map(std::time::Duration::from_secs),
     };
     // Pages take a round trip each: a person at a terminal sees them come in.
-    let counter = (args.all_pages && !g.json && std::io::stderr().is_terminal()).then(|| {
-        let sent = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
-        let observer: dockhand_host::RequestObserver = std::sync::Arc::new(move || {
-            let n = sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            eprint!("\r\x1b[2Kfetching pages: {n} requested");
-        });
-        observer
+    let pages = (args.all_pages && progress::wanted(g.json)).then(|| {
+        std::sync::Arc::new(progress::Pages::new(
+            args.max_pages.unwrap_or(DEFAULT_MAX_PAGES),
+        ))
     });
-    let shown = counter.is_some();
+    let observer = pages.clone().map(|p| p as dockhand_host::RequestObserver);
     let answer = hub
-        .call_observed(&args.operation, &arguments, &options, counter)
+        .call_observed(&args.operation, &arguments, &options, observer)
         .await;
-    if shown {
-        // The counter's line goes, so the result or error starts clean.
-        eprint!("\r\x1b[2K");
+    if let Some(pages) = &pages {
+        pages.finish();
     }
     if args.exit_status {
         // The check_* operations answer `{"exists": bool}`; anything else exists if it answered.
@@ -82,22 +82,53 @@ pub async fn run(g: &Global, args: &CallArgs) -> Outcome {
     if result.body.is_null() && !g.json && std::io::stdout().is_terminal() {
         say!("{}", done_line(op, &arguments, result.status));
     } else {
-        print_json(&result.body, g.json);
+        print_result(g, &result.body, op.and_then(|op| op.table.as_ref()));
+        if !args.all_pages
+            && std::io::stderr().is_terminal()
+            && let Some(note) = one_page_of_more(&result.body)
+        {
+            warn(g.json, "one_page", &note);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// `done: delete_repository_tag (DELETE /v2/.../tags/latest), HTTP 204`: what an answer
-/// without a body did, with the path it was done to.
+/// What an answer without a body did, in words, with the request it was: `deleted repository
+/// tag alice/demo/latest (DELETE /v2/repositories/alice/demo/tags/latest/, HTTP 204)`. An
+/// operation named otherwise than `delete_`, `remove_` or `cancel_` is `done: NAME (...)`.
 fn done_line(op: Option<&OperationInfo>, arguments: &Value, status: u16) -> String {
-    match op {
-        Some(op) => format!(
-            "done: {} ({} {}), HTTP {status}",
-            op.name,
-            op.method,
-            filled_path(op, arguments)
-        ),
-        None => format!("done, HTTP {status}"),
+    let Some(op) = op else {
+        return format!("done, HTTP {status}");
+    };
+    let request = format!(
+        "{} {}, HTTP {status}",
+        op.method,
+        filled_path(op, arguments)
+    );
+    let verb = [
+        ("delete_", "deleted"),
+        ("remove_", "removed"),
+        ("cancel_", "cancelled"),
+    ]
+    .into_iter()
+    .find_map(|(prefix, done)| op.name.strip_prefix(prefix).map(|what| (done, what)));
+    match verb {
+        Some((done, what)) => {
+            // The path's values in order name the thing: acme/owners, alice/demo/latest.
+            let target: Vec<String> = op
+                .path
+                .split('/')
+                .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+                .filter_map(|name| arguments.get(name))
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                .collect();
+            format!(
+                "{done} {} {} ({request})",
+                what.replace('_', " "),
+                target.join("/")
+            )
+        }
+        None => format!("done: {} ({request})", op.name),
     }
 }
 
@@ -113,6 +144,14 @@ fn filled_path(op: &OperationInfo, arguments: &Value) -> String {
         }
     }
     path
+}
+
+/// For a person at a terminal: a single page of a longer listing says how much more there is.
+fn one_page_of_more(body: &Value) -> Option<String> {
+    let count = body.get("count").and_then(Value::as_u64)?;
+    let shown = body.get("results").and_then(Value::as_array)?.len() as u64;
+    (shown < count && body.get("next").is_some_and(|n| !n.is_null()))
+        .then(|| format!("{shown} of {count} shown; --all-pages fetches them all"))
 }
 
 /// Why a merged listing is not the whole listing, if it is not: `--max-pages` (or the default

@@ -4,7 +4,7 @@
 use super::Outcome;
 use super::host::{accounts, open_with};
 use crate::cli::{Global, LuaArgs};
-use crate::output::{print_json, say, usage};
+use crate::output::{print_json, print_result, print_text, usage};
 use dockhand_host::lua::{Chunk, LuaOptions};
 use dockhand_host::policy::Timeouts;
 use serde_json::Value;
@@ -58,8 +58,8 @@ pub async fn run(g: &Global, args: &LuaArgs) -> Outcome {
     } else {
         match &outcome.result {
             Value::Null => {}
-            Value::String(s) => say!("{s}"),
-            other => print_json(other, false),
+            Value::String(s) => print_text(s),
+            other => print_result(g, other, None),
         }
         if let Some(error) = &outcome.error {
             let message = error

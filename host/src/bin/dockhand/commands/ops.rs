@@ -1,12 +1,12 @@
-//! `dockhand ops [FILTER]`: the operations (all, an area's, or those matching a word) with their
-//! access, method, path and summary; a JSON array with `--json`.
+//! `dockhand ops [FILTER]`: the operations (all, an area's, or those matching a word) as a table
+//! of name, access, method, path and summary (cut to the terminal's width); a JSON array with
+//! `--json`.
 
 use super::Outcome;
 use super::host::open_without_credentials;
 use crate::cli::Global;
-use crate::output::{print_json, say, usage};
-use dockhand_host::bindings::exports::dockhand::hub::catalog::Access;
-use dockhand_host::bindings::exports::dockhand::hub::catalog::OperationInfo;
+use crate::output::{print_json, print_table, usage};
+use dockhand_host::bindings::exports::dockhand::hub::catalog::{OperationInfo, TableView};
 use dockhand_host::report;
 use serde_json::Value;
 use std::process::ExitCode;
@@ -42,23 +42,17 @@ pub async fn run(g: &Global, filter: Option<&str>) -> Outcome {
             areas.join(", ")
         )));
     }
+    let list: Vec<Value> = ops.iter().map(|op| report::operation_json(op)).collect();
     if g.json {
-        let list: Vec<Value> = ops.iter().map(|op| report::operation_json(op)).collect();
         print_json(&Value::Array(list), true);
     } else {
-        let width = ops.iter().map(|op| op.name.len()).max().unwrap_or(0);
-        for op in ops {
-            // Padded so that the method column lines up for both kinds.
-            let access = match op.access {
-                Access::Read => "read ",
-                Access::Write => "write",
-            };
-            say!("{:width$}  {access}  {:6} {}", op.name, op.method, op.path);
-            if filter.is_some() {
-                // A short list has room for what each one does.
-                say!("{:width$}  {}", "", op.summary);
-            }
-        }
+        let view = TableView {
+            rows: String::new(),
+            columns: ["name", "access", "method", "path", "summary"]
+                .map(String::from)
+                .to_vec(),
+        };
+        print_table(g, &Value::Array(list), &view);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -6,7 +6,7 @@
 use super::Outcome;
 use super::host::open;
 use crate::cli::{Global, PruneArgs};
-use crate::output::{Failure, exit, print_json, say, usage};
+use crate::output::{Failure, exit, print_json, progress, say, usage};
 use dockhand_host::prune::cutoff;
 use dockhand_host::{CallError, CallOptions, Dockhand, HubError, TagCleanupPolicy, report};
 use serde_json::{Value, json};
@@ -147,7 +147,7 @@ async fn apply(g: &Global, hub: &Dockhand, plan: &Value, max_delete: usize) -> O
             INTERRUPTED.store(true, Ordering::SeqCst);
         }
     });
-    let mut progress = Progress::new(planned.len());
+    let mut progress = Progress::new(planned.len(), g.json);
     let mut summary = Summary::default();
     for (i, tag) in planned.iter().enumerate() {
         if INTERRUPTED.load(Ordering::SeqCst) {
@@ -191,50 +191,36 @@ fn name_of(tag: &Value) -> String {
     tag["name"].as_str().unwrap_or("?").to_string()
 }
 
-/// Where an apply stands, for a person: a bar redrawn in place on a terminal, one line per
-/// tag when stderr is piped (or a log).
+/// Where an apply stands, for a person: a bar on a terminal (the CLI's one progress display),
+/// one line per tag when stderr is piped (or a log), or with `--json`.
 struct Progress {
     total: usize,
     done: usize,
-    bar: bool,
+    bar: Option<progress::Steps>,
 }
 
 impl Progress {
-    fn new(total: usize) -> Progress {
-        use std::io::IsTerminal;
+    fn new(total: usize, as_json: bool) -> Progress {
         Progress {
             total,
             done: 0,
-            bar: std::io::stderr().is_terminal(),
+            bar: progress::wanted(as_json).then(|| progress::Steps::new(total as u64)),
         }
     }
 
     /// One tag done, with what happened to it.
     fn line(&mut self, what: String) {
         self.done += 1;
-        let (n, total) = (self.done, self.total);
-        if !self.bar {
-            eprintln!("[{n}/{total}] {what}");
-            return;
+        match &self.bar {
+            Some(bar) => bar.step(&what),
+            None => eprintln!("[{}/{}] {what}", self.done, self.total),
         }
-        const WIDTH: usize = 30;
-        let filled = n * WIDTH / total.max(1);
-        let mut what = what;
-        if what.chars().count() > 50 {
-            what = what.chars().take(49).collect::<String>() + "…";
-        }
-        eprint!(
-            "\r\x1b[2K[{}{}] {n}/{total} {what}",
-            "#".repeat(filled),
-            "-".repeat(WIDTH - filled)
-        );
     }
 
-    /// Ends the bar's line, so what follows starts on its own.
+    /// Clears the bar, so what follows starts on its own line.
     fn finish(&mut self) {
-        if self.bar && self.done > 0 {
-            eprintln!();
-            self.done = 0;
+        if let Some(bar) = &self.bar {
+            bar.finish();
         }
     }
 }
