@@ -56,17 +56,17 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"))
         .join("component");
-    // Two builds: the gateway links the plugin's core without the `component` feature, which
-    // one build of both would turn on for it (cargo unifies the features of a build). Each has
-    // its own target directory, since both write a `dockhand_plugin.wasm` (the gateway's build
-    // a cdylib of the core alone).
+    // One build: the gateway links the plugin's source as its own package (plugin/core), so
+    // the component's features and files are untouched by it.
     build_wasm(
         root,
         &target_dir,
-        &["dockhand-plugin", "dockhand-credentials-env"],
+        &[
+            "dockhand-plugin",
+            "dockhand-credentials-env",
+            "dockhand-gateway",
+        ],
     );
-    let gateway_dir = target_dir.with_file_name("gateway");
-    build_wasm(root, &gateway_dir, &["dockhand-gateway"]);
     let built = target_dir.join("wasm32-wasip2/release");
     copy_if_changed(&built.join("dockhand_plugin.wasm"), &out);
     let provider = out_dir.join("dockhand_credentials_env.wasm");
