@@ -364,6 +364,22 @@ pub fn authenticate<'c, C>(
     found
 }
 
+/// Whether a secret may travel to a Hub at `scheme://host`: over TLS, or over plain http to
+/// this machine only (`localhost`, 127.0.0.0/8, `::1`, where a mock Hub listens). The host's
+/// base URL and the gateway's settings both hold secrets to it. `host` is without its port;
+/// an IPv6 address may keep its brackets.
+pub fn carries_secrets(scheme: &str, host: &str) -> bool {
+    if scheme.eq_ignore_ascii_case("https") {
+        return true;
+    }
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    // Only the exact name: a resolver need not send `*.localhost` to this machine.
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<core::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// Why a read-only client's write is refused (kind `denied`, before anything is sent).
 pub fn read_only(operation: &str, client: &str) -> String {
     format!(
@@ -418,6 +434,18 @@ mod tests {
         assert!(declares_json(Some(" Application/JSON; charset=utf-8")).is_ok());
         assert_eq!(declares_json(Some("text/plain")).unwrap_err().status, 415);
         assert_eq!(declares_json(None).unwrap_err().status, 415);
+    }
+
+    #[test]
+    fn secrets_travel_over_tls_or_to_this_machine_only() {
+        assert!(carries_secrets("https", "hub.docker.com"));
+        assert!(carries_secrets("http", "127.0.0.1"));
+        assert!(carries_secrets("http", "127.8.0.1"));
+        assert!(carries_secrets("http", "[::1]"));
+        assert!(carries_secrets("http", "localhost"));
+        assert!(!carries_secrets("http", "hub.docker.com"));
+        assert!(!carries_secrets("http", "evil.localhost"));
+        assert!(!carries_secrets("http", "10.0.0.1"));
     }
 
     #[test]

@@ -10,6 +10,10 @@ use dockhand_plugin_core::client::{self, CallOptions, Credentials, Transport};
 use dockhand_plugin_core::retry::{Clock, RetryPolicy};
 use serde_json::Value;
 
+/// The answer to every request (but `/healthz`) while the settings are broken.
+pub const MISCONFIGURED: &str =
+    "the gateway is misconfigured; its log on the engine says which setting";
+
 /// The parts of an incoming request the API reads before its body.
 #[derive(Debug, Clone, Copy)]
 pub struct Request<'a> {
@@ -74,12 +78,10 @@ pub fn answer(
     if request.path == "/healthz" && request.method == "GET" {
         return Answer::json(200, &serde_json::json!({"status": "ok"}));
     }
-    let settings = match settings {
-        Ok(settings) => settings,
-        // A gateway that cannot tell its clients apart answers none of them.
-        Err(why) => {
-            return Answer::refusal(500, "host", &format!("the gateway is misconfigured: {why}"));
-        }
+    let Ok(settings) = settings else {
+        // A gateway that cannot tell its clients apart answers none of them; which setting is
+        // wrong goes to the engine's log (handler.rs), not to whoever asks.
+        return Answer::refusal(500, "host", MISCONFIGURED);
     };
     let Some(client) = dockhand_api::authenticate(request.authorization, &settings.clients) else {
         let mut answer = Answer::refusal(401, "unauthorized", dockhand_api::NEEDS_CLIENT_TOKEN);

@@ -25,26 +25,36 @@ pub struct EnvCredentials<'a> {
     exchange: &'a mut Exchange<'a>,
     exchanged: BTreeMap<String, String>,
     secrets: Secrets,
+    /// Why no credential may be handed out at all (see `Settings::withhold_secrets`).
+    withhold: Option<String>,
 }
+
+/// The fields an account's credentials may be given in.
+const FIELDS: [&str; 5] = ["BEARER", "USERNAME", "ORG", "TOKEN", "SCIM_TOKEN"];
 
 impl<'a> EnvCredentials<'a> {
     pub fn new(
         var: &'a dyn Fn(&str) -> Option<String>,
         exchange: &'a mut Exchange<'a>,
         secrets: Secrets,
+        withhold: Option<String>,
     ) -> EnvCredentials<'a> {
         EnvCredentials {
             var,
             exchange,
             exchanged: BTreeMap::new(),
             secrets,
+            withhold,
         }
     }
 
-    /// The account's `field`, when set and not empty.
+    /// The account's `field`, when set and not empty, without surrounding whitespace (a
+    /// secret read from a file keeps its newline): the same string is sent and redacted.
     fn field(&self, account: &str, field: &str) -> Result<Option<String>, String> {
         let name = account_variable(account, field)?;
-        Ok((self.var)(&name).filter(|v| !v.trim().is_empty()))
+        Ok((self.var)(&name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty()))
     }
 
     /// A secret handed to the core: answers are scrubbed of it from now on.
@@ -56,6 +66,30 @@ impl<'a> EnvCredentials<'a> {
 
 impl Credentials for EnvCredentials<'_> {
     fn get(&mut self, account: &str, kind: CredentialKind) -> Result<Option<String>, String> {
+        // An account other than `default` with nothing set is a client's misspelt account,
+        // not an anonymous one, as `dockhand serve` has it.
+        if account != "default" {
+            let mut any = false;
+            for field in FIELDS {
+                any |= self.field(account, field)?.is_some();
+            }
+            if !any {
+                return Err(format!(
+                    "no account `{account}` is configured: set {} (or {} with {})",
+                    account_variable(account, "BEARER")?,
+                    account_variable(account, "USERNAME")?,
+                    account_variable(account, "TOKEN")?
+                ));
+            }
+        }
+        if let Some(why) = &self.withhold {
+            let has_any = FIELDS.iter().try_fold(false, |any, f| {
+                Ok::<_, String>(any || self.field(account, f)?.is_some())
+            })?;
+            if has_any {
+                return Err(why.clone());
+            }
+        }
         if kind == CredentialKind::Scim {
             return Ok(self
                 .field(account, "SCIM_TOKEN")?
@@ -83,7 +117,7 @@ impl Credentials for EnvCredentials<'_> {
             ));
         };
         self.secrets.borrow_mut().push(token.clone());
-        let jwt = (self.exchange)(identifier.trim(), token.trim())?;
+        let jwt = (self.exchange)(&identifier, &token)?;
         self.exchanged.insert(account.to_string(), jwt.clone());
         Ok(self.hand_out(jwt))
     }
@@ -121,7 +155,7 @@ mod tests {
             Ok(format!("jwt-for-{who}"))
         };
         let secrets = Secrets::default();
-        let mut creds = EnvCredentials::new(&var, &mut exchange, secrets.clone());
+        let mut creds = EnvCredentials::new(&var, &mut exchange, secrets.clone(), None);
         let hub = CredentialKind::Hub;
         assert_eq!(
             creds.get("default", hub).unwrap().as_deref(),
@@ -144,7 +178,8 @@ mod tests {
             creds.get("acme", CredentialKind::Scim).unwrap().as_deref(),
             Some("scim-secret-1")
         );
-        assert_eq!(creds.get("other", hub).unwrap(), None);
+        let unknown = creds.get("other", hub).unwrap_err();
+        assert!(unknown.contains("DOCKHAND_OTHER_BEARER"), "{unknown}");
         assert!(creds.get("bad name", hub).is_err());
         drop(creds);
         assert_eq!(calls, ["alice:dckr_pat_secret", "alice:dckr_pat_secret"]);
@@ -163,7 +198,7 @@ mod tests {
     fn a_token_without_its_owner_is_an_error_naming_the_variables() {
         let var = env(&[("DOCKHAND_TOKEN", "dckr_pat_secret")]);
         let mut exchange = |_: &str, _: &str| -> Result<String, String> { unreachable!() };
-        let mut creds = EnvCredentials::new(&var, &mut exchange, Secrets::default());
+        let mut creds = EnvCredentials::new(&var, &mut exchange, Secrets::default(), None);
         let why = creds.get("default", CredentialKind::Hub).unwrap_err();
         assert!(
             why.contains("DOCKHAND_USERNAME") && !why.contains("dckr_pat"),

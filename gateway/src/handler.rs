@@ -36,11 +36,14 @@ impl wasi::exports::http::incoming_handler::Guest for Gateway {
             None => (target.as_str(), None),
         };
         let headers = request.headers();
+        // Visible ASCII (and tab) only, as `dockhand serve` reads a header: anything else is
+        // as if the header were absent.
         let header = |name: &str| {
             headers
                 .get(name)
                 .into_iter()
                 .next()
+                .filter(|v| v.iter().all(|&b| b == b'\t' || (0x20..0x7f).contains(&b)))
                 .and_then(|v| String::from_utf8(v).ok())
         };
         let (authorization, content_type) = (header("authorization"), header("content-type"));
@@ -55,6 +58,9 @@ impl wasi::exports::http::incoming_handler::Guest for Gateway {
 
         let var = |name: &str| std::env::var(name).ok();
         let settings = Settings::from_env(&var);
+        if let Err(why) = &settings {
+            eprintln!("dockhand gateway: misconfigured: {why}");
+        }
         let secrets = Secrets::default();
         let origin = settings.as_ref().map(|s| s.origin.clone()).ok();
         let base_url = settings.as_ref().map(|s| s.base_url.clone()).ok();
@@ -68,7 +74,11 @@ impl wasi::exports::http::incoming_handler::Guest for Gateway {
                 secrets.clone(),
             )
         };
-        let mut credentials = EnvCredentials::new(&var, &mut exchange, secrets.clone());
+        let withhold = settings
+            .as_ref()
+            .ok()
+            .and_then(|s| s.withhold_secrets.clone());
+        let mut credentials = EnvCredentials::new(&var, &mut exchange, secrets.clone(), withhold);
         // A gateway whose settings are broken sends nothing (the answer says why), so it needs
         // no egress rule.
         let mut transport: Box<dyn Transport> = match &settings {

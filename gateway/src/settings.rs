@@ -37,6 +37,8 @@ pub struct Settings {
     pub origin: Origin,
     /// The clients, each known by its token's SHA-256 digest.
     pub clients: Vec<([u8; 32], Client)>,
+    /// Why no credential may go to this Hub (plain http to another machine), if that is so.
+    pub withhold_secrets: Option<String>,
 }
 
 impl Settings {
@@ -47,19 +49,45 @@ impl Settings {
             .filter(|v| !v.trim().is_empty())
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
         let origin = base_origin(Some(&base_url)).map_err(|e| format!("DOCKHAND_BASE_URL: {e}"))?;
-        let mut clients = Vec::new();
+        let mut clients: Vec<([u8; 32], Client)> = Vec::new();
         for name in var("DOCKHAND_CLIENTS")
             .unwrap_or_default()
             .split(',')
             .map(str::trim)
             .filter(|n| !n.is_empty())
         {
-            clients.push(client(name, var)?);
+            let (digest, client) = client(name, var)?;
+            // Two clients with one token would be one client with the rights of either.
+            let same_variables =
+                |other: &str| client_variable(other, "").ok() == client_variable(name, "").ok();
+            if let Some((_, other)) = clients
+                .iter()
+                .find(|(d, c)| *d == digest || same_variables(&c.name))
+            {
+                return Err(format!(
+                    "DOCKHAND_CLIENTS: clients `{}` and `{name}` have the same token or the same \
+                     variables; each client needs its own",
+                    other.name
+                ));
+            }
+            clients.push((digest, client));
         }
+        let host = origin
+            .authority
+            .rsplit_once(':')
+            .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+            .map_or(origin.authority.as_str(), |(host, _)| host);
+        let withhold_secrets = (!dockhand_api::carries_secrets(&origin.scheme, host)).then(|| {
+            format!(
+                "credentials are not sent over plain http to {} (only https, or this machine)",
+                origin.as_url()
+            )
+        });
         Ok(Settings {
             base_url,
             origin,
             clients,
+            withhold_secrets,
         })
     }
 }
@@ -181,5 +209,38 @@ mod tests {
         assert!(why.contains("environment variable"), "{why}");
         // No clients is a valid setting: every request is then refused.
         assert!(settings(&[]).unwrap().clients.is_empty());
+    }
+
+    #[test]
+    fn clients_sharing_a_token_or_a_name_are_refused() {
+        let why = settings(&[
+            ("DOCKHAND_CLIENTS", "reader,writer"),
+            ("DOCKHAND_CLIENT_READER_TOKEN", "same"),
+            ("DOCKHAND_CLIENT_WRITER_TOKEN", "same"),
+            ("DOCKHAND_CLIENT_WRITER_ALLOW_WRITE", "true"),
+        ])
+        .unwrap_err();
+        assert!(why.contains("`reader` and `writer`"), "{why}");
+        let why = settings(&[
+            ("DOCKHAND_CLIENTS", "deploy-bot,DEPLOY_BOT"),
+            ("DOCKHAND_CLIENT_DEPLOY_BOT_TOKEN", "t"),
+        ])
+        .unwrap_err();
+        assert!(why.contains("same"), "{why}");
+    }
+
+    #[test]
+    fn secrets_are_withheld_from_plain_http_to_another_machine() {
+        for (url, withheld) in [
+            ("https://hub.docker.com", false),
+            ("http://127.0.0.1:8080", false),
+            ("http://localhost:8080", false),
+            ("http://[::1]:8080", false),
+            ("http://hub.example:80", true),
+            ("http://10.1.2.3:8080", true),
+        ] {
+            let s = settings(&[("DOCKHAND_BASE_URL", url)]).unwrap();
+            assert_eq!(s.withhold_secrets.is_some(), withheld, "{url}");
+        }
     }
 }

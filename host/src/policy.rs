@@ -167,7 +167,7 @@ impl BaseUrl {
     /// Whether a secret may travel to this base: over TLS, or to this machine (where
     /// `dockhand mock` listens) over plain http.
     pub fn carries_secrets(&self) -> bool {
-        self.origin.scheme == "https" || self.is_loopback()
+        dockhand_api::carries_secrets(&self.origin.scheme, &self.origin.host)
     }
 }
 

@@ -313,7 +313,7 @@ async fn tables_fit_the_terminal_and_colour_obeys_no_color() {
 /// table shows it as inert text, as does raw output on a terminal; piped, raw is byte for byte.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hostile_answer_reaches_the_terminal_inert() {
-    let hostile = "pwn\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}31mred";
+    let hostile = "pwn\u{1b}]0;owned\u{7}\u{1b}[2J\u{9b}31mred\u{85}nel";
     let mut seed = Seed::builtin();
     seed.repositories.push(SeedRepository {
         namespace: "library".into(),
@@ -348,6 +348,8 @@ async fn a_hostile_answer_reaches_the_terminal_inert() {
         vec!["-o", "table", "call", "get_repository", "library/hostile"],
         vec!["call", "get_repository", "library/hostile"],
         vec!["lua", "--eval", script],
+        vec!["-o", "yaml", "call", "get_repository", "library/hostile"],
+        vec!["-o", "raw", "call", "get_repository", "library/hostile"],
     ] {
         let mut full = vec!["--base-url", base.as_str(), "--no-cache"];
         full.extend(args.iter().copied());
@@ -360,6 +362,37 @@ async fn a_hostile_answer_reaches_the_terminal_inert() {
             "{args:?} let control characters through: {screen:?}"
         );
     }
+    // An error's detail, on stderr, is shown inert too.
+    hub.inject(dockhand_mock::Fault::new(
+        dockhand_mock::FaultKind::Status {
+            status: 409,
+            body: Some(serde_json::json!({"message": hostile, "detail": hostile})),
+        },
+    ));
+    let (code, screen) = on_a_terminal(
+        home.path(),
+        &[
+            "--base-url",
+            &base,
+            "--no-cache",
+            "call",
+            "get_repository",
+            "library/hostile",
+        ],
+        &[],
+        200,
+    );
+    assert_eq!(code, 7, "{screen}");
+    assert!(
+        screen.contains("error: ") && screen.contains("pwn"),
+        "{screen}"
+    );
+    assert_eq!(
+        control(&screen),
+        "",
+        "the error let control characters through: {screen:?}"
+    );
+
     // Piped, a script's text is byte for byte what the Hub sent.
     let piped = dockhand(
         home.path(),

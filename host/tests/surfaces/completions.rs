@@ -63,8 +63,8 @@ async fn every_shell_script_names_the_operations_and_bash_completes_one() {
         .env("HOME", home.path())
         .arg("-c")
         .arg(
-            "source \"$1\"; COMP_WORDS=(dockhand call list_repository_tags pa); COMP_CWORD=3; \
-             COMP_LINE='dockhand call list_repository_tags pa'; COMP_POINT=${#COMP_LINE}; \
+            "source \"$1\"; COMP_WORDS=(dockhand call --max-pages 2 list_repository_tags pa); COMP_CWORD=5; \
+             COMP_LINE='dockhand call --max-pages 2 list_repository_tags pa'; COMP_POINT=${#COMP_LINE}; \
              _dockhand_with_arguments dockhand pa list_repository_tags; \
              printf '%s\\n' \"${COMPREPLY[@]}\"",
         )
@@ -124,8 +124,8 @@ async fn zsh_fish_and_powershell_complete_argument_names_after_an_operation() {
         "fish",
         &["--no-config", "-c"],
         &format!(
-            "source {0}; complete -C'dockhand call list_repository_tags pa'; echo ---; \
-             complete -C'dockhand call list_repository_t'",
+            "source {0}; complete -C'dockhand call -o table --all-pages list_repository_tags pa'; \
+             echo ---; complete -C'dockhand call --all-pages list_repository_t'",
             fish.display()
         ),
         home.path(),
@@ -142,38 +142,49 @@ async fn zsh_fish_and_powershell_complete_argument_names_after_an_operation() {
 
     // zsh: the operation-aware function is what compdef registers; `compadd` is replaced by
     // one that prints what it is given, which is what zsh would offer.
-    let zsh = home.path().join("_dockhand");
-    std::fs::write(&zsh, script("zsh").await).unwrap();
+    // As the README installs it: `_dockhand` in a directory on $fpath, autoloaded by compinit.
+    let fpath = home.path().join("zfunc");
+    std::fs::create_dir_all(&fpath).unwrap();
+    std::fs::write(fpath.join("_dockhand"), script("zsh").await).unwrap();
     let offered = in_shell(
         "zsh",
         &["-fc"],
         &format!(
-            "autoload -Uz compinit; compinit -u -d {0}/.zcompdump; source {1}; \
-             print -r -- ${{_comps[dockhand]}}; \
+            "fpath=({0} $fpath); autoload -Uz compinit; compinit -u -d {1}/.zcompdump; \
              compadd() {{ local i=${{@[(i)--]}}; print -l -- \"${{@[i+1,-1]}}\" }}; \
-             words=(dockhand call list_repository_tags pa); CURRENT=4; \
-             _dockhand_with_arguments",
-            home.path().display(),
-            zsh.display()
+             words=(dockhand call -o table list_repository_tags pa); CURRENT=6; \
+             for tab in 1 2; do \"${{_comps[dockhand]}}\"; print -r -- \"-- ${{_comps[dockhand]}}\"; done",
+            fpath.display(),
+            home.path().display()
         ),
         home.path(),
     );
-    let mut lines = offered.lines();
-    assert_eq!(lines.next(), Some("_dockhand_with_arguments"), "{offered}");
-    let mut names: Vec<&str> = lines.collect();
-    names.sort();
-    assert_eq!(names, ["page=", "page_size="], "zsh offered: {offered}");
+    // Both TABs, the first autoloading the file and the second calling what it registered:
+    // each offers the names, then says which function completion goes to.
+    let mut tabs: Vec<(Vec<&str>, &str)> = Vec::new();
+    let mut names = Vec::new();
+    for line in offered.lines() {
+        match line.strip_prefix("-- ") {
+            Some(function) => {
+                names.sort();
+                tabs.push((std::mem::take(&mut names), function));
+            }
+            None => names.push(line),
+        }
+    }
+    let both = (vec!["page=", "page_size="], "_dockhand_with_arguments");
+    assert_eq!(tabs, [both.clone(), both], "zsh offered: {offered}");
 
     let powershell = script("powershell").await;
     let hook = powershell
-        .split("if ($command -like 'dockhand;call;*')")
+        .split("$callAt = [array]::IndexOf($typed, 'call')")
         .nth(1)
         .expect("the PowerShell script asks for argument names after an operation");
     assert!(
         hook.split("$completions = @(switch")
             .next()
             .unwrap()
-            .contains("dockhand __argument-names $operation"),
+            .contains("dockhand __argument-names -- @after"),
         "{hook}"
     );
 }

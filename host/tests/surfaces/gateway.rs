@@ -49,10 +49,11 @@ fn wasmtime() -> PathBuf {
     )
 }
 
-/// A running `wasmtime serve` of the gateway.
+/// A running `wasmtime serve` of the gateway, and what it logged so far.
 struct Gateway {
     child: Child,
     base: String,
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Drop for Gateway {
@@ -78,17 +79,20 @@ impl Gateway {
             .expect("wasmtime serve starts");
         let (tx, rx) = std::sync::mpsc::channel();
         let pipe = child.stderr.take().unwrap();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let lines = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(pipe).lines().map_while(Result::ok) {
                 if let Some(url) = line.strip_prefix("Serving HTTP on ") {
                     let _ = tx.send(url.trim().trim_end_matches('/').to_string());
                 }
+                lines.lock().unwrap().push(line);
             }
         });
         let base = rx
             .recv_timeout(std::time::Duration::from_secs(120))
             .expect("wasmtime serve says where it listens");
-        Gateway { child, base }
+        Gateway { child, base, log }
     }
 }
 
@@ -336,7 +340,7 @@ async fn the_gateway_under_wasmtime_serve_answers_as_dockhand_serve_does() {
     assert_eq!(sent, 2, "the call was sent again after the 429");
 }
 
-/// A gateway whose settings are broken answers nothing but its health, and says which setting.
+/// A gateway whose settings are broken answers nothing but its health, and logs which setting.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_misconfigured_gateway_refuses_every_call_and_names_the_setting() {
     let gateway = Gateway::start(&[("DOCKHAND_CLIENTS", "ci".into())]);
@@ -344,13 +348,19 @@ async fn a_misconfigured_gateway_refuses_every_call_and_names_the_setting() {
     assert_eq!(health.status, StatusCode::OK);
     let refused = send(&gateway.base, Method::GET, "/v1/operations", Some("x"), "").await;
     assert_eq!(refused.status, StatusCode::INTERNAL_SERVER_ERROR);
+    // The caller is told that, the engine's log which setting.
     let message = json_of(&refused)["error"]["message"]
         .as_str()
         .unwrap()
         .to_string();
     assert!(
-        message.contains("DOCKHAND_CLIENT_CI_TOKEN_SHA256"),
+        message.contains("misconfigured") && !message.contains("DOCKHAND"),
         "{message}"
+    );
+    let logged = gateway.log.lock().unwrap().join("\n");
+    assert!(
+        logged.contains("DOCKHAND_CLIENT_CI_TOKEN_SHA256"),
+        "{logged}"
     );
 
     // Without clients, nobody is answered.

@@ -202,11 +202,13 @@ Hub did not answer."
         /// The shell to complete in.
         shell: clap_complete::Shell,
     },
-    /// For the shell completions: an operation's argument names, each with its `=`.
+    /// For the shell completions: given the words typed after `call`, the operation's argument
+    /// names, each with its `=`; exit 1 when no operation is among the words yet.
     #[command(name = "__argument-names", hide = true)]
     ArgumentNames {
-        /// The operation, by any of its names.
-        operation: String,
+        /// The words after `call`, flags and their values included.
+        #[arg(num_args = 0.., allow_hyphen_values = true, trailing_var_arg = true)]
+        words: Vec<String>,
     },
     /// Write man pages (dockhand.1 and one per command) into a directory.
     Man {

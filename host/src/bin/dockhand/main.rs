@@ -117,8 +117,6 @@ async fn run(cli: &Cli) -> Outcome {
         Command::Tags(cli::TagsCommand::Prune(args)) => commands::prune::run(g, args).await,
         Command::Completions { shell } => commands::completions::completions(*shell),
         Command::Man { dir } => commands::completions::man(dir),
-        Command::ArgumentNames { operation } => {
-            commands::completions::argument_names(g, operation).await
-        }
+        Command::ArgumentNames { words } => commands::completions::argument_names(g, words).await,
     }
 }

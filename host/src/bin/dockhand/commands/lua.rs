@@ -4,7 +4,7 @@
 use super::Outcome;
 use super::host::{accounts, open_with};
 use crate::cli::{Global, LuaArgs};
-use crate::output::{print_json, print_result, print_text, usage};
+use crate::output::{for_stderr, print_json, print_result, print_text, usage};
 use dockhand_host::lua::{Chunk, LuaOptions};
 use dockhand_host::policy::Timeouts;
 use serde_json::Value;
@@ -66,7 +66,7 @@ pub async fn run(g: &Global, args: &LuaArgs) -> Outcome {
                 .get("message")
                 .and_then(Value::as_str)
                 .unwrap_or("error");
-            eprintln!("error: {message}");
+            eprintln!("error: {}", for_stderr(message));
         }
     }
     Ok(match outcome.error_kind() {

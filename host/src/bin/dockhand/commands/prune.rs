@@ -6,7 +6,7 @@
 use super::Outcome;
 use super::host::open;
 use crate::cli::{Global, PruneArgs};
-use crate::output::{Failure, exit, print_json, progress, say, usage};
+use crate::output::{Failure, exit, print_json, printable, progress, say, usage};
 use dockhand_host::prune::cutoff;
 use dockhand_host::{CallError, CallOptions, Dockhand, HubError, TagCleanupPolicy, report};
 use serde_json::{Value, json};
@@ -213,7 +213,7 @@ impl Progress {
         self.done += 1;
         match &self.bar {
             Some(bar) => bar.step(&what),
-            None => eprintln!("[{}/{}] {what}", self.done, self.total),
+            None => eprintln!("[{}/{}] {}", self.done, self.total, printable(&what)),
         }
     }
 
@@ -315,18 +315,20 @@ impl Summary {
             print_json(&value, true);
             return;
         }
+        // Tag names and the Hub's messages, shown and not obeyed by a terminal.
+        let text = |v: &Value| printable(v.as_str().unwrap_or("?"));
         for skipped in &self.skipped {
             say!(
                 "skipped {}: {}",
-                skipped["tag"].as_str().unwrap_or("?"),
-                skipped["reason"].as_str().unwrap_or("?")
+                text(&skipped["tag"]),
+                text(&skipped["reason"])
             );
         }
         for failed in &self.failed {
             say!(
                 "failed {}: {}",
-                failed["tag"].as_str().unwrap_or("?"),
-                failed["message"].as_str().unwrap_or("?")
+                text(&failed["tag"]),
+                text(&failed["message"])
             );
         }
         say!(
@@ -357,7 +359,7 @@ fn split_repository(text: &str) -> Result<(&str, &str), Failure> {
 /// then the totals.
 fn print_table(plan: &Value, pages: u32, only_planned: bool) {
     let tags = plan["tags"].as_array().map(Vec::as_slice).unwrap_or(&[]);
-    let text = |v: &Value| v.as_str().unwrap_or("-").to_string();
+    let text = |v: &Value| printable(v.as_str().unwrap_or("-"));
     let width = tags
         .iter()
         .map(|t| text(&t["name"]).chars().count())

@@ -9,6 +9,8 @@ mod human;
 pub mod progress;
 mod table;
 
+pub use human::printable;
+
 use crate::cli::{Format, Global};
 use dockhand_host::bindings::exports::dockhand::hub::catalog::TableView;
 use dockhand_host::{CallError, report};
@@ -77,10 +79,8 @@ fn print_as(g: &Global, body: &Value, view: Option<&TableView>, default: Option<
     match format {
         Format::Json => print_json(body, g.json),
         Format::Yaml => match serde_yaml::to_string(body) {
-            Ok(text) => {
-                use std::io::Write as _;
-                let _ = write!(std::io::stdout().lock(), "{text}");
-            }
+            // YAML leaves some controls (NEL, U+0085) in plain text: on a terminal, shown inert.
+            Ok(text) => print_text(&text),
             Err(_) => print_json(body, g.json),
         },
         Format::Raw => print_text(&raw(body)),
@@ -144,7 +144,17 @@ pub fn warn(as_json: bool, kind: &str, message: &str) {
             serde_json::json!({"warning": {"kind": kind, "message": message}})
         );
     } else {
-        eprintln!("warning: {message}");
+        eprintln!("warning: {}", for_stderr(message));
+    }
+}
+
+/// A message for stderr that may quote a Hub's text (an error's detail, a `next` link): on a
+/// terminal, with its control characters shown inert.
+pub fn for_stderr(message: &str) -> String {
+    if std::io::stderr().is_terminal() {
+        human::printable(message)
+    } else {
+        message.to_string()
     }
 }
 
@@ -179,7 +189,7 @@ impl Failure {
                 if as_json {
                     eprintln!("{}", report::error_json(&e));
                 } else {
-                    eprintln!("error: {}", report::message(&e));
+                    eprintln!("error: {}", for_stderr(&report::message(&e)));
                 }
                 ExitCode::from(report::exit_code(report::kind(&e)))
             }
@@ -187,12 +197,12 @@ impl Failure {
                 if as_json {
                     eprintln!("{}", report::usage_json(&message));
                 } else {
-                    eprintln!("error: {message}");
+                    eprintln!("error: {}", for_stderr(&message));
                 }
                 ExitCode::from(exit::USAGE)
             }
             Failure::Host(message) => {
-                eprintln!("error: {message}");
+                eprintln!("error: {}", for_stderr(&message));
                 ExitCode::from(exit::HOST)
             }
         }

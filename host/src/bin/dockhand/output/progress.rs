@@ -85,7 +85,7 @@ impl Steps {
 
     /// One step done, with what happened.
     pub fn step(&self, what: &str) {
-        self.bar.set_message(what.to_string());
+        self.bar.set_message(super::human::printable(what));
         self.bar.inc(1);
     }
 

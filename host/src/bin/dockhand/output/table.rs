@@ -25,6 +25,10 @@ pub fn rows<'a>(body: &'a Value, view: Option<&TableView>) -> Option<(&'a [Value
         None => body,
     };
     let rows = list.as_array()?;
+    if rows.is_empty() && view.is_none() {
+        // Nothing says what an empty list would hold: `[]` says it best.
+        return None;
+    }
     let columns = match view {
         Some(view) => view.columns.clone(),
         None => {
