@@ -9,7 +9,8 @@
 //!   `--no-token-cache`, and the process against a mock without delay (what the process itself
 //!   costs), so that "one round trip plus the process" is measured, not assumed.
 //! - `list_repository_tags` with all pages over 2,000 tags at `page_size=100` (20 pages):
-//!   page by page (`page_concurrency` 1) and four at a time (the default), same merged result.
+//!   page by page (`page_concurrency` 1), four at a time (the default) and eight at a time,
+//!   same merged result.
 //! - The same listing over HTTPS from a fresh host (as a new process starts), where a new
 //!   connection also waits out two round trips of handshakes (TCP, TLS 1.3): offering HTTP/1.1
 //!   only (a connection per page in flight) beside HTTP/2 (one connection for all), and one
@@ -167,9 +168,9 @@ async fn run(latency: Duration, runs: usize) -> Value {
         }
     };
     list(4).await; // compiles the component's first instance outside the figures
-    let (mut walk, mut side) = (vec![], vec![]);
-    let (mut walk_body, mut side_body) = (Value::Null, Value::Null);
-    let (mut walk_requests, mut side_requests) = (0, 0);
+    let (mut walk, mut side, mut eight) = (vec![], vec![], vec![]);
+    let (mut walk_body, mut side_body, mut eight_body) = (Value::Null, Value::Null, Value::Null);
+    let (mut walk_requests, mut side_requests, mut eight_requests) = (0, 0, 0);
     for _ in 0..runs {
         requests(&slow);
         let (t, r) = list(1).await;
@@ -180,10 +181,15 @@ async fn run(latency: Duration, runs: usize) -> Value {
         side.push(t);
         side_requests = requests(&slow);
         side_body = r.body;
+        let (t, r) = list(8).await;
+        eight.push(t);
+        eight_requests = requests(&slow);
+        eight_body = r.body;
     }
     assert_eq!(side_body, walk_body, "the merged listings differ");
+    assert_eq!(eight_body, walk_body, "the merged listings differ");
     assert_eq!(walk_body["results"].as_array().map(Vec::len), Some(2000));
-    let (walk, side) = (median(&mut walk), median(&mut side));
+    let (walk, side, eight) = (median(&mut walk), median(&mut side), median(&mut eight));
     let trips = |d: Duration| d.as_secs_f64() / latency.as_secs_f64();
 
     // ---- The same over HTTPS, from a fresh host each time: HTTP/1.1 beside HTTP/2 ----
@@ -278,6 +284,9 @@ async fn run(latency: Duration, runs: usize) -> Value {
             "four_at_a_time_requests": side_requests,
             "four_at_a_time_round_trips": trips(side),
             "speedup": walk.as_secs_f64() / side.as_secs_f64(),
+            "eight_at_a_time_ms": ms(eight),
+            "eight_at_a_time_requests": eight_requests,
+            "eight_at_a_time_round_trips": trips(eight),
             "same_result": true,
         },
         "https_fresh_host": {
@@ -359,7 +368,13 @@ fn main() {
         f(&l["four_at_a_time_round_trips"])
     );
     println!(
-        "  speedup, same merged result          {:>8.2}x",
+        "  eight pages at a time                {:>8.1} ms  {} requests  {:.1} round trips",
+        f(&l["eight_at_a_time_ms"]),
+        l["eight_at_a_time_requests"],
+        f(&l["eight_at_a_time_round_trips"])
+    );
+    println!(
+        "  speedup of four, same merged result  {:>8.2}x",
         f(&l["speedup"])
     );
     let h = &report["https_fresh_host"];

@@ -440,6 +440,8 @@ async fn apply_skips_a_changed_tag_waits_out_a_429_and_resumes() {
     .await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(run.json()["deleted"], serde_json::json!(["build-18"]));
+    // With --json, stderr carries no per-tag lines: the report on stdout has every tag.
+    assert!(!run.stderr.contains("[1/"), "{}", run.stderr);
     let left = tag_names(&hub, home.path()).await;
     assert_eq!(left.len(), 262 - 8);
     for n in [10, 11, 13, 14, 15, 16, 17, 18] {

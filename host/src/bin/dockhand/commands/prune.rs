@@ -192,11 +192,13 @@ fn name_of(tag: &Value) -> String {
 }
 
 /// Where an apply stands, for a person: a bar on a terminal (the CLI's one progress display),
-/// one line per tag when stderr is piped (or a log), or with `--json`.
+/// one line per tag when stderr is piped (or a log), nothing with `--json`.
 struct Progress {
     total: usize,
     done: usize,
     bar: Option<progress::Steps>,
+    /// With `--json`, stderr carries JSON only: no per-tag lines (the report has every tag).
+    quiet: bool,
 }
 
 impl Progress {
@@ -205,6 +207,7 @@ impl Progress {
             total,
             done: 0,
             bar: progress::wanted(as_json).then(|| progress::Steps::new(total as u64)),
+            quiet: as_json,
         }
     }
 
@@ -213,6 +216,7 @@ impl Progress {
         self.done += 1;
         match &self.bar {
             Some(bar) => bar.step(&what),
+            None if self.quiet => {}
             None => eprintln!("[{}/{}] {}", self.done, self.total, printable(&what)),
         }
     }
