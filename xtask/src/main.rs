@@ -128,34 +128,39 @@ fn write_shapes(
     Ok(())
 }
 
-/// Runs both suites even when the first fails, so one run reports everything.
-/// Builds the plugin and the provider (release, wasm32-wasip2) and writes their composition
-/// beside them.
-/// Builds the gateway component and copies it to
-/// `target/wasm32-wasip2/release/dockhand-gateway.wasm`, the name the docs and spin.toml use.
-fn gateway() -> Result<ExitCode, String> {
-    use std::process::Command;
+/// `cargo build --target wasm32-wasip2 --release` of `packages`; the directory the components
+/// are in, or `None` when the build failed (cargo has said why).
+fn build_components(packages: &[&str]) -> Result<Option<PathBuf>, String> {
     let root = xtask::repo_root();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let built = Command::new(cargo)
-        .args([
-            "build",
-            "-p",
-            "dockhand-gateway",
-            "--target",
-            "wasm32-wasip2",
-            "--release",
-        ])
+    let mut command = std::process::Command::new(cargo);
+    command.arg("build");
+    for package in packages {
+        command.args(["-p", package]);
+    }
+    let built = command
+        .args(["--target", "wasm32-wasip2", "--release"])
         .current_dir(&root)
         .status()
         .map_err(|e| format!("running cargo build: {e}"))?;
     if !built.success() {
-        return Ok(ExitCode::FAILURE);
+        return Ok(None);
     }
     // cargo reads a relative CARGO_TARGET_DIR from the directory it runs in: the root here.
-    let dir = root
-        .join(std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| "target".into(), PathBuf::from))
-        .join("wasm32-wasip2/release");
+    Ok(Some(
+        root.join(
+            std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| "target".into(), PathBuf::from),
+        )
+        .join("wasm32-wasip2/release"),
+    ))
+}
+
+/// Builds the gateway component and copies it to
+/// `target/wasm32-wasip2/release/dockhand-gateway.wasm`, the name the docs and spin.toml use.
+fn gateway() -> Result<ExitCode, String> {
+    let Some(dir) = build_components(&["dockhand-gateway"])? else {
+        return Ok(ExitCode::FAILURE);
+    };
     let from = dir.join("dockhand_gateway.wasm");
     let out = dir.join("dockhand-gateway.wasm");
     let bytes = std::fs::copy(&from, &out).map_err(|e| format!("{}: {e}", from.display()))?;
@@ -163,31 +168,12 @@ fn gateway() -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Builds the plugin and the provider (release, wasm32-wasip2) and writes their composition
+/// beside them.
 fn standalone() -> Result<ExitCode, String> {
-    use std::process::Command;
-    let root = xtask::repo_root();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let built = Command::new(cargo)
-        .args([
-            "build",
-            "-p",
-            "dockhand-plugin",
-            "-p",
-            "dockhand-credentials-env",
-            "--target",
-            "wasm32-wasip2",
-            "--release",
-        ])
-        .current_dir(&root)
-        .status()
-        .map_err(|e| format!("running cargo build: {e}"))?;
-    if !built.success() {
+    let Some(dir) = build_components(&["dockhand-plugin", "dockhand-credentials-env"])? else {
         return Ok(ExitCode::FAILURE);
-    }
-    // cargo reads a relative CARGO_TARGET_DIR from the directory it runs in: the root here.
-    let dir = root
-        .join(std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| "target".into(), PathBuf::from))
-        .join("wasm32-wasip2/release");
+    };
     let read = |name: &str| {
         let path = dir.join(name);
         std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))
@@ -207,6 +193,7 @@ fn standalone() -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Runs both suites even when the first fails, so one run reports everything.
 fn test_everything() -> Result<ExitCode, String> {
     use std::process::Command;
     let root = xtask::repo_root();
