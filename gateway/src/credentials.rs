@@ -66,29 +66,22 @@ impl<'a> EnvCredentials<'a> {
 
 impl Credentials for EnvCredentials<'_> {
     fn get(&mut self, account: &str, kind: CredentialKind) -> Result<Option<String>, String> {
+        let mut configured = false;
+        for field in FIELDS {
+            configured |= self.field(account, field)?.is_some();
+        }
         // An account other than `default` with nothing set is a client's misspelt account,
         // not an anonymous one, as `dockhand serve` has it.
-        if account != "default" {
-            let mut any = false;
-            for field in FIELDS {
-                any |= self.field(account, field)?.is_some();
-            }
-            if !any {
-                return Err(format!(
-                    "no account `{account}` is configured: set {} (or {} with {})",
-                    account_variable(account, "BEARER")?,
-                    account_variable(account, "USERNAME")?,
-                    account_variable(account, "TOKEN")?
-                ));
-            }
+        if !configured && account != "default" {
+            return Err(format!(
+                "no account `{account}` is configured: set {} (or {} with {})",
+                account_variable(account, "BEARER")?,
+                account_variable(account, "USERNAME")?,
+                account_variable(account, "TOKEN")?
+            ));
         }
-        if let Some(why) = &self.withhold {
-            let has_any = FIELDS.iter().try_fold(false, |any, f| {
-                Ok::<_, String>(any || self.field(account, f)?.is_some())
-            })?;
-            if has_any {
-                return Err(why.clone());
-            }
+        if configured && let Some(why) = &self.withhold {
+            return Err(why.clone());
         }
         if kind == CredentialKind::Scim {
             return Ok(self
@@ -204,5 +197,39 @@ mod tests {
             why.contains("DOCKHAND_USERNAME") && !why.contains("dckr_pat"),
             "{why}"
         );
+    }
+
+    #[test]
+    fn secrets_are_trimmed_once_and_withheld_from_plain_http() {
+        let var = env(&[
+            ("DOCKHAND_USERNAME", " alice\n"),
+            ("DOCKHAND_TOKEN", "dckr_pat_secret\n"),
+        ]);
+        let mut seen = Vec::new();
+        let mut exchange = |who: &str, token: &str| {
+            seen.push(format!("{who}:{token}"));
+            Ok("jwt-0000000000".to_string())
+        };
+        let secrets = Secrets::default();
+        let mut creds = EnvCredentials::new(&var, &mut exchange, secrets.clone(), None);
+        creds.get("default", CredentialKind::Hub).unwrap();
+        drop(creds);
+        // What is sent is what is redacted.
+        assert_eq!(seen, ["alice:dckr_pat_secret"]);
+        assert!(secrets.borrow().iter().any(|s| s == "dckr_pat_secret"));
+
+        let mut exchange = |_: &str, _: &str| -> Result<String, String> { unreachable!() };
+        let withheld = Some("not over plain http".to_string());
+        let mut creds = EnvCredentials::new(&var, &mut exchange, Secrets::default(), withheld);
+        assert_eq!(
+            creds.get("default", CredentialKind::Hub).unwrap_err(),
+            "not over plain http"
+        );
+        // With nothing configured, a call goes anonymously.
+        let nothing = env(&[]);
+        let mut exchange = |_: &str, _: &str| -> Result<String, String> { unreachable!() };
+        let withheld = Some("not over plain http".to_string());
+        let mut creds = EnvCredentials::new(&nothing, &mut exchange, Secrets::default(), withheld);
+        assert_eq!(creds.get("default", CredentialKind::Hub).unwrap(), None);
     }
 }

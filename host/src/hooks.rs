@@ -40,25 +40,30 @@ impl CallHooks {
         }
     }
 
-    /// The answer on its way to the guest. With an observer, its first bytes are read for a
-    /// listing's size as they pass; the bytes themselves are not touched.
+    /// The answer on its way to the guest, read by the call's observer (see [`observed`]).
     pub(crate) fn receiving(&self, response: Response<WasiBody>) -> Response<WasiBody> {
-        let Some(observer) = self.on_request.clone() else {
-            return response;
-        };
-        let (parts, body) = response.into_parts();
-        let mut first = true;
-        let body = body.map_frame(move |frame| {
-            if first && let Some(data) = frame.data_ref() {
-                first = false;
-                if let Some(items) = listing_size(data) {
-                    observer.listing_size(items);
-                }
-            }
-            frame
-        });
-        Response::from_parts(parts, body.boxed_unsync())
+        observed(self.on_request.clone(), response)
     }
+}
+
+/// `response`, its first bytes read for a listing's size as they pass when there is an
+/// observer; the bytes themselves are not touched.
+fn observed(observer: Option<RequestObserver>, response: Response<WasiBody>) -> Response<WasiBody> {
+    let Some(observer) = observer else {
+        return response;
+    };
+    let (parts, body) = response.into_parts();
+    let mut first = true;
+    let body = body.map_frame(move |frame| {
+        if first && let Some(data) = frame.data_ref() {
+            first = false;
+            if let Some(items) = listing_size(data) {
+                observer.listing_size(items);
+            }
+        }
+        frame
+    });
+    Response::from_parts(parts, body.boxed_unsync())
 }
 
 /// The item count near the start of a listing's JSON (`{"count": 120, ...`, or SCIM's
@@ -89,20 +94,15 @@ impl WasiHttpHooks for CallHooks {
         self.sending(request.uri());
         let egress = self.egress.clone();
         let deadline = self.deadline;
-        let observed = self.on_request.clone();
+        let observer = self.on_request.clone();
         Box::new(async move {
-            let hooks = CallHooks {
-                egress: egress.clone(),
-                deadline,
-                on_request: observed,
-            };
             if egress.wasmtime_sender {
                 let (response, done) = egress.send_with_wasmtime(request, deadline).await?;
-                return Ok((hooks.receiving(response), done));
+                return Ok((observed(observer, response), done));
             }
             let response = egress.send(request, deadline).await?;
             let done: IoFuture = Box::new(async { Ok(()) });
-            Ok((hooks.receiving(response), done))
+            Ok((observed(observer, response), done))
         })
     }
 }

@@ -2,7 +2,7 @@
 //! on stderr (stdout stays the result), `--exit-status` answers a check with the exit code alone,
 //! and `docs OPERATION` ends with the command line that calls it.
 
-use crate::support::dockhand;
+use crate::support::{Terminal, dockhand};
 use dockhand_mock::{MockConfig, MockHub};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -168,52 +168,11 @@ fn under_a_terminal(home: &std::path::Path, args: &[&str], answer: &str) -> (i32
 
 /// [`under_a_terminal`], typing `answer` once the screen shows `prompt`.
 fn typing_at(home: &std::path::Path, args: &[&str], prompt: &str, answer: &str) -> (i32, String) {
-    const DRIVER: &str = r#"
-import os, pty, sys, termios, time
-prompt, answer, argv = sys.argv[1].encode(), sys.argv[2], sys.argv[3:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(argv[0], argv)
-seen, typed = b"", False
-while True:
-    try:
-        chunk = os.read(fd, 4096)
-    except OSError:
-        break
-    if not chunk:
-        break
-    seen += chunk
-    if not typed and prompt in seen:
-        # A prompt for a secret prints first and turns echo off after: typing before that would
-        # be echoed by the terminal itself, whatever dockhand does.
-        if b"not shown" in prompt:
-            for _ in range(500):
-                if not termios.tcgetattr(fd)[3] & termios.ECHO:
-                    break
-                time.sleep(0.01)
-        os.write(fd, answer.encode() + b"\n")
-        typed = True
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(seen.decode(errors="replace"))
-sys.exit(os.waitstatus_to_exitcode(status))
-"#;
-    let out = std::process::Command::new("python3")
-        .env_clear()
-        .env("HOME", home)
-        .env("PATH", "/usr/bin:/bin")
-        .env("TERM", "xterm")
-        .arg("-c")
-        .arg(DRIVER)
-        .arg(prompt)
-        .arg(answer)
-        .arg(env!("CARGO_BIN_EXE_dockhand"))
-        .args(args)
-        .output()
-        .expect("python3 runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    let terminal = Terminal {
+        typing: Some((prompt, answer)),
+        ..Terminal::default()
+    };
+    crate::support::on_a_terminal(home, args, terminal)
 }
 
 /// On a terminal a destructive operation asks first: anything but yes sends nothing; yes, or

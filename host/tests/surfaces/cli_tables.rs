@@ -3,56 +3,23 @@
 //! field/value rows; piped, the JSON is what it always was. `-o` picks json, table, yaml or raw
 //! anywhere, and a hostile answer reaches the terminal inert.
 
-use crate::support::dockhand;
+use crate::support::{Terminal, dockhand, text_of};
 use dockhand_mock::seed::SeedRepository;
 use dockhand_mock::{MockConfig, MockHub, Seed};
 
-/// Runs `dockhand args...` on a pseudo-terminal `cols` wide (stdin, stdout and stderr all the
-/// terminal), with `env` added to an empty environment; its exit code and the screen's bytes.
-pub(crate) fn on_a_terminal(
+/// `dockhand args...` on a terminal `cols` wide, with `env`.
+fn on_a_terminal(
     home: &std::path::Path,
     args: &[&str],
     env: &[(&str, &str)],
     cols: u16,
 ) -> (i32, String) {
-    const DRIVER: &str = r#"
-import fcntl, os, pty, struct, sys, termios
-cols, argv = int(sys.argv[1]), sys.argv[2:]
-pid, fd = pty.fork()
-if pid == 0:
-    # Sized before dockhand starts, so it reads the width it is meant to.
-    fcntl.ioctl(1, termios.TIOCSWINSZ, struct.pack("HHHH", 40, cols, 0, 0))
-    os.execv(argv[0], argv)
-seen = b""
-while True:
-    try:
-        chunk = os.read(fd, 65536)
-    except OSError:
-        break
-    if not chunk:
-        break
-    seen += chunk
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(seen.decode(errors="replace"))
-sys.exit(os.waitstatus_to_exitcode(status))
-"#;
-    let out = std::process::Command::new("python3")
-        .env_clear()
-        .env("HOME", home)
-        .env("PATH", "/usr/bin:/bin")
-        .env("TERM", "xterm")
-        .envs(env.iter().copied())
-        .arg("-c")
-        .arg(DRIVER)
-        .arg(cols.to_string())
-        .arg(env!("CARGO_BIN_EXE_dockhand"))
-        .args(args)
-        .output()
-        .expect("python3 runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    let terminal = Terminal {
+        env,
+        cols,
+        typing: None,
+    };
+    crate::support::on_a_terminal(home, args, terminal)
 }
 
 /// `dockhand --base-url BASE --no-cache call list_repository_tags library/alpine`.
@@ -65,11 +32,6 @@ fn alpine_tags(base: &str) -> Vec<&str> {
         "list_repository_tags",
         "library/alpine",
     ]
-}
-
-/// The screen without its terminal sequences: what a person reads.
-pub(crate) fn text_of(screen: &str) -> String {
-    console::strip_ansi_codes(screen).replace("\r\n", "\n")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

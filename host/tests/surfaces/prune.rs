@@ -726,7 +726,7 @@ async fn apply_at_a_terminal_draws_a_progress_bar() {
     )
     .await;
     assert_eq!(plan.code, 0, "{}", plan.stderr);
-    let (code, screen) = crate::cli_tables::on_a_terminal(
+    let (code, screen) = crate::support::on_a_terminal(
         home.path(),
         &[
             "--base-url",
@@ -738,8 +738,11 @@ async fn apply_at_a_terminal_draws_a_progress_bar() {
             "--apply",
             plan_path,
         ],
-        &ALICE_ENV,
-        120,
+        crate::support::Terminal {
+            env: &ALICE_ENV,
+            cols: 120,
+            typing: None,
+        },
     );
     assert_eq!(code, 0, "{screen}");
     assert!(
@@ -752,7 +755,7 @@ async fn apply_at_a_terminal_draws_a_progress_bar() {
         "no log lines on a terminal: {screen:?}"
     );
     assert!(
-        crate::cli_tables::text_of(&screen).contains("8 deleted"),
+        crate::support::text_of(&screen).contains("8 deleted"),
         "{screen}"
     );
 }

@@ -113,3 +113,76 @@ pub async fn dockhand_with_address_limit(home: &Path, limit_kib: u64, args: &[&s
     .await
     .unwrap()
 }
+
+/// A pseudo-terminal session of `dockhand`: what [`on_a_terminal`] runs.
+#[derive(Default)]
+pub struct Terminal<'a> {
+    /// Added to an otherwise empty environment (HOME, PATH and `TERM=xterm` aside).
+    pub env: &'a [(&'a str, &'a str)],
+    /// The terminal's width; 0 leaves the pty's own size (none).
+    pub cols: u16,
+    /// What to type, once the screen shows the first text: `("[y/N]", "y")`.
+    pub typing: Option<(&'a str, &'a str)>,
+}
+
+/// Runs `dockhand args...` under a pseudo-terminal (Python's `pty`: stdin, stdout and stderr
+/// are all the terminal); its exit code and the screen's bytes.
+pub fn on_a_terminal(home: &Path, args: &[&str], terminal: Terminal<'_>) -> (i32, String) {
+    const DRIVER: &str = r#"
+import fcntl, os, pty, struct, sys, termios, time
+cols, prompt, answer, argv = int(sys.argv[1]), sys.argv[2].encode(), sys.argv[3], sys.argv[4:]
+pid, fd = pty.fork()
+if pid == 0:
+    if cols:
+        # Sized before dockhand starts, so it reads the width it is meant to.
+        fcntl.ioctl(1, termios.TIOCSWINSZ, struct.pack("HHHH", 40, cols, 0, 0))
+    os.execv(argv[0], argv)
+seen, typed = b"", not prompt
+while True:
+    try:
+        chunk = os.read(fd, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    seen += chunk
+    if not typed and prompt in seen:
+        # A prompt for a secret prints first and turns echo off after: typing before that would
+        # be echoed by the terminal itself, whatever dockhand does.
+        if b"not shown" in prompt:
+            for _ in range(500):
+                if not termios.tcgetattr(fd)[3] & termios.ECHO:
+                    break
+                time.sleep(0.01)
+        os.write(fd, answer.encode() + b"\n")
+        typed = True
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(seen.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+    let (prompt, answer) = terminal.typing.unwrap_or(("", ""));
+    let out = Command::new("python3")
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", "/usr/bin:/bin")
+        .env("TERM", "xterm")
+        .envs(terminal.env.iter().copied())
+        .arg("-c")
+        .arg(DRIVER)
+        .arg(terminal.cols.to_string())
+        .arg(prompt)
+        .arg(answer)
+        .arg(env!("CARGO_BIN_EXE_dockhand"))
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+/// The screen without its terminal sequences: what a person reads.
+pub fn text_of(screen: &str) -> String {
+    console::strip_ansi_codes(screen).replace("\r\n", "\n")
+}

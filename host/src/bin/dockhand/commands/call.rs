@@ -120,7 +120,7 @@ fn done_line(op: Option<&OperationInfo>, arguments: &Value, status: u16) -> Stri
                 .split('/')
                 .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
                 .filter_map(|name| arguments.get(name))
-                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                .map(text_of)
                 .collect();
             format!(
                 "{done} {} {} ({request})",
@@ -132,15 +132,19 @@ fn done_line(op: Option<&OperationInfo>, arguments: &Value, status: u16) -> Stri
     }
 }
 
+/// An argument as it reads in a path: a string without its quotes.
+fn text_of(value: &Value) -> String {
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_owned)
+}
+
 /// The operation's path with the arguments in it.
 fn filled_path(op: &OperationInfo, arguments: &Value) -> String {
     let mut path = op.path.clone();
     if let Value::Object(map) = arguments {
         for (name, value) in map {
-            let text = value
-                .as_str()
-                .map_or_else(|| value.to_string(), str::to_owned);
-            path = path.replace(&format!("{{{name}}}"), &text);
+            path = path.replace(&format!("{{{name}}}"), &text_of(value));
         }
     }
     path
@@ -176,15 +180,7 @@ fn truncated(body: &Value, pages: u32) -> Option<String> {
 fn confirm(op: &OperationInfo, arguments: &Value) -> Result<(), Failure> {
     use std::io::{BufRead, Write};
     // The path with the arguments in it says what is about to go.
-    let mut target = op.path.clone();
-    if let Value::Object(map) = arguments {
-        for (name, value) in map {
-            let text = value
-                .as_str()
-                .map_or_else(|| value.to_string(), str::to_owned);
-            target = target.replace(&format!("{{{name}}}"), &text);
-        }
-    }
+    let target = filled_path(op, arguments);
     let mut err = std::io::stderr().lock();
     let _ = write!(
         err,
