@@ -1,8 +1,9 @@
 //! What `dockhand serve` adds to a call, against the mock Hub on loopback, in one run: the same
 //! `get_repository` through the library (`Dockhand::call`), through `POST /v1/call` and through an
-//! MCP `tools/call` over Streamable HTTP, interleaved round by round; where an MCP call's time
-//! goes (the JSON-RPC parse, the tool handler around the call, the answer's serialization, and
-//! what is left: HTTP and rmcp's per-request machinery); calls per second with 64 in flight
+//! MCP `tools/call` over Streamable HTTP (answered by `dockhand serve` itself, and once more by
+//! rmcp's service, as a request it leaves to rmcp), interleaved round by round; where an MCP
+//! call's time goes (the JSON-RPC parse, the tool handler around the call, the answer's
+//! serialization, and what is left: HTTP); calls per second with 64 in flight
 //! through `/v1/call`; and the resident memory of an idle `dockhand serve` process, started with
 //! the component cache empty (it compiles the component) and again with it filled.
 //!
@@ -53,11 +54,30 @@ async fn mock() -> String {
     receiver.await.unwrap()
 }
 
-async fn post(client: &HttpClient, url: &str, body: String, mcp: bool) -> Value {
+/// How a request is sent: to `/v1/call`, or as an MCP message with the Accept header a client
+/// sends (`accept`).
+#[derive(Clone, Copy)]
+enum Kind {
+    Api,
+    Mcp { accept: &'static str },
+}
+
+/// What MCP clients send: `dockhand serve` answers such a `tools/call` itself.
+const MCP: Kind = Kind::Mcp {
+    accept: "application/json, text/event-stream",
+};
+
+/// The same with a weight on one type, which `dockhand serve` leaves to rmcp's service: rmcp's
+/// own path, for comparison.
+const MCP_BY_RMCP: Kind = Kind::Mcp {
+    accept: "application/json;q=1, text/event-stream",
+};
+
+async fn post(client: &HttpClient, url: &str, body: String, kind: Kind) -> Value {
     let mut request = Request::post(url).header("content-type", "application/json");
-    if mcp {
+    if let Kind::Mcp { accept } = kind {
         request = request
-            .header("accept", "application/json, text/event-stream")
+            .header("accept", accept)
             .header("mcp-protocol-version", "2025-06-18");
     }
     let request = request.body(Full::new(Bytes::from(body))).unwrap();
@@ -157,7 +177,7 @@ async fn idle_process_rss(base: &str, cache: &std::path::Path) -> (Option<u64>, 
         &client,
         &format!("{url}/v1/call/get_repository"),
         args().to_string(),
-        false,
+        Kind::Api,
     )
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -208,15 +228,15 @@ async fn run(rounds: usize) -> Value {
     };
     let over_api = || async {
         let t = Instant::now();
-        let body = post(&client, &api, args().to_string(), false).await;
+        let body = post(&client, &api, args().to_string(), Kind::Api).await;
         assert_eq!(body["name"], "alpine");
         t.elapsed()
     };
-    let over_mcp = |id: usize| {
+    let over_mcp = |id: usize, kind: Kind| {
         let (client, mcp) = (&client, &mcp);
         async move {
             let t = Instant::now();
-            let body = post(client, mcp, tools_call(id), true).await;
+            let body = post(client, mcp, tools_call(id), kind).await;
             assert_eq!(
                 body["result"]["structuredContent"]["name"], "alpine",
                 "{body}"
@@ -259,16 +279,19 @@ async fn run(rounds: usize) -> Value {
         library().await;
         handler(i).await;
         over_api().await;
-        over_mcp(i).await;
+        over_mcp(i, MCP).await;
+        over_mcp(i, MCP_BY_RMCP).await;
     }
     let (mut lib, mut api_t, mut mcp_t, mut handler_t) = (vec![], vec![], vec![], vec![]);
+    let mut rmcp_t = vec![];
     for round in 0..rounds {
         // Each round starts one kind further along, so no kind always follows the same one.
-        for k in 0..4 {
-            match (round + k) % 4 {
+        for k in 0..5 {
+            match (round + k) % 5 {
                 0 => lib.push(library().await),
                 1 => api_t.push(over_api().await),
-                2 => mcp_t.push(over_mcp(round).await),
+                2 => mcp_t.push(over_mcp(round, MCP).await),
+                3 => rmcp_t.push(over_mcp(round, MCP_BY_RMCP).await),
                 _ => handler_t.push(handler(round).await),
             }
         }
@@ -279,6 +302,7 @@ async fn run(rounds: usize) -> Value {
         median(&mut mcp_t),
         median(&mut handler_t),
     );
+    let rmcp_m = median(&mut rmcp_t);
 
     // The JSON-RPC parse and the answer's serialization, each on its own.
     let (mut parse, mut write) = (vec![], vec![]);
@@ -317,7 +341,7 @@ async fn run(rounds: usize) -> Value {
         let (client, api, done) = (client.clone(), api.clone(), done.clone());
         tasks.push(tokio::spawn(async move {
             while done.fetch_add(1, Ordering::Relaxed) < total {
-                post(&client, &api, args().to_string(), false).await;
+                post(&client, &api, args().to_string(), Kind::Api).await;
             }
         }));
     }
@@ -367,18 +391,20 @@ async fn run(rounds: usize) -> Value {
             "v1_call": micros(api_m),
             "mcp_tools_call": micros(mcp_m),
             "mcp_tool_handler_in_process": micros(handler),
+            "mcp_tools_call_by_rmcp_service": micros(rmcp_m),
         },
         "added_us": {
             "v1_call": micros(api_m) - micros(lib),
             "mcp_tools_call": micros(mcp_m) - micros(lib),
+            "mcp_tools_call_by_rmcp_service": micros(rmcp_m) - micros(lib),
         },
         "mcp_breakdown_us": {
             "json_rpc_parse": micros(parse),
             "tool_handler": micros(handler),
             "tool_handler_minus_library_call": micros(handler) - micros(lib),
             "answer_serialization": micros(write),
-            "http_and_rmcp_per_request": micros(mcp_m) - micros(handler) - micros(parse)
-                - micros(write),
+            "http": micros(mcp_m) - micros(handler) - micros(parse) - micros(write),
+            "rmcp_service_instead": micros(rmcp_m) - micros(mcp_m),
         },
         "v1_call_per_s_64_in_flight": per_second,
         "v1_call_per_s_64_in_flight_raw_client": raw_per_second,
@@ -424,6 +450,11 @@ fn main() {
         f(&r["median_us"]["mcp_tools_call"]),
         f(&r["added_us"]["mcp_tools_call"])
     );
+    println!(
+        "  the same through rmcp's service     {:>8.1} µs   +{:.1} µs",
+        f(&r["median_us"]["mcp_tools_call_by_rmcp_service"]),
+        f(&r["added_us"]["mcp_tools_call_by_rmcp_service"])
+    );
     let b = &r["mcp_breakdown_us"];
     println!("  an MCP call, stage by stage:");
     println!(
@@ -440,8 +471,12 @@ fn main() {
         f(&b["answer_serialization"])
     );
     println!(
-        "    HTTP and rmcp per request (rest)  {:>8.1} µs",
-        f(&b["http_and_rmcp_per_request"])
+        "    HTTP (the rest)                   {:>8.1} µs",
+        f(&b["http"])
+    );
+    println!(
+        "    rmcp's per-request service instead {:>7.1} µs more",
+        f(&b["rmcp_service_instead"])
     );
     println!(
         "  /v1/call, 64 in flight              {:>8.0} calls/s",

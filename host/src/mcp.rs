@@ -261,42 +261,82 @@ impl ServerHandler for McpServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let started = std::time::Instant::now();
         // rmcp cancels the token when the client goes away (or sends notifications/cancelled):
         // the call stops there, as a `/v1/call` does when its connection closes, instead of
         // running on past the slot `dockhand serve` gave it.
-        let name = request.name.clone();
-        let result = tokio::select! {
-            result = self.call(&request.name, request.arguments) => result,
+        tokio::select! {
+            result = self.answer(request) => result.map(CallToolResponse::from),
             _ = context.ct.cancelled() => {
-                if let Some(observer) = &self.observer {
-                    let known = self.tools.iter().any(|tool| tool.name == name);
-                    let tool = if known { name.as_ref() } else { "unknown" };
-                    observer.observed(tool, "cancelled", started.elapsed());
-                }
-                return Err(ErrorData::internal_error("the call was cancelled", None));
+                Err(ErrorData::internal_error("the call was cancelled", None))
             }
-        };
-        if let Some(observer) = &self.observer {
-            let outcome = match &result {
-                Ok(r) if r.is_error == Some(true) => r
-                    .structured_content
-                    .as_ref()
-                    .and_then(|s| s["error"]["kind"].as_str())
-                    .unwrap_or("error")
-                    .to_string(),
-                Ok(_) => "ok".to_string(),
-                Err(_) => "protocol-error".to_string(),
-            };
-            // A name that is not a tool is not a label the metrics should keep.
-            let tool = if result.is_ok() {
-                request.name.as_ref()
-            } else {
-                "unknown"
-            };
-            observer.observed(tool, &outcome, started.elapsed());
         }
-        result.map(CallToolResponse::from)
+    }
+}
+
+impl McpServer {
+    /// One `tools/call`, reported to the observer however it ends: dropping the future before
+    /// it is done (rmcp's cancellation, or `dockhand serve` losing the connection) reports
+    /// `cancelled`.
+    pub async fn answer(
+        &self,
+        request: CallToolRequestParams,
+    ) -> Result<CallToolResult, ErrorData> {
+        let mut report = Unreported {
+            server: self,
+            tool: &request.name,
+            started: std::time::Instant::now(),
+        };
+        let result = self.call(&request.name, request.arguments).await;
+        let outcome = match &result {
+            Ok(r) if r.is_error == Some(true) => r
+                .structured_content
+                .as_ref()
+                .and_then(|s| s["error"]["kind"].as_str())
+                .unwrap_or("error")
+                .to_string(),
+            Ok(_) => "ok".to_string(),
+            Err(_) => "protocol-error".to_string(),
+        };
+        // A name that is not a tool is not a label the metrics should keep.
+        if result.is_err() {
+            report.tool = "unknown";
+        }
+        report.done(&outcome);
+        result
+    }
+
+    /// The label a tool name gets in reports: itself if it is a tool.
+    fn tool_label<'a>(&self, name: &'a str) -> &'a str {
+        if self.tools.iter().any(|tool| tool.name == name) {
+            name
+        } else {
+            "unknown"
+        }
+    }
+}
+
+/// A tool call not yet reported: reported as `cancelled` if dropped first.
+struct Unreported<'a> {
+    server: &'a McpServer,
+    tool: &'a str,
+    started: std::time::Instant,
+}
+
+impl Unreported<'_> {
+    fn done(self, outcome: &str) {
+        if let Some(observer) = &self.server.observer {
+            observer.observed(self.tool, outcome, self.started.elapsed());
+        }
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Unreported<'_> {
+    fn drop(&mut self) {
+        if let Some(observer) = &self.server.observer {
+            let tool = self.server.tool_label(self.tool);
+            observer.observed(tool, "cancelled", self.started.elapsed());
+        }
     }
 }
 

@@ -20,6 +20,7 @@
 
 mod api;
 mod auth;
+mod mcp;
 mod metrics;
 mod tls;
 
@@ -35,8 +36,6 @@ use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use metrics::Metrics;
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
-use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -149,8 +148,8 @@ struct State {
     metrics: Arc<Metrics>,
     slots: Semaphore,
     queued: AtomicUsize,
-    /// One MCP service per client, so that each serves with its client's account and rights.
-    mcp: HashMap<String, StreamableHttpService<McpServer, LocalSessionManager>>,
+    /// One MCP endpoint per client, so that each serves with its client's account and rights.
+    mcp: HashMap<String, mcp::Endpoint>,
 }
 
 /// Reports MCP tool calls to the metrics and the log.
@@ -225,21 +224,7 @@ impl Server {
                 metrics: metrics.clone(),
                 log: options.log,
             }));
-            let mut config = StreamableHttpServerConfig::default()
-                .with_legacy_session_mode(false)
-                .with_json_response(true)
-                .with_max_request_body_bytes(options.max_body_bytes);
-            if !clients.is_local() {
-                // Every request carries a client's bearer, which a page a browser was lured to
-                // cannot add: the Host check against DNS rebinding is not needed, and the
-                // server's public name is not known here.
-                config = config.disable_allowed_hosts();
-            }
-            let service = StreamableHttpService::new(
-                move || Ok(server.clone()),
-                Arc::new(LocalSessionManager::default()),
-                config,
-            );
+            let service = mcp::Endpoint::new(server, clients.is_local(), options.max_body_bytes);
             mcp.insert(client.name.clone(), service);
         }
         let state = Arc::new(State {
@@ -397,7 +382,7 @@ async fn route(state: &Arc<State>, request: Request<Incoming>) -> Response<Body>
                 return busy(state);
             };
             match state.mcp.get(&client.name) {
-                Some(service) => service.handle(request).await.map(BodyExt::boxed_unsync),
+                Some(endpoint) => endpoint.handle(request).await,
                 None => refusal(StatusCode::INTERNAL_SERVER_ERROR, "host", "no MCP service"),
             }
         }

@@ -14,4 +14,5 @@ mod lua;
 mod mcp;
 mod prune;
 mod serve;
+mod serve_mcp;
 mod support;
