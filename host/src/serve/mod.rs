@@ -2,7 +2,7 @@
 //! credentials, one connection pool and one rate-limit budget per Hub account.
 //!
 //! Routes:
-//! - `POST /mcp`: MCP over Streamable HTTP (rmcp's server side), the same tools as `dockhand mcp`;
+//! - `POST /mcp`: MCP over Streamable HTTP, the same tools as `dockhand mcp` ([`mcp`]);
 //! - `GET /v1/operations`, `GET /v1/docs[/{topic}]`, `POST /v1/call/{operation}`: the JSON API
 //!   ([`api`]);
 //! - `GET /healthz`, and `GET /metrics` in Prometheus' text format ([`metrics`]).

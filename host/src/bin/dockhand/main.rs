@@ -14,6 +14,12 @@ use commands::Outcome;
 use output::Failure;
 use std::process::ExitCode;
 
+/// mimalloc rather than glibc's malloc: under `dockhand serve`'s load glibc's allocator took
+/// 15% of the samples and woke threads on its arena locks (BENCHMARKS.md, `dockhand serve`).
+/// Built without transparent huge pages, which made an idle server 6 MiB larger.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let matches = match Cli::command().try_get_matches() {
         Ok(matches) => matches,
