@@ -218,9 +218,11 @@ fn is_json(headers: &http::HeaderMap) -> bool {
 /// A protocol version rmcp knows, from before the revision that added per-request metadata and
 /// standard headers (whose checks read the body against the headers).
 fn plain_protocol_version(headers: &http::HeaderMap) -> bool {
-    let Some(version) =
-        single(headers, "mcp-protocol-version".parse().unwrap()).and_then(|v| v.to_str().ok())
-    else {
+    let Some(version) = single(
+        headers,
+        http::HeaderName::from_static("mcp-protocol-version"),
+    )
+    .and_then(|v| v.to_str().ok()) else {
         return false;
     };
     version < ProtocolVersion::STANDARD_HEADERS.as_str()

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::process::Stdio;
 
-type Client = RunningService<RoleClient, ()>;
+pub(crate) type Client = RunningService<RoleClient, ()>;
 
 /// Starts `dockhand mcp` with a clean environment (only `env` and a throwaway HOME) and
 /// connects to it.
@@ -33,7 +33,7 @@ async fn connect(base: &str, flags: &[&str], env: &[(&str, &str)]) -> (Client, t
     (client, home)
 }
 
-async fn call(client: &Client, name: &str, args: Value) -> CallToolResult {
+pub(crate) async fn call(client: &Client, name: &str, args: Value) -> CallToolResult {
     let Value::Object(args) = args else {
         panic!("arguments must be an object")
     };

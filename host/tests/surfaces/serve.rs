@@ -149,10 +149,31 @@ pub(crate) fn json_of(r: &BufferedResponse) -> Value {
 /// Every secret the server holds or was given, none of which may show anywhere.
 const SECRETS: [&str; 3] = [READER_TOKEN, WRITER_TOKEN, fixtures::ALICE_PAT];
 
-fn assert_no_secret(what: &str, text: &str) {
+pub(crate) fn assert_no_secret(what: &str, text: &str) {
     for secret in SECRETS {
         assert!(!text.contains(secret), "a secret in {what}: {text}");
     }
+}
+
+/// `/metrics`, checked to count what both the `/v1/call` and the MCP test do on `surface`: a
+/// read, a read of a missing repository, a write refused and a write done; none in flight.
+pub(crate) async fn metrics_counting_the_calls(base: &str, surface: &str) -> String {
+    let r = send(base, Method::GET, "/metrics", Some(READER_TOKEN), "").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let metrics = String::from_utf8_lossy(&r.body).to_string();
+    for (operation, outcome) in [
+        ("get_repository", "ok"),
+        ("get_repository", "not-found"),
+        ("create_repository", "denied"),
+        ("create_repository", "ok"),
+    ] {
+        let line = format!(
+            r#"dockhand_calls_total{{surface="{surface}",operation="{operation}",outcome="{outcome}"}} 1"#
+        );
+        assert!(metrics.contains(&line), "{line} in\n{metrics}");
+    }
+    assert!(metrics.contains("dockhand_calls_in_flight 0"), "{metrics}");
+    metrics
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -329,19 +350,11 @@ async fn serve_answers_its_clients_and_only_them() {
     // Metrics count what happened.
     let r = send(&base, Method::GET, "/metrics", None, "").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    let r = send(&base, Method::GET, "/metrics", Some(READER_TOKEN), "").await;
-    assert_eq!(r.status, StatusCode::OK);
-    let metrics = String::from_utf8_lossy(&r.body).to_string();
-    for line in [
-        r#"dockhand_calls_total{surface="api",operation="get_repository",outcome="ok"} 1"#,
-        r#"dockhand_calls_total{surface="api",operation="get_repository",outcome="not-found"} 1"#,
-        r#"dockhand_calls_total{surface="api",operation="create_repository",outcome="denied"} 1"#,
-        r#"dockhand_calls_total{surface="api",operation="create_repository",outcome="ok"} 1"#,
-        "dockhand_rejected_unauthenticated_total 5",
-        "dockhand_calls_in_flight 0",
-    ] {
-        assert!(metrics.contains(line), "{line} in\n{metrics}");
-    }
+    let metrics = metrics_counting_the_calls(&base, "api").await;
+    assert!(
+        metrics.contains("dockhand_rejected_unauthenticated_total 5"),
+        "{metrics}"
+    );
     answers.push_str(&metrics);
 
     let (code, log) = served.terminate();

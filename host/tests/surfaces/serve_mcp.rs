@@ -3,21 +3,24 @@
 //! answer to a `tools/call` the same whether serve answers it itself or leaves it to rmcp's
 //! service.
 
-use crate::serve::{READER_TOKEN, Served, WRITER_TOKEN, home_with_clients};
+use crate::mcp::{Client, call};
+use crate::serve::{
+    READER_TOKEN, Served, WRITER_TOKEN, assert_no_secret, home_with_clients,
+    metrics_counting_the_calls,
+};
 use bytes::Bytes;
 use dockhand_host::http_client::{BufferedResponse, HttpClient, HttpClientConfig};
-use dockhand_mock::{MockConfig, MockHub, fixtures};
+use dockhand_mock::{MockConfig, MockHub};
 use futures::stream::BoxStream;
 use http::{HeaderName, HeaderValue, Request, StatusCode};
 use http_body_util::Full;
-use rmcp::model::{CallToolRequestParams, CallToolResult, ClientJsonRpcMessage};
-use rmcp::service::RunningService;
+use rmcp::ServiceExt;
+use rmcp::model::{CallToolResult, ClientJsonRpcMessage};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::{
     SseError, StreamableHttpClient, StreamableHttpClientTransportConfig, StreamableHttpError,
     StreamableHttpPostResponse,
 };
-use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -120,8 +123,6 @@ impl StreamableHttpClient for Http {
     }
 }
 
-type Client = RunningService<RoleClient, ()>;
-
 async fn connect(base: &str, token: Option<&str>) -> Result<Client, String> {
     let mut config = StreamableHttpClientTransportConfig::with_uri(format!("{base}/mcp"));
     if let Some(token) = token {
@@ -130,16 +131,6 @@ async fn connect(base: &str, token: Option<&str>) -> Result<Client, String> {
     let http = Http(HttpClient::new(&HttpClientConfig::default()).unwrap());
     let transport = StreamableHttpClientTransport::with_client(http, config);
     ().serve(transport).await.map_err(|e| e.to_string())
-}
-
-async fn call(client: &Client, name: &str, args: Value) -> CallToolResult {
-    let Value::Object(args) = args else {
-        panic!("arguments must be an object")
-    };
-    client
-        .call_tool(CallToolRequestParams::new(name.to_string()).with_arguments(args))
-        .await
-        .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 fn error_kind(result: &CallToolResult) -> Option<String> {
@@ -239,28 +230,15 @@ async fn rmcps_client_initializes_lists_and_calls_over_http() {
     reader.cancel().await.unwrap();
     writer.cancel().await.unwrap();
 
-    let metrics =
-        crate::serve::send(&base, http::Method::GET, "/metrics", Some(READER_TOKEN), "").await;
-    let metrics = String::from_utf8_lossy(&metrics.body).to_string();
-    for line in [
-        r#"dockhand_calls_total{surface="mcp",operation="get_repository",outcome="ok"} 1"#,
-        r#"dockhand_calls_total{surface="mcp",operation="get_repository",outcome="not-found"} 1"#,
-        r#"dockhand_calls_total{surface="mcp",operation="create_repository",outcome="denied"} 1"#,
-        r#"dockhand_calls_total{surface="mcp",operation="create_repository",outcome="ok"} 1"#,
-        "dockhand_calls_in_flight 0",
-    ] {
-        assert!(metrics.contains(line), "{line} in\n{metrics}");
-    }
+    let metrics = metrics_counting_the_calls(&base, "mcp").await;
     let (code, log) = served.terminate();
     assert_eq!(code, Some(0), "{log}");
     assert!(
         log.contains("client=writer surface=mcp operation=create_repository outcome=ok"),
         "{log}"
     );
-    for secret in [READER_TOKEN, WRITER_TOKEN, fixtures::ALICE_PAT] {
-        assert!(!log.contains(secret), "a secret in the log");
-        assert!(!metrics.contains(secret), "a secret in the metrics");
-    }
+    assert_no_secret("the log", &log);
+    assert_no_secret("the metrics", &metrics);
 }
 
 /// Sends one MCP message with the given Accept header.
