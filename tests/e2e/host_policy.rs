@@ -350,6 +350,41 @@ async fn an_expired_jwt_is_reminted_once_and_the_request_retried() {
     assert_ne!(new, old);
 }
 
+/// Concurrent calls all refused with the same expired bearer (as parallel pages are) each
+/// invalidate it and retry; the host re-mints once for all of them, not once per refusal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_refused_together_re_mint_once() {
+    let mock = start_mock().await;
+    let hub = std::sync::Arc::new(host(&mock, alice()));
+    call(&hub, "get_repository", private_repo()).await.unwrap();
+    mock.expire_tokens();
+    mock.clear_requests();
+    // All six calls are in flight with the old bearer before any 401 comes back, and the 401s
+    // come back one by one, each after the call before it has re-minted: a refusal heard late
+    // must not drop the bearer minted since.
+    for i in 1..=6 {
+        mock.inject(
+            Fault::slow_headers(Duration::from_millis(150 * i))
+                .path_prefix("/v2/namespaces/acme/repositories/private"),
+        );
+    }
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let hub = hub.clone();
+        calls.spawn(async move { call(&hub, "get_repository", private_repo()).await });
+    }
+    while let Some(result) = calls.join_next().await {
+        assert_eq!(result.unwrap().unwrap().status, 200);
+    }
+    let requests = mock.requests();
+    let refused = requests
+        .iter()
+        .filter(|r| r.answer.as_ref().is_some_and(|a| a.status == 401))
+        .count();
+    assert_eq!(refused, 6, "{}", show(&requests));
+    assert_eq!(exchanges(&requests).len(), 1, "{}", show(&requests));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn call_options_account_selects_whose_credential_is_exchanged() {
     let mock = start_mock().await;

@@ -154,7 +154,7 @@ pub struct Broker {
     slots: Vec<[Slot; 2]>,
     /// Placeholder → current bearer. Kept apart from the slots so `unseal` never waits on an
     /// exchange in progress.
-    placeholders: RwLock<HashMap<String, Secret>>,
+    placeholders: RwLock<HashMap<String, Published>>,
     /// Where minted bearers outlive the process (from [`Accounts::token_cache`]), with the
     /// exchange URL they are keyed by; `None` when there is no cache or the exchanger names no
     /// URL.
@@ -172,6 +172,31 @@ struct Slot {
     /// waited (and report it instead of hammering the Hub with the same bad secret).
     attempts: AtomicU64,
     placeholder: OnceLock<String>,
+    /// One more than the newest generation the Hub answered 401 to (0: none heard of), from the
+    /// send hook through [`Broker::refused`]. Shared with the placeholder's entry, so that the
+    /// hook reaches it without a lookup.
+    refused: Arc<AtomicU64>,
+}
+
+/// The bearer a placeholder stands for, and what a request sent with it reports back.
+struct Published {
+    bearer: Secret,
+    sent: Sent,
+}
+
+/// Which bearer a request was sent with, for [`Broker::refused`] when the Hub answers 401.
+#[derive(Clone)]
+pub struct Sent {
+    generation: u64,
+    refused: Arc<AtomicU64>,
+}
+
+impl fmt::Debug for Sent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sent")
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Default)]
@@ -266,7 +291,7 @@ impl Broker {
         let slot = &slot[kind_index(kind)];
         let bearer = match source {
             Source::Static(bearer) => {
-                self.publish(slot, bearer)?;
+                self.publish(slot, bearer, slot.generation.load(Ordering::Acquire))?;
                 bearer.clone()
             }
             Source::Exchange(auth) => self.minted(spec, auth, slot).await?,
@@ -281,16 +306,27 @@ impl Broker {
 
     /// Drops the cached bearer of `account` and `kind`, so the next `get` mints a new one (after
     /// the Hub answered 401). Ready bearers and SCIM tokens cannot be re-minted and stay.
-    /// Unknown accounts are ignored. Every call counts: when several requests holding the same
-    /// bearer all get 401, a late `invalidate` can drop the bearer just minted for the others,
-    /// costing one extra exchange (the plugin retries once, so this stays bounded).
-    /// The bearer kept in the token cache goes too (the next process would only be refused
-    /// with it as well).
+    /// Unknown accounts are ignored. When the send hook reported which bearer the Hub refused
+    /// ([`Broker::refused`]) and that bearer was replaced since, nothing is dropped: several
+    /// requests refused together (parallel pages, concurrent calls) make one exchange, not one
+    /// each. The bearer kept in the token cache goes too (the next process would only be
+    /// refused with it as well).
     pub fn invalidate(&self, account: &str, kind: CredentialKind) {
         if let Ok((spec, slots)) = self.lookup(account) {
-            slots[kind_index(kind)]
+            let slot = &slots[kind_index(kind)];
+            let current = slot.generation.load(Ordering::Acquire);
+            let refused = slot.refused.load(Ordering::Acquire);
+            if refused != 0 && refused - 1 < current {
+                return;
+            }
+            // Lost to a concurrent `invalidate`, which dropped the same bearer.
+            if slot
                 .generation
-                .fetch_add(1, Ordering::AcqRel);
+                .compare_exchange(current, current + 1, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+            {
+                return;
+            }
             if kind == CredentialKind::Hub
                 && let Some((cache, _, key)) = self.disk_key(spec)
             {
@@ -311,6 +347,11 @@ impl Broker {
     /// broker's placeholders. Cheap and non-blocking, for the HTTP hook; the hook must call it
     /// only for the origin the bearers were minted at.
     pub fn unseal(&self, header_value: &str) -> Option<Secret> {
+        self.unseal_sent(header_value).map(|(header, _)| header)
+    }
+
+    /// [`Broker::unseal`], and which bearer it was, for [`Broker::refused`].
+    pub fn unseal_sent(&self, header_value: &str) -> Option<(Secret, Sent)> {
         let (scheme, token) = header_value.trim().split_once(' ')?;
         let token = token.trim();
         if !scheme.eq_ignore_ascii_case("bearer") || !token.starts_with(PLACEHOLDER_PREFIX) {
@@ -320,8 +361,19 @@ impl Broker {
             .placeholders
             .read()
             .unwrap_or_else(PoisonError::into_inner);
-        map.get(token)
-            .map(|bearer| Secret::new(format!("Bearer {}", bearer.expose())))
+        map.get(token).map(|published| {
+            (
+                Secret::new(format!("Bearer {}", published.bearer.expose())),
+                published.sent.clone(),
+            )
+        })
+    }
+
+    /// The Hub answered 401 to a request sent with `sent`'s bearer: the next `invalidate` of
+    /// its account drops that bearer if it is still current, and nothing if it was replaced.
+    pub fn refused(&self, sent: &Sent) {
+        sent.refused
+            .fetch_max(sent.generation + 1, Ordering::AcqRel);
     }
 
     /// Replaces every bearer this broker has handed out (sealed) with its placeholder in
@@ -337,7 +389,7 @@ impl Broker {
             .read()
             .unwrap_or_else(PoisonError::into_inner);
         let mut out: Option<String> = None;
-        for (placeholder, bearer) in map.iter() {
+        for (placeholder, Published { bearer, .. }) in map.iter() {
             let current = out.as_deref().unwrap_or(text);
             if !bearer.is_empty() && current.contains(bearer.expose()) {
                 out = Some(current.replace(bearer.expose(), placeholder));
@@ -389,7 +441,7 @@ impl Broker {
             && Instant::now() < cached.until
         {
             let bearer = cached.bearer.clone();
-            self.publish(slot, &bearer)?;
+            self.publish(slot, &bearer, cached.generation)?;
             return Ok(bearer);
         }
         if let Some((attempt, error)) = &state.failure
@@ -406,13 +458,14 @@ impl Broker {
                 .as_ref()
                 .is_none_or(|stale| stale.bearer.expose() != bearer.expose())
         {
+            let generation = slot.generation.load(Ordering::Acquire);
             state.current = Some(Cached {
                 until: deadline_at(exp),
                 bearer: bearer.clone(),
-                generation: slot.generation.load(Ordering::Acquire),
+                generation,
             });
             state.failure = None;
-            self.publish(slot, &bearer)?;
+            self.publish(slot, &bearer, generation)?;
             return Ok(bearer);
         }
 
@@ -425,13 +478,14 @@ impl Broker {
             Ok(bearer) => {
                 // The generation is read after the exchange: an invalidate that arrived while
                 // minting was about the old bearer, not this one.
+                let generation = slot.generation.load(Ordering::Acquire);
                 state.current = Some(Cached {
                     until: cache_deadline(&bearer),
                     bearer: bearer.clone(),
-                    generation: slot.generation.load(Ordering::Acquire),
+                    generation,
                 });
                 state.failure = None;
-                self.publish(slot, &bearer)?;
+                self.publish(slot, &bearer, generation)?;
                 if let (Some((cache, url, key)), Some(exp)) = (&disk, jwt::expiry(bearer.expose()))
                 {
                     cache.store(key, url, &spec.name, &bearer, exp);
@@ -454,7 +508,13 @@ impl Broker {
 
     /// In sealed mode, makes sure the slot has a placeholder and that it maps to `bearer`.
     /// Callers that mint hold the slot's lock, so an older bearer never overwrites a newer one.
-    fn publish(&self, slot: &Slot, bearer: &Secret) -> Result<(), CredentialError> {
+    /// Makes `bearer` (of `generation`) what the slot's placeholder stands for.
+    fn publish(
+        &self,
+        slot: &Slot,
+        bearer: &Secret,
+        generation: u64,
+    ) -> Result<(), CredentialError> {
         if !self.sealed {
             return Ok(());
         }
@@ -469,8 +529,21 @@ impl Broker {
             .placeholders
             .write()
             .unwrap_or_else(PoisonError::into_inner);
-        if map.get(placeholder).map(Secret::expose) != Some(bearer.expose()) {
-            map.insert(placeholder.clone(), bearer.clone());
+        let known = map.get(placeholder).is_some_and(|published| {
+            published.bearer.expose() == bearer.expose() && published.sent.generation == generation
+        });
+        if !known {
+            let sent = Sent {
+                generation,
+                refused: slot.refused.clone(),
+            };
+            map.insert(
+                placeholder.clone(),
+                Published {
+                    bearer: bearer.clone(),
+                    sent,
+                },
+            );
         }
         Ok(())
     }

@@ -847,6 +847,54 @@ async fn invalidate_causes_exactly_one_re_mint() {
 }
 
 #[tokio::test]
+async fn requests_refused_together_re_mint_once() {
+    let hub = FakeHub::minting(Some(3600)).await;
+    let broker = Broker::new(pat_accounts(), hub.exchanger(), true);
+    let placeholder = broker
+        .get("default", CredentialKind::Hub)
+        .await
+        .unwrap()
+        .unwrap();
+    let header = format!("Bearer {placeholder}");
+    // Three requests go out with the first bearer and are all refused; each then invalidates
+    // and asks again, as the plugin does.
+    let sent: Vec<_> = (0..3)
+        .map(|_| broker.unseal_sent(&header).unwrap())
+        .collect();
+    for (_, bearer) in &sent {
+        broker.refused(bearer);
+    }
+    let mut renewed = Vec::new();
+    for _ in &sent {
+        broker.invalidate("default", CredentialKind::Hub);
+        broker.get("default", CredentialKind::Hub).await.unwrap();
+        renewed.push(broker.unseal(&header).unwrap().expose().to_owned());
+    }
+    assert_eq!(hub.requests(), 2, "one exchange for the three refusals");
+    assert!(renewed.iter().all(|r| r == &renewed[0]));
+    assert_ne!(renewed[0], sent[0].0.expose());
+
+    // The replacement refused in its turn is dropped too.
+    let (_, bearer) = broker.unseal_sent(&header).unwrap();
+    broker.refused(&bearer);
+    broker.invalidate("default", CredentialKind::Hub);
+    broker.get("default", CredentialKind::Hub).await.unwrap();
+    assert_eq!(hub.requests(), 3);
+    assert_ne!(broker.unseal(&header).unwrap().expose(), renewed[0]);
+
+    // Without a refusal reported (an unsealed broker's bearers never pass the send hook),
+    // every invalidate drops the bearer, as before.
+    let hub = FakeHub::minting(Some(3600)).await;
+    let broker = Broker::new(pat_accounts(), hub.exchanger(), false);
+    for _ in 0..2 {
+        broker.get("default", CredentialKind::Hub).await.unwrap();
+        broker.invalidate("default", CredentialKind::Hub);
+    }
+    broker.get("default", CredentialKind::Hub).await.unwrap();
+    assert_eq!(hub.requests(), 3);
+}
+
+#[tokio::test]
 async fn expired_and_near_expiry_bearers_are_re_minted() {
     for lifetime in [-10, 30] {
         let hub = FakeHub::minting(Some(lifetime)).await;

@@ -141,6 +141,7 @@ impl Egress {
 
         let (mut parts, body) = request.into_parts();
         let mut swap = None;
+        let mut sent = None;
         // Only at the base URL's origin: an embedder's policy may allow other origins, and a
         // guest may name any of them in its call options.
         let to_secret_origin = self.secret_origin.as_ref().is_some_and(|origin| {
@@ -153,8 +154,9 @@ impl Egress {
                 .headers
                 .get(AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
-            && let Some(real) = self.broker.unseal(value)
+            && let Some((real, bearer)) = self.broker.unseal_sent(value)
         {
+            sent = Some(bearer);
             let mut header = HeaderValue::from_str(real.expose())
                 .map_err(|_| Error::InternalError(Some("unusable bearer".into())))?;
             header.set_sensitive(true);
@@ -174,6 +176,13 @@ impl Egress {
         // round 5).
         let response = self.client.send(request).await.map_err(error_code)?;
         let (mut parts, incoming) = response.into_parts();
+        if parts.status == http::StatusCode::UNAUTHORIZED
+            && let Some(sent) = &sent
+        {
+            // Which bearer was refused, so that the guest's `invalidate` (one per refused
+            // request) drops it once, not each replacement after it.
+            self.broker.refused(sent);
+        }
         // The Hub has counted the request by the time it answers: its place is free again.
         permit.record(&parts.headers);
         drop(permit);
