@@ -47,6 +47,8 @@ pub(crate) struct Served {
     child: Child,
     pub(crate) base: String,
     stderr: Arc<Mutex<Vec<String>>>,
+    /// The home it runs in, when it made its own.
+    _home: Option<tempfile::TempDir>,
 }
 
 impl Drop for Served {
@@ -96,7 +98,16 @@ impl Served {
             child,
             base,
             stderr,
+            _home: None,
         }
+    }
+
+    /// Serving in a home of its own with the two clients of [`home_with_clients`].
+    pub(crate) fn with_clients(hub: &MockHub, extra: &[&str]) -> Served {
+        let home = home_with_clients();
+        let mut served = Served::start(home.path(), hub, extra);
+        served._home = Some(home);
+        served
     }
 
     fn log(&self) -> String {
@@ -155,6 +166,17 @@ pub(crate) fn assert_no_secret(what: &str, text: &str) {
     }
 }
 
+/// Nothing but token exchanges was POSTed to the Hub (since its requests were last cleared).
+pub(crate) fn assert_no_write_sent(hub: &MockHub) {
+    let requests = hub.requests();
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.method != "POST" || r.path.contains("/auth/")),
+        "{requests:#?}"
+    );
+}
+
 /// `/metrics`, checked to count what both the `/v1/call` and the MCP test do on `surface`: a
 /// read, a read of a missing repository, a write refused and a write done; none in flight.
 pub(crate) async fn metrics_counting_the_calls(base: &str, surface: &str) -> String {
@@ -179,8 +201,7 @@ pub(crate) async fn metrics_counting_the_calls(base: &str, surface: &str) -> Str
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_answers_its_clients_and_only_them() {
     let hub = MockHub::start(MockConfig::default()).await.unwrap();
-    let home = home_with_clients();
-    let served = Served::start(home.path(), &hub, &[]);
+    let served = Served::with_clients(&hub, &[]);
     let base = served.base.clone();
     let mut answers = String::new();
 
@@ -324,13 +345,7 @@ async fn serve_answers_its_clients_and_only_them() {
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(json_of(&r)["error"]["kind"], "denied");
-    assert!(
-        hub.requests()
-            .iter()
-            .all(|r| r.method != "POST" || r.path.contains("/auth/")),
-        "{:#?}",
-        hub.requests()
-    );
+    assert_no_write_sent(&hub);
     let r = send(
         &base,
         Method::POST,
@@ -689,8 +704,7 @@ async fn post_and_hold(base: &str, path: &str, headers: &str, body: &str) -> tok
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_cancels_a_call_whose_client_hung_up() {
     let hub = MockHub::start(MockConfig::default()).await.unwrap();
-    let home = home_with_clients();
-    let served = Served::start(home.path(), &hub, &[]);
+    let served = Served::with_clients(&hub, &[]);
     let base = served.base.clone();
     let repo_path = "/v2/namespaces/alice/repositories/demo";
     hub.inject(
@@ -759,8 +773,7 @@ async fn serve_cancels_a_call_whose_client_hung_up() {
 async fn serve_waits_for_room_past_its_connection_cap() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let hub = MockHub::start(MockConfig::default()).await.unwrap();
-    let home = home_with_clients();
-    let served = Served::start(home.path(), &hub, &["--max-connections", "2"]);
+    let served = Served::with_clients(&hub, &["--max-connections", "2"]);
     let addr = served.base.trim_start_matches("http://").to_string();
     let idle_a = tokio::net::TcpStream::connect(&addr).await.unwrap();
     let _idle_b = tokio::net::TcpStream::connect(&addr).await.unwrap();
