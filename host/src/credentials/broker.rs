@@ -191,14 +191,6 @@ pub struct Sent {
     refused: Arc<AtomicU64>,
 }
 
-impl fmt::Debug for Sent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sent")
-            .field("generation", &self.generation)
-            .finish_non_exhaustive()
-    }
-}
-
 #[derive(Default)]
 struct SlotState {
     current: Option<Cached>,
@@ -316,7 +308,9 @@ impl Broker {
             let slot = &slots[kind_index(kind)];
             let current = slot.generation.load(Ordering::Acquire);
             let refused = slot.refused.load(Ordering::Acquire);
-            if refused != 0 && refused - 1 < current {
+            // `refused` is one past the refused generation: at most `current` means the bearer
+            // refused is older than the one held now.
+            if refused != 0 && refused <= current {
                 return;
             }
             // Lost to a concurrent `invalidate`, which dropped the same bearer.

@@ -39,6 +39,20 @@ fn big_repository() -> MockConfig {
     config
 }
 
+/// `dockhand tags prune alice/big ARGS` against `base`, with no environment or input.
+async fn prune_big(home: &std::path::Path, base: &str, args: &[&str]) -> crate::support::Run {
+    let mut all = vec![
+        "--base-url",
+        base,
+        "--no-cache",
+        "tags",
+        "prune",
+        "alice/big",
+    ];
+    all.extend_from_slice(args);
+    dockhand(home, &all, &[], "").await
+}
+
 fn tags_with<'a>(plan: &'a Value, action: &str) -> Vec<&'a str> {
     plan["tags"]
         .as_array()
@@ -69,15 +83,10 @@ async fn prune_plans_every_page_prints_a_table_and_writes_the_plan() {
     let base = hub.base_url();
     let plan_file = home.path().join("plan.json");
     let plan_path = plan_file.to_str().unwrap();
-    let run = dockhand(
+    let run = prune_big(
         home.path(),
+        &base,
         &[
-            "--base-url",
-            &base,
-            "--no-cache",
-            "tags",
-            "prune",
-            "alice/big",
             "--keep-last",
             "5",
             "--older-than",
@@ -87,8 +96,6 @@ async fn prune_plans_every_page_prints_a_table_and_writes_the_plan() {
             "--plan-out",
             plan_path,
         ],
-        &[],
-        "",
     )
     .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -198,20 +205,7 @@ async fn prune_with_match_prints_json_and_refuses_an_empty_policy() {
 
     // No rule at all would delete everything: refused before anything is sent.
     let before = hub.requests().len();
-    let run = dockhand(
-        home.path(),
-        &[
-            "--base-url",
-            &base,
-            "--no-cache",
-            "tags",
-            "prune",
-            "alice/big",
-        ],
-        &[],
-        "",
-    )
-    .await;
+    let run = prune_big(home.path(), &base, &[]).await;
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("--keep-last"), "{}", run.stderr);
     let run = dockhand(
@@ -310,15 +304,10 @@ async fn apply_skips_a_changed_tag_waits_out_a_429_and_resumes() {
     let base = hub.base_url();
     let plan_file = home.path().join("plan.json");
     let plan_path = plan_file.to_str().unwrap();
-    let run = dockhand(
+    let run = prune_big(
         home.path(),
+        &base,
         &[
-            "--base-url",
-            &base,
-            "--no-cache",
-            "tags",
-            "prune",
-            "alice/big",
             "--match",
             "^build-1.$",
             "--keep-last",
@@ -326,8 +315,6 @@ async fn apply_skips_a_changed_tag_waits_out_a_429_and_resumes() {
             "--plan-out",
             plan_path,
         ],
-        &[],
-        "",
     )
     .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -705,15 +692,10 @@ async fn apply_at_a_terminal_draws_a_progress_bar() {
     let base = hub.base_url();
     let plan_file = home.path().join("plan.json");
     let plan_path = plan_file.to_str().unwrap();
-    let plan = dockhand(
+    let plan = prune_big(
         home.path(),
+        &base,
         &[
-            "--base-url",
-            &base,
-            "--no-cache",
-            "tags",
-            "prune",
-            "alice/big",
             "--match",
             "^build-1.$",
             "--keep-last",
@@ -721,8 +703,6 @@ async fn apply_at_a_terminal_draws_a_progress_bar() {
             "--plan-out",
             plan_path,
         ],
-        &[],
-        "",
     )
     .await;
     assert_eq!(plan.code, 0, "{}", plan.stderr);
